@@ -1,0 +1,36 @@
+# rcflow: `make demo` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+PY    ?= python3.11
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_LOGGING_SERVER_LEVEL := CRITICAL
+export DO_NOT_TRACK := 1
+
+.PHONY: demo test lint bench chromium clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.8
+	@$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+chromium:
+	@command -v chromium >/dev/null || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will be skipped"; }
+
+demo: $(STAMP)
+	@$(BIN)/rcflow demo
+
+test: $(STAMP) chromium
+	@$(BIN)/ruff check .
+	@$(BIN)/pytest
+
+bench: $(STAMP)
+	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) data/*.duckdb* data/store data/gx reports/target reports/logs

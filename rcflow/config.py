@@ -1,0 +1,76 @@
+"""rcflow's configuration, in one place: environment variables ``RCFLOW_*`` (or a ``.env``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TEST_HUB_URL = "https://efact-pre.aoc.cat/rcf"
+PRO_HUB_URL = "https://efact.aoc.cat/rcf"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the operator on one line."""
+
+
+class Settings(BaseSettings):
+    """Validated settings. The secret is a ``SecretStr``: it never prints."""
+
+    model_config = SettingsConfigDict(env_prefix="RCFLOW_", env_file=".env", extra="ignore")
+
+    hub_url: str = Field(default="", description="Base URL of the eFACT RCF API")
+    issuer: str = Field(default="", description="Integrator code (JWT iss)")
+    secret: SecretStr = Field(default=SecretStr(""), description="HMAC secret for HS256")
+    warehouse: Path = Field(default=Path("data/warehouse.duckdb"))
+    concurrency: int = Field(default=8, ge=1, le=256)
+    rate_limit: float = Field(default=0.0, ge=0.0, description="Requests/s cap; 0 = none")
+    token_lifetime: int = Field(default=60, ge=5, le=300)
+    timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=10)
+    lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for the writer lock")
+
+    @field_validator("hub_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return value
+        parsed = urlparse(value)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+            raise ValueError(f"RCFLOW_HUB_URL is not an http(s) URL: {value!r}")
+        return value
+
+    @cached_property
+    def store_dir(self) -> Path:
+        """The content-addressed blob store, beside the warehouse."""
+        return self.warehouse.parent / "store"
+
+    @cached_property
+    def snapshot_path(self) -> Path:
+        """The read-only copy readers use; republished after each writing run."""
+        return self.warehouse.with_name(self.warehouse.stem + ".snapshot.duckdb")
+
+    def require_hub(self) -> Settings:
+        """Fail with one line when the hub connection is not fully configured."""
+        if not self.hub_url:
+            raise ConfigError("RCFLOW_HUB_URL is not set (TEST: %s, PRO: %s)" % (TEST_HUB_URL, PRO_HUB_URL))
+        if not self.issuer:
+            raise ConfigError("RCFLOW_ISSUER is not set (the integrator code the hub assigned)")
+        if not self.secret.get_secret_value():
+            raise ConfigError("RCFLOW_SECRET is not set (the HMAC secret the hub's support assigned)")
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation errors into a ``ConfigError``."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"invalid RCFLOW_{field.upper()}: {message}") from None
