@@ -58,9 +58,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("begin transaction")
         try:
             con.execute(sql)
-            con.execute(
-                "insert into main.schema_migrations values (?, ?, now())", [version, name]
-            )
+            con.execute("insert into main.schema_migrations values (?, ?, now())", [version, name])
             con.execute("commit")
         except Exception:
             con.execute("rollback")
@@ -182,7 +180,9 @@ def publish_snapshot(warehouse: Path) -> Path:
     return target
 
 
-def open_reader(warehouse: Path | str, *, live: bool = False, timeout: float = 30.0) -> duckdb.DuckDBPyConnection:
+def open_reader(
+    warehouse: Path | str, *, live: bool = False, timeout: float = 30.0
+) -> duckdb.DuckDBPyConnection:
     """A read-only connection for queries: the snapshot by default, the live file with ``live``."""
     warehouse = Path(warehouse)
     path = warehouse if live else snapshot_path_for(warehouse)

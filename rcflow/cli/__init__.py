@@ -1,0 +1,1 @@
+"""The `rcflow` command line."""

@@ -1,0 +1,419 @@
+"""Async client for the eFACT RCF REST API.
+
+One ``httpx.AsyncClient`` (pooled keep-alive connections), a semaphore bounding requests in
+flight, an optional rate limit, and a retry policy that retries only what may succeed next time:
+transport errors, timeouts, 5xx, and 401 1008/1009 after re-signing the token. PATCH is never
+retried blindly (it is not idempotent); callers re-read ``/estats`` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import stamina
+from pydantic import SecretStr, ValidationError
+
+from rcflow.hub.auth import DEFAULT_LIFETIME, JwtAuth, JwtSigner
+from rcflow.hub.errors import (
+    HubAuthError,
+    HubError,
+    HubNotFound,
+    HubProtocolError,
+    HubStatusError,
+    HubTimeout,
+    HubTransportError,
+    status_error,
+)
+from rcflow.hub.models import (
+    EntityList,
+    ErrorBody,
+    HubModel,
+    InvoiceDetail,
+    PendingAttachmentsPage,
+    PendingInvoicesPage,
+    StateHistory,
+    StateUpdate,
+)
+from rcflow.store import BlobStore, StoredBlob
+
+log = logging.getLogger("rcflow.hub")
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 4
+RETRY_WAIT_INITIAL = 0.2
+RETRY_WAIT_MAX = 5.0
+MAX_JSON_BYTES = 20 * 1024 * 1024
+MAX_ERROR_BODY = 64 * 1024
+USER_AGENT = "rcflow/0.1 (+eFACT RCF integration)"
+
+M = TypeVar("M", bound=HubModel)
+
+
+def _seg(value: str) -> str:
+    """An id as one URL path segment (hub ids are data, never path syntax)."""
+    return quote(str(value), safe="")
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    by_status: Counter[int] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "retries": self.retries,
+            "by_status": dict(self.by_status),
+        }
+
+
+@dataclass(frozen=True)
+class Download:
+    media_type: str | None
+    blob: StoredBlob
+
+
+class RateLimiter:
+    """At most ``rate`` request starts per second (0 = unlimited)."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        async with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class HubClient:
+    """The eFACT RCF API. Use ``async with HubClient(...) as hub:``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        issuer: str,
+        secret: SecretStr,
+        *,
+        concurrency: int = 8,
+        rate_limit: float = 0.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        token_lifetime: int = DEFAULT_LIFETIME,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.base_url = base_url.rstrip("/") + "/"
+        self.signer = JwtSigner(issuer, secret, lifetime=token_lifetime)
+        self.max_retries = max_retries
+        self.stats = ClientStats()
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._limiter = RateLimiter(rate_limit)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=JwtAuth(self.signer),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> HubClient:
+        settings.require_hub()
+        return cls(
+            settings.hub_url,
+            settings.issuer,
+            settings.secret,
+            concurrency=settings.concurrency,
+            rate_limit=settings.rate_limit,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            token_lifetime=settings.token_lifetime,
+            **kwargs,
+        )
+
+    def __repr__(self) -> str:
+        return f"HubClient({self.base_url!r}, issuer={self.signer.issuer!r})"
+
+    async def __aenter__(self) -> HubClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ----------------------------------------------------------------- operations
+
+    async def pending_invoices(
+        self, *, nif: str | None = None, office: str | None = None
+    ) -> PendingInvoicesPage:
+        """GET /factures-pendents: up to 500 invoices waiting for download."""
+        return await self._get_model(
+            "factures-pendents", PendingInvoicesPage, _filters(nif, office)
+        )
+
+    async def invoice(self, invoice_id: str) -> InvoiceDetail:
+        """GET /factura/:id. The detail may lack ``id``; it is filled from the request."""
+        detail = await self._get_model(f"factura/{_seg(invoice_id)}", InvoiceDetail)
+        return detail if detail.id else _with_id(detail, invoice_id)
+
+    async def states(self, invoice_id: str) -> StateHistory:
+        """GET /factura/:id/estats: the invoice's state history."""
+        return await self._get_model(f"factura/{_seg(invoice_id)}/estats", StateHistory)
+
+    async def entities(self) -> EntityList:
+        """GET /ens: the entities of the integrator's platform."""
+        return await self._get_model("ens", EntityList)
+
+    async def pending_attachments(
+        self, *, nif: str | None = None, office: str | None = None
+    ) -> PendingAttachmentsPage:
+        """GET /adjunts-pendents: up to 500 attachments waiting for download."""
+        return await self._get_model(
+            "adjunts-pendents", PendingAttachmentsPage, _filters(nif, office)
+        )
+
+    async def facturae(self, invoice_id: str, store: BlobStore) -> Download:
+        """GET /factura/:id/facturae, streamed into the blob store."""
+        return await self._download(f"factura/{_seg(invoice_id)}/facturae", store)
+
+    async def attachment(self, invoice_id: str, attachment_id: str, store: BlobStore) -> Download:
+        """GET /factura/:id/adjunts/:idAdjunt, streamed into the blob store (Content-Type kept)."""
+        path = f"factura/{_seg(invoice_id)}/adjunts/{_seg(attachment_id)}"
+        return await self._download(path, store)
+
+    async def receipt(self, invoice_id: str, store: BlobStore) -> Download:
+        """GET /factura/:id/rebut: the electronic receipt (PDF)."""
+        return await self._download(f"factura/{_seg(invoice_id)}/rebut", store)
+
+    async def update_state(self, invoice_id: str, update: StateUpdate) -> InvoiceDetail:
+        """PATCH /factura/:id. Sent once: a failure is the caller's to reconcile via /estats."""
+        path = f"factura/{_seg(invoice_id)}"
+        response = await self._send("PATCH", path, json_body=update.to_json(), retry=False)
+        detail = _parse_model("PATCH", path, response, InvoiceDetail)
+        return detail if detail.id else _with_id(detail, invoice_id)
+
+    async def release_attachment(self, attachment_id: str) -> None:
+        """DELETE /adjunts-pendents/:idAdjunt. A 2002 after a lost answer counts as released."""
+        path = f"adjunts-pendents/{_seg(attachment_id)}"
+        ambiguous = False
+
+        async def once() -> None:
+            nonlocal ambiguous
+            try:
+                await self._send("DELETE", path, retry=False)
+            except HubNotFound as exc:
+                if ambiguous and exc.code == 2002:
+                    return
+                raise
+            except (HubTransportError, HubStatusError) as exc:
+                if isinstance(exc, HubTransportError) or exc.status >= 500:
+                    ambiguous = True
+                raise
+
+        await self._retrying(once)
+
+    # ----------------------------------------------------------------- machinery
+
+    async def _get_model(
+        self, path: str, model: type[M], params: dict[str, str] | None = None
+    ) -> M:
+        response = await self._send("GET", path, params=params)
+        return _parse_model("GET", path, response, model)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, str] | None = None,
+        retry: bool = True,
+    ) -> httpx.Response:
+        async def once() -> httpx.Response:
+            async with self._semaphore:
+                await self._limiter.wait()
+                try:
+                    request = self._http.build_request(method, path, params=params, json=json_body)
+                    response = await self._http.send(request, stream=True)
+                except httpx.TimeoutException as exc:
+                    raise HubTimeout(method, path, type(exc).__name__) from None
+                except httpx.TransportError as exc:
+                    raise HubTransportError(method, path, _reason(exc)) from None
+                try:
+                    await _read_bounded(response, method, path, MAX_JSON_BYTES)
+                finally:
+                    await response.aclose()
+            self._count(response)
+            _raise_for_status(method, path, response, self.signer)
+            return response
+
+        if retry:
+            return await self._retrying(once)
+        return await once()
+
+    async def _download(self, path: str, store: BlobStore) -> Download:
+        async def once() -> Download:
+            async with self._semaphore:
+                await self._limiter.wait()
+                writer = store.writer()
+                try:
+                    try:
+                        request = self._http.build_request("GET", path, headers={"Accept": "*/*"})
+                        response = await self._http.send(request, stream=True)
+                    except httpx.TimeoutException as exc:
+                        raise HubTimeout("GET", path, type(exc).__name__) from None
+                    except httpx.TransportError as exc:
+                        raise HubTransportError("GET", path, _reason(exc)) from None
+                    try:
+                        if response.status_code >= 400:
+                            await _read_bounded(response, "GET", path, MAX_ERROR_BODY)
+                        else:
+                            async for chunk in response.aiter_raw():
+                                writer.write(chunk)
+                    except httpx.TimeoutException as exc:
+                        raise HubTimeout("GET", path, type(exc).__name__) from None
+                    except httpx.TransportError as exc:
+                        raise HubTransportError("GET", path, _reason(exc)) from None
+                    finally:
+                        await response.aclose()
+                    self._count(response)
+                    _raise_for_status("GET", path, response, self.signer)
+                    _check_length(response, writer, path)
+                    blob = writer.commit()
+                except BaseException:
+                    writer.abort()
+                    raise
+            media_type = response.headers.get("content-type")
+            return Download(media_type.split(";")[0].strip() if media_type else None, blob)
+
+        return await self._retrying(once)
+
+    async def _retrying(self, once: Callable[[], Awaitable[Any]]) -> Any:
+        if self.max_retries <= 0:
+            return await once()
+        first = True
+        async for attempt in stamina.retry_context(
+            on=_should_retry,
+            attempts=self.max_retries + 1,
+            timeout=None,
+            wait_initial=RETRY_WAIT_INITIAL,
+            wait_max=RETRY_WAIT_MAX,
+            wait_jitter=RETRY_WAIT_INITIAL,
+        ):
+            with attempt:
+                if not first:
+                    self.stats.retries += 1
+                first = False
+                return await once()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _count(self, response: httpx.Response) -> None:
+        self.stats.requests += 1
+        self.stats.by_status[response.status_code] += 1
+
+
+def _filters(nif: str | None, office: str | None) -> dict[str, str] | None:
+    params = {}
+    if nif:
+        params["nif"] = nif
+    if office:
+        params["oficinaComptable"] = office
+    return params or None
+
+
+def _with_id(detail: InvoiceDetail, invoice_id: str) -> InvoiceDetail:
+    copy = detail.model_copy(update={"id": str(invoice_id)})
+    copy._raw = detail._raw  # type: ignore[attr-defined]
+    return copy
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _should_retry(exc: Exception) -> bool:
+    if isinstance(exc, HubTransportError):
+        return True
+    if isinstance(exc, HubStatusError):
+        return exc.retryable
+    return False
+
+
+async def _read_bounded(response: httpx.Response, method: str, path: str, limit: int) -> None:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise HubProtocolError(method, path, f"answer larger than {limit} bytes")
+            chunks.append(chunk)
+    except httpx.TimeoutException as exc:
+        raise HubTimeout(method, path, type(exc).__name__) from None
+    except httpx.TransportError as exc:
+        raise HubTransportError(method, path, _reason(exc)) from None
+    response._content = b"".join(chunks)  # body read once, kept for the caller
+
+
+def _check_length(response: httpx.Response, writer: Any, path: str) -> None:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and "content-encoding" not in response.headers:
+        got = writer._size
+        if int(declared) != got:
+            raise HubTransportError("GET", path, f"body truncated: {got} of {declared} bytes")
+
+
+def _raise_for_status(method: str, path: str, response: httpx.Response, signer: JwtSigner) -> None:
+    if response.status_code < 400:
+        return
+    code, description = _error_body(response)
+    error = status_error(method, path, response.status_code, code, description)
+    if isinstance(error, HubAuthError) and error.retryable:
+        signer.invalidate(response.headers.get("date"))
+    log.debug("hub error %s", error)
+    raise error
+
+
+def _error_body(response: httpx.Response) -> tuple[int | None, str | None]:
+    try:
+        body = ErrorBody.model_validate(json.loads(response.content or b"{}"))
+    except (ValueError, ValidationError):
+        return None, None
+    return body.codiError, body.descripcioError
+
+
+def _parse_model(method: str, path: str, response: httpx.Response, model: type[M]) -> M:
+    text = response.content.decode("utf-8", errors="replace")
+    try:
+        parsed = model.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise HubProtocolError(method, path, f"malformed JSON at char {exc.pos}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise HubProtocolError(method, path, f"{where}: {first['msg']}") from None
+    parsed._raw = text  # type: ignore[attr-defined]
+    return parsed
+
+
+__all__ = ["ClientStats", "Download", "HubClient", "HubError"]
