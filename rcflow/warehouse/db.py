@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -130,8 +130,11 @@ class Warehouse:
             raise
         con.execute("commit")
 
-    def upsert(self, table: str, rows: pa.Table, key: list[str]) -> int:
-        """Insert-or-replace ``rows`` (Arrow) into ``table`` keyed on ``key``, in bulk."""
+    def upsert(self, table: str, rows: pa.Table, key: list[str], *, keep: Sequence[str] = ()) -> int:
+        """Insert-or-update ``rows`` (Arrow) into ``table`` keyed on ``key``, in bulk.
+
+        Columns named in ``keep`` are written on insert but never overwritten on update.
+        """
         if rows.num_rows == 0:
             return 0
         con = self.con
@@ -140,7 +143,7 @@ class Warehouse:
             columns = ", ".join(f'"{c}"' for c in rows.column_names)
             conflict = ", ".join(f'"{c}"' for c in key)
             updates = ", ".join(
-                f'"{c}" = excluded."{c}"' for c in rows.column_names if c not in key
+                f'"{c}" = excluded."{c}"' for c in rows.column_names if c not in key and c not in keep
             )
             action = f"do update set {updates}" if updates else "do nothing"
             con.execute(
@@ -150,6 +153,16 @@ class Warehouse:
         finally:
             con.unregister("_rcflow_rows")
         return rows.num_rows
+
+    def replace_for(self, table: str, rows: pa.Table, ids: Sequence[str], column: str) -> int:
+        """Replace every row of ``table`` whose ``column`` is in ``ids`` with ``rows``."""
+        if ids:
+            self.con.register("_rcflow_ids", pa.table({"id": pa.array(list(ids), pa.string())}))
+            try:
+                self.con.execute(f'delete from {table} where "{column}" in (select id from _rcflow_ids)')
+            finally:
+                self.con.unregister("_rcflow_ids")
+        return self.append(table, rows)
 
     def append(self, table: str, rows: pa.Table) -> int:
         """Append ``rows`` (Arrow) to ``table`` in bulk."""

@@ -1,0 +1,1 @@
+"""Ingest from the hub into the warehouse: pending invoices, late attachments, state refresh, backfill."""

@@ -1,0 +1,87 @@
+"""Fetching everything the hub holds for one invoice, and what went wrong if not."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rcflow.hub import HubClient, HubError, HubNotFound
+from rcflow.hub.models import AttachmentRef, InvoiceDetail, StateHistory
+from rcflow.store import BlobStore
+
+
+@dataclass(frozen=True)
+class FetchedAttachment:
+    attachment_id: str
+    name: str | None
+    media_type: str | None
+    sha256: str
+    size: int
+
+
+@dataclass
+class InvoiceBundle:
+    """Detail, Facturae file, attachments and history of one invoice, all durably in the store."""
+
+    invoice_id: str
+    detail: InvoiceDetail
+    xml_sha256: str
+    history: StateHistory
+    attachments: list[FetchedAttachment] = field(default_factory=list)
+    fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    invoice_id: str
+    reason: str
+    retryable: bool
+
+
+async def fetch_attachment(
+    hub: HubClient, store: BlobStore, invoice_id: str, ref: AttachmentRef
+) -> FetchedAttachment:
+    download = await hub.attachment(invoice_id, ref.idAdjunt, store)
+    return FetchedAttachment(
+        ref.idAdjunt, ref.nom, download.media_type, download.blob.sha256, download.blob.size
+    )
+
+
+async def fetch_history(hub: HubClient, invoice_id: str) -> StateHistory:
+    """The state history; a 2003 (no history yet) is an empty history, not an error."""
+    try:
+        return await hub.states(invoice_id)
+    except HubNotFound as exc:
+        if exc.code == 2003:
+            return StateHistory()
+        raise
+
+
+async def fetch_bundle(
+    hub: HubClient, store: BlobStore, invoice_id: str, fetched_at: datetime
+) -> InvoiceBundle | FetchFailure:
+    """Everything for one invoice, or the reason it could not all be fetched (nothing is acked)."""
+    try:
+        detail = await hub.invoice(invoice_id)
+        results = await asyncio.gather(
+            hub.facturae(invoice_id, store),
+            fetch_history(hub, invoice_id),
+            *(fetch_attachment(hub, store, invoice_id, ref) for ref in detail.adjunts),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        xml, history, *attachments = results
+    except HubError as exc:
+        retryable = not isinstance(exc, HubNotFound)
+        return FetchFailure(invoice_id, str(exc), retryable)
+    return InvoiceBundle(
+        invoice_id=invoice_id,
+        detail=detail,
+        xml_sha256=xml.blob.sha256,
+        history=history,
+        attachments=list(attachments),
+        fetched_at=fetched_at,
+    )

@@ -1,0 +1,66 @@
+"""Parsing the Facturae files of a batch and cross-checking them against the hub's detail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+
+from rcflow.facturae import FacturaeRejected, crosscheck, documents_to_arrow, parse_facturae
+from rcflow.ingest.bundle import InvoiceBundle
+from rcflow.ingest.rows import MISMATCH_SCHEMA, QUARANTINE_SCHEMA
+from rcflow.store import BlobStore
+
+
+@dataclass
+class FacturaeBatch:
+    tables: dict[str, pa.Table]
+    quarantine: pa.Table
+    mismatches: pa.Table
+    quarantined_ids: list[str] = field(default_factory=list)
+
+
+def parse_batch(store: BlobStore, bundles: Sequence[InvoiceBundle], parsed_at: datetime) -> FacturaeBatch:
+    """Parse every bundle's XML; hostile or broken files are kept and quarantined, never raised."""
+    items: list[tuple[str, str, object]] = []
+    quarantine: list[dict[str, object]] = []
+    mismatches: list[dict[str, object]] = []
+    for bundle in bundles:
+        try:
+            doc = parse_facturae(store.get(bundle.xml_sha256))
+        except FacturaeRejected as rejected:
+            items.append((bundle.invoice_id, bundle.xml_sha256, rejected))
+            quarantine.append(
+                {
+                    "invoice_id": bundle.invoice_id,
+                    "stage": "facturae",
+                    "reason": rejected.reason,
+                    "detail": rejected.detail[:500],
+                    "detected_at": parsed_at,
+                }
+            )
+            continue
+        items.append((bundle.invoice_id, bundle.xml_sha256, doc))
+        detail = bundle.detail
+        for m in crosscheck(
+            doc,
+            hub_total_cents=detail.amount_cents,
+            hub_supplier_nif=detail.nifProveidor,
+            hub_entity_nif=detail.nif,
+        ):
+            mismatches.append(
+                {
+                    "invoice_id": bundle.invoice_id,
+                    "field": m.field,
+                    "hub_value": None if m.hub_value is None else str(m.hub_value),
+                    "xml_value": None if m.xml_value is None else str(m.xml_value),
+                }
+            )
+    return FacturaeBatch(
+        tables=documents_to_arrow(items, parsed_at),
+        quarantine=pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
+        mismatches=pa.Table.from_pylist(mismatches, schema=MISMATCH_SCHEMA),
+        quarantined_ids=[str(q["invoice_id"]) for q in quarantine],
+    )

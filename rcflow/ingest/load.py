@@ -1,0 +1,119 @@
+"""Writing fetched invoices to the warehouse: one transaction per batch, bulk Arrow writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import pyarrow as pa
+
+from rcflow.hub.models import InvoiceDetail
+from rcflow.ingest.bundle import InvoiceBundle
+from rcflow.ingest.facturae_step import parse_batch
+from rcflow.ingest.rows import INVOICE_SCHEMA, STATE_SCHEMA, bundle_tables, invoice_row, state_rows
+from rcflow.store import BlobStore
+from rcflow.warehouse import Warehouse
+
+FACTURAE_CHILD_TABLES = ("raw.facturae_lines", "raw.facturae_installments", "raw.facturae_centres")
+
+
+def existing_ids(wh: Warehouse, table: str, column: str, ids: Sequence[str]) -> set[str]:
+    if not ids:
+        return set()
+    wh.con.register("_rcflow_probe", pa.table({"id": pa.array(list(ids), pa.string())}))
+    try:
+        rows = wh.con.execute(
+            f'select "{column}" from {table} where "{column}" in (select id from _rcflow_probe)'
+        ).fetchall()
+    finally:
+        wh.con.unregister("_rcflow_probe")
+    return {r[0] for r in rows}
+
+
+def store_bundles(
+    wh: Warehouse,
+    store: BlobStore,
+    bundles: Sequence[InvoiceBundle],
+    *,
+    source: str,
+    now: datetime,
+) -> tuple[set[str], list[str]]:
+    """Commit a batch; returns (ids that were new, ids quarantined by the Facturae step)."""
+    if not bundles:
+        return set(), []
+    ids = [b.invoice_id for b in bundles]
+    tables = bundle_tables(bundles, source=source)
+    facturae = parse_batch(store, bundles, now)
+    with wh.transaction():
+        new_ids = set(ids) - existing_ids(wh, "raw.invoices", "invoice_id", ids)
+        wh.upsert(
+            "raw.invoices",
+            tables["raw.invoices"],
+            ["invoice_id"],
+            keep=["first_seen_at", "source"],
+        )
+        wh.replace_for("raw.invoice_states", tables["raw.invoice_states"], ids, "invoice_id")
+        wh.upsert("raw.attachments", tables["raw.attachments"], ["attachment_id"])
+        wh.upsert("raw.facturae_documents", facturae.tables["raw.facturae_documents"], ["invoice_id"])
+        for child in FACTURAE_CHILD_TABLES:
+            wh.replace_for(child, facturae.tables[child], ids, "invoice_id")
+        wh.replace_for("raw.facturae_mismatches", facturae.mismatches, ids, "invoice_id")
+        wh.upsert(
+            "ops.quarantine",
+            facturae.quarantine,
+            ["invoice_id", "stage", "reason"],
+            keep=["detected_at"],
+        )
+    return new_ids, facturae.quarantined_ids
+
+
+def record_acknowledged(wh: Warehouse, details: Sequence[InvoiceDetail], *, now: datetime) -> None:
+    """Mark invoices delivered, with the hub state the PATCH answer reported."""
+    if not details:
+        return
+    rows = pa.table(
+        {
+            "invoice_id": pa.array([d.id for d in details], pa.string()),
+            "hub_state": pa.array([(d.estat or "").strip().upper() or None for d in details]),
+            "hub_state_at": pa.array([d.dataEstat for d in details], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    wh.con.register("_rcflow_acked", rows)
+    try:
+        with wh.transaction() as con:
+            con.execute(
+                "update raw.invoices i set delivered_at = ?,"
+                " hub_state = coalesce(a.hub_state, i.hub_state),"
+                " hub_state_at = coalesce(a.hub_state_at, i.hub_state_at)"
+                " from _rcflow_acked a where a.invoice_id = i.invoice_id",
+                [now],
+            )
+    finally:
+        wh.con.unregister("_rcflow_acked")
+
+
+def store_refreshed(
+    wh: Warehouse,
+    refreshed: Sequence[tuple[InvoiceDetail, list]],
+    *,
+    now: datetime,
+) -> None:
+    """Replace detail columns and histories of invoices re-read during a state refresh."""
+    if not refreshed:
+        return
+    invoices = [invoice_row(d, xml_sha256=None, source="refresh", fetched_at=now) for d, _ in refreshed]
+    states = [row for d, entries in refreshed for row in state_rows(d.id, entries, now)]
+    ids = [d.id for d, _ in refreshed]
+    with wh.transaction():
+        wh.upsert(
+            "raw.invoices",
+            pa.Table.from_pylist(invoices, schema=INVOICE_SCHEMA),
+            ["invoice_id"],
+            keep=["first_seen_at", "source", "xml_sha256"],
+        )
+        wh.replace_for(
+            "raw.invoice_states",
+            pa.Table.from_pylist(states, schema=STATE_SCHEMA),
+            ids,
+            "invoice_id",
+        )
