@@ -1,0 +1,1 @@
+"""Bringing accounting facts to the hub: import events, reconcile, push through an outbox."""

@@ -1,0 +1,113 @@
+"""The push outbox and audit log: intent written before each PATCH, outcome after, all in bulk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from rcflow.push.plan import Update
+from rcflow.warehouse import Warehouse
+
+TS = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One PATCH as the hub answered it (no status: no answer at all)."""
+
+    http_status: int | None
+    error_code: str | None
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    invoice_id: str
+    state: str
+    payload: dict[str, str]
+    status: str  # sent | refused | failed | confirmed (found on the hub after an ambiguous call)
+    calls: tuple[Call, ...] = ()
+
+    @property
+    def last(self) -> Call:
+        return self.calls[-1] if self.calls else Call(None, None, None)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def record_intents(wh: Warehouse, updates: Sequence[Update], run_id: str) -> None:
+    """Durably note the PATCHes about to be sent (status 'pending')."""
+    if not updates:
+        return
+    now = _now()
+    table = pa.table(
+        {
+            "invoice_id": pa.array([u.invoice_id for u in updates], pa.string()),
+            "state": pa.array([u.state.value for u in updates], pa.string()),
+            "payload": pa.array([json.dumps(u.update.to_json()) for u in updates], pa.string()),
+            "status": pa.array(["pending"] * len(updates), pa.string()),
+            "created_at": pa.array([now] * len(updates), TS),
+            "updated_at": pa.array([now] * len(updates), TS),
+            "run_id": pa.array([run_id] * len(updates), pa.string()),
+        }
+    )
+    with wh.transaction():
+        wh.upsert("ops.push_outbox", table, ["invoice_id", "state"], keep=["created_at"])
+
+
+def record_outcomes(wh: Warehouse, outcomes: Sequence[Outcome], run_id: str) -> None:
+    """Write outcomes to the outbox and append the PATCHes actually made to the audit log."""
+    if not outcomes:
+        return
+    now = _now()
+    status = {"confirmed": "sent"}
+    outbox = pa.table(
+        {
+            "invoice_id": pa.array([o.invoice_id for o in outcomes], pa.string()),
+            "state": pa.array([o.state for o in outcomes], pa.string()),
+            "payload": pa.array([json.dumps(o.payload) for o in outcomes], pa.string()),
+            "status": pa.array([status.get(o.status, o.status) for o in outcomes], pa.string()),
+            "attempts": pa.array([len(o.calls) for o in outcomes], pa.int32()),
+            "http_status": pa.array([o.last.http_status for o in outcomes], pa.int32()),
+            "error_code": pa.array([o.last.error_code for o in outcomes], pa.string()),
+            "error_message": pa.array([o.last.error_message for o in outcomes], pa.string()),
+            "created_at": pa.array([now] * len(outcomes), TS),
+            "updated_at": pa.array([now] * len(outcomes), TS),
+            "run_id": pa.array([run_id] * len(outcomes), pa.string()),
+        }
+    )
+    calls = [(o, c) for o in outcomes for c in o.calls]
+    audit = pa.table(
+        {
+            "invoice_id": pa.array([o.invoice_id for o, _ in calls], pa.string()),
+            "state": pa.array([o.state for o, _ in calls], pa.string()),
+            "payload": pa.array([json.dumps(o.payload) for o, _ in calls], pa.string()),
+            "http_status": pa.array([c.http_status for _, c in calls], pa.int32()),
+            "error_code": pa.array([c.error_code for _, c in calls], pa.string()),
+            "error_message": pa.array([c.error_message for _, c in calls], pa.string()),
+            "called_at": pa.array([now] * len(calls), TS),
+            "run_id": pa.array([run_id] * len(calls), pa.string()),
+        }
+    )
+    with wh.transaction():
+        wh.upsert("ops.push_outbox", outbox, ["invoice_id", "state"], keep=["created_at"])
+        wh.append("ops.push_audit", audit)
+
+
+def resolve_confirmed(wh: Warehouse) -> int:
+    """Close outbox entries left open (crash, lost answer) whose state the hub now shows."""
+    with wh.transaction() as con:
+        row = con.execute(
+            "update ops.push_outbox o set status = 'sent', updated_at = now(),"
+            " error_message = 'confirmed on the hub after an interrupted push'"
+            " where status in ('pending', 'failed') and exists ("
+            "  select 1 from raw.invoice_states s"
+            "  where s.invoice_id = o.invoice_id and s.state = o.state)"
+        ).fetchone()
+    return int(row[0]) if row else 0
