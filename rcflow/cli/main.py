@@ -1,0 +1,32 @@
+"""The `rcflow` command: typer app wiring every sub-command."""
+
+from __future__ import annotations
+
+import typer
+
+from rcflow.cli import ingest_cmds, push_cmds, query_cmds
+from rcflow.cli.common import quiet_libraries
+
+app = typer.Typer(
+    name="rcflow",
+    help="Run an invoice registry (RCF) against the eFACT hub: sync, check, push, report.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+app.command()(ingest_cmds.sync)
+app.command()(ingest_cmds.backfill)
+app.command()(push_cmds.push)
+app.add_typer(push_cmds.accounting_app, name="accounting")
+app.command()(query_cmds.sql)
+app.command()(query_cmds.status)
+
+
+@app.callback()
+def _main() -> None:
+    quiet_libraries()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,170 @@
+"""`rcflow sql` (read-only ad-hoc SQL) and `rcflow status`."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import duckdb
+import typer
+from rich.table import Table
+
+from rcflow.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    console,
+    emit_json,
+    fail,
+    handle_errors,
+    settings,
+)
+from rcflow.warehouse import open_reader
+
+READ_ONLY_TYPES = {"SELECT", "EXPLAIN", "PRAGMA"}
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse anything but queries, before running anything."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        fail(f"SQL does not parse: {str(exc).splitlines()[0]}", EXIT_USAGE)
+    if not statements:
+        fail("no SQL statement given", EXIT_USAGE)
+    for statement in statements:
+        kind = statement.type.name.upper()
+        if kind not in READ_ONLY_TYPES:
+            fail(
+                f"refused: `rcflow sql` is read-only ({kind} statement); rcflow commands change data",
+                EXIT_USAGE,
+            )
+
+
+def reader(live: bool) -> duckdb.DuckDBPyConnection:
+    con = open_reader(settings().warehouse, live=live)
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+    return con
+
+
+@handle_errors
+def sql(
+    query: str = typer.Argument(
+        ..., help="A SELECT over the views: invoices, invoice_states, attachments, …"
+    ),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    live: bool = typer.Option(False, help="Read the live warehouse instead of the last published snapshot."),
+) -> None:
+    """Run a read-only query on the warehouse (the snapshot writers publish after each run)."""
+    con = reader(live)
+    check_read_only(con, query)
+    try:
+        result = con.execute(query)
+        columns = [d[0] for d in result.description or []]
+        rows = result.fetchall()
+    except duckdb.Error as exc:
+        fail(f"query failed: {str(exc).splitlines()[0]}", EXIT_USAGE)
+    finally:
+        con.close()
+    if fmt is Format.json:
+        emit_json([dict(zip(columns, row, strict=True)) for row in rows])
+    elif fmt is Format.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        table = Table(*columns, caption=f"{len(rows)} rows")
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+
+
+def _status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    def q(sql: str) -> list[tuple]:
+        return con.execute(sql).fetchall()
+
+    by_state = q(
+        "select coalesce(hub_state, '?'), count(*), sum(amount) from invoices group by 1 order by 2 desc"
+    )
+    runs = q(
+        "select kind, run_id, status, started_at, finished_at from ops.runs"
+        " qualify row_number() over (partition by kind order by started_at desc) = 1 order by kind"
+    )
+    owed = q("select state, count(*) from ops.push_outbox where status in ('pending', 'failed') group by 1")
+    quarantine = q(
+        "select stage || ': ' || reason, count(distinct invoice_id) from ops.quarantine"
+        " where resolved_at is null group by 1 order by 2 desc"
+    )
+    unacked = q("select count(*) from raw.invoices where delivered_at is null and source = 'pending'")[0][0]
+    try:
+        events_owed = q(
+            "select e.state, count(*) from ops.accounting_events e"
+            " where not exists (select 1 from raw.invoice_states s"
+            "  where s.invoice_id = e.invoice_id and s.state = e.state) group by 1 order by 1"
+        )
+    except duckdb.Error:
+        events_owed = []
+    return {
+        "invoices_by_state": [{"state": s, "count": c, "amount": float(a or 0)} for s, c, a in by_state],
+        "last_runs": [
+            {"kind": k, "run_id": r, "status": st, "started_at": s, "finished_at": f}
+            for k, r, st, s, f in runs
+        ],
+        "owed_to_hub": [{"state": s, "count": c} for s, c in events_owed],
+        "push_outbox_open": [{"state": s, "count": c} for s, c in owed],
+        "quarantined": [{"reason": r, "invoices": c} for r, c in quarantine],
+        "stored_not_acknowledged": unacked,
+    }
+
+
+@handle_errors
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    live: bool = typer.Option(False, help="Read the live warehouse instead of the snapshot."),
+) -> None:
+    """Counts by state, last runs, what is owed to the hub, what is quarantined."""
+    path = settings().warehouse
+    if not Path(path).exists():
+        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_PROBLEMS)
+    con = reader(live)
+    try:
+        data = _status(con)
+    finally:
+        con.close()
+    if as_json:
+        emit_json(data)
+        raise typer.Exit(EXIT_OK)
+    t = Table(title="invoices by hub state", title_justify="left")
+    t.add_column("state")
+    t.add_column("invoices", justify="right")
+    t.add_column("amount €", justify="right")
+    for row in data["invoices_by_state"]:  # type: ignore[union-attr]
+        t.add_row(row["state"], str(row["count"]), f"{row['amount']:,.2f}")
+    console.print(t)
+    t = Table(title="last runs", title_justify="left")
+    for column in ("kind", "status", "started", "finished", "run id"):
+        t.add_column(column)
+    for r in data["last_runs"]:  # type: ignore[union-attr]
+        t.add_row(
+            r["kind"], r["status"], str(r["started_at"])[:19], str(r["finished_at"] or "")[:19], r["run_id"]
+        )
+    console.print(t)
+    owed = data["owed_to_hub"]
+    console.print(
+        "[bold]owed to the hub:[/] " + (", ".join(f"{o['state']} {o['count']}" for o in owed) or "nothing")  # type: ignore[union-attr]
+    )
+    quarantined = data["quarantined"]
+    console.print(
+        "[bold]quarantined:[/] "
+        + (", ".join(f"{q['reason']} ({q['invoices']})" for q in quarantined) or "none")  # type: ignore[union-attr]
+    )
+    console.print(f"[bold]stored, not yet acknowledged:[/] {data['stored_not_acknowledged']}")
