@@ -1,0 +1,51 @@
+"""Flow: ingest pending invoices, attachments and state histories from the eFACT hub."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from tasks.artifacts import publish
+from tasks.hub_tasks import sync_hub
+from tasks.settings import flow_settings
+
+
+@flow(name="rcflow-sync", log_prints=False)
+async def sync_flow(
+    nif: str | None = None,
+    office: str | None = None,
+    refresh: bool = True,
+    secret_block: str | None = None,
+) -> dict:
+    """Sync the hub into the warehouse; never acknowledges what is not durably stored."""
+    settings = flow_settings(secret_block)
+    summary = await sync_hub(settings, nif=nif, office=office, refresh=refresh)
+    publish(
+        "rcflow-sync",
+        "rcflow sync",
+        [
+            ("new invoices", summary.invoices_new),
+            ("acknowledged (DELIVERED)", summary.invoices_acknowledged),
+            ("amount of new invoices (€)", f"{summary.amount_new_cents / 100:,.2f}"),
+            ("attachments stored with invoices", summary.attachments_stored),
+            ("late attachments stored", summary.late_attachments_stored),
+            ("attachments released on the hub", summary.attachments_released),
+            ("states refreshed", summary.states_refreshed),
+            ("quarantined", summary.quarantined),
+            ("deferred to next run", len(summary.deferred)),
+            ("requests / retried", f"{summary.requests} / {summary.retries}"),
+        ],
+        [f"deferred {d['invoice_id']}: {d['reason']}" for d in summary.deferred[:20]]
+        + ([summary.stopped_early] if summary.stopped_early else []),
+    )
+    if not summary.ok:
+        get_run_logger().warning(
+            "sync finished with %d deferred item(s); they stay on the hub for the next run",
+            len(summary.deferred),
+        )
+    return summary.as_dict()
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    asyncio.run(sync_flow())
