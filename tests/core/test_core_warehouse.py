@@ -1,0 +1,124 @@
+"""The warehouse: versioned migrations, bulk upserts, and readers that never fight the writer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from rcflow.warehouse import Warehouse, WarehouseBusy, open_reader, snapshot_path_for
+
+TS = pa.timestamp("us", tz="UTC")
+
+
+def entities(*pairs: tuple[str, str]) -> pa.Table:
+    return pa.table(
+        {
+            "entity_nif": [p[0] for p in pairs],
+            "entity_name": [p[1] for p in pairs],
+            "fetched_at": pa.array([0] * len(pairs), TS),
+        }
+    )
+
+
+def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        versions = wh.con.execute("select version from schema_migrations order by 1").fetchall()
+    with Warehouse(path) as wh:
+        again = wh.con.execute("select version from schema_migrations order by 1").fetchall()
+    assert versions == again and [v[0] for v in versions] == [1, 2]
+
+
+def test_upsert_updates_but_keeps_named_columns(tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.upsert("raw.entities", entities(("A", "first"), ("B", "b")), ["entity_nif"])
+        wh.upsert("raw.entities", entities(("A", "second")), ["entity_nif"], keep=["entity_name"])
+        wh.upsert("raw.entities", entities(("B", "b2")), ["entity_nif"])
+        rows = wh.con.execute("select entity_nif, entity_name from raw.entities order by 1").fetchall()
+    assert rows == [("A", "first"), ("B", "b2")]
+
+
+def test_snapshot_is_published_and_readers_see_views(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        wh.upsert("raw.entities", entities(("A", "x")), ["entity_nif"])
+    assert snapshot_path_for(path).exists()
+    con = open_reader(path)
+    assert con.execute("select entity_nif from entities").fetchall() == [("A",)]
+    con.close()
+
+
+HOLD_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from rcflow.warehouse import Warehouse
+    with Warehouse(sys.argv[1]) as wh:
+        print("holding", flush=True)
+        time.sleep(float(sys.argv[2]))
+    """
+)
+
+
+def _hold_writer(path: Path, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+    return proc
+
+
+def test_reader_works_while_a_writer_runs(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        wh.upsert("raw.entities", entities(("A", "x")), ["entity_nif"])
+    proc = _hold_writer(path, 3)
+    try:
+        con = open_reader(path, timeout=1)
+        assert con.execute("select count(*) from invoices").fetchone() == (0,)
+        con.close()
+    finally:
+        proc.wait(10)
+
+
+def test_writer_waits_for_another_writer_then_proceeds(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path):
+        pass
+    proc = _hold_writer(path, 1.5)
+    started = time.monotonic()
+    with Warehouse(path, lock_timeout=30) as wh:
+        wh.upsert("raw.entities", entities(("A", "x")), ["entity_nif"])
+    assert time.monotonic() - started >= 0.5
+    proc.wait(10)
+
+
+def test_writer_gives_up_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path):
+        pass
+    proc = _hold_writer(path, 4)
+    try:
+        with pytest.raises(WarehouseBusy, match="held by another writer"), Warehouse(path, lock_timeout=0.5):
+            pass
+    finally:
+        proc.wait(10)
+
+
+def test_open_reader_does_not_block_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        wh.upsert("raw.entities", entities(("A", "x")), ["entity_nif"])
+    reader = open_reader(path)  # held open during the whole write
+    with Warehouse(path, lock_timeout=2) as wh:
+        wh.upsert("raw.entities", entities(("B", "y")), ["entity_nif"])
+    assert reader.execute("select count(*) from entities").fetchone() == (1,)  # its snapshot
+    reader.close()
+    fresh = open_reader(path)
+    assert fresh.execute("select count(*) from entities").fetchone() == (2,)
+    fresh.close()
