@@ -20,13 +20,8 @@ FACTURAE_CHILD_TABLES = ("raw.facturae_lines", "raw.facturae_installments", "raw
 def existing_ids(wh: Warehouse, table: str, column: str, ids: Sequence[str]) -> set[str]:
     if not ids:
         return set()
-    wh.con.register("_rcflow_probe", pa.table({"id": pa.array(list(ids), pa.string())}))
-    try:
-        rows = wh.con.execute(
-            f'select "{column}" from {table} where "{column}" in (select id from _rcflow_probe)'
-        ).fetchall()
-    finally:
-        wh.con.unregister("_rcflow_probe")
+    with wh.registered("_rcflow_probe", pa.table({"id": pa.array(list(ids), pa.string())})):
+        rows = wh.fetch(f'select "{column}" from {table} where "{column}" in (select id from _rcflow_probe)')
     return {r[0] for r in rows}
 
 
@@ -78,18 +73,14 @@ def record_acknowledged(wh: Warehouse, details: Sequence[InvoiceDetail], *, now:
             "hub_state_at": pa.array([d.dataEstat for d in details], pa.timestamp("us", tz="UTC")),
         }
     )
-    wh.con.register("_rcflow_acked", rows)
-    try:
-        with wh.transaction() as con:
-            con.execute(
-                "update raw.invoices i set delivered_at = ?,"
-                " hub_state = coalesce(a.hub_state, i.hub_state),"
-                " hub_state_at = coalesce(a.hub_state_at, i.hub_state_at)"
-                " from _rcflow_acked a where a.invoice_id = i.invoice_id",
-                [now],
-            )
-    finally:
-        wh.con.unregister("_rcflow_acked")
+    with wh.registered("_rcflow_acked", rows), wh.transaction() as con:
+        con.execute(
+            "update raw.invoices i set delivered_at = ?,"
+            " hub_state = coalesce(a.hub_state, i.hub_state),"
+            " hub_state_at = coalesce(a.hub_state_at, i.hub_state_at)"
+            " from _rcflow_acked a where a.invoice_id = i.invoice_id",
+            [now],
+        )
 
 
 def store_refreshed(

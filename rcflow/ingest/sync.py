@@ -237,16 +237,13 @@ class Syncer:
             else:
                 released.append(attachment_id)
         if released:
-            self.wh.con.register("_rcflow_rel", pa.table({"id": pa.array(released, pa.string())}))
-            try:
-                with self.wh.transaction() as con:
-                    con.execute(
-                        "update raw.attachments set released_at = ?"
-                        " where attachment_id in (select id from _rcflow_rel)",
-                        [_now()],
-                    )
-            finally:
-                self.wh.con.unregister("_rcflow_rel")
+            released_ids = pa.table({"id": pa.array(released, pa.string())})
+            with self.wh.registered("_rcflow_rel", released_ids), self.wh.transaction() as con:
+                con.execute(
+                    "update raw.attachments set released_at = ?"
+                    " where attachment_id in (select id from _rcflow_rel)",
+                    [_now()],
+                )
         self.summary.attachments_released += len(released)
         return len(released)
 

@@ -160,10 +160,12 @@ def _line_key(problem: str) -> tuple[int, str]:
 
 
 def known_invoices(wh: Warehouse) -> pl.DataFrame:
-    return wh.con.execute(
-        "select invoice_id, registry_number,"
-        " cast(timezone('Europe/Madrid', registry_at) as date) as registry_date from raw.invoices"
-    ).pl()
+    return pl.from_arrow(
+        wh.arrow(
+            "select invoice_id, registry_number,"
+            " cast(timezone('Europe/Madrid', registry_at) as date) as registry_date from raw.invoices"
+        )
+    )
 
 
 def import_events(wh: Warehouse, path: Path, *, today: date | None = None) -> ImportResult:
@@ -174,9 +176,9 @@ def import_events(wh: Warehouse, path: Path, *, today: date | None = None) -> Im
     file = path.name
     already = wh.con.execute(
         "select row_count from ops.accounting_imports where import_id = ?", [import_id]
-    ).fetchone()
+    ).fetchall()
     if already:
-        return ImportResult(file, import_id, already[0], 0, already_imported=True)
+        return ImportResult(file, import_id, already[0][0], 0, already_imported=True)
     frame = read_events_file(path)
     today = today or datetime.now(UTC).date()
     clean, problems = validate_events(frame, file, known=known_invoices(wh), today=today)
@@ -195,9 +197,9 @@ def import_events(wh: Warehouse, path: Path, *, today: date | None = None) -> Im
         "line_no",
     ).to_arrow()
     with wh.transaction():
-        before = wh.con.execute("select count(*) from ops.accounting_events").fetchone()[0]
+        before = wh.con.execute("select count(*) from ops.accounting_events").fetchall()[0][0]
         wh.upsert("ops.accounting_events", events, ["invoice_id", "state"], keep=list(events.column_names))
-        after = wh.con.execute("select count(*) from ops.accounting_events").fetchone()[0]
+        after = wh.con.execute("select count(*) from ops.accounting_events").fetchall()[0][0]
         wh.append(
             "ops.accounting_imports",
             pa.table(
@@ -215,18 +217,15 @@ def import_events(wh: Warehouse, path: Path, *, today: date | None = None) -> Im
 def _contradictions_with_loaded(wh: Warehouse, clean: pl.DataFrame, file: str) -> list[str]:
     """Rows that disagree with events already imported from another file."""
     columns = ("invoice_id", "state", "event_date", "rcf_number", "reason", "line_no")
-    wh.con.register("_rcflow_new", clean.select(columns).to_arrow())
-    try:
-        rows = wh.con.execute(
+    with wh.registered("_rcflow_new", clean.select(columns).to_arrow()):
+        rows = wh.fetch(
             "select n.line_no, n.invoice_id, n.state, e.event_date, i.file_name"
             " from _rcflow_new n join ops.accounting_events e using (invoice_id, state)"
             " join ops.accounting_imports i on i.import_id = e.import_id"
             " where n.event_date is distinct from e.event_date"
             " or n.rcf_number is distinct from e.rcf_number"
             " or n.reason is distinct from e.reason order by n.line_no"
-        ).fetchall()
-    finally:
-        wh.con.unregister("_rcflow_new")
+        )
     return [
         f"{file}:{line}: invoice {inv} {state} contradicts the event imported from {other} (date {prev})"
         for line, inv, state, prev, other in rows

@@ -109,5 +109,5 @@ def resolve_confirmed(wh: Warehouse) -> int:
             " where status in ('pending', 'failed') and exists ("
             "  select 1 from raw.invoice_states s"
             "  where s.invoice_id = o.invoice_id and s.state = o.state)"
-        ).fetchone()
-    return int(row[0]) if row else 0
+        ).fetchall()
+    return int(row[0][0]) if row else 0

@@ -106,7 +106,7 @@ class HubView:
 
 def load_events(wh: Warehouse, invoice_ids: list[str] | None = None) -> pl.DataFrame:
     query = "select invoice_id, state, event_date, rcf_number, reason_code, reason from ops.accounting_events"
-    frame = wh.con.execute(query).pl()
+    frame = pl.from_arrow(wh.arrow(query))
     if invoice_ids is not None:
         frame = frame.filter(pl.col("invoice_id").is_in(invoice_ids))
     return frame
@@ -115,9 +115,8 @@ def load_events(wh: Warehouse, invoice_ids: list[str] | None = None) -> pl.DataF
 def load_hub_views(wh: Warehouse, invoice_ids: list[str]) -> dict[str, HubView]:
     """Hub-side facts per invoice from raw.invoices and raw.invoice_states (bulk)."""
     ids = pl.DataFrame({"invoice_id": invoice_ids}, schema={"invoice_id": pl.String}).to_arrow()
-    wh.con.register("_rcflow_plan_ids", ids)
-    try:
-        invoices = wh.con.execute(
+    with wh.registered("_rcflow_plan_ids", ids):
+        invoices = wh.fetch(
             "select i.invoice_id, i.hub_state, i.payment_date,"
             " cast(timezone('Europe/Madrid', i.registry_at) as date) as registry_date,"
             " list(s.state order by s.seq) filter (where s.state is not null) as states,"
@@ -125,9 +124,7 @@ def load_hub_views(wh: Warehouse, invoice_ids: list[str]) -> dict[str, HubView]:
             " from raw.invoices i join _rcflow_plan_ids p using (invoice_id)"
             " left join raw.invoice_states s using (invoice_id)"
             " group by all"
-        ).fetchall()
-    finally:
-        wh.con.unregister("_rcflow_plan_ids")
+        )
     views = {}
     for invoice_id, hub_state, payment_date, registry_date, states, paid_on in invoices:
         parsed = {_safe_state(s) for s in (states or [])} - {None}

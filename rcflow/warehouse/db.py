@@ -130,6 +130,28 @@ class Warehouse:
             raise
         con.execute("commit")
 
+    def fetch(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
+        """Run a query and fetch every row (DuckDB 2.0 wants results finished before more work)."""
+        return self.con.execute(sql, params or []).fetchall()
+
+    def arrow(self, sql: str) -> pa.Table:
+        """Run a query and return the rows as one Arrow table (no DB-API copy)."""
+        self.con.complete()
+        return self.con.sql(sql).to_arrow_table()
+
+    def _register(self, name: str, table: pa.Table) -> None:
+        self.con.complete()  # finish any half-read result first (DuckDB 2.0 refuses otherwise)
+        self.con.register(name, table)
+
+    @contextmanager
+    def registered(self, name: str, table: pa.Table) -> Iterator[str]:
+        """Expose an Arrow table to SQL as ``name`` for the duration of the block."""
+        self._register(name, table)
+        try:
+            yield name
+        finally:
+            self.con.unregister(name)
+
     def upsert(self, table: str, rows: pa.Table, key: list[str], *, keep: Sequence[str] = ()) -> int:
         """Insert-or-update ``rows`` (Arrow) into ``table`` keyed on ``key``, in bulk.
 
@@ -138,7 +160,7 @@ class Warehouse:
         if rows.num_rows == 0:
             return 0
         con = self.con
-        con.register("_rcflow_rows", rows)
+        self._register("_rcflow_rows", rows)
         try:
             columns = ", ".join(f'"{c}"' for c in rows.column_names)
             conflict = ", ".join(f'"{c}"' for c in key)
@@ -157,7 +179,7 @@ class Warehouse:
     def replace_for(self, table: str, rows: pa.Table, ids: Sequence[str], column: str) -> int:
         """Replace every row of ``table`` whose ``column`` is in ``ids`` with ``rows``."""
         if ids:
-            self.con.register("_rcflow_ids", pa.table({"id": pa.array(list(ids), pa.string())}))
+            self._register("_rcflow_ids", pa.table({"id": pa.array(list(ids), pa.string())}))
             try:
                 self.con.execute(f'delete from {table} where "{column}" in (select id from _rcflow_ids)')
             finally:
@@ -169,7 +191,7 @@ class Warehouse:
         if rows.num_rows == 0:
             return 0
         con = self.con
-        con.register("_rcflow_rows", rows)
+        self._register("_rcflow_rows", rows)
         try:
             columns = ", ".join(f'"{c}"' for c in rows.column_names)
             con.execute(f"insert into {table} ({columns}) select {columns} from _rcflow_rows")

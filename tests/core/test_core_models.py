@@ -73,8 +73,12 @@ def test_history_and_pending_page() -> None:
         {
             "estats": [
                 {"estat": "REGISTERED", "codiEstat": "1200", "dataEstat": "2023-10-25T16:25:06+02:00"},
-                {"estat": "PAID", "codiEstat": 2500, "dataEstat": "2023-11-30T10:00:00.000+01:00",
-                 "dataPagament": "2023-11-30"},
+                {
+                    "estat": "PAID",
+                    "codiEstat": 2500,
+                    "dataEstat": "2023-11-30T10:00:00.000+01:00",
+                    "dataPagament": "2023-11-30",
+                },
             ]
         }
     )
