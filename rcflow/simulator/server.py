@@ -39,9 +39,9 @@ def _uvicorn_config(app: SimulatorApp, quiet: bool) -> uvicorn.Config:
 class RunningSimulator:
     """A simulator serving on loopback in a daemon thread; a context manager."""
 
-    def __init__(self, hub: Hub, server: uvicorn.Server, thread: threading.Thread,
+    def __init__(self, app: SimulatorApp, server: uvicorn.Server, thread: threading.Thread,
                  sock: socket.socket, prefix: str = "/rcf") -> None:
-        self.hub = hub
+        self._app = app
         self._server = server
         self._thread = thread
         self._sock = sock
@@ -51,8 +51,18 @@ class RunningSimulator:
         self.admin_url = self.root_url + "/_sim"
 
     @property
+    def hub(self) -> Hub:
+        return self._app.hub
+
+    @property
     def config(self) -> SimConfig:
         return self.hub.config
+
+    def reset(self, config: SimConfig | Hub | None = None) -> Hub:
+        """Serve a fresh hub (new data, log and faults) without restarting the server."""
+        hub = config if isinstance(config, Hub) else Hub(config or self.config)
+        self._app.hub = hub
+        return hub
 
     def __repr__(self) -> str:
         return f"RunningSimulator({self.base_url}, {self.hub!r})"
@@ -77,7 +87,8 @@ def start_simulator(config: SimConfig | None = None, *, port: int = 0,
         config = (config or SimConfig()).with_(**overrides) if overrides else config
         hub = Hub(config)
     sock = _bind(HOST, port)
-    server = uvicorn.Server(_uvicorn_config(SimulatorApp(hub), quiet=True))
+    app = SimulatorApp(hub)
+    server = uvicorn.Server(_uvicorn_config(app, quiet=True))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                               name=f"efact-sim-{sock.getsockname()[1]}", daemon=True)
     thread.start()
@@ -87,7 +98,7 @@ def start_simulator(config: SimConfig | None = None, *, port: int = 0,
             sock.close()
             raise RuntimeError("the eFACT simulator did not start")
         time.sleep(0.005)
-    return RunningSimulator(hub, server, thread, sock)
+    return RunningSimulator(app, server, thread, sock)
 
 
 def serve(config: SimConfig, host: str = HOST, port: int = 8808,

@@ -43,11 +43,17 @@ def _config(**changes: Any) -> SimConfig:
     return base.with_(**changes)
 
 
-@pytest.fixture
-def sim() -> Iterator[RunningSimulator]:
-    """A small hub of our own (tests may change its state)."""
+@pytest.fixture(scope="session")
+def _server() -> Iterator[RunningSimulator]:
     with start_simulator(_config()) as running:
         yield running
+
+
+@pytest.fixture
+def sim(_server: RunningSimulator) -> RunningSimulator:
+    """A fresh small hub for this test (tests may change its state)."""
+    _server.reset(_config())
+    return _server
 
 
 @pytest.fixture(scope="module")
