@@ -37,6 +37,8 @@ def quiet_libraries() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     for name in ("httpx", "httpcore", "great_expectations", "uvicorn", "asyncio"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # Retries are counted in every summary; one log line per retry is noise on a terminal.
+    logging.getLogger("stamina").setLevel(logging.ERROR)
 
 
 def settings() -> Settings:

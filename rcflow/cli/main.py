@@ -6,6 +6,7 @@ import typer
 
 from rcflow.cli import ingest_cmds, push_cmds, query_cmds
 from rcflow.cli.common import quiet_libraries
+from rcflow.simulator.cli import app as hub_app
 
 app = typer.Typer(
     name="rcflow",
@@ -21,6 +22,7 @@ app.command()(push_cmds.push)
 app.add_typer(push_cmds.accounting_app, name="accounting")
 app.command()(query_cmds.sql)
 app.command()(query_cmds.status)
+app.add_typer(hub_app, name="hub")
 
 
 @app.callback()

@@ -1,0 +1,160 @@
+"""The sync against the simulator over loopback HTTP: pages, attachments, refresh, backfill."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from invariants import assert_nothing_lost, pending_left, warehouse_rows
+
+from rcflow.config import Settings
+from rcflow.ingest.run import run_backfill, run_sync
+from rcflow.simulator.server import RunningSimulator
+from rcflow.store import BlobStore
+
+
+def sync(settings: Settings, **kwargs: object):
+    return asyncio.run(run_sync(settings, **kwargs))
+
+
+@pytest.mark.sim(invoices=130, page_size=50)
+def test_drains_several_pages_and_acknowledges_only_stored(sim: RunningSimulator, settings: Settings) -> None:
+    summary = sync(settings)
+    assert summary.ok, summary.deferred
+    assert summary.pages >= 3
+    assert summary.invoices_new == summary.invoices_acknowledged >= 130
+    assert pending_left(sim) == 0
+    assert_nothing_lost(sim, settings)
+    # Every pending invoice's detail, history and XML are in; raw JSON kept as received.
+    rows = warehouse_rows(
+        settings,
+        "select count(*), count(xml_sha256), count(delivered_at), count(raw_json) from raw.invoices",
+    )[0]
+    assert rows[0] == rows[1] == rows[3] and rows[2] == summary.invoices_acknowledged
+    states = warehouse_rows(settings, "select count(distinct invoice_id) from raw.invoice_states")[0][0]
+    assert states == rows[0]
+    # The views answer.
+    assert warehouse_rows(settings, "select count(*) from invoices")[0][0] == rows[0]
+    assert warehouse_rows(settings, "select count(*) from invoice_lines")[0][0] > 0
+    assert warehouse_rows(settings, "select count(*) from installments")[0][0] > 0
+
+
+@pytest.mark.sim(invoices=40, late_attachment_rate=0.0)
+def test_rerun_is_idempotent(sim: RunningSimulator, settings: Settings) -> None:
+    first = sync(settings)
+    before = warehouse_rows(
+        settings,
+        "select (select count(*) from raw.invoices), (select count(*) from raw.invoice_states),"
+        " (select count(*) from raw.attachments), (select count(*) from raw.facturae_lines)",
+    )
+    second = sync(settings, refresh_age=timedelta(0))
+    after = warehouse_rows(
+        settings,
+        "select (select count(*) from raw.invoices), (select count(*) from raw.invoice_states),"
+        " (select count(*) from raw.attachments), (select count(*) from raw.facturae_lines)",
+    )
+    assert first.invoices_new >= 40 and second.invoices_new == 0
+    assert second.states_refreshed == before[0][0]  # none is final yet: all re-read
+    # Refresh appends the DELIVERED entries the hub now shows, nothing else changes.
+    assert after[0][0] == before[0][0] and after[0][2] == before[0][2] and after[0][3] == before[0][3]
+    assert after[0][1] >= before[0][1]
+    assert_nothing_lost(sim, settings)
+
+
+@pytest.mark.sim(invoices=30, late_attachment_rate=0.5, late_attachment_calls=0)
+def test_late_attachments_stored_then_released(sim: RunningSimulator, settings: Settings) -> None:
+    sync(settings)
+    added = sim.hub.add_attachment(
+        sim.hub.pending_ids()[0] if sim.hub.pending_ids() else next(iter(sim.hub.invoices))
+    )
+    sim.hub.deliver_late_attachments()
+    summary = sync(settings)
+    assert summary.ok
+    assert sim.hub.pending_attachment_ids() == []
+    stored = dict(
+        warehouse_rows(settings, "select attachment_id, released_at is not null from raw.attachments")
+    )
+    assert stored.get(added) is True
+    assert_nothing_lost(sim, settings)
+
+
+@pytest.mark.sim(invoices=20)
+def test_refresh_catches_a_rejection_made_elsewhere(sim: RunningSimulator, settings: Settings) -> None:
+    sync(settings)
+    target = next(iter(sorted(warehouse_rows(settings, "select invoice_id from raw.invoices"))))[0]
+    sim.hub.update(target, {"estat": "REJECTED", "descripcioMotiuRebuig": "Duplicada"})
+    sync(settings, refresh_age=timedelta(0))
+    row = warehouse_rows(
+        settings,
+        f"select hub_state, reject_reason from raw.invoices where invoice_id = '{target}'",
+    )[0]
+    assert row == ("REJECTED", "Duplicada")
+    last = warehouse_rows(
+        settings,
+        f"select state from raw.invoice_states where invoice_id = '{target}' order by seq desc limit 1",
+    )[0][0]
+    assert last == "REJECTED"
+
+
+@pytest.mark.sim(invoices=5, backfill=15)
+def test_backfill_by_ids_stores_history_without_acknowledging(
+    sim: RunningSimulator, settings: Settings
+) -> None:
+    ids = sim.hub.backfill_ids
+    summary = asyncio.run(run_backfill(settings, ids))
+    assert summary.invoices_new == len(ids) and summary.invoices_acknowledged == 0
+    assert not [r for r in sim.hub.log.records() if r.method == "PATCH"]
+    rows = warehouse_rows(
+        settings, "select count(*), count(distinct hub_state) from raw.invoices where source = 'backfill'"
+    )[0]
+    assert rows[0] == len(ids) and rows[1] >= 3
+    states = warehouse_rows(settings, "select count(*) from raw.invoice_states")[0][0]
+    assert states >= 3 * len(ids)
+
+
+def test_backfill_from_an_ftp_archive(sim: RunningSimulator, settings: Settings, tmp_path: Path) -> None:
+    from rcflow.ingest.ftp_archive import ids_from_args
+    from rcflow.simulator.ftp import write_ftp_archive
+
+    folder = tmp_path / "ftp"
+    write_ftp_archive(sim.hub, sim.hub.backfill_ids, folder)
+    ids = ids_from_args([str(folder)])
+    assert sorted(ids) == sorted(sim.hub.backfill_ids)
+    summary = asyncio.run(run_backfill(settings, ids))
+    assert summary.invoices_new == len(ids)
+
+
+@pytest.mark.sim(invoices=40, hostile_rate=0.5)
+def test_hostile_documents_are_kept_quarantined_and_never_resolved(
+    sim: RunningSimulator, settings: Settings
+) -> None:
+    summary = sync(settings)
+    assert summary.ok, summary.deferred
+    hostile = sim.hub.hostile_ids
+    assert {"xxe", "bomb", "malformed"} <= set(hostile.values()), hostile
+    quarantined = dict(
+        warehouse_rows(settings, "select invoice_id, reason from ops.quarantine where stage = 'facturae'")
+    )
+    store = BlobStore(settings.store_dir)
+    for invoice_id, kind in hostile.items():
+        if kind in {"xxe", "bomb"}:
+            assert quarantined.get(invoice_id) == "dtd_or_entities", (invoice_id, kind)
+        elif kind == "malformed":
+            assert quarantined.get(invoice_id) == "malformed_xml", (invoice_id, kind)
+    # Kept as raw bytes, in the store, and the invoice was acknowledged (it is durably stored).
+    for invoice_id in quarantined:
+        sha = warehouse_rows(
+            settings, f"select xml_sha256 from raw.invoices where invoice_id = '{invoice_id}'"
+        )
+        assert store.has(sha[0][0])
+    names = [r[0] for r in warehouse_rows(settings, "select name from raw.attachments")]
+    assert any(n and (".." in n or n.startswith("/")) for n in names), "hostile names are kept as data"
+    # Nothing escaped the store: every file under data/ is the warehouse, its snapshot or a blob.
+    data = settings.warehouse.parent
+    for path in data.rglob("*"):
+        if path.is_file():
+            assert path.parent == data or "sha256" in path.parts, path
+    assert not Path("/etc/passwd.rcflow").exists()
+    assert_nothing_lost(sim, settings)
