@@ -50,7 +50,7 @@ def _lifecycle(invoice_id: str, registry: date, amount: float, hub_state: State,
         (State.RECEIVED, 0.75, ((0.9, 0, 7), (0.1, 8, 20))),
         (State.ACCEPTED, 0.7, ((0.85, 1, 25), (0.15, 26, 45))),
     ):
-        if rank(state) <= forced or rng.random() < share:
+        if state is hub_state or rng.random() < share:  # optional states stay optional
             day += timedelta(days=_days(rng, *spans))
             events.append((state, day, None, None, None))
             accepted = day if state is State.ACCEPTED else accepted

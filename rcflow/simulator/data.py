@@ -64,7 +64,7 @@ class Dataset:
     attachments: dict[str, Attachment] = field(default_factory=dict)
     next_invoice_id: int = FIRST_INVOICE_ID
     next_attachment_id: int = FIRST_ATTACHMENT_ID
-    registry_counters: dict[tuple[int, int], int] = field(default_factory=dict)
+    registry_counters: dict[int, int] = field(default_factory=dict)
     number_counters: dict[int, int] = field(default_factory=dict)
 
     def ids(self, origin: str) -> list[str]:
@@ -277,11 +277,11 @@ def add_runtime_invoices(cfg: SimConfig, ds: Dataset, count: int, now: int) -> l
     return created
 
 
-def next_registry_number(ds: Dataset, entity: Entity, registry_ms: int) -> str:
+def next_registry_number(ds: Dataset, registry_ms: int) -> str:
+    """The hub's registry entry number: one sequence per year (``E2025000064``)."""
     year = madrid_date(registry_ms).year
-    key = (entity.index, year)
-    ds.registry_counters[key] = ds.registry_counters.get(key, 40 + entity.index * 7) + 1
-    return f"E{year}{ds.registry_counters[key]:06d}"
+    ds.registry_counters[year] = ds.registry_counters.get(year, 40) + 1
+    return f"E{year}{ds.registry_counters[year]:06d}"
 
 
 def _materialise(
@@ -294,7 +294,7 @@ def _materialise(
         id=inv_id, origin=d.origin, entity=d.entity, office=d.office, supplier=d.supplier,
         number=number, series=series, issue_date=issue, sent_ms=d.sent_ms,
         registry_ms=d.registry_ms,
-        registry_number=next_registry_number(ds, d.entity, d.registry_ms)
+        registry_number=next_registry_number(ds, d.registry_ms)
         if d.registry_ms else None,
         credit=d.credit, version=d.version, signed=d.signed, quirks=d.quirks,
         hostile=d.hostile, mismatch=d.mismatch,
