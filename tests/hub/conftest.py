@@ -1,0 +1,42 @@
+"""A live simulator and a client pointed at it, for the hub client's integration tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from pydantic import SecretStr
+
+from rcflow.hub import HubClient
+from rcflow.simulator.config import SimConfig
+from rcflow.simulator.server import RunningSimulator, start_simulator
+
+ISSUER = "hub_client_tests"
+SECRET = "client-tests-secret-9f8e7d6c5b4a-0123456789"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    config = SimConfig(
+        seed=11,
+        invoices=30,
+        backfill=12,
+        entities=3,
+        today=date(2025, 11, 20),
+        issuers={ISSUER: SECRET},
+        large_attachment_rate=0.0,
+    )
+    with start_simulator(config) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _clean_faults(sim: RunningSimulator) -> Iterator[None]:
+    yield
+    sim.hub.clear_injections()
+
+
+def client(sim: RunningSimulator, **kwargs: object) -> HubClient:
+    kwargs.setdefault("max_retries", 3)
+    return HubClient(sim.base_url, ISSUER, SecretStr(SECRET), **kwargs)  # type: ignore[arg-type]
