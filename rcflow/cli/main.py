@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from rcflow.cli import ingest_cmds, push_cmds, query_cmds
+from rcflow.cli import ingest_cmds, pipeline_cmds, push_cmds, query_cmds
 from rcflow.cli.common import quiet_libraries
+from rcflow.reports.cli import report as report_command
 from rcflow.simulator.cli import app as hub_app
 
 app = typer.Typer(
@@ -23,6 +24,9 @@ app.add_typer(push_cmds.accounting_app, name="accounting")
 app.command()(query_cmds.sql)
 app.command()(query_cmds.status)
 app.add_typer(hub_app, name="hub")
+app.command("report")(report_command)
+app.command()(pipeline_cmds.run)
+app.command()(pipeline_cmds.demo)
 
 
 @app.callback()

@@ -1,0 +1,42 @@
+"""Flow: the whole pipeline as one run — sync → (import accounting) → check → push → report."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from flows.check_flow import check_flow
+from flows.push_flow import push_flow
+from flows.report_flow import report_flow
+from flows.sync_flow import sync_flow
+from tasks.accounting_tasks import import_accounting
+from tasks.settings import flow_settings
+
+
+@flow(name="rcflow-pipeline")
+async def pipeline_flow(
+    period: str = "last-month",
+    accounting_files: list[str] | None = None,
+    out_dir: str | None = None,
+    secret_block: str | None = None,
+) -> dict:
+    """Each step is a subflow; a failed step fails the run and the later steps do not start.
+
+    The data stays consistent whatever fails: every step commits its own work atomically and
+    the push never runs on data whose blocking quality checks failed.
+    """
+    logger = get_run_logger()
+    results: dict[str, object] = {}
+    results["sync"] = await sync_flow(secret_block=secret_block)
+    if accounting_files:
+        results["accounting"] = import_accounting(flow_settings(secret_block), accounting_files)
+    results["check"] = check_flow()
+    results["push"] = await push_flow(secret_block=secret_block)
+    results["report"] = report_flow(period=period, out_dir=out_dir)
+    logger.info("pipeline finished: reports in %s", results["report"]["paths"].get("report.html"))  # type: ignore[index]
+    return results
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    asyncio.run(pipeline_flow())

@@ -1,0 +1,133 @@
+"""`rcflow run` (the whole pipeline as one Prefect run) and `rcflow demo`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from rcflow.cli.common import EXIT_OK, EXIT_PROBLEMS, console, emit_json, fail, handle_errors, settings
+
+
+def _headline_table(title: str, headline: dict, extra: list[tuple[str, object]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for label, value in extra:
+        table.add_row(label, str(value))
+    labels = {
+        "pmp_global": "global PMP (days)",
+        "paid_count": "invoices paid in the period",
+        "paid_amount": "amount paid (€)",
+        "pending_count": "invoices pending at period end",
+        "pending_amount": "amount pending (€)",
+        "pending_late_count": "pending past the legal date",
+        "art10_count": "art. 10 list (>3 months unrecognised)",
+        "updates_owed_to_hub": "updates owed to the hub",
+        "quarantined_count": "quality-quarantined (excluded)",
+    }
+    for key, label in labels.items():
+        if key in headline:
+            value = headline[key]
+            table.add_row(label, f"{value:,.2f}" if isinstance(value, float) else str(value))
+    return table
+
+
+@handle_errors
+def run(
+    period: str = typer.Option(
+        "last-month", help="Report period: YYYY-MM, YYYY-Qn, last-month, last-quarter."
+    ),
+    accounting: list[Path] = typer.Option(
+        [], "--accounting", help="Accounting files to import before the push."
+    ),
+    out: Path = typer.Option(None, help="Report folder (default data/reports/<period>)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """The whole pipeline as one Prefect run: sync → import → check → push → report."""
+    from rcflow.demo import quiet_prefect
+
+    settings().require_hub()
+    quiet_prefect()
+    from prefect.exceptions import PrefectException  # noqa: F401  (imported after quieting)
+
+    from flows.pipeline_flow import pipeline_flow
+
+    try:
+        results = asyncio.run(
+            pipeline_flow(
+                period=period,
+                accounting_files=[str(p) for p in accounting] or None,
+                out_dir=str(out) if out else None,
+            )
+        )
+    except Exception as exc:  # a failed step: one line, non-zero
+        from rcflow.hub import HubError
+        from rcflow.warehouse import WarehouseBusy
+
+        if isinstance(exc, HubError | WarehouseBusy):
+            raise
+        fail(
+            f"pipeline failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", EXIT_PROBLEMS
+        )
+        return
+    if as_json:
+        emit_json(results)
+        return
+    report = results["report"]
+    console.print(_headline_table(f"rcflow run · {report['period']}", report["headline"], []))
+    console.print(f"report: {report['paths'].get('report.html')}")
+    ok = results["sync"].get("ok", True) and results["push"].get("ok", True)
+    raise typer.Exit(EXIT_OK if ok else EXIT_PROBLEMS)
+
+
+@handle_errors
+def demo(
+    invoices: int = typer.Option(3000, min=10, help="Invoices waiting on the simulated hub."),
+    seed: int = typer.Option(2026, help="Simulator seed (same seed, same data)."),
+    data_dir: Path = typer.Option(Path("data/demo"), help="Demo folder (wiped at the start)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Run the whole pipeline on a local eFACT simulator: no credentials, nothing leaves loopback."""
+    from rcflow.demo import run_demo
+
+    started = time.monotonic()
+    if not as_json:
+        console.print(f"[bold]rcflow demo[/]: simulated eFACT hub on loopback, {invoices} pending invoices")
+    result = run_demo(invoices=invoices, seed=seed, data_dir=data_dir)
+    seconds = time.monotonic() - started
+    if as_json:
+        emit_json(
+            {
+                "period": result.period,
+                "warehouse": str(result.warehouse),
+                "report": result.report,
+                "sync": result.sync,
+                "push": result.push,
+                "check": result.check,
+                "seconds": round(seconds, 1),
+            }
+        )
+        return
+    sync, push = result.sync, result.push
+    console.print(
+        _headline_table(
+            f"rcflow demo · period {result.period}",
+            result.report["headline"],
+            [
+                ("invoices synced", sync["invoices_new"]),
+                ("amount synced (€)", f"{sync['amount_new']:,.2f}"),
+                ("attachments stored", sync["attachments_stored"] + sync["late_attachments_stored"]),
+                ("quarantined at ingest (kept)", sync["quarantined"]),
+                ("updates pushed to the hub", push["pushed"]),
+                ("discrepancies (not pushed)", sum(1 for d in push["discrepancies"] if d["blocking"])),
+            ],
+        )
+    )
+    console.print(f"warehouse: {result.warehouse}   (try: rcflow sql --help)")
+    console.print(f"report:    {Path(result.report['paths']['report.html']).resolve()}")
+    console.print(f"dashboard: {Path(result.report['paths']['dashboard.html']).resolve()}")
+    console.print(f"done in {seconds:.0f} s")
