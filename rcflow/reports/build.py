@@ -1,0 +1,158 @@
+"""``build_reports``: one dbt build over the warehouse snapshot, then the CSV and HTML outputs."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from rcflow.reports import html, pages
+from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
+from rcflow.reports.export import write_csvs
+from rcflow.reports.periods import Period, parse_period
+from rcflow.reports.readings import METHOD_LABELS, UNCERTAINTIES, Readings
+from rcflow.warehouse import open_reader, snapshot_path_for
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What a report run produced: headline figures, output paths and timings."""
+
+    period: Period
+    method: str
+    method_label: str
+    headline: dict[str, Any]
+    paths: dict[str, Path]
+    readings: Readings
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pmp_global(self) -> float | None:
+        return self.headline.get("pmp_global")
+
+    @property
+    def quarantined_count(self) -> int:
+        return int(self.headline.get("quarantined_count") or 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: numbers rounded to 2 decimals, paths as strings."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, Decimal | float):
+                return round(float(value), 2)
+            return value
+
+        return {
+            "period": self.period.label,
+            "period_start": self.period.start.isoformat(),
+            "period_end": self.period.end.isoformat(),
+            "method": self.method,
+            "method_label": self.method_label,
+            "headline": {k: plain(v) for k, v in self.headline.items()},
+            "readings": asdict(self.readings),
+            "paths": {k: str(v) for k, v in self.paths.items()},
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+        }
+
+
+def _ensure_snapshot(warehouse: Path) -> Path:
+    snapshot = snapshot_path_for(warehouse)
+    if not snapshot.exists():
+        open_reader(warehouse).close()  # publishes the first snapshot (or explains what's missing)
+    return snapshot
+
+
+def _period_vars(period: Period) -> dict[str, Any]:
+    return {
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "period_label": period.label,
+        "period_kind": period.kind,
+    }
+
+
+def _method_for(period: Period, readings: Readings) -> str:
+    return period.pmp_method if readings.pmp_method == "auto" else readings.pmp_method
+
+
+def build_reports(
+    warehouse: Path,
+    period: str | Period,
+    out_dir: Path,
+    *,
+    readings: Readings | None = None,
+    reports_db: Path | None = None,
+) -> ReportResult:
+    """Build every report for ``period`` from ``warehouse``'s read-only snapshot into ``out_dir``.
+
+    Writes pmp.csv, morosity.csv, pending_recognition.csv, obligations.csv, late_interest.csv
+    (plus state_lags.csv, pmp_trend.csv, quarantine.csv), report.html, dashboard.html and
+    report.json (the reading used). The dbt database goes to ``reports_db`` (default: a
+    temporary file, removed afterwards).
+
+    Raises:
+        PeriodError: ``period`` is not ``YYYY-MM`` / ``YYYY-Qn``.
+        FileNotFoundError: there is no warehouse.
+        ReportBuildError: dbt failed (the message names the failing models or tests).
+    """
+    started = time.perf_counter()
+    period = parse_period(period) if isinstance(period, str) else period
+    readings = readings or Readings()
+    warehouse = Path(warehouse)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    snapshot = _ensure_snapshot(warehouse)
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="rcflow-report-") as tmp:
+        work = Path(tmp)
+        db = Path(reports_db) if reports_db else work / "reports.duckdb"
+        db.parent.mkdir(parents=True, exist_ok=True)
+        if db.exists():
+            db.unlink()  # a report database is always rebuilt whole
+        dbt_run = run_dbt_build(
+            snapshot=snapshot,
+            reports_db=db,
+            variables={**_period_vars(period), **readings.to_vars()},
+            work_dir=work,
+        )
+        seconds["dbt"] = dbt_run.seconds
+        output_started = time.perf_counter()
+        generated_at = datetime.now(UTC).astimezone()
+        with duckdb.connect(str(db), read_only=True) as con:
+            paths = write_csvs(con, out_dir)
+            headline = pages.headline(con)
+            paths["report.html"] = html.write_page(
+                out_dir / "report.html", html.render_report(con, period, readings, generated_at)
+            )
+            paths["dashboard.html"] = html.write_page(
+                out_dir / "dashboard.html",
+                html.render_dashboard(con, period, readings, generated_at),
+            )
+        seconds["outputs"] = time.perf_counter() - output_started
+    method = _method_for(period, readings)
+    result = ReportResult(
+        period=period,
+        method=method,
+        method_label=METHOD_LABELS[method],
+        headline=headline,
+        paths=paths,
+        readings=readings,
+        seconds=seconds,
+    )
+    seconds["total"] = time.perf_counter() - started
+    meta = {**result.to_dict(), "uncertainties": list(UNCERTAINTIES),
+            "generated_at": generated_at.isoformat(), "dbt_warnings": dbt_run.warnings}  # fmt: skip
+    meta_path = out_dir / "report.json"
+    meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    paths["report.json"] = meta_path
+    return result
+
+
+__all__ = ["ReportBuildError", "ReportResult", "build_reports"]

@@ -1,0 +1,125 @@
+"""Run the dbt project in ``reports/`` in-process, quietly, against a warehouse snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPORTS_PROJECT_DIR = Path(__file__).resolve().parents[2] / "reports"
+_FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+class ReportBuildError(RuntimeError):
+    """dbt could not build the reports; the message names the failing nodes."""
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    seconds: float
+    nodes: int
+    warnings: list[str]
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _summarise(result: Any) -> tuple[list[str], list[str]]:
+    failures, warnings = [], []
+    for node_result in getattr(result, "results", None) or []:
+        status = str(getattr(node_result, "status", "")).lower()
+        node = getattr(node_result, "node", None)
+        name = getattr(node, "unique_id", "?")
+        message = [m.strip() for m in str(getattr(node_result, "message", None) or "").splitlines()]
+        line = f"{name}: {' | '.join(m for m in message[:3] if m) or status}"
+
+        if status in _FAILED_STATUSES:
+            failures.append(line)
+        elif status == "warn":
+            warnings.append(line)
+    return failures, warnings
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open for the process.
+
+    Otherwise the reports file stays open read-write (we cannot reopen it read-only) and the
+    next run would reuse the old attachment of a snapshot that has since been replaced.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+        if env is not None:
+            env.close()
+
+
+def run_dbt_build(
+    *,
+    snapshot: Path,
+    reports_db: Path,
+    variables: dict[str, Any],
+    work_dir: Path,
+    project_dir: Path = REPORTS_PROJECT_DIR,
+) -> DbtRun:
+    """``dbt build`` the whole project once; dbt's target and logs go under ``work_dir``.
+
+    Raises:
+        ReportBuildError: a model, seed or test failed, or dbt itself could not run.
+    """
+    from dbt.cli.main import dbtRunner  # heavy import: only when a report is built
+
+    args = [
+        "build",
+        "--project-dir", str(project_dir),
+        "--profiles-dir", str(project_dir),
+        "--target-path", str(work_dir / "target"),
+        "--log-path", str(work_dir / "logs"),
+        "--vars", json.dumps(variables, default=str),
+        "--quiet",
+        "--log-level", "none",
+        "--log-level-file", "none",
+        "--no-write-json",
+        "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
+        "--no-version-check",
+        "--no-partial-parse",
+    ]  # fmt: skip
+    env = {
+        "RCFLOW_REPORTS_DB": str(reports_db),
+        "RCFLOW_WAREHOUSE_SNAPSHOT": str(snapshot),
+        "DO_NOT_TRACK": "1",
+    }
+    started = time.perf_counter()
+    with _environment(env):
+        try:
+            outcome = dbtRunner().invoke(args)
+        finally:
+            _release_duckdb()
+    seconds = time.perf_counter() - started
+    failures, warnings = _summarise(outcome.result)
+    if outcome.exception is not None:
+        lines = [line.strip() for line in str(outcome.exception).splitlines() if line.strip()]
+        raise ReportBuildError("dbt could not run: " + " | ".join(lines[:3]))
+    if failures or not outcome.success:
+        detail = "; ".join(failures[:5]) or "unknown failure (see the dbt log)"
+        more = f" (+{len(failures) - 5} more)" if len(failures) > 5 else ""
+        raise ReportBuildError(f"dbt build failed: {detail}{more}")
+    nodes = len(getattr(outcome.result, "results", None) or [])
+    return DbtRun(seconds=seconds, nodes=nodes, warnings=warnings)

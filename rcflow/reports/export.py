@@ -1,0 +1,119 @@
+"""CSV outputs of a report run, written straight from the built marts (money and days: 2 decimals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+
+def _d2(column: str) -> str:
+    return f"cast({column} as decimal(18, 2)) as {column}"
+
+
+@dataclass(frozen=True)
+class CsvOutput:
+    """One CSV file: the mart it comes from, its columns in order, and its row order."""
+
+    file_name: str
+    mart: str
+    columns: tuple[str, ...]
+    two_decimals: frozenset[str]
+    order_by: str
+
+    def query(self) -> str:
+        select = ", ".join(_d2(c) if c in self.two_decimals else c for c in self.columns)
+        return f"select {select} from main.{self.mart} order by {self.order_by}"
+
+
+_LAST_IF_ALL = "entity_nif = 'ALL', entity_nif"
+
+OUTPUTS: tuple[CsvOutput, ...] = (
+    CsvOutput(
+        "pmp.csv",
+        "pmp",
+        ("entity_nif", "period", "paid_count", "paid_amount", "paid_ratio", "pending_count",
+         "pending_amount", "pending_ratio", "pmp"),
+        frozenset({"paid_amount", "paid_ratio", "pending_amount", "pending_ratio", "pmp"}),
+        _LAST_IF_ALL,
+    ),
+    CsvOutput(
+        "morosity.csv",
+        "morosity",
+        ("entity_nif", "period", "entity_name", "paid_in_time_count", "paid_in_time_amount",
+         "paid_late_count", "paid_late_amount", "interest_paid_count", "interest_paid_amount",
+         "pending_in_time_count", "pending_in_time_amount", "pending_late_count",
+         "pending_late_amount", "pmp_days", "pmpp_days", "pmpe_days", "pmppe_days",
+         "quarantined_count", "method_label", "interest_paid_basis"),
+        frozenset({"paid_in_time_amount", "paid_late_amount", "interest_paid_amount",
+                   "pending_in_time_amount", "pending_late_amount", "pmp_days", "pmpp_days",
+                   "pmpe_days", "pmppe_days"}),
+        _LAST_IF_ALL,
+    ),
+    CsvOutput(
+        "pending_recognition.csv",
+        "pending_recognition",
+        ("period", "invoice_id", "rcf_number", "entity_nif", "entity_name", "supplier_nif",
+         "supplier_name", "invoice_number", "issue_date", "amount", "annotated_on",
+         "three_months_on", "days_since_annotation", "status_at_end", "status_on",
+         "accounting_office", "managing_body", "processing_unit", "report_due_on"),
+        frozenset({"amount"}),
+        "entity_nif, annotated_on, invoice_id",
+    ),
+    CsvOutput(
+        "obligations.csv",
+        "obligations",
+        ("period", "invoice_id", "entity_nif", "rcf_number", "invoice_number", "state",
+         "obligation", "is_mandatory", "is_blocked_by_final_state", "hub_status_at_end",
+         "since_on", "days_outstanding", "accounting_event_on", "amount", "detail"),
+        frozenset({"amount"}),
+        "entity_nif, obligation, days_outstanding desc, invoice_id, state",
+    ),
+    CsvOutput(
+        "late_interest.csv",
+        "late_interest",
+        ("period", "invoice_id", "entity_nif", "supplier_nif", "supplier_name", "invoice_number",
+         "rcf_number", "principal", "start_on", "due_on", "accrual_to", "accrual_end_basis",
+         "days_late", "interest", "recovery_costs", "total_claimable", "is_rate_missing",
+         "weakest_rate_status", "rate_detail"),
+        frozenset({"principal", "interest", "recovery_costs", "total_claimable"}),
+        "entity_nif, days_late desc, invoice_id",
+    ),
+    CsvOutput(
+        "state_lags.csv",
+        "state_lags",
+        ("period", "entity_nif", "transition", "transition_count", "mean_days", "median_days",
+         "p95_days", "max_days"),
+        frozenset({"mean_days", "median_days", "p95_days"}),
+        "entity_nif = 'ALL', entity_nif, transition",
+    ),
+    CsvOutput(
+        "pmp_trend.csv",
+        "pmp_trend",
+        ("entity_nif", "period", "pmp_method", "is_method_break", "paid_count", "paid_amount",
+         "paid_ratio", "pending_count", "pending_amount", "pending_ratio", "pmp"),
+        frozenset({"paid_amount", "paid_ratio", "pending_amount", "pending_ratio", "pmp"}),
+        "entity_nif = 'ALL', entity_nif, period_start",
+    ),
+    CsvOutput(
+        "quarantine.csv",
+        "quarantine_summary",
+        ("period", "entity_nif", "stage", "reason", "invoice_count", "amount"),
+        frozenset({"amount"}),
+        "entity_nif, stage, reason",
+    ),
+)  # fmt: skip
+
+
+def write_csvs(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, Path]:
+    """Write every CSV output into ``out_dir``; returns file name → path."""
+    written = {}
+    for output in OUTPUTS:
+        path = out_dir / output.file_name
+        tmp = path.with_name(f".{path.name}.tmp")
+        target = str(tmp).replace("'", "''")
+        con.execute(f"copy ({output.query()}) to '{target}' (header, delimiter ',')")
+        tmp.replace(path)
+        written[output.file_name] = path
+    return written

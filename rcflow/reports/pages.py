@@ -1,0 +1,208 @@
+"""What the HTML pages show, read from the built marts into plain dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from rcflow.reports.periods import Period
+
+STATUS_ORDER = ("SENT", "REGISTERED", "DELIVERED", "ANNOTATED", "RECEIVED", "ACCEPTED",
+                "RECOGNISED", "PAID", "REJECTED")  # fmt: skip
+AGEING_ORDER = ("0-30", "31-60", "61-90", "91-180", "181+")
+TOP_OVERDUE = 15
+TOP_ART10 = 25
+DASHBOARD_ROWS = 400
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict]:
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> dict:
+    rows = _rows(con, sql)
+    return rows[0] if rows else {}
+
+
+def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The figures a reader wants first (also returned by ``build_reports``)."""
+    pmp = _one(con, "select * from main.pmp where entity_nif = 'ALL'")
+    morosity = _one(con, "select * from main.morosity where entity_nif = 'ALL'")
+    status = _one(con, """
+        select count(*) as invoices,
+               count(*) filter (where is_quarantined) as quarantined,
+               count(*) filter (where exclusion_reason = 'credit_note') as credit_notes,
+               count(*) filter (where owed_to_hub_count > 0) as invoices_owing_hub,
+               coalesce(sum(owed_to_hub_count), 0) as updates_owed_to_hub
+        from main.invoice_status""")  # fmt: skip
+    art10 = _one(con, "select count(*) as n, sum(amount) as amount from main.pending_recognition")
+    interest = _one(con, """
+        select count(*) as n, sum(interest) as interest, sum(recovery_costs) as recovery_costs,
+               count(*) filter (where is_rate_missing) as refused
+        from main.late_interest""")  # fmt: skip
+    obligations = _one(con, "select count(*) as n from main.obligations")
+    return {
+        "pmp_global": pmp.get("pmp"),
+        "paid_ratio": pmp.get("paid_ratio"),
+        "pending_ratio": pmp.get("pending_ratio"),
+        "paid_count": pmp.get("paid_count", 0),
+        "paid_amount": pmp.get("paid_amount", 0),
+        "pending_count": pmp.get("pending_count", 0),
+        "pending_amount": pmp.get("pending_amount", 0),
+        "method": pmp.get("pmp_method"),
+        "method_label": pmp.get("method_label"),
+        "start_inferred_count": pmp.get("start_inferred_count", 0),
+        "negative_days_count": pmp.get("negative_days_count", 0),
+        "paid_late_count": morosity.get("paid_late_count", 0),
+        "paid_late_amount": morosity.get("paid_late_amount", 0),
+        "pending_late_count": morosity.get("pending_late_count", 0),
+        "pending_late_amount": morosity.get("pending_late_amount", 0),
+        "invoices": status.get("invoices", 0),
+        "quarantined_count": status.get("quarantined", 0),
+        "credit_note_count": status.get("credit_notes", 0),
+        "invoices_owing_hub": status.get("invoices_owing_hub", 0),
+        "updates_owed_to_hub": status.get("updates_owed_to_hub", 0),
+        "art10_count": art10.get("n", 0),
+        "art10_amount": art10.get("amount"),
+        "late_interest_count": interest.get("n", 0),
+        "late_interest_amount": interest.get("interest"),
+        "recovery_costs_amount": interest.get("recovery_costs"),
+        "late_interest_refused_count": interest.get("refused", 0),
+        "obligations_count": obligations.get("n", 0),
+    }
+
+
+def _trend(con: duckdb.DuckDBPyConnection, entity_names: dict[str, str]) -> dict[str, Any]:
+    rows = _rows(con, "select * from main.pmp_trend order by period_start")
+    totals = [r for r in rows if r["entity_nif"] == "ALL"]  # every period has its ALL row
+    labels = [r["period"] for r in totals]
+    breaks = [i for i, r in enumerate(totals) if r["is_method_break"]]
+    by_entity: dict[str, dict[str, float | None]] = {}
+    weight: dict[str, float] = {}
+    for r in rows:
+        by_entity.setdefault(r["entity_nif"], {})[r["period"]] = r["pmp"]
+        weight[r["entity_nif"]] = weight.get(r["entity_nif"], 0.0) + float(
+            r["paid_amount"] + r["pending_amount"]
+        )
+    entities = sorted((e for e in by_entity if e != "ALL"), key=lambda e: -weight[e])
+    shown = (["ALL"] if "ALL" in by_entity else []) + entities[:7]
+    series = [
+        {
+            "entity_nif": e,
+            "name": "All entities" if e == "ALL" else entity_names.get(e) or e,
+            "values": [by_entity[e].get(label) for label in labels],
+        }
+        for e in shown
+    ]
+    return {"labels": labels, "series": series, "breaks": breaks,
+            "hidden": max(0, len(entities) - 7),
+            "methods": sorted({r["method_label"] for r in rows})}  # fmt: skip
+
+
+def report_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Everything ``report.html`` shows, straight from the marts."""
+    pmp_rows = _rows(con, "select * from main.pmp order by entity_nif = 'ALL', entity_nif")
+    names = {r["entity_nif"]: r["entity_name"] for r in pmp_rows if r["entity_name"]}
+    status_counts = {r["status"]: r for r in _rows(con, """
+        select status, count(*) as n, sum(amount) as amount from main.invoice_status
+        where exclusion_reason is null or exclusion_reason = 'rejected' group by status""")}  # fmt: skip
+    ageing = {r["ageing_bucket"]: r for r in _rows(con, """
+        select ageing_bucket, count(*) as n, sum(amount) as amount from main.invoice_status
+        where exclusion_reason is null and ageing_bucket in ('0-30', '31-60', '61-90',
+              '91-180', '181+') group by ageing_bucket""")}  # fmt: skip
+    return {
+        "headline": headline(con),
+        "pmp_rows": pmp_rows,
+        "trend": _trend(con, names),
+        "morosity_rows": _rows(
+            con, "select * from main.morosity order by entity_nif = 'ALL', entity_nif"
+        ),
+        "status_counts": [
+            {"status": s, "n": status_counts[s]["n"], "amount": status_counts[s]["amount"]}
+            for s in STATUS_ORDER if s in status_counts
+        ],
+        "ageing": [
+            {"bucket": b, "n": ageing[b]["n"] if b in ageing else 0,
+             "amount": ageing[b]["amount"] if b in ageing else 0}
+            for b in AGEING_ORDER
+        ],
+        "worst_overdue": _rows(con, f"""
+            select * from main.invoice_status
+            where is_overdue and exclusion_reason is null
+            order by days_overdue desc, amount desc, invoice_id limit {TOP_OVERDUE}"""),
+        "art10_rows": _rows(con, f"""
+            select * from main.pending_recognition
+            order by days_since_annotation desc, invoice_id limit {TOP_ART10}"""),
+        "obligation_summary": _rows(con, """
+            select obligation, state, count(*) as n, max(days_outstanding) as max_days,
+                   count(*) filter (where is_blocked_by_final_state) as blocked
+            from main.obligations group by all order by obligation, state"""),
+        "lags": _rows(con, """
+            select * from main.state_lags where entity_nif = 'ALL' order by transition desc"""),
+        "interest_rows": _rows(con, """
+            select * from main.late_interest
+            order by interest desc nulls first, invoice_id limit 10"""),
+        "quarantine": _rows(con, """
+            select stage, reason, sum(invoice_count) as n, sum(amount) as amount
+            from main.quarantine_summary group by all order by n desc, stage, reason"""),
+        "exclusions": _rows(con, """
+            select exclusion_reason, count(*) as n, sum(amount) as amount
+            from main.invoice_status where exclusion_reason is not null
+            group by all order by n desc"""),
+        "rates": _rows(con, """
+            select status, count(*) as n, min(half_year_start) as first_day,
+                   max(half_year_end) as last_day
+            from reference.legal_interest_rates group by status order by status"""),
+        "entity_names": names,
+    }
+
+
+def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Per-entity aggregates and the rows the dashboard filters in the browser."""
+    per_entity: dict[str, dict[str, Any]] = {}
+    for r in _rows(con, """
+            select entity_nif, any_value(entity_name) as entity_name, status, ageing_bucket,
+                   is_quarantined, exclusion_reason is null as in_scope, is_overdue,
+                   count(*) as n, sum(owed_to_hub_count) as owed,
+                   count(*) filter (where owed_to_hub_count > 0) as owing
+            from main.invoice_status group by all"""):  # fmt: skip
+        for key in (r["entity_nif"], "ALL"):
+            entry = per_entity.setdefault(key, {
+                "name": "All entities" if key == "ALL" else r["entity_name"] or key,
+                "status": {}, "ageing": {}, "open": 0, "overdue": 0, "owed_updates": 0,
+                "owing_invoices": 0, "quarantined": 0, "invoices": 0,
+            })  # fmt: skip
+            n = r["n"]
+            entry["invoices"] += n
+            entry["owed_updates"] += int(r["owed"] or 0)
+            entry["owing_invoices"] += r["owing"]
+            if r["is_quarantined"]:
+                entry["quarantined"] += n
+            if r["in_scope"] or r["status"] == "REJECTED":
+                entry["status"][r["status"]] = entry["status"].get(r["status"], 0) + n
+            if r["in_scope"] and r["ageing_bucket"] in AGEING_ORDER:
+                entry["open"] += n
+                entry["ageing"][r["ageing_bucket"]] = entry["ageing"].get(r["ageing_bucket"], 0) + n
+                entry["overdue"] += n if r["is_overdue"] else 0
+    owed = _rows(con, f"""
+        select * from main.invoice_status where owed_to_hub_count > 0
+        order by owed_since_on, invoice_id limit {DASHBOARD_ROWS}""")  # fmt: skip
+    oldest = _rows(con, f"""
+        select * from main.invoice_status
+        where exclusion_reason is null and ageing_bucket in ('0-30', '31-60', '61-90', '91-180', '181+')
+        order by days_open desc, invoice_id limit {DASHBOARD_ROWS}""")  # fmt: skip
+    order = ["ALL", *sorted((k for k in per_entity if k != "ALL"),
+                            key=lambda k: per_entity[k]["name"])]  # fmt: skip
+    return {
+        "entities": {k: per_entity[k] for k in order},
+        "owed_rows": owed,
+        "oldest_rows": oldest,
+        "headline": headline(con),
+    }
+
+
+def period_dict(period: Period) -> dict[str, Any]:
+    return {"label": period.label, "start": period.start, "end": period.end, "kind": period.kind}

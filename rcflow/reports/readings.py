@@ -1,0 +1,121 @@
+"""The legal reading a report uses: its settings, method labels and known uncertainties.
+
+Every figure depends on open questions (see ``shared/domain/compliance-rules.md`` §4); the
+settings here make each choice explicit, travel to dbt as vars, and are printed on every output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, get_args
+
+PmpMethod = Literal["auto", "rd1040_2017", "rd635_2014_original"]
+PendingWithoutAcceptance = Literal["include_from_registry", "exclude_until_accepted"]
+CreditNotes = Literal["exclude_and_flag", "include"]
+PartialPayments = Literal["full_amount_until_paid"]
+
+METHOD_LABELS: dict[str, str] = {
+    "rd1040_2017": "RD 635/2014 in the wording of RD 1040/2017 (from 04/2018)",
+    "rd635_2014_original": (
+        "RD 635/2014 original wording (until 03/2018): count starts 30 days after registry"
+    ),
+}
+
+SETTING_MEANINGS: dict[str, dict[str, str]] = {
+    "pmp_method": {
+        "auto": "RD 1040/2017 from 04/2018, original RD 635/2014 before (by period)",
+        "rd1040_2017": "forced: RD 1040/2017 start dates for every period",
+        "rd635_2014_original": "forced: original RD 635/2014 (+30 days) for every period",
+    },
+    "pending_without_acceptance": {
+        "include_from_registry": (
+            "unpaid invoices with no conformity (ACCEPTED) count as pending from the "
+            "registry date, flagged 'start inferred' (§4 case 6)"
+        ),
+        "exclude_until_accepted": "unpaid invoices count as pending only once conformed",
+    },
+    "credit_notes": {
+        "exclude_and_flag": (
+            "negative-total documents are left out of every figure and counted; "
+            "corrective (OR) invoices with a positive total stay in"
+        ),
+        "include": "negative-total documents count as ordinary operations",
+    },
+    "partial_payments": {
+        "full_amount_until_paid": (
+            "an invoice stays pending for its full amount until the hub shows it PAID "
+            "(the hub history has no instalments)"
+        ),
+    },
+}
+
+UNCERTAINTIES: tuple[str, ...] = (
+    "Texts of RD 635/2014 and RD 1040/2017 were not read first-hand; the formulas follow "
+    "agreeing secondary sources [S].",
+    "The global PMP weights each entity's PMP by its paid + pending amount [U]; it equals "
+    "the amount-weighted mean over all operations.",
+    "Start of the count: the ACCEPTED (conformity) date when it is on the hub and not before "
+    "registry; otherwise the registry date, flagged 'start inferred'. Works certifications "
+    "and 'no acceptance procedure' contracts are not in the hub data.",
+    "Timing uses only the hub history dated up to the period end (Europe/Madrid days), so a "
+    "re-run gives the same figures; a payment recorded on the hub after the period end is "
+    "not counted in that period.",
+    "Legal payment date = start + 30 days (LCSP art. 198.4); delivery dates are not in the "
+    "data, so lateness at the conformity stage cannot be measured.",
+    "Morosity 'interest paid' is 0: no interest payments are recorded in the data.",
+    "Late-payment interest: simple, base 365, from the day after the due date to the payment "
+    "date included (period end while unpaid); 40 EUR per late invoice [U]. Half-years without "
+    "a rate row are refused, not guessed; most rates are [S] or [U] (see the rate table).",
+    "Quality-quarantined invoices are left out of every figure and counted; the quarantine "
+    "is applied as it stands when the report runs.",
+    "Ley 25/2013 art. 10 list: an invoice PAID without a RECOGNISED state is treated as "
+    "recognised (the missing update is listed under obligations).",
+)
+
+
+class ReadingError(ValueError):
+    """A reading setting with a value rcflow does not implement."""
+
+
+@dataclass(frozen=True)
+class Readings:
+    """Reading settings for a report run; defaults follow compliance-rules.md §4."""
+
+    pmp_method: PmpMethod = "auto"
+    pending_without_acceptance: PendingWithoutAcceptance = "include_from_registry"
+    credit_notes: CreditNotes = "exclude_and_flag"
+    partial_payments: PartialPayments = "full_amount_until_paid"
+    annotation_overdue_days: int = 30
+    recovery_costs_eur: int = 40
+
+    def __post_init__(self) -> None:
+        for name, kind in (
+            ("pmp_method", PmpMethod),
+            ("pending_without_acceptance", PendingWithoutAcceptance),
+            ("credit_notes", CreditNotes),
+            ("partial_payments", PartialPayments),
+        ):
+            value = getattr(self, name)
+            if value not in get_args(kind):
+                allowed = ", ".join(get_args(kind))
+                raise ReadingError(f"reading {name}={value!r} is not one of: {allowed}")
+        if not 1 <= self.annotation_overdue_days <= 365:
+            raise ReadingError("reading annotation_overdue_days must be between 1 and 365")
+        if not 0 <= self.recovery_costs_eur <= 10_000:
+            raise ReadingError("reading recovery_costs_eur must be between 0 and 10000")
+
+    def to_vars(self) -> dict[str, Any]:
+        """The dbt vars for these settings."""
+        return asdict(self)
+
+    def describe(self) -> list[dict[str, str]]:
+        """Each setting with its value and what it means, for the report's reading section."""
+        rows = []
+        for name, value in asdict(self).items():
+            meaning = SETTING_MEANINGS.get(name, {}).get(str(value), "")
+            if name == "annotation_overdue_days":
+                meaning = f"REGISTERED with no ANNOTATED/REJECTED after {value} days is overdue [U]"
+            elif name == "recovery_costs_eur":
+                meaning = f"{value} EUR fixed recovery costs per late invoice (Ley 3/2004 art. 8)"
+            rows.append({"name": name, "value": str(value), "meaning": meaning})
+        return rows

@@ -1,0 +1,39 @@
+{#- Reading settings (dbt vars), validated once so a typo fails the build instead of a figure. -#}
+{% macro reading(name) -%}
+    {%- set allowed = {
+        'pmp_method': ['auto', 'rd1040_2017', 'rd635_2014_original'],
+        'pending_without_acceptance': ['include_from_registry', 'exclude_until_accepted'],
+        'credit_notes': ['exclude_and_flag', 'include'],
+        'partial_payments': ['full_amount_until_paid'],
+        'period_kind': ['month', 'quarter'],
+    } -%}
+    {%- set value = var(name) | string | trim -%}
+    {%- if name in allowed and value not in allowed[name] -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ "=" ~ value ~ " is not one of " ~ allowed[name] | join(", ")) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{#- The reporting period as SQL date literals. -#}
+{% macro period_start() -%} date '{{ var("period_start") }}' {%- endmacro %}
+{% macro period_end() -%} date '{{ var("period_end") }}' {%- endmacro %}
+
+{#- PMP method for a period: RD 1040/2017 from 04/2018, original RD 635/2014 before (+30 days). -#}
+{% macro pmp_method_sql(period_start_column) -%}
+    {%- set method = reading('pmp_method') -%}
+    {%- if method == 'auto' -%}
+        case when {{ period_start_column }} < date '2018-04-01'
+            then 'rd635_2014_original' else 'rd1040_2017' end
+    {%- else -%}
+        '{{ method }}'
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro pmp_method_label_sql(method_column) -%}
+    case {{ method_column }}
+        when 'rd1040_2017'
+            then 'RD 635/2014 in the wording of RD 1040/2017 (from 04/2018)'
+        else 'RD 635/2014 original wording (until 03/2018): count starts 30 days after registry'
+    end
+{%- endmacro %}

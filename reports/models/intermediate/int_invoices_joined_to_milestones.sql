@@ -1,0 +1,113 @@
+with
+
+invoices as (
+
+    select * from {{ ref('stg_efact__invoices') }}
+
+),
+
+milestones as (
+
+    select * from {{ ref('int_invoice_states_pivoted_to_invoices') }}
+
+),
+
+documents as (
+
+    select * from {{ ref('stg_efact__facturae_documents') }}
+
+),
+
+entities as (
+
+    select * from {{ ref('stg_efact__entities') }}
+
+),
+
+quarantine as (
+
+    select * from {{ ref('stg_rcflow__quarantine') }}
+
+),
+
+quarantine_per_invoice as (
+
+    select
+        invoice_id,
+        string_agg(distinct stage || ': ' || reason, '; ' order by stage || ': ' || reason)
+            as quarantine_reasons
+
+    from quarantine
+    where is_unresolved
+    group by invoice_id
+
+),
+
+joined as (
+
+    select
+        ----------  ids
+        invoices.invoice_id,
+        invoices.invoice_number,
+        coalesce(invoices.entity_nif, '(unknown)') as entity_nif,
+        invoices.supplier_nif,
+        coalesce(milestones.annotated_rcf_number, invoices.rcf_number) as rcf_number,
+
+        ----------  text
+        coalesce(invoices.entity_name, entities.entity_name) as entity_name,
+        invoices.supplier_name,
+        invoices.accounting_office,
+        invoices.managing_body,
+        invoices.processing_unit,
+        milestones.reject_reason,
+        quarantine_per_invoice.quarantine_reasons,
+
+        ----------  amounts (invoice total, tax included; the Facturae total if the hub had none)
+        coalesce(invoices.amount, documents.total) as amount,
+
+        ----------  booleans
+        coalesce(invoices.amount < 0 or documents.total < 0, false) as is_credit_note,
+        coalesce(documents.is_corrective, false) as is_corrective,
+        quarantine_per_invoice.invoice_id is not null as is_quarantined,
+        coalesce(milestones.is_payment_date_inferred, false) as is_payment_date_inferred,
+
+        ----------  dates (first occurrence of each state in the hub history)
+        coalesce(invoices.issue_date, documents.issue_date) as issue_date,
+        milestones.sent_on,
+        coalesce(milestones.registered_on, invoices.registered_on) as registered_on,
+        milestones.delivered_on,
+        milestones.annotated_on,
+        milestones.received_on,
+        milestones.accepted_on,
+        milestones.recognised_on,
+        milestones.paid_recorded_on,
+        milestones.payment_on,
+        milestones.rejected_on,
+
+        ----------  history quality
+        coalesce(milestones.count_states, 0) as count_states,
+        coalesce(milestones.count_undated_states, 0) as count_undated_states
+
+    from invoices
+    left join milestones on milestones.invoice_id = invoices.invoice_id
+    left join documents on documents.invoice_id = invoices.invoice_id
+    left join entities on entities.entity_nif = invoices.entity_nif
+    left join quarantine_per_invoice
+        on quarantine_per_invoice.invoice_id = invoices.invoice_id
+
+),
+
+known_since as (
+
+    select
+        *,
+        least(
+            registered_on, sent_on, delivered_on, annotated_on, received_on,
+            accepted_on, recognised_on, paid_recorded_on, rejected_on
+        ) as first_known_on
+
+    from joined
+
+)
+
+select * from known_since

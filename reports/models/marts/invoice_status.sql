@@ -1,0 +1,90 @@
+with
+
+dated as (
+
+    select * from {{ ref('int_invoices_dated_as_of_period') }}
+
+),
+
+accounting as (
+
+    select * from {{ ref('int_accounting_events_compared_to_hub') }}
+
+),
+
+owed_per_invoice as (
+
+    select
+        invoice_id,
+        count(*) as owed_to_hub_count,
+        string_agg(state, ', ' order by event_on, state) as owed_to_hub_states,
+        min(event_on) as owed_since_on
+
+    from accounting
+    where is_owed_to_hub
+    group by invoice_id
+
+),
+
+aged as (
+
+    select
+        ----------  ids
+        dated.period_label as period,
+        dated.invoice_id,
+        dated.entity_nif,
+        dated.supplier_nif,
+        dated.invoice_number,
+        dated.rcf_number,
+
+        ----------  text
+        dated.entity_name,
+        dated.supplier_name,
+        dated.status_at_end as status,
+        case
+            when dated.status_at_end = 'REJECTED' then 'rejected'
+            when dated.is_paid_by_end then 'paid'
+            when dated.start_on is null then 'not_registered'
+            when dated.period_end - dated.start_on <= 30 then '0-30'
+            when dated.period_end - dated.start_on <= 60 then '31-60'
+            when dated.period_end - dated.start_on <= 90 then '61-90'
+            when dated.period_end - dated.start_on <= 180 then '91-180'
+            else '181+'
+        end as ageing_bucket,
+        dated.exclusion_reason,
+        dated.quarantine_reasons,
+        dated.reject_reason,
+        owed_per_invoice.owed_to_hub_states,
+
+        ----------  numerics
+        dated.amount,
+        case when not dated.is_paid_by_end and not dated.is_rejected_at_end
+            then dated.period_end - dated.start_on end as days_open,
+        case when not dated.is_paid_by_end and not dated.is_rejected_at_end
+            then greatest(dated.period_end - dated.due_on, 0) end as days_overdue,
+        coalesce(owed_per_invoice.owed_to_hub_count, 0) as owed_to_hub_count,
+
+        ----------  booleans
+        dated.is_quarantined,
+        dated.is_credit_note,
+        dated.is_start_inferred,
+        coalesce(
+            not dated.is_paid_by_end and not dated.is_rejected_at_end
+            and dated.period_end > dated.due_on,
+            false
+        ) as is_overdue,
+
+        ----------  dates
+        dated.status_on,
+        dated.registered_on,
+        dated.start_on,
+        dated.due_on,
+        dated.payment_on,
+        owed_per_invoice.owed_since_on
+
+    from dated
+    left join owed_per_invoice on owed_per_invoice.invoice_id = dated.invoice_id
+
+)
+
+select * from aged

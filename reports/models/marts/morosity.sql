@@ -1,0 +1,101 @@
+with
+
+dated as (
+
+    select * from {{ ref('int_invoices_dated_as_of_period') }}
+
+),
+
+entities as (
+
+    select * from {{ ref('stg_efact__entities') }}
+
+),
+
+sums as (
+
+    select
+        period_label,
+        case when grouping(entity_nif) = 1 then 'ALL' else entity_nif end as entity_nif,
+
+        ----------  payments made in the period (legal period: due = start + 30 days)
+        count(*) filter (where pmp_role = 'paid' and not is_late) as paid_in_time_count,
+        coalesce(sum(amount) filter (where pmp_role = 'paid' and not is_late), 0)
+            as paid_in_time_amount,
+        count(*) filter (where pmp_role = 'paid' and is_late) as paid_late_count,
+        coalesce(sum(amount) filter (where pmp_role = 'paid' and is_late), 0)
+            as paid_late_amount,
+        sum(legal_days * amount) filter (where pmp_role = 'paid') as paid_weighted_days,
+        sum(amount) filter (where pmp_role = 'paid') as paid_amount,
+        sum(days_past_due * amount) filter (where pmp_role = 'paid' and is_late)
+            as paid_late_weighted_days,
+
+        ----------  pending at the period end
+        count(*) filter (where pmp_role = 'pending' and not is_late) as pending_in_time_count,
+        coalesce(sum(amount) filter (where pmp_role = 'pending' and not is_late), 0)
+            as pending_in_time_amount,
+        count(*) filter (where pmp_role = 'pending' and is_late) as pending_late_count,
+        coalesce(sum(amount) filter (where pmp_role = 'pending' and is_late), 0)
+            as pending_late_amount,
+        sum(legal_days * amount) filter (where pmp_role = 'pending') as pending_weighted_days,
+        sum(amount) filter (where pmp_role = 'pending') as pending_amount,
+        sum(days_past_due * amount) filter (where pmp_role = 'pending' and is_late)
+            as pending_late_weighted_days,
+
+        ----------  exclusions
+        count(*) filter (where is_quarantined) as quarantined_count
+
+    from dated
+    group by grouping sets ((period_label, entity_nif), (period_label))
+
+),
+
+averaged as (
+
+    select
+        period_label as period,
+        entity_nif,
+        paid_in_time_count,
+        paid_in_time_amount,
+        paid_late_count,
+        paid_late_amount,
+        -- No interest payments are recorded in the hub history or the accounting import.
+        0 as interest_paid_count,
+        cast(0 as decimal(18, 2)) as interest_paid_amount,
+        pending_in_time_count,
+        pending_in_time_amount,
+        pending_late_count,
+        pending_late_amount,
+        cast(paid_weighted_days as double) / nullif(cast(paid_amount as double), 0) as pmp_days,
+        cast(pending_weighted_days as double) / nullif(cast(pending_amount as double), 0)
+            as pmpp_days,
+        cast(paid_late_weighted_days as double) / nullif(cast(paid_late_amount as double), 0)
+            as pmpe_days,
+        cast(pending_late_weighted_days as double)
+            / nullif(cast(pending_late_amount as double), 0) as pmppe_days,
+        quarantined_count
+
+    from sums
+
+),
+
+labelled as (
+
+    select
+        averaged.period,
+        averaged.entity_nif,
+        case when averaged.entity_nif = 'ALL' then 'All entities'
+            else entities.entity_name end as entity_name,
+        averaged.* exclude (period, entity_nif),
+        'Ley 15/2010 art. 4 / Ley 3/2004: due date = start of the count (RD 1040/2017 rule)'
+            || ' + 30 days (LCSP art. 198.4); on the due date counts as in time'
+            as method_label,
+        'none recorded: the hub and accounting data carry no interest payments'
+            as interest_paid_basis
+
+    from averaged
+    left join entities on entities.entity_nif = averaged.entity_nif
+
+)
+
+select * from labelled

@@ -1,0 +1,178 @@
+with
+
+dated as (
+
+    select * from {{ ref('int_invoices_dated_as_of_period') }}
+
+),
+
+accounting as (
+
+    select * from {{ ref('int_accounting_events_compared_to_hub') }}
+
+),
+
+in_scope as (
+
+    select * from dated
+    where not is_quarantined
+
+),
+
+owed_to_hub as (
+
+    select
+        invoice_id,
+        state,
+        'owed_to_hub' as obligation,
+        1 as priority,
+        event_on as since_on,
+        event_on as accounting_event_on,
+        is_blocked_by_final_state,
+        'the accounting system recorded it on ' || strftime(event_on, '%Y-%m-%d')
+            || '; the hub does not have it' as detail
+
+    from accounting
+    where is_owed_to_hub and not is_quarantined
+
+),
+
+missing_in_sequence as (
+
+    select
+        invoice_id,
+        'ANNOTATED' as state,
+        'missing_in_sequence' as obligation,
+        2 as priority,
+        least(received_on, accepted_on, recognised_on, paid_recorded_on) as since_on,
+        null::date as accounting_event_on,
+        false as is_blocked_by_final_state,
+        'later states are on the hub but ANNOTATED (mandatory) is not' as detail
+
+    from in_scope
+    where annotated_on is null
+        and coalesce(received_on, accepted_on, recognised_on, paid_recorded_on) is not null
+
+    union all
+
+    select
+        invoice_id,
+        'RECOGNISED',
+        'missing_in_sequence',
+        2,
+        paid_recorded_on,
+        null::date,
+        false,
+        'PAID is on the hub but RECOGNISED (mandatory) is not'
+
+    from in_scope
+    where recognised_on is null and paid_recorded_on is not null
+
+),
+
+overdue as (
+
+    select
+        invoice_id,
+        'ANNOTATED' as state,
+        'overdue' as obligation,
+        3 as priority,
+        registered_on as since_on,
+        null::date as accounting_event_on,
+        false as is_blocked_by_final_state,
+        'registered ' || (period_end - registered_on)
+            || ' days before the period end; neither annotated nor rejected' as detail
+
+    from in_scope
+    where annotated_on is null
+        and not is_rejected_at_end
+        and paid_recorded_on is null
+        and registered_on + {{ var('annotation_overdue_days') }} < period_end
+
+    union all
+
+    select
+        invoice_id,
+        'RECOGNISED',
+        'overdue',
+        3,
+        annotated_on,
+        null::date,
+        false,
+        'annotated more than 3 months before the period end (Ley 25/2013 art. 10)'
+
+    from in_scope
+    where annotated_on is not null
+        and recognised_on is null
+        and paid_recorded_on is null
+        and not is_rejected_at_end
+        and cast(annotated_on + interval 3 month as date) < period_end
+
+    union all
+
+    select
+        invoice_id,
+        'PAID',
+        'overdue',
+        3,
+        due_on,
+        null::date,
+        false,
+        'obligation recognised, legal payment date passed: payment (or its PAID update) overdue'
+
+    from in_scope
+    where recognised_on is not null
+        and pmp_role = 'pending'
+        and is_late
+
+),
+
+unioned as (
+
+    select * from owed_to_hub
+    union all
+    select * from missing_in_sequence
+    union all
+    select * from overdue
+
+),
+
+strongest as (
+
+    select * from unioned
+    qualify row_number() over (partition by invoice_id, state order by priority) = 1
+
+),
+
+described as (
+
+    select
+        ----------  ids
+        dated.period_label as period,
+        strongest.invoice_id,
+        dated.entity_nif,
+        dated.rcf_number,
+        dated.invoice_number,
+
+        ----------  the obligation
+        strongest.state,
+        strongest.obligation,
+        strongest.state in ('ANNOTATED', 'RECOGNISED', 'PAID', 'REJECTED') as is_mandatory,
+        strongest.is_blocked_by_final_state,
+        dated.status_at_end as hub_status_at_end,
+        strongest.detail,
+
+        ----------  numerics
+        dated.amount,
+        dated.period_end - strongest.since_on as days_outstanding,
+
+        ----------  dates
+        strongest.since_on,
+        strongest.accounting_event_on
+
+    from strongest
+    inner join dated on dated.invoice_id = strongest.invoice_id
+
+)
+
+select * from described

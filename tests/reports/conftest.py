@@ -1,0 +1,105 @@
+"""Real report builds shared by the report tests: each runs dbt once over a real warehouse."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+import rep_scenarios as sc
+from rep_builder import load
+
+from rcflow.reports import ReportResult, build_reports
+from rcflow.reports.dbt_runner import REPORTS_PROJECT_DIR
+
+
+@dataclass
+class Built:
+    """A report run: its result and its outputs read back."""
+
+    result: ReportResult
+    out: Path
+
+    @property
+    def db(self) -> Path:
+        return self.out / "reports.duckdb"
+
+    def query(self, sql: str) -> list[dict]:
+        """Rows of a query on the built reports database."""
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            cursor = con.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def invoice(self, invoice_id: str) -> dict:
+        rows = self.query(
+            "select * from intermediate.int_invoices_dated_as_of_period "
+            f"where invoice_id = '{invoice_id}'"
+        )
+        assert len(rows) == 1, f"{invoice_id}: {len(rows)} rows"
+        return rows[0]
+
+    def csv(self, name: str) -> list[dict[str, str]]:
+        with open(self.out / name, newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+
+    def row(self, name: str, **match: str) -> dict[str, str]:
+        rows = [r for r in self.csv(name) if all(r[k] == v for k, v in match.items())]
+        assert len(rows) == 1, f"{name}: {len(rows)} rows match {match}"
+        return rows[0]
+
+
+def _project_files() -> set[Path]:
+    return {p for p in REPORTS_PROJECT_DIR.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def main_q1(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """§6.1, §6.3, §6.4 and the exclusions, 2025-Q1."""
+    root = tmp_path_factory.mktemp("main")
+    data = sc.main_q1()
+    warehouse = load(root / "warehouse.duckdb", data["invoices"], entities=data["entities"],
+                     quarantine=data["quarantine"], accounting=data["accounting"])  # fmt: skip
+    before = _project_files()
+    result = build_reports(warehouse, "2025-Q1", root / "out",
+                           reports_db=root / "out" / "reports.duckdb")
+    new_files = _project_files() - before
+    assert not new_files, f"the build wrote into reports/: {sorted(new_files)[:5]}"
+    return Built(result, root / "out")
+
+
+@pytest.fixture(scope="session")
+def old_method_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """§6.2: the §6.1 operations dated 2017, before RD 1040/2017 applied."""
+    root = tmp_path_factory.mktemp("old")
+    return load(root / "warehouse.duckdb", sc.worked_example(2017), entities=sc.ENTITIES[:1])
+
+
+@dataclass
+class HandRuns:
+    q1: Built
+    q3: Built
+    q1_again: Built
+
+
+@pytest.fixture(scope="session")
+def hand(tmp_path_factory: pytest.TempPathFactory) -> HandRuns:
+    """Hand cases and §6.6 for 2025-Q1; later history added; §6.5 in 2025-Q3; Q1 re-run."""
+    root = tmp_path_factory.mktemp("hand")
+    data = sc.hand_q1()
+    warehouse = load(root / "warehouse.duckdb", data["invoices"], entities=data["entities"],
+                     accounting=data["accounting"])  # fmt: skip
+
+    def build(period: str, name: str) -> Built:
+        out = root / name
+        result = build_reports(warehouse, period, out, reports_db=out / "reports.duckdb")
+        return Built(result, out)
+
+    q1 = build("2025-Q1", "q1")
+    load(warehouse, sc.hand_later_history(),
+         accounting=[("art10_recent", "RECOGNISED", date(2025, 6, 1))])  # fmt: skip
+    q3 = build("2025-Q3", "q3")
+    return HandRuns(q1, q3, build("2025-Q1", "q1_again"))

@@ -1,0 +1,130 @@
+"""The hand-made histories behind the report tests (compliance-rules.md §6 and edge cases)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from rep_builder import NO_PAYMENT_DATE, Inv
+
+E1, E2, E3, E4 = "P0800001A", "P0800002B", "P0800003C", "P0800004D"
+ENTITIES = [
+    (E1, "Ajuntament de Proves"),
+    (E2, "Consell Comarcal de Proves"),
+    (E3, "Consorci de Proves"),
+    (E4, "Institut Municipal de Proves"),
+]
+
+
+def worked_example(year: int = 2025) -> list[Inv]:
+    """§6.1/§6.2 operations A–E (entity E1); ``year`` shifts every date (2017: old method)."""
+
+    def d(month: int, day: int) -> date:
+        return date(year, month, day)
+
+    return [
+        # A: conformity 10-01, registered 02-01, paid 09-02: 30 days (8 under the old method).
+        Inv("A", E1, 1000, d(1, 2), {"ANNOTATED": d(1, 3), "ACCEPTED": d(1, 10),
+                                     "RECOGNISED": d(1, 15), "PAID": d(2, 9)}),
+        # B: no acceptance procedure: registry 05-01, paid 25-01: 20 days (-10 old).
+        Inv("B", E1, 3000, d(1, 5), {"ANNOTATED": d(1, 6), "RECOGNISED": d(1, 20),
+                                     "PAID": d(1, 25)}),
+        # C: works certification approved 01-02 (= registry), paid 13-03: 40 days (10 old).
+        Inv("C", E1, 2000, d(2, 1), {"ANNOTATED": d(2, 1), "ACCEPTED": d(2, 1),
+                                     "RECOGNISED": d(2, 10), "PAID": d(3, 13)}),
+        # D, E: pending at 31-03 (conformity 01-03 and 30-01): 30 and 60 days (9 and 45 old).
+        Inv("D", E1, 4000, d(2, 20), {"ANNOTATED": d(2, 21), "ACCEPTED": d(3, 1)}),
+        Inv("E", E1, 1000, d(1, 15), {"ANNOTATED": d(1, 16), "ACCEPTED": d(1, 30),
+                                      "RECOGNISED": d(2, 2)}),
+    ]  # fmt: skip
+
+
+def main_q1() -> dict:
+    """Warehouse for 2025-Q1: §6.1 (E1), a 10-day 9,000 € entity (E2, for §6.3) and invoices
+    the figures must leave out: quarantined, credit note, rejected."""
+    invoices = [
+        *worked_example(),
+        Inv("F", E2, 9000, date(2025, 1, 10), {"ANNOTATED": date(2025, 1, 11),
+                                               "ACCEPTED": date(2025, 2, 1),
+                                               "RECOGNISED": date(2025, 2, 3),
+                                               "PAID": date(2025, 2, 11)}),
+        Inv("Q", E1, 5000, date(2025, 1, 10), {"ANNOTATED": date(2025, 1, 11)}),
+        Inv("Q2", E2, 800, date(2025, 2, 10), {"PAID": date(2025, 2, 20)}),
+        Inv("N", E1, -500, date(2025, 1, 10), {"ANNOTATED": date(2025, 1, 11),
+                                               "PAID": date(2025, 2, 1)}, invoice_class="OR"),
+        Inv("R", E1, 700, date(2025, 1, 10), {"REJECTED": date(2025, 1, 12)},
+            reject_reason="Falta el número d'expedient"),
+    ]  # fmt: skip
+    return {
+        "invoices": invoices,
+        "entities": ENTITIES[:2],
+        "quarantine": [
+            ("Q", "quality", "amount_mismatch"),
+            ("Q", "facturae", "signature_invalid"),
+            ("Q2", "quality", "amount_mismatch"),
+        ],
+        "accounting": [("D", "RECOGNISED", date(2025, 3, 20))],
+    }
+
+
+def madrid_midnight(day: date) -> datetime:
+    """23:30 UTC on ``day``: already the next day in Madrid."""
+    return datetime(day.year, day.month, day.day, 23, 30, tzinfo=UTC)
+
+
+def hand_q1() -> dict:
+    """Warehouse for the hand cases, §6.6 (E3) and §6.5 before its payment (E4)."""
+    d = date
+    invoices = [
+        Inv("same_day", E3, 500, datetime(2025, 2, 3, 10, tzinfo=UTC),
+            {"PAID": datetime(2025, 2, 3, 15, tzinfo=UTC)}),
+        Inv("across_end", E3, 600, d(2025, 3, 20), {"ANNOTATED": d(2025, 3, 21),
+                                                    "ACCEPTED": d(2025, 3, 25)}),
+        Inv("rejected", E3, 700, d(2025, 1, 10), {"REJECTED": d(2025, 1, 20)},
+            reject_reason="Duplicada"),
+        Inv("credit", E3, -300, d(2025, 1, 15), {"ANNOTATED": d(2025, 1, 16),
+                                                 "PAID": d(2025, 2, 1)}, invoice_class="OR"),
+        Inv("accepted_first", E3, 800, d(2025, 1, 12), {"ACCEPTED": d(2025, 1, 5),
+                                                        "ANNOTATED": d(2025, 1, 13),
+                                                        "RECOGNISED": d(2025, 1, 20),
+                                                        "PAID": d(2025, 2, 1)}),
+        Inv("no_acceptance", E3, 900, d(2025, 1, 20), {"PAID": d(2025, 2, 25)}),
+        Inv("midnight", E3, 400, madrid_midnight(d(2025, 1, 31)),
+            {"PAID": madrid_midnight(d(2025, 3, 31))}, payment_date=NO_PAYMENT_DATE),
+        Inv("unannotated", E3, 100, d(2025, 2, 1)),
+        # §6.6
+        Inv("art10_listed", E3, 1500, d(2024, 12, 14), {"ANNOTATED": d(2024, 12, 15)}),
+        Inv("art10_recent", E3, 1600, d(2025, 1, 9), {"ANNOTATED": d(2025, 1, 10)}),
+        Inv("art10_recognised", E3, 1700, d(2024, 11, 1), {"ANNOTATED": d(2024, 11, 2),
+                                                           "RECOGNISED": d(2025, 3, 20)}),
+        Inv("art10_rejected", E3, 1800, d(2024, 9, 30), {"ANNOTATED": d(2024, 10, 1),
+                                                         "REJECTED": d(2024, 10, 5)}),
+        # §6.5 before its payment: conformity 02-12-2024, due 01-01-2025.
+        Inv("interest", E4, 10000, d(2024, 11, 20), {"ANNOTATED": d(2024, 11, 21),
+                                                     "ACCEPTED": d(2024, 12, 2),
+                                                     "RECOGNISED": d(2024, 12, 10)}),
+    ]  # fmt: skip
+    return {
+        "invoices": invoices,
+        "entities": ENTITIES[2:],
+        "accounting": [
+            ("art10_listed", "RECOGNISED", d(2025, 3, 10)),
+            ("across_end", "PAID", d(2025, 4, 10)),  # after the period end: not yet owed
+        ],
+    }
+
+
+def hand_later_history() -> list[Inv]:
+    """What the hub learns after 2025-Q1: payments, a recognition and a new invoice."""
+    d = date
+    return [
+        Inv("across_end", E3, 600, d(2025, 3, 20), {"ANNOTATED": d(2025, 3, 21),
+                                                    "ACCEPTED": d(2025, 3, 25),
+                                                    "PAID": d(2025, 4, 10)}),
+        Inv("art10_listed", E3, 1500, d(2024, 12, 14), {"ANNOTATED": d(2024, 12, 15),
+                                                        "RECOGNISED": d(2025, 4, 2)}),
+        Inv("interest", E4, 10000, d(2024, 11, 20), {"ANNOTATED": d(2024, 11, 21),
+                                                     "ACCEPTED": d(2024, 12, 2),
+                                                     "RECOGNISED": d(2024, 12, 10),
+                                                     "PAID": d(2025, 7, 31)}),
+        Inv("new_in_may", E3, 2500, d(2025, 5, 5), {"ANNOTATED": d(2025, 5, 6)}),
+    ]  # fmt: skip

@@ -1,0 +1,81 @@
+"""report.html and dashboard.html: self-contained, rendered by headless Chromium without errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from rep_browser import Browser, chromium_available
+from rep_scenarios import E1, E2
+
+needs_chromium = pytest.mark.skipif(
+    not chromium_available(), reason="chromium is not installed (make chromium installs it)"
+)
+
+# Any fetch of an outside resource: src/href/url() to a scheme, or @import.
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""")
+
+
+@pytest.mark.parametrize("page", ["report.html", "dashboard.html"])
+def test_pages_are_self_contained(main_q1, page):
+    """No external URL, stylesheet or script: the page can be e-mailed as one file."""
+    html = (main_q1.out / page).read_text(encoding="utf-8")
+    assert not EXTERNAL.search(html)
+    assert "<link" not in html and "<script src" not in html
+    assert "<style>" in html
+
+
+def test_report_shows_the_figures_and_the_reading(main_q1):
+    """Headline figures with the decimal comma, the method label, quarantine reasons and the
+    reading settings are all on the page."""
+    html = (main_q1.out / "report.html").read_text(encoding="utf-8")
+    assert "22,00" in html and "31,82" in html and "28,33" in html
+    assert "RD 635/2014 in the wording of RD 1040/2017 (from 04/2018)" in html
+    assert "amount_mismatch" in html and "signature_invalid" in html
+    assert "pending_without_acceptance" in html and "include_from_registry" in html
+    assert html.count("<svg") >= 3
+
+
+@needs_chromium
+def test_report_renders_without_console_errors(main_q1, tmp_path: Path):
+    """Chromium loads report.html with no console error; the screenshot is a real image."""
+    with Browser() as browser:
+        browser.open(main_q1.out / "report.html")
+        shot = browser.screenshot(tmp_path / "report.png")
+        assert browser.evaluate("document.querySelectorAll('svg').length") >= 3
+        assert browser.evaluate("document.title").startswith("Supplier payment periods")
+    assert browser.errors == []
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+@needs_chromium
+def test_dashboard_filters_per_entity(main_q1, tmp_path: Path):
+    """The entity filter updates the figures and the tables without console errors."""
+    with Browser() as browser:
+        browser.open(main_q1.out / "dashboard.html")
+        kpi = "document.querySelector('[data-kpi=invoices]').textContent"
+        assert browser.evaluate(kpi) == "10"
+        funnel = browser.evaluate(
+            "Array.from(document.querySelectorAll('#funnel .row')).map(r => r.textContent)"
+        )
+        assert funnel[0] == "Registered6" and funnel[-1] == "Rejected1"
+        browser.evaluate(
+            f"const s = document.getElementById('entity'); s.value = '{E2}';"
+            "s.dispatchEvent(new Event('change'))"
+        )
+        assert browser.evaluate(kpi) == "2"  # F and the quarantined Q2
+        visible = browser.evaluate(
+            "Array.from(document.querySelectorAll('#oldest tbody tr[data-entity]'))"
+            ".filter(tr => !tr.hidden).map(tr => tr.dataset.entity)"
+        )
+        assert set(visible) <= {E2}
+        owed_empty = "!document.querySelector('#owed tr.none').hidden"
+        assert browser.evaluate(owed_empty) is True  # E2 owes nothing to the hub
+        browser.evaluate(
+            f"const t = document.getElementById('entity'); t.value = '{E1}';"
+            "t.dispatchEvent(new Event('change'))"
+        )
+        assert browser.evaluate(owed_empty) is False  # D's RECOGNISED is owed
+        browser.screenshot(tmp_path / "dashboard.png")
+    assert browser.errors == []
