@@ -13,7 +13,8 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -122,16 +123,33 @@ class HubClient:
         self.signer = JwtSigner(issuer, secret, lifetime=token_lifetime)
         self.max_retries = max_retries
         self.stats = ClientStats()
-        self._semaphore = asyncio.Semaphore(concurrency)
         self._limiter = RateLimiter(rate_limit)
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=JwtAuth(self.signer),
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            transport=transport,
-        )
+        # One single-connection client per slot ("lanes"): httpcore's pool scans every
+        # connection for every request, so one big pool costs CPU linearly in the concurrency.
+        self._lanes: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        self._clients = [
+            httpx.AsyncClient(
+                base_url=self.base_url,
+                auth=JwtAuth(self.signer),
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                transport=transport,
+            )
+            for _ in range(concurrency)
+        ]
+        for lane in self._clients:
+            self._lanes.put_nowait(lane)
+
+    @asynccontextmanager
+    async def _lane(self) -> AsyncIterator[httpx.AsyncClient]:
+        """A client with a free connection, held for one request (bounds the concurrency)."""
+        lane = await self._lanes.get()
+        try:
+            await self._limiter.wait()
+            yield lane
+        finally:
+            self._lanes.put_nowait(lane)
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> HubClient:
@@ -158,7 +176,8 @@ class HubClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        for lane in self._clients:
+            await lane.aclose()
 
     # ----------------------------------------------------------------- operations
 
@@ -166,9 +185,7 @@ class HubClient:
         self, *, nif: str | None = None, office: str | None = None
     ) -> PendingInvoicesPage:
         """GET /factures-pendents: up to 500 invoices waiting for download."""
-        return await self._get_model(
-            "factures-pendents", PendingInvoicesPage, _filters(nif, office)
-        )
+        return await self._get_model("factures-pendents", PendingInvoicesPage, _filters(nif, office))
 
     async def invoice(self, invoice_id: str) -> InvoiceDetail:
         """GET /factura/:id. The detail may lack ``id``; it is filled from the request."""
@@ -187,9 +204,7 @@ class HubClient:
         self, *, nif: str | None = None, office: str | None = None
     ) -> PendingAttachmentsPage:
         """GET /adjunts-pendents: up to 500 attachments waiting for download."""
-        return await self._get_model(
-            "adjunts-pendents", PendingAttachmentsPage, _filters(nif, office)
-        )
+        return await self._get_model("adjunts-pendents", PendingAttachmentsPage, _filters(nif, office))
 
     async def facturae(self, invoice_id: str, store: BlobStore) -> Download:
         """GET /factura/:id/facturae, streamed into the blob store."""
@@ -233,9 +248,7 @@ class HubClient:
 
     # ----------------------------------------------------------------- machinery
 
-    async def _get_model(
-        self, path: str, model: type[M], params: dict[str, str] | None = None
-    ) -> M:
+    async def _get_model(self, path: str, model: type[M], params: dict[str, str] | None = None) -> M:
         response = await self._send("GET", path, params=params)
         return _parse_model("GET", path, response, model)
 
@@ -249,11 +262,10 @@ class HubClient:
         retry: bool = True,
     ) -> httpx.Response:
         async def once() -> httpx.Response:
-            async with self._semaphore:
-                await self._limiter.wait()
+            async with self._lane() as http:
                 try:
-                    request = self._http.build_request(method, path, params=params, json=json_body)
-                    response = await self._http.send(request, stream=True)
+                    request = http.build_request(method, path, params=params, json=json_body)
+                    response = await http.send(request, stream=True)
                 except httpx.TimeoutException as exc:
                     raise HubTimeout(method, path, type(exc).__name__) from None
                 except httpx.TransportError as exc:
@@ -272,13 +284,12 @@ class HubClient:
 
     async def _download(self, path: str, store: BlobStore) -> Download:
         async def once() -> Download:
-            async with self._semaphore:
-                await self._limiter.wait()
+            async with self._lane() as http:
                 writer = store.writer()
                 try:
                     try:
-                        request = self._http.build_request("GET", path, headers={"Accept": "*/*"})
-                        response = await self._http.send(request, stream=True)
+                        request = http.build_request("GET", path, headers={"Accept": "*/*"})
+                        response = await http.send(request, stream=True)
                     except httpx.TimeoutException as exc:
                         raise HubTimeout("GET", path, type(exc).__name__) from None
                     except httpx.TransportError as exc:

@@ -80,9 +80,7 @@ class HubProtocolError(HubError):
 class HubStatusError(HubError):
     """The hub answered ``status`` with an error body (``code`` may be None if it sent none)."""
 
-    def __init__(
-        self, method: str, path: str, status: int, code: int | None, description: str | None
-    ):
+    def __init__(self, method: str, path: str, status: int, code: int | None, description: str | None):
         self.method, self.path, self.status = method, path, status
         self.code, self.description = code, description
         known = ERROR_CODES.get(code) if code is not None else None

@@ -85,9 +85,7 @@ def _to_decimal(value: Any) -> Any:
         raise ValueError("expected an amount, got a boolean")
     try:
         return (
-            Decimal(str(value).strip().replace(",", "."))
-            if isinstance(value, str)
-            else Decimal(str(value))
+            Decimal(str(value).strip().replace(",", ".")) if isinstance(value, str) else Decimal(str(value))
         )
     except InvalidOperation:
         raise ValueError(f"not an amount: {value!r}") from None
@@ -250,9 +248,7 @@ class StateUpdate(BaseModel):
             try:
                 date.fromisoformat(self.payment_date)
             except ValueError:
-                raise PayloadError(
-                    3006, f"dataPagament {self.payment_date!r} is not a date"
-                ) from None
+                raise PayloadError(3006, f"dataPagament {self.payment_date!r} is not a date") from None
         elif self.payment_date:
             raise PayloadError(3001, "dataPagament may only be sent with PAID")
         if self.rcf_number and self.state is not State.ANNOTATED:
