@@ -6,14 +6,10 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from pydantic import SecretStr
+from hub_support import ISSUER, SECRET
 
-from rcflow.hub import HubClient
 from rcflow.simulator.config import SimConfig
 from rcflow.simulator.server import RunningSimulator, start_simulator
-
-ISSUER = "hub_client_tests"
-SECRET = "client-tests-secret-9f8e7d6c5b4a-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +31,3 @@ def sim() -> Iterator[RunningSimulator]:
 def _clean_faults(sim: RunningSimulator) -> Iterator[None]:
     yield
     sim.hub.clear_injections()
-
-
-def client(sim: RunningSimulator, **kwargs: object) -> HubClient:
-    kwargs.setdefault("max_retries", 3)
-    return HubClient(sim.base_url, ISSUER, SecretStr(SECRET), **kwargs)  # type: ignore[arg-type]

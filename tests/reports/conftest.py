@@ -35,10 +35,7 @@ class Built:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def invoice(self, invoice_id: str) -> dict:
-        rows = self.query(
-            "select * from intermediate.int_invoices_dated_as_of_period "
-            f"where invoice_id = '{invoice_id}'"
-        )
+        rows = self.query(f"select * from main.invoice_status where invoice_id = '{invoice_id}'")
         assert len(rows) == 1, f"{invoice_id}: {len(rows)} rows"
         return rows[0]
 

@@ -41,9 +41,9 @@ def test_pending_across_the_period_end(hand):
     """Conformed 25-03 and paid 10-04: pending for 6 days in Q1, paid in Q2, so neither paid
     nor pending in Q3."""
     q1 = hand.q1.invoice("across_end")
-    assert (q1["pmp_role"], q1["pmp_days"], q1["status_at_end"]) == ("pending", 6, "ACCEPTED")
+    assert (q1["pmp_role"], q1["pmp_days"], q1["status"]) == ("pending", 6, "ACCEPTED")
     q3 = hand.q3.invoice("across_end")
-    assert (q3["pmp_role"], q3["status_at_end"], q3["payment_on"]) == (
+    assert (q3["pmp_role"], q3["status"], q3["payment_on"]) == (
         None, "PAID", date(2025, 4, 10))
 
 
@@ -52,7 +52,7 @@ def test_day_boundaries_use_madrid_dates(hand):
     dataPagament) is 01-04 in Madrid, so the invoice is still pending at the end of Q1."""
     row = hand.q1.invoice("midnight")
     assert row["registered_on"] == date(2025, 2, 1)
-    assert (row["pmp_role"], row["pmp_days"], row["status_at_end"]) == ("pending", 58, "REGISTERED")
+    assert (row["pmp_role"], row["pmp_days"], row["status"]) == ("pending", 58, "REGISTERED")
     later = hand.q3.invoice("midnight")
     assert later["payment_on"] == date(2025, 4, 1)
     assert later["is_payment_date_inferred"] is True
@@ -75,7 +75,7 @@ def test_rejected_and_credit_notes_are_left_out_and_flagged(hand):
     """REJECTED is not a payable operation; a negative corrective invoice is excluded and
     flagged (credit_notes=exclude_and_flag)."""
     rejected = hand.q1.invoice("rejected")
-    assert (rejected["status_at_end"], rejected["exclusion_reason"], rejected["pmp_role"]) == (
+    assert (rejected["status"], rejected["exclusion_reason"], rejected["pmp_role"]) == (
         "REJECTED", "rejected", None)
     credit = hand.q1.invoice("credit")
     assert (credit["is_credit_note"], credit["is_corrective"]) == (True, True)

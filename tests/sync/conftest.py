@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sync_support import ISSUER, SECRET, TODAY
 
 from rcflow.config import Settings, load_settings
 from rcflow.simulator.config import SimConfig
 from rcflow.simulator.server import RunningSimulator, start_simulator
-
-ISSUER = "hub_test"
-SECRET = "sync-tests-secret-0123456789-abcdefghij"
-TODAY = date(2025, 11, 20)
 
 
 def sim_config(**changes: object) -> SimConfig:

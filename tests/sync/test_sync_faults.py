@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ISSUER, SECRET
 from invariants import acknowledged_on_hub, assert_nothing_lost, pending_left, warehouse_rows
+from sync_support import ISSUER, SECRET
 
 from rcflow.config import Settings
 from rcflow.ingest.run import run_sync
