@@ -31,9 +31,7 @@ class Settings(BaseSettings):
     token_lifetime: int = Field(default=60, ge=5, le=300)
     timeout: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=4, ge=0, le=10)
-    lock_timeout: float = Field(
-        default=600.0, ge=0, description="Seconds to wait for the writer lock"
-    )
+    lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for the writer lock")
 
     @field_validator("hub_url")
     @classmethod
@@ -59,15 +57,11 @@ class Settings(BaseSettings):
     def require_hub(self) -> Settings:
         """Fail with one line when the hub connection is not fully configured."""
         if not self.hub_url:
-            raise ConfigError(
-                f"RCFLOW_HUB_URL is not set (TEST: {TEST_HUB_URL}, PRO: {PRO_HUB_URL})"
-            )
+            raise ConfigError(f"RCFLOW_HUB_URL is not set (TEST: {TEST_HUB_URL}, PRO: {PRO_HUB_URL})")
         if not self.issuer:
             raise ConfigError("RCFLOW_ISSUER is not set (the integrator code the hub assigned)")
         if not self.secret.get_secret_value():
-            raise ConfigError(
-                "RCFLOW_SECRET is not set (the HMAC secret the hub's support assigned)"
-            )
+            raise ConfigError("RCFLOW_SECRET is not set (the HMAC secret the hub's support assigned)")
         return self
 
 
