@@ -12,6 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 
 @dataclass(frozen=True)
@@ -20,40 +21,69 @@ class StoredBlob:
     size: int
 
 
+SPILL_BYTES = 4 * 1024 * 1024  # blobs smaller than this are kept in memory until commit
+
+
 class BlobWriter:
-    """Incremental writer for one blob; ``commit()`` makes it durable, ``abort()`` discards it."""
+    """Incremental writer for one blob; ``commit()`` makes it durable, ``abort()`` discards it.
+
+    Small blobs stay in memory until ``commit()``, so all file work (create, write, fsync,
+    rename) happens there, in one place a caller can move to a worker thread. Large ones spill
+    to a temporary file as they arrive.
+    """
 
     def __init__(self, store: BlobStore):
         self._store = store
-        fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="blob-")
-        self._file = os.fdopen(fd, "wb")
-        self._tmp = Path(name)
+        self._buffer = bytearray()
+        self._file: BinaryIO | None = None
+        self._tmp: Path | None = None
         self._hash = hashlib.sha256()
         self._size = 0
 
+    @property
+    def size(self) -> int:
+        return self._size
+
     def write(self, chunk: bytes) -> None:
-        self._file.write(chunk)
         self._hash.update(chunk)
         self._size += len(chunk)
+        if self._file is None:
+            self._buffer += chunk
+            if len(self._buffer) > SPILL_BYTES:
+                self._spill()
+        else:
+            self._file.write(chunk)
+
+    def _spill(self) -> None:
+        fd, name = tempfile.mkstemp(dir=self._store.tmp_dir, prefix="blob-")
+        self._file = os.fdopen(fd, "wb")
+        self._tmp = Path(name)
+        self._file.write(self._buffer)
+        self._buffer = bytearray()
 
     def commit(self) -> StoredBlob:
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
         digest = self._hash.hexdigest()
         target = self._store.path_for(digest)
         if target.exists():
-            self._tmp.unlink()
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._tmp, target)
-            _fsync_dir(target.parent)
+            self.abort()
+            return StoredBlob(digest, self._size)
+        if self._file is None:
+            self._spill()
+        assert self._file is not None and self._tmp is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._tmp, target)
+        _fsync_dir(target.parent)
         return StoredBlob(digest, self._size)
 
     def abort(self) -> None:
-        if not self._file.closed:
+        self._buffer = bytearray()
+        if self._file is not None and not self._file.closed:
             self._file.close()
-        self._tmp.unlink(missing_ok=True)
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:

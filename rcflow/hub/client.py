@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -127,8 +128,10 @@ class HubClient:
         # One single-connection client per slot ("lanes"): httpcore's pool scans every
         # connection for every request, so one big pool costs CPU linearly in the concurrency.
         self._lanes: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        verify = ssl.create_default_context()  # one CA bundle load shared by every lane
         self._clients = [
             httpx.AsyncClient(
+                verify=verify,
                 base_url=self.base_url,
                 auth=JwtAuth(self.signer),
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -309,7 +312,7 @@ class HubClient:
                     self._count(response)
                     _raise_for_status("GET", path, response, self.signer)
                     _check_length(response, writer, path)
-                    blob = writer.commit()
+                    blob = await asyncio.to_thread(writer.commit)  # file I/O off the event loop
                 except BaseException:
                     writer.abort()
                     raise
@@ -389,7 +392,7 @@ async def _read_bounded(response: httpx.Response, method: str, path: str, limit:
 def _check_length(response: httpx.Response, writer: Any, path: str) -> None:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and "content-encoding" not in response.headers:
-        got = writer._size
+        got = writer.size
         if int(declared) != got:
             raise HubTransportError("GET", path, f"body truncated: {got} of {declared} bytes")
 

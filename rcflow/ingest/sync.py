@@ -37,6 +37,8 @@ from rcflow.warehouse import Warehouse
 
 ProgressFn = Callable[[str, int], None]
 DELIVERED = StateUpdate.build(State.DELIVERED)
+# Invoices fetched, stored and acknowledged together; chunks of a page overlap in time.
+CHUNK = 50
 
 
 def _now() -> datetime:
@@ -92,6 +94,8 @@ class Syncer:
     ):
         self.hub, self.wh, self.store, self.summary = hub, wh, store, summary
         self.progress = progress or _noop
+        # One DuckDB connection: writes run in a worker thread, one at a time.
+        self._writer = asyncio.Lock()
 
     async def entities(self) -> None:
         listing = await self.hub.entities()
@@ -120,12 +124,21 @@ class Syncer:
                 return
 
     async def _process_page(self, ids: list[str], stored_this_run: set[str]) -> int:
+        """Fetch, store, acknowledge, in chunks that overlap: the network never waits on a write."""
+        chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+        acked = await asyncio.gather(*(self._process_chunk(c, stored_this_run) for c in chunks))
+        return sum(acked)
+
+    async def _process_chunk(self, ids: list[str], stored_this_run: set[str]) -> int:
         to_fetch = [i for i in ids if i not in stored_this_run]
         now = _now()
         results = await asyncio.gather(*(fetch_bundle(self.hub, self.store, i, now) for i in to_fetch))
         bundles = [r for r in results if isinstance(r, InvoiceBundle)]
         self._defer(r for r in results if isinstance(r, FetchFailure))
-        new_ids, quarantined = store_bundles(self.wh, self.store, bundles, source="pending", now=now)
+        async with self._writer:
+            new_ids, quarantined = await asyncio.to_thread(
+                store_bundles, self.wh, self.store, bundles, source="pending", now=now
+            )
         stored_this_run.update(b.invoice_id for b in bundles)
         self.summary.invoices_seen += len(bundles)
         self.summary.invoices_new += len(new_ids)
@@ -138,7 +151,8 @@ class Syncer:
         # Durable: now, and only now, acknowledge.
         ready = [i for i in ids if i in stored_this_run]
         acked = await self._acknowledge(ready)
-        record_acknowledged(self.wh, acked, now=_now())
+        async with self._writer:
+            await asyncio.to_thread(record_acknowledged, self.wh, acked, now=_now())
         self.summary.invoices_acknowledged += len(acked)
         return len(acked)
 
