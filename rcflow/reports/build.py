@@ -32,6 +32,7 @@ class ReportResult:
     paths: dict[str, Path]
     readings: Readings
     seconds: dict[str, float] = field(default_factory=dict)
+    dbt_node_seconds: dict[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def pmp_global(self) -> float | None:
@@ -89,13 +90,14 @@ def build_reports(
     *,
     readings: Readings | None = None,
     reports_db: Path | None = None,
+    checks: bool = True,
 ) -> ReportResult:
     """Build every report for ``period`` from ``warehouse``'s read-only snapshot into ``out_dir``.
 
     Writes pmp.csv, morosity.csv, pending_recognition.csv, obligations.csv, late_interest.csv
     (plus state_lags.csv, pmp_trend.csv, quarantine.csv), report.html, dashboard.html and
     report.json (the reading used). The dbt database goes to ``reports_db`` (default: a
-    temporary file, removed afterwards).
+    temporary file, removed afterwards). ``checks=False`` skips dbt's data and unit tests.
 
     Raises:
         PeriodError: ``period`` is not ``YYYY-MM`` / ``YYYY-Qn``.
@@ -121,6 +123,7 @@ def build_reports(
             reports_db=db,
             variables={**_period_vars(period), **readings.to_vars()},
             work_dir=work,
+            checks=checks,
         )
         seconds["dbt"] = dbt_run.seconds
         output_started = time.perf_counter()
@@ -145,6 +148,7 @@ def build_reports(
         paths=paths,
         readings=readings,
         seconds=seconds,
+        dbt_node_seconds=dbt_run.node_seconds,
     )
     seconds["total"] = time.perf_counter() - started
     meta = {**result.to_dict(), "uncertainties": list(UNCERTAINTIES),

@@ -52,6 +52,8 @@ aged as (
             else '181+'
         end as ageing_bucket,
         dated.exclusion_reason,
+        dated.pmp_role,
+        dated.start_basis,
         dated.quarantine_reasons,
         dated.reject_reason,
         owed_per_invoice.owed_to_hub_states,
@@ -62,12 +64,15 @@ aged as (
             then dated.period_end - dated.start_on end as days_open,
         case when not dated.is_paid_by_end and not dated.is_rejected_at_end
             then greatest(dated.period_end - dated.due_on, 0) end as days_overdue,
+        dated.pmp_days,
         coalesce(owed_per_invoice.owed_to_hub_count, 0) as owed_to_hub_count,
 
         ----------  booleans
         dated.is_quarantined,
         dated.is_credit_note,
+        dated.is_corrective,
         dated.is_start_inferred,
+        dated.is_payment_date_inferred,
         coalesce(
             not dated.is_paid_by_end and not dated.is_rejected_at_end
             and dated.period_end > dated.due_on,
@@ -77,6 +82,9 @@ aged as (
         ----------  dates
         dated.status_on,
         dated.registered_on,
+        dated.annotated_on,
+        dated.accepted_on,
+        dated.recognised_on,
         dated.start_on,
         dated.due_on,
         dated.payment_on,
