@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from tasks.artifacts import publish
+from tasks.artifacts import apublish
 from tasks.hub_tasks import push_updates
 from tasks.settings import flow_settings
 
@@ -15,7 +15,7 @@ async def push_flow(secret_block: str | None = None) -> dict:
     settings = flow_settings(secret_block)
     summary = await push_updates(settings)
     blocking = [d for d in summary.discrepancies if d["blocking"]]
-    publish(
+    await apublish(
         "rcflow-push",
         "rcflow push",
         [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from tasks.artifacts import publish
+from tasks.artifacts import apublish
 from tasks.hub_tasks import sync_hub
 from tasks.settings import flow_settings
 
@@ -19,7 +19,7 @@ async def sync_flow(
     """Sync the hub into the warehouse; never acknowledges what is not durably stored."""
     settings = flow_settings(secret_block)
     summary = await sync_hub(settings, nif=nif, office=office, refresh=refresh)
-    publish(
+    await apublish(
         "rcflow-sync",
         "rcflow sync",
         [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import acreate_markdown_artifact, create_markdown_artifact
 
 
 def markdown_table(rows: Iterable[tuple[str, object]]) -> str:
@@ -13,9 +13,21 @@ def markdown_table(rows: Iterable[tuple[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def publish(key: str, title: str, rows: Iterable[tuple[str, object]], notes: Iterable[str] = ()) -> None:
+def render(title: str, rows: Iterable[tuple[str, object]], notes: Iterable[str] = ()) -> str:
     body = f"# {title}\n\n{markdown_table(rows)}\n"
     notes = list(notes)
     if notes:
         body += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
-    create_markdown_artifact(key=key, markdown=body, description=title)
+    return body
+
+
+def publish(key: str, title: str, rows: Iterable[tuple[str, object]], notes: Iterable[str] = ()) -> None:
+    """From a synchronous flow."""
+    create_markdown_artifact(key=key, markdown=render(title, rows, notes), description=title)
+
+
+async def apublish(
+    key: str, title: str, rows: Iterable[tuple[str, object]], notes: Iterable[str] = ()
+) -> None:
+    """From an asynchronous flow."""
+    await acreate_markdown_artifact(key=key, markdown=render(title, rows, notes), description=title)
