@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 ISSUER = "bench"
 SECRET = "bench-secret-0123456789-abcdefghijklmnop"
