@@ -63,7 +63,7 @@ def line_chart(
 ) -> str:
     """A multi-line chart over ``labels``, a dashed threshold, and method-break markers."""
     left, right, top, bottom = 52, 16, 14, 34
-    legend_rows = math.ceil(len(series) / 3)
+    legend_rows = math.ceil((len(series) + (threshold is not None)) / 3)
     total_height = height + 8 + legend_rows * 18
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for s in series for v in s.values if v is not None]
@@ -98,8 +98,6 @@ def line_chart(
         y = y_at(threshold)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
                      'stroke="#c44e52" stroke-width="1.2" stroke-dasharray="5 4"/>')
-        parts.append(_t(width - right - 2, y - 4, threshold_label, anchor="end", size=10,
-                        fill="#c44e52"))  # fmt: skip
     for i in breaks:
         x = (x_at(i - 1) + x_at(i)) / 2
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" '
@@ -129,12 +127,14 @@ def line_chart(
         for points in (seg for seg in segments if len(seg) > 1):
             parts.append(f'<polyline points="{" ".join(points)}" fill="none" '
                          f'stroke="{colour}" stroke-width="{stroke}" stroke-linejoin="round"/>')  # fmt: skip
-        legend.append((s.name, colour, stroke))
-    for n, (name, colour, stroke) in enumerate(legend):
+        legend.append((s.name, colour, stroke, ""))
+    if threshold is not None:
+        legend.append((threshold_label, "#c44e52", 1.2, ' stroke-dasharray="5 4"'))
+    for n, (name, colour, stroke, dash) in enumerate(legend):
         x = left + (n % 3) * (plot_w / 3)
         y = height + 4 + (n // 3) * 18
         parts.append(f'<line x1="{x:.1f}" x2="{x + 18:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
-                     f'stroke="{colour}" stroke-width="{stroke}"/>')  # fmt: skip
+                     f'stroke="{colour}" stroke-width="{stroke}"{dash}/>')  # fmt: skip
         label = name if len(name) <= 36 else name[:35] + "…"
         parts.append(_t(x + 24, y + 4, label, size=11))
     parts.append("</svg>")
@@ -154,7 +154,7 @@ def bar_chart(
     gap = 8
     height = max(1, len(items)) * (bar_height + gap) + gap
     peak = max([v for _, v, _ in items] + [1e-9])
-    bar_space = width - label_width - 90
+    bar_space = width - label_width - 130
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
         f'role="img" style="{FONT}">'

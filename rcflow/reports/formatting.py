@@ -28,6 +28,16 @@ def euros(value: float | Decimal | int | None) -> str:
     return NOT_AVAILABLE if value is None else f"{number(value, 2)}\u00a0€"
 
 
+def compact_euros(value: float | Decimal | int | None) -> str:
+    """Short amounts for chart labels: ``1475461424`` → ``1.475,5 M€``, ``8532`` → ``8.532 €``."""
+    if value is None:
+        return NOT_AVAILABLE
+    amount = Decimal(str(value))
+    if abs(amount) >= 1_000_000:
+        return f"{number(amount / 1_000_000, 1)}\u00a0M€"
+    return f"{number(amount, 0)}\u00a0€"
+
+
 def count(value: int | None) -> str:
     """``12345`` → ``12.345``."""
     return NOT_AVAILABLE if value is None else number(value, 0)

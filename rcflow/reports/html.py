@@ -84,7 +84,8 @@ def render_report(
         colours=[STATUS_COLOURS[s["status"]] for s in context["status_counts"]] or None,
     ))  # fmt: skip
     context["ageing_svg"] = Markup(charts.bar_chart(
-        [(f"{a['bucket']} days", float(a["amount"] or 0), formatting.euros(a["amount"] or 0))
+        [(f"{a['bucket']} days", float(a["amount"] or 0),
+          formatting.compact_euros(a["amount"] or 0))
          for a in context["ageing"]],
         colours=AGEING_COLOURS,
     ))  # fmt: skip

@@ -17,6 +17,7 @@ owed_per_invoice as (
     select
         invoice_id,
         count(*) as owed_to_hub_count,
+        count(*) filter (where is_blocked_by_final_state) as owed_blocked_count,
         string_agg(state, ', ' order by event_on, state) as owed_to_hub_states,
         min(event_on) as owed_since_on
 
@@ -66,6 +67,7 @@ aged as (
             then greatest(dated.period_end - dated.due_on, 0) end as days_overdue,
         dated.pmp_days,
         coalesce(owed_per_invoice.owed_to_hub_count, 0) as owed_to_hub_count,
+        coalesce(owed_per_invoice.owed_blocked_count, 0) as owed_blocked_count,
 
         ----------  booleans
         dated.is_quarantined,
