@@ -1,0 +1,43 @@
+"""Data-quality checks with Great Expectations 1.x that gate push and reports.
+
+    report = run_checks(settings.warehouse)   # validate, record, quarantine
+    raise_if_blocking(report)                 # DataQualityError when a blocking check failed
+
+Importing this package is cheap; GX loads on the first :func:`run_checks`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from rcflow.quality.report import (
+    CheckReport,
+    DataQualityError,
+    ExpectationOutcome,
+    raise_if_blocking,
+)
+
+
+def run_checks(
+    warehouse: Path | str, *, run_id: str | None = None, now: datetime | None = None
+) -> CheckReport:
+    """Run every suite over the warehouse snapshot and record the outcome.
+
+    Writes ``ops.quality_results`` (one row per expectation), quarantines every affected invoice
+    (``ops.quarantine``, stage ``quality``), resolves quality quarantines that now pass, records
+    the run in ``ops.runs`` and writes Data Docs under ``<warehouse dir>/gx/``. ``now`` is the
+    run's clock (default: the current time) for "not in the future" checks and timestamps.
+    """
+    from rcflow.quality.runner import run_checks as run
+
+    return run(warehouse, run_id=run_id, now=now)
+
+
+__all__ = [
+    "CheckReport",
+    "DataQualityError",
+    "ExpectationOutcome",
+    "raise_if_blocking",
+    "run_checks",
+]

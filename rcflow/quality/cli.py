@@ -1,0 +1,87 @@
+"""`rcflow check`: run the data-quality suites; exit 1 when a blocking expectation failed."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+
+import typer
+from rich.table import Table
+
+from rcflow.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    settings,
+)
+from rcflow.quality.report import CheckReport, ExpectationOutcome
+
+SAMPLE_SHOWN = 3
+
+
+def _silence_stderr_at_exit() -> None:
+    # Once GX has run over DuckDB 2.0, interpreter shutdown prints "nanobind: leaked ..." lines
+    # (module teardown order between duckdb-engine, GX and DuckDB's nanobind types; nothing
+    # leaks while the process runs). The command's output is complete by then.
+    def hush() -> None:
+        sys.stderr.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+
+    atexit.register(hush)
+
+
+def _verdict(o: ExpectationOutcome) -> str:
+    if o.error:
+        return "[bold red]error[/]"
+    if o.success:
+        return "[green]pass[/]"
+    if o.severity == "info":
+        return "[cyan]flag[/]"
+    return "[bold red]BLOCK[/]" if o.blocking else "[yellow]quarantine[/]"
+
+
+def _table(report: CheckReport) -> Table:
+    table = Table(title=f"quality check {report.run_id}", title_justify="left")
+    for column in ("suite", "expectation", "result", "unexpected", "sample invoices"):
+        table.add_column(column, overflow="fold")
+    for o in report.outcomes:
+        sample = ", ".join(o.sample_invoice_ids[:SAMPLE_SHOWN])
+        if len(o.sample_invoice_ids) > SAMPLE_SHOWN:
+            sample += ", …"
+        unexpected = o.error or ("" if o.unexpected_count is None else str(o.unexpected_count))
+        table.add_row(o.suite, o.expectation, _verdict(o), unexpected, sample)
+    return table
+
+
+@handle_errors
+def check(
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Validate invoices, state histories and accounting events; quarantine what fails."""
+    from rcflow.quality.runner import run_checks
+
+    _silence_stderr_at_exit()
+    report = run_checks(settings().warehouse)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        console.print(_table(report))
+        held = ", ".join(f"{r} ({n})" for r, n in sorted(report.quarantined.items())) or "none"
+        flags = ", ".join(f"{r} ({n})" for r, n in sorted(report.flagged.items())) or "none"
+        console.print(f"[bold]quarantined:[/] {held}")
+        console.print(f"[bold]flagged:[/] {flags}")
+        console.print(
+            f"[bold]new quarantines:[/] {report.newly_quarantined}"
+            f"   [bold]resolved:[/] {report.resolved}   [bold]Data Docs:[/] {report.data_docs}"
+        )
+    if report.ok:
+        if not as_json:
+            console.print(f"[green]ok:[/] {report.reason()}", soft_wrap=True)
+        raise typer.Exit(EXIT_OK)
+    err_console.print(f"[bold red]rcflow:[/] {report.reason()}", soft_wrap=True)
+    raise typer.Exit(EXIT_PROBLEMS)
