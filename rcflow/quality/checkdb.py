@@ -3,11 +3,12 @@
 The warehouse snapshot is attached read-only (so checks never wait for, or block, the writer),
 tax ids are validated once per distinct value, and each suite's frame is materialised once:
 GX then runs many small queries over narrow tables instead of recomputing joins and windows.
+GX only ever queries those tables, through the connection :mod:`gx_duckdb` hands it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import duckdb
 from rcflow.quality.suites import Suite
 from rcflow.taxid import validate_tax_ids
 
+SNAPSHOT_ALIAS = "wh"  # the name suites' frame SQL reads the warehouse through
+
 _DISTINCT_TAX_IDS = """
 select supplier_nif as tax_id from wh.raw.invoices where supplier_nif is not null
 union
@@ -23,28 +26,33 @@ select entity_nif from wh.raw.invoices where entity_nif is not null
 """
 
 
-def _load_tax_ids(db: duckdb.DuckDBPyConnection) -> int:
+def _load_tax_ids(db: duckdb.DuckDBPyConnection) -> None:
     ids = db.sql(_DISTINCT_TAX_IDS).to_arrow_table().column("tax_id").to_pylist()
-    validated = validate_tax_ids(ids)
-    db.register("_rcflow_tax_ids", validated)
+    db.register("_rcflow_tax_ids", validate_tax_ids(ids))
     try:
         db.execute("create table tax_ids as select * from _rcflow_tax_ids")
     finally:
         db.unregister("_rcflow_tax_ids")
-    return validated.num_rows
 
 
 @contextmanager
-def check_database(snapshot: Path, suites: Sequence[Suite]) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory database with ``tax_ids`` and every suite's batch table, built from ``snapshot``."""
+def check_database(snapshot: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory database with ``snapshot`` attached as ``wh`` and the ``tax_ids`` table."""
     db = duckdb.connect(":memory:")
     try:
         literal = str(snapshot).replace("'", "''")
-        db.execute(f"attach '{literal}' as wh (read_only)")
+        db.execute(f"attach '{literal}' as {SNAPSHOT_ALIAS} (read_only)")
         _load_tax_ids(db)
-        for suite in suites:
-            db.execute(f"create table {suite.table} as {suite.frame_sql}")
-        db.execute("detach wh")
         yield db
     finally:
         db.close()
+
+
+@contextmanager
+def frame(db: duckdb.DuckDBPyConnection, suite: Suite) -> Iterator[str]:
+    """``suite``'s batch table, materialised from the snapshot for the block, then dropped."""
+    db.execute(f"create table {suite.table} as {suite.frame_sql}")
+    try:
+        yield suite.table
+    finally:
+        db.execute(f"drop table {suite.table}")

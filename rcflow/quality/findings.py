@@ -33,6 +33,18 @@ class Findings:
     flagged: dict[str, int]
     unresolvable: list[str]  # reasons whose quarantines must stay as they are (not evaluated)
 
+    @classmethod
+    def empty(cls) -> Findings:
+        return cls([], AFFECTED_SCHEMA.empty_table(), {}, [])
+
+    def merge(self, other: Findings) -> Findings:
+        return Findings(
+            self.outcomes + other.outcomes,
+            pa.concat_tables([self.affected, other.affected]),
+            {**self.flagged, **other.flagged},
+            self.unresolvable + other.unresolvable,
+        )
+
 
 def _per_invoice(
     db: duckdb.DuckDBPyConnection, result: RuleResult, parameters: Mapping[str, Any]

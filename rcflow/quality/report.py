@@ -56,6 +56,7 @@ class CheckReport:
     newly_quarantined: int = 0  # (invoice, reason) pairs that were not quarantined before
     resolved: int = 0  # quality quarantines lifted because the invoice now passes
     data_docs: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
     suites: dict[str, list[ExpectationOutcome]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -97,6 +98,7 @@ class CheckReport:
             "newly_quarantined": self.newly_quarantined,
             "resolved": self.resolved,
             "data_docs": str(self.data_docs) if self.data_docs else None,
+            "timings": {step: round(seconds, 3) for step, seconds in self.timings.items()},
             "suites": {s: [o.as_dict() for o in items] for s, items in self.suites.items()},
         }
 

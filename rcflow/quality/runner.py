@@ -1,18 +1,23 @@
-"""``run_checks``: snapshot → check database → GX checkpoint → findings → one writer session."""
+"""``run_checks``: snapshot → check database → GX, suite by suite → findings → one writer session."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from rcflow.quality.checkdb import check_database
-from rcflow.quality.findings import collect
+import pyarrow as pa
+
+from rcflow.quality.checkdb import check_database, frame
+from rcflow.quality.findings import Findings, collect
 from rcflow.quality.quiet import quiet_gx
 from rcflow.quality.record import record_run
 from rcflow.quality.report import CheckReport
 from rcflow.quality.suites import all_suites
-from rcflow.quality.validate import run_suites
+from rcflow.quality.validate import gx_session
 from rcflow.runs import new_run_id
 from rcflow.warehouse import Warehouse, snapshot_path_for
 
@@ -34,6 +39,22 @@ def _snapshot(warehouse: Path) -> Path:
     return snapshot
 
 
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[step] = timings.get(step, 0.0) + time.perf_counter() - started
+
+
+def _counts(affected: pa.Table) -> dict[str, int]:
+    if affected.num_rows == 0:
+        return {}
+    counts = affected.group_by("reason").aggregate([("invoice_id", "count")])
+    return dict(zip(counts["reason"].to_pylist(), counts["invoice_id_count"].to_pylist(), strict=True))
+
+
 def run_checks(
     warehouse: Path | str, *, run_id: str | None = None, now: datetime | None = None
 ) -> CheckReport:
@@ -47,23 +68,26 @@ def run_checks(
     parameters = {"now": now, "today": now.astimezone(HUB_TIMEZONE).date()}
     docs = docs_dir_for(warehouse)
     suites = all_suites()
-    with quiet_gx(), check_database(_snapshot(warehouse), suites) as db:
-        results = run_suites(db, suites, parameters=parameters, run_name=run_id, run_time=now, docs_dir=docs)
-        findings = collect(db, results, parameters)
-    quarantined: dict[str, int] = {}
-    if findings.affected.num_rows:
-        counts = findings.affected.group_by("reason").aggregate([("invoice_id", "count")])
-        quarantined = dict(
-            zip(counts["reason"].to_pylist(), counts["invoice_id_count"].to_pylist(), strict=True)
-        )
+    timings: dict[str, float] = {}
+    found = Findings.empty()
+    with quiet_gx(), ExitStack() as stack:
+        with _timed(timings, "setup"):
+            db = stack.enter_context(check_database(_snapshot(warehouse)))
+            session = stack.enter_context(
+                gx_session(db, parameters=parameters, run_name=run_id, run_time=now, docs_dir=docs)
+            )
+        for suite in suites:  # one frame at a time: peak memory is the largest frame
+            with _timed(timings, suite.name), frame(db, suite):
+                found = found.merge(collect(db, session.validate(suite), parameters))
     report = CheckReport(
         run_id=run_id,
         checked_at=now,
-        outcomes=findings.outcomes,
-        quarantined=quarantined,
-        flagged=findings.flagged,
+        outcomes=found.outcomes,
+        quarantined=_counts(found.affected),
+        flagged=found.flagged,
         data_docs=docs / "index.html",
+        timings=timings,
     )
-    with Warehouse(warehouse) as wh:
-        record_run(wh, report, findings.affected, keep_reasons=findings.unresolvable, started_at=started_at)
+    with _timed(timings, "record"), Warehouse(warehouse) as wh:
+        record_run(wh, report, found.affected, keep_reasons=found.unresolvable, started_at=started_at)
     return report

@@ -1,13 +1,15 @@
-"""Run the suites through GX: one ephemeral context, one SQL datasource, one checkpoint.
+"""Run the suites through GX: one ephemeral context and one SQL datasource per run.
 
-Context → SQL data source (the check database) → one table asset and whole-table batch per
-suite → one validation definition per suite → a checkpoint that validates them all and writes
-Data Docs. Runtime values (``now``, ``today``) come in as expectation parameters.
+Context → SQL data source (the check database) → per suite: a table asset, a whole-table batch,
+the suite, a validation definition and a checkpoint that runs it and updates Data Docs.
+Runtime values (``now``, ``today``) come in as expectation parameters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ import duckdb
 import great_expectations as gx
 from great_expectations.core.expectation_validation_result import ExpectationValidationResult
 from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context import EphemeralDataContext
 from great_expectations.data_context.data_context.context_factory import project_manager
 from great_expectations.data_context.types.base import (
     DataContextConfig,
@@ -28,7 +31,6 @@ from rcflow.quality.gx_duckdb import CONNECTION_STRING, engine_kwargs
 from rcflow.quality.suites import Rule, Suite
 
 DATASOURCE = "rcflow_checks"
-CHECKPOINT = "rcflow_checkpoint"
 DOCS_SITE = "rcflow_data_docs"
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
 
@@ -44,7 +46,10 @@ class RuleResult:
     error: str | None
 
 
-def _context(docs_dir: Path) -> Any:
+def _context(docs_dir: Path) -> EphemeralDataContext:
+    # An ephemeral context indexes only this run's results; older pages would be orphans.
+    # (The history is ops.quality_results.)
+    shutil.rmtree(docs_dir / "validations", ignore_errors=True)
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
         analytics_enabled=False,
@@ -75,66 +80,77 @@ def _error(result: ExpectationValidationResult) -> str | None:
     return None
 
 
-def run_suites(
-    db: duckdb.DuckDBPyConnection,
-    suites: Sequence[Suite],
-    *,
-    parameters: Mapping[str, Any],
-    run_name: str,
-    run_time: datetime,
-    docs_dir: Path,
-) -> list[RuleResult]:
-    """Validate every suite's batch table in ``db``; Data Docs go to ``docs_dir``."""
-    context = _context(docs_dir)
-    source = context.data_sources.add_sql(
-        name=DATASOURCE, connection_string=CONNECTION_STRING, kwargs=engine_kwargs(db)
-    )
-    definitions = []
-    for suite in suites:
-        asset = source.add_table_asset(name=suite.table, table_name=suite.table)
+class GxSession:
+    """One ephemeral context and one SQL datasource over the check database, for one run."""
+
+    def __init__(
+        self,
+        db: duckdb.DuckDBPyConnection,
+        *,
+        parameters: Mapping[str, Any],
+        run_name: str,
+        run_time: datetime,
+        docs_dir: Path,
+    ) -> None:
+        self.context = _context(docs_dir)
+        self.source = self.context.data_sources.add_sql(
+            name=DATASOURCE, connection_string=CONNECTION_STRING, kwargs=engine_kwargs(db)
+        )
+        self.parameters = dict(parameters)
+        self.run_id = RunIdentifier(run_name=run_name, run_time=run_time)
+
+    def validate(self, suite: Suite) -> list[RuleResult]:
+        """Run ``suite`` over its batch table (one checkpoint; Data Docs updated)."""
+        asset = self.source.add_table_asset(name=suite.table, table_name=suite.table)
         batch = asset.add_batch_definition_whole_table(f"{suite.table}_whole")
-        gx_suite = context.suites.add(
+        gx_suite = self.context.suites.add(
             gx.ExpectationSuite(
                 name=suite.name,
                 expectations=[r.expectation for r in suite.rules],
                 meta={"version": suite.version},
             )
         )
-        definitions.append(
-            context.validation_definitions.add(
-                gx.ValidationDefinition(name=f"{suite.name}_validation", data=batch, suite=gx_suite)
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{suite.name}_validation", data=batch, suite=gx_suite)
+        )
+        checkpoint = self.context.checkpoints.add(
+            gx.Checkpoint(
+                name=f"{suite.name}_checkpoint",
+                validation_definitions=[definition],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
+                result_format=RESULT_FORMAT,
             )
         )
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(
-            name=CHECKPOINT,
-            validation_definitions=definitions,
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
-            result_format=RESULT_FORMAT,
-        )
-    )
-    try:
-        outcome = checkpoint.run(
-            expectation_parameters=dict(parameters),
-            run_id=RunIdentifier(run_name=run_name, run_time=run_time),
-        )
-    finally:
-        source.get_engine().dispose()
+        outcome = checkpoint.run(expectation_parameters=self.parameters, run_id=self.run_id)
+        (suite_result,) = outcome.run_results.values()
+        return [
+            RuleResult(
+                suite=suite,
+                rule=suite.rule(result.expectation_config.meta["rule"]),
+                success=bool(result.success),
+                unexpected_count=result.result.get("unexpected_count"),
+                error=_error(result),
+            )
+            for result in suite_result.results
+        ]
+
+    def close(self) -> None:
+        self.source.get_engine().dispose()
         # GX keeps the last context in a module global; drop it (and the engine with it).
         project_manager.set_project(None)
-    by_name = {s.name: s for s in suites}
-    results: list[RuleResult] = []
-    for suite_result in outcome.run_results.values():
-        suite = by_name[suite_result.suite_name]
-        for result in suite_result.results:
-            rule = suite.rule(result.expectation_config.meta["rule"])
-            results.append(
-                RuleResult(
-                    suite=suite,
-                    rule=rule,
-                    success=bool(result.success),
-                    unexpected_count=result.result.get("unexpected_count"),
-                    error=_error(result),
-                )
-            )
-    return results
+
+
+@contextmanager
+def gx_session(
+    db: duckdb.DuckDBPyConnection,
+    *,
+    parameters: Mapping[str, Any],
+    run_name: str,
+    run_time: datetime,
+    docs_dir: Path,
+) -> Iterator[GxSession]:
+    session = GxSession(db, parameters=parameters, run_name=run_name, run_time=run_time, docs_dir=docs_dir)
+    try:
+        yield session
+    finally:
+        session.close()

@@ -14,7 +14,7 @@ from great_expectations.expectations.row_conditions import Column
 
 from rcflow.quality.suites import Suite, rule
 from rcflow.quality.unexpected import UnsupportedExpectation, unexpected_rows
-from rcflow.quality.validate import run_suites
+from rcflow.quality.validate import gx_session
 
 
 @pytest.fixture
@@ -114,9 +114,10 @@ def test_gx_counts_the_same_rows(db: duckdb.DuckDBPyConnection, tmp_path: Path) 
     expected = {f"case_{i}": len(ids) for i, (_, ids) in enumerate(cases())}
     rules = tuple(rule(f"case_{i}", e, "''") for i, (e, _) in enumerate(cases()))
     suite = Suite("cases_suite", "0", "t", "", rules)
-    results = run_suites(
-        db, [suite], parameters={}, run_name="cases", run_time=datetime.now(UTC), docs_dir=tmp_path
-    )
+    with gx_session(
+        db, parameters={}, run_name="cases", run_time=datetime.now(UTC), docs_dir=tmp_path
+    ) as session:
+        results = session.validate(suite)
     assert len(results) == len(expected)
     for result in results:
         assert result.error is None
