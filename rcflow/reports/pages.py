@@ -162,7 +162,11 @@ def report_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Per-entity aggregates and the rows the dashboard filters in the browser."""
-    per_entity: dict[str, dict[str, Any]] = {}
+    def empty(name: str) -> dict[str, Any]:
+        return {"name": name, "status": {}, "ageing": {}, "open": 0, "overdue": 0,
+                "owed_updates": 0, "owing_invoices": 0, "quarantined": 0, "invoices": 0}  # fmt: skip
+
+    per_entity: dict[str, dict[str, Any]] = {"ALL": empty("All entities")}
     for r in _rows(con, """
             select entity_nif, any_value(entity_name) as entity_name, status, ageing_bucket,
                    is_quarantined, exclusion_reason is null as in_scope, is_overdue,
@@ -170,11 +174,7 @@ def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                    count(*) filter (where owed_to_hub_count > 0) as owing
             from main.invoice_status group by all"""):  # fmt: skip
         for key in (r["entity_nif"], "ALL"):
-            entry = per_entity.setdefault(key, {
-                "name": "All entities" if key == "ALL" else r["entity_name"] or key,
-                "status": {}, "ageing": {}, "open": 0, "overdue": 0, "owed_updates": 0,
-                "owing_invoices": 0, "quarantined": 0, "invoices": 0,
-            })  # fmt: skip
+            entry = per_entity.setdefault(key, empty(r["entity_name"] or key))
             n = r["n"]
             entry["invoices"] += n
             entry["owed_updates"] += int(r["owed"] or 0)

@@ -11,7 +11,7 @@ pmp as (
 trend as (
 
     select * from {{ ref('pmp_trend') }}
-    where period = '{{ var("period_label") }}'
+    where period = '{{ var("period_label") }}' and paid_count + pending_count > 0
 
 )
 

@@ -8,8 +8,9 @@ import duckdb
 import pytest
 from rep_scenarios import E1, E2, E3, E4
 
+from rcflow.reports import build_reports
 from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
-from rcflow.warehouse import snapshot_path_for
+from rcflow.warehouse import Warehouse, snapshot_path_for
 
 REPRODUCIBLE = ["pmp.csv", "morosity.csv", "pending_recognition.csv", "obligations.csv",
                 "late_interest.csv", "state_lags.csv", "quarantine.csv", "pmp_trend.csv"]  # fmt: skip
@@ -150,8 +151,8 @@ def _fail(snapshot, tmp_path, **override) -> str:
     variables = {"period_start": "2025-01-01", "period_end": "2025-03-31",
                  "period_label": "2025-Q1", "period_kind": "quarter", **override}  # fmt: skip
     with pytest.raises(ReportBuildError) as caught:
-        run_dbt_build(snapshot=snapshot, reports_db=tmp_path / "r.duckdb", variables=variables,
-                      work_dir=tmp_path)  # fmt: skip
+        run_dbt_build(snapshot=snapshot, reports_db=tmp_path / "reports.duckdb",
+                      variables=variables, work_dir=tmp_path)  # fmt: skip
     message = str(caught.value)
     assert "Traceback" not in message and "\n" not in message
     return message
@@ -170,3 +171,15 @@ def test_a_failing_model_is_named_with_its_cause(tmp_path):
     message = _fail(tmp_path / "empty.duckdb", tmp_path)
     assert message.startswith("dbt build failed: model.rcflow_reports.stg_")
     assert "does not exist" in message
+
+
+def test_an_empty_warehouse_still_reports(tmp_path):
+    """Before the first sync every output exists: a global row with PMP n/a, empty lists."""
+    with Warehouse(tmp_path / "warehouse.duckdb"):
+        pass
+    result = build_reports(tmp_path / "warehouse.duckdb", "2025-10", tmp_path / "out")
+    assert result.pmp_global is None and result.quarantined_count == 0
+    pmp = (tmp_path / "out" / "pmp.csv").read_text().splitlines()
+    assert pmp[1] == "ALL,2025-10,0,0.00,,0,0.00,,"
+    assert (tmp_path / "out" / "pending_recognition.csv").read_text().count("\n") == 1
+    assert "n/a" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")

@@ -38,6 +38,19 @@ entities_without_operations as (
     cross join periods
     where entities.entity_nif not in (select entity_nif from aggregated)
 
+    union all
+
+    -- The global row is always there, n/a when nothing was known by the period end.
+    select
+        period_label,
+        period_start,
+        period_end,
+        pmp_method,
+        'ALL' as entity_nif
+
+    from periods
+    where 'ALL' not in (select entity_nif from aggregated)
+
 ),
 
 completed as (
