@@ -45,6 +45,7 @@ async def measure(base_url: str, concurrency: int, ids: list[str]) -> float:
 def main() -> None:
     rows = []
     with simulator(500) as base_url:
+
         async def pending_ids() -> list[str]:
             async with HubClient(base_url, ISSUER, SecretStr(SECRET)) as hub:
                 return [f.id for f in (await hub.pending_invoices()).factures]

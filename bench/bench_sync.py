@@ -37,7 +37,10 @@ def run_sync(base_url: str, warehouse: Path) -> tuple[dict, float, int]:
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "rcflow.cli.main", "sync", "--json", "--no-refresh"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -59,16 +62,30 @@ def main(sizes: list[int]) -> None:
         requests = summary["requests"]
         bound = CONCURRENCY / (LATENCY_MS / 1000)
         rows.append(
-            (n, invoices, seconds, invoices / seconds, requests / invoices, requests / seconds,
-             bound, peak_mb, wall, summary["cpu"])
+            (
+                n,
+                invoices,
+                seconds,
+                invoices / seconds,
+                requests / invoices,
+                requests / seconds,
+                bound,
+                peak_mb,
+                wall,
+                summary["cpu"],
+            )
         )
     print(f"sync, {LATENCY_MS:.0f} ms added latency, concurrency {CONCURRENCY}")
-    print("| invoices | stored | sync s | invoices/s | requests/invoice | requests/s | bound | ratio"
-          " | peak RSS | client CPU s |")
+    print(
+        "| invoices | stored | sync s | invoices/s | requests/invoice | requests/s | bound | ratio"
+        " | peak RSS | client CPU s |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, got, secs, ips, rpi, rps, bound, peak, _wall, cpu in rows:
-        print(f"| {n} | {got} | {secs:.1f} | {ips:.0f} | {rpi:.2f} | {rps:.0f} | {bound:.0f} "
-              f"| {rps / bound:.2f} | {peak} MB | {cpu:.1f} |")
+        print(
+            f"| {n} | {got} | {secs:.1f} | {ips:.0f} | {rpi:.2f} | {rps:.0f} | {bound:.0f} "
+            f"| {rps / bound:.2f} | {peak} MB | {cpu:.1f} |"
+        )
     if len(rows) > 1:
         print(f"memory growth {rows[0][0]} → {rows[-1][0]} invoices: {rows[-1][7] - rows[0][7]:+d} MB")
 

@@ -16,18 +16,22 @@ def check_flow() -> dict:
 
     settings = flow_settings()
     report = run_quality_checks(settings)
-    summary = report.to_dict()
+    summary = report.as_dict()
+    failed = [o for o in report.outcomes if not o.success]
     publish(
         "rcflow-check",
         "rcflow data-quality checks",
         [
-            ("expectations run", summary.get("expectations")),
-            ("failed", summary.get("failed")),
-            ("blocking failures", len(summary.get("blocking_failures") or [])),
-            ("invoices quarantined", summary.get("quarantined_invoices")),
-            ("data docs", summary.get("data_docs")),
+            ("verdict", report.reason()),
+            ("expectations run", len(report.outcomes)),
+            ("expectations failed", len(failed)),
+            ("blocking failures", len(report.blocking_failures)),
+            ("invoices quarantined (by reason)", sum(report.quarantined.values())),
+            ("newly quarantined / resolved", f"{report.newly_quarantined} / {report.resolved}"),
+            ("data docs", report.data_docs),
         ],
-        [f"{reason}: {n}" for reason, n in (summary.get("quarantined_by_reason") or {}).items()],
+        [f"quarantined, {reason}: {n}" for reason, n in report.quarantined.items()]
+        + [f"flagged, {reason}: {n}" for reason, n in report.flagged.items()],
     )
     raise_if_blocking(report)
     return summary

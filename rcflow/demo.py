@@ -76,8 +76,7 @@ def run_demo(
     hostile_rate: float = 0.01,
 ) -> DemoResult:
     quiet_prefect()
-    from rcflow.simulator.config import SimConfig
-    from rcflow.simulator.server import start_simulator
+    from rcflow.simulator.process import simulator_process
 
     data_dir = Path(data_dir)
     if data_dir.exists():
@@ -85,10 +84,11 @@ def run_demo(
     data_dir.mkdir(parents=True)
     warehouse = data_dir / "warehouse.duckdb"
     secret = secrets.token_urlsafe(32)
-    config = SimConfig(seed=seed, invoices=invoices, issuers={DEMO_ISSUER: secret}, hostile_rate=hostile_rate)
-    with start_simulator(config) as sim:
+    with simulator_process(
+        issuer=DEMO_ISSUER, secret=secret, invoices=invoices, seed=seed, hostile_rate=hostile_rate
+    ) as hub_url:
         os.environ.update(
-            RCFLOW_HUB_URL=sim.base_url,
+            RCFLOW_HUB_URL=hub_url,
             RCFLOW_ISSUER=DEMO_ISSUER,
             RCFLOW_SECRET=secret,
             RCFLOW_WAREHOUSE=str(warehouse),

@@ -85,6 +85,16 @@ def handle_errors(func: F) -> F:
             fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), EXIT_USAGE)
         except KeyboardInterrupt:
             fail("interrupted; nothing acknowledged that was not stored — re-run to resume", 130)
+        except typer.Exit:
+            raise
+        except Exception as exc:  # last resort: one line for the operator, the traceback on demand
+            if os.environ.get("RCFLOW_DEBUG"):
+                raise
+            detail = (str(exc).strip().splitlines() or [""])[0][:300]
+            fail(
+                f"unexpected error: {type(exc).__name__}: {detail} (RCFLOW_DEBUG=1 shows the traceback)",
+                EXIT_PROBLEMS,
+            )
 
     return wrapper  # type: ignore[return-value]
 

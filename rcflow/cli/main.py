@@ -6,6 +6,7 @@ import typer
 
 from rcflow.cli import ingest_cmds, pipeline_cmds, push_cmds, query_cmds
 from rcflow.cli.common import quiet_libraries
+from rcflow.quality.cli import check as check_command
 from rcflow.reports.cli import report as report_command
 from rcflow.simulator.cli import app as hub_app
 
@@ -24,6 +25,7 @@ app.add_typer(push_cmds.accounting_app, name="accounting")
 app.command()(query_cmds.sql)
 app.command()(query_cmds.status)
 app.add_typer(hub_app, name="hub")
+app.command("check")(check_command)
 app.command("report")(report_command)
 app.command()(pipeline_cmds.run)
 app.command()(pipeline_cmds.demo)

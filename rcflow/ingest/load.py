@@ -7,10 +7,17 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from rcflow.hub.models import InvoiceDetail
+from rcflow.hub.models import InvoiceDetail, StateEntry
 from rcflow.ingest.bundle import InvoiceBundle
 from rcflow.ingest.facturae_step import parse_batch
-from rcflow.ingest.rows import INVOICE_SCHEMA, STATE_SCHEMA, bundle_tables, invoice_row, state_rows
+from rcflow.ingest.rows import (
+    INVOICE_SCHEMA,
+    STATE_SCHEMA,
+    bundle_tables,
+    invoice_row,
+    state_name,
+    state_rows,
+)
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
 
@@ -107,4 +114,32 @@ def store_refreshed(
             pa.Table.from_pylist(states, schema=STATE_SCHEMA),
             ids,
             "invoice_id",
+        )
+
+
+def store_histories(
+    wh: Warehouse, histories: Sequence[tuple[str, list[StateEntry]]], *, now: datetime
+) -> None:
+    """Replace the histories of some invoices and set their hub state to the last entry's."""
+    if not histories:
+        return
+    states = [row for invoice_id, entries in histories for row in state_rows(invoice_id, entries, now)]
+    ids = [invoice_id for invoice_id, _ in histories]
+    last = pa.table(
+        {
+            "invoice_id": pa.array([i for i, e in histories if e], pa.string()),
+            "hub_state": pa.array([state_name(e[-1].estat) for _, e in histories if e], pa.string()),
+            "hub_state_at": pa.array(
+                [e[-1].dataEstat for _, e in histories if e], pa.timestamp("us", tz="UTC")
+            ),
+        }
+    )
+    with wh.transaction(), wh.registered("_rcflow_last", last):
+        wh.replace_for(
+            "raw.invoice_states", pa.Table.from_pylist(states, schema=STATE_SCHEMA), ids, "invoice_id"
+        )
+        wh.con.execute(
+            "update raw.invoices i set hub_state = l.hub_state, hub_state_at = l.hub_state_at, fetched_at = ?"
+            " from _rcflow_last l where l.invoice_id = i.invoice_id",
+            [now],
         )

@@ -119,7 +119,7 @@ def entity_rows(entities: Iterable[Entity], fetched_at: datetime) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=ENTITY_SCHEMA)
 
 
-def _state_name(value: str | None) -> str | None:
+def state_name(value: str | None) -> str | None:
     if not value:
         return None
     try:
@@ -146,7 +146,7 @@ def invoice_row(
         "accounting_office": detail.oficinaComptable,
         "managing_body": detail.organGestor,
         "processing_unit": detail.unitatTramitadora,
-        "hub_state": _state_name(detail.estat),
+        "hub_state": state_name(detail.estat),
         "hub_state_at": detail.dataEstat,
         "reject_code": detail.codiMotiuRebuig,
         "reject_reason": detail.descripcioMotiuRebuig,
@@ -166,7 +166,7 @@ def state_rows(invoice_id: str, states: Sequence[StateEntry], fetched_at: dateti
         {
             "invoice_id": invoice_id,
             "seq": seq,
-            "state": _state_name(entry.estat),
+            "state": state_name(entry.estat),
             "state_code": entry.codiEstat,
             "state_at": entry.dataEstat,
             "registry_number": entry.numeroRegistre,

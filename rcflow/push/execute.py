@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from rcflow.hub import HubClient, HubError, HubStatusError
-from rcflow.hub.models import StateHistory
+from rcflow.hub.models import StateEntry, StateHistory
 from rcflow.ingest.bundle import fetch_history
-from rcflow.ingest.load import store_refreshed
+from rcflow.ingest.load import store_histories
 from rcflow.push.outbox import Call, Outcome, record_intents, record_outcomes, resolve_confirmed
 from rcflow.push.plan import PushPlan, Update, build_plan, load_events, load_hub_views, quarantined
 from rcflow.warehouse import Warehouse
@@ -77,9 +77,8 @@ class Pusher:
         self.summary.discrepancies = [asdict(d) for d in final.discrepancies]
 
     async def _refresh(self, invoice_ids: list[str]) -> None:
-        results = await asyncio.gather(
-            *(self._detail_and_history(i) for i in invoice_ids), return_exceptions=True
-        )
+        """Re-read the hub's history of these invoices (one GET each) into the warehouse."""
+        results = await asyncio.gather(*(self._history(i) for i in invoice_ids), return_exceptions=True)
         refreshed = []
         for invoice_id, result in zip(invoice_ids, results, strict=True):
             if isinstance(result, HubError):
@@ -89,14 +88,11 @@ class Pusher:
                 raise result
             else:
                 refreshed.append(result)
-        store_refreshed(self.wh, refreshed, now=datetime.now(UTC))
+        store_histories(self.wh, refreshed, now=datetime.now(UTC))
         resolve_confirmed(self.wh)
 
-    async def _detail_and_history(self, invoice_id: str):  # type: ignore[no-untyped-def]
-        detail, history = await asyncio.gather(
-            self.hub.invoice(invoice_id), fetch_history(self.hub, invoice_id)
-        )
-        return detail, list(history.estats)
+    async def _history(self, invoice_id: str) -> tuple[str, list[StateEntry]]:
+        return invoice_id, list((await fetch_history(self.hub, invoice_id)).estats)
 
     async def _push_plan(self, plan: PushPlan) -> None:
         queues = {i: list(u) for i, u in plan.owed.items() if i not in self.unreachable}
