@@ -63,6 +63,12 @@ class ReportResult:
         }
 
 
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def _ensure_snapshot(warehouse: Path) -> Path:
     snapshot = snapshot_path_for(warehouse)
     if not snapshot.exists():
@@ -116,8 +122,8 @@ def build_reports(
         work = Path(tmp)
         db = Path(reports_db) if reports_db else work / "reports.duckdb"
         db.parent.mkdir(parents=True, exist_ok=True)
-        if db.exists():
-            db.unlink()  # a report database is always rebuilt whole
+        for stale in (db, db.with_name(db.name + ".wal")):
+            stale.unlink(missing_ok=True)  # a report database is always rebuilt whole
         dbt_run = run_dbt_build(
             snapshot=snapshot,
             reports_db=db,
@@ -131,6 +137,7 @@ def build_reports(
         with duckdb.connect(str(db), read_only=True) as con:
             paths = write_csvs(con, out_dir)
             headline = pages.headline(con)
+            left_out = pages.left_out(con)
             paths["report.html"] = html.write_page(
                 out_dir / "report.html", html.render_report(con, period, readings, generated_at)
             )
@@ -151,10 +158,12 @@ def build_reports(
         dbt_node_seconds=dbt_run.node_seconds,
     )
     seconds["total"] = time.perf_counter() - started
-    meta = {**result.to_dict(), "uncertainties": list(UNCERTAINTIES),
+    meta = {**result.to_dict(), "uncertainties": list(UNCERTAINTIES), **left_out,
             "generated_at": generated_at.isoformat(), "dbt_warnings": dbt_run.warnings}  # fmt: skip
     meta_path = out_dir / "report.json"
-    meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    meta_path.write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False, default=_json_value), encoding="utf-8"
+    )
     paths["report.json"] = meta_path
     return result
 

@@ -75,6 +75,19 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
+def left_out(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
+    """Quarantine reasons and every exclusion from the figures, with counts and amounts."""
+    return {
+        "quarantine": _rows(con, """
+            select stage, reason, sum(invoice_count) as n, sum(amount) as amount
+            from main.quarantine_summary group by all order by n desc, stage, reason"""),
+        "exclusions": _rows(con, """
+            select exclusion_reason, count(*) as n, sum(amount) as amount
+            from main.invoice_status where exclusion_reason is not null
+            group by all order by n desc, exclusion_reason"""),
+    }
+
+
 def _trend(con: duckdb.DuckDBPyConnection, entity_names: dict[str, str]) -> dict[str, Any]:
     rows = _rows(con, "select * from main.pmp_trend order by period_start")
     totals = [r for r in rows if r["entity_nif"] == "ALL"]  # every period has its ALL row
@@ -145,13 +158,7 @@ def report_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "interest_rows": _rows(con, """
             select * from main.late_interest
             order by interest desc nulls first, invoice_id limit 10"""),
-        "quarantine": _rows(con, """
-            select stage, reason, sum(invoice_count) as n, sum(amount) as amount
-            from main.quarantine_summary group by all order by n desc, stage, reason"""),
-        "exclusions": _rows(con, """
-            select exclusion_reason, count(*) as n, sum(amount) as amount
-            from main.invoice_status where exclusion_reason is not null
-            group by all order by n desc"""),
+        **left_out(con),
         "rates": _rows(con, """
             select status, count(*) as n, min(half_year_start) as first_day,
                    max(half_year_end) as last_day

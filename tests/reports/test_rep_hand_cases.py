@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import duckdb
@@ -135,6 +136,10 @@ def test_quarantined_invoices_are_excluded_and_counted(main_q1):
     morosity = {r["entity_nif"]: r["quarantined_count"] for r in main_q1.csv("morosity.csv")}
     assert morosity == {E1: "1", E2: "1", "ALL": "2"}
     assert main_q1.invoice("Q")["exclusion_reason"] == "quarantined"
+    meta = json.loads((main_q1.out / "report.json").read_text(encoding="utf-8"))
+    assert {(q["stage"], q["reason"]): q["n"] for q in meta["quarantine"]} == {
+        ("quality", "amount_mismatch"): 2, ("facturae", "signature_invalid"): 1}
+    assert meta["method_label"] == main_q1.result.method_label
 
 
 def test_later_payment_does_not_leak_into_the_interest_of_q1(hand):
