@@ -20,6 +20,7 @@ import pyarrow as pa
 from stdnum.es import cif
 
 from rcflow.quality import run_checks
+from rcflow.quality.quiet import hush_stderr_at_exit
 from rcflow.warehouse import Warehouse
 
 GOAL_SECONDS = 60.0
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build the warehouse here and keep it")
     args = parser.parse_args(argv)
+    hush_stderr_at_exit()
     with tempfile.TemporaryDirectory(prefix="bench_quality_") as tmp:
         root = args.keep or Path(tmp)
         path = root / "data" / "warehouse.duckdb"

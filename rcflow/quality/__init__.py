@@ -26,8 +26,26 @@ def run_checks(
 
     Writes ``ops.quality_results`` (one row per expectation), quarantines every affected invoice
     (``ops.quarantine``, stage ``quality``), resolves quality quarantines that now pass, records
-    the run in ``ops.runs`` and writes Data Docs under ``<warehouse dir>/gx/``. ``now`` is the
-    run's clock (default: the current time) for "not in the future" checks and timestamps.
+    the run in ``ops.runs`` and writes Data Docs under ``<warehouse dir>/gx/``.
+
+    Args:
+        warehouse: the warehouse file (``settings.warehouse``); its snapshot is what is read.
+        run_id: id for ``ops.quality_results`` / ``ops.runs`` (default: ``check-<utc>-<hex>``).
+        now: the run's clock, timezone-aware (default: now) for "not in the future" checks,
+            ``checked_at`` and ``detected_at``.
+
+    Returns:
+        The :class:`CheckReport`; ``report.ok`` is False when a blocking expectation failed.
+        This function does not raise for failed expectations: pass the report to
+        :func:`raise_if_blocking` to stop a flow.
+
+    Raises:
+        FileNotFoundError: no warehouse at ``warehouse``.
+        WarehouseBusy: another writer held the warehouse too long to record the results.
+
+    Example::
+
+        report = raise_if_blocking(run_checks(settings.warehouse))
     """
     from rcflow.quality.runner import run_checks as run
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
-import os
-import sys
-
 import typer
 from rich.table import Table
 
@@ -18,30 +14,19 @@ from rcflow.cli.common import (
     handle_errors,
     settings,
 )
+from rcflow.quality.quiet import hush_stderr_at_exit
 from rcflow.quality.report import CheckReport, ExpectationOutcome
 
 SAMPLE_SHOWN = 3
 
 
-def _silence_stderr_at_exit() -> None:
-    # Once GX has run over DuckDB 2.0, interpreter shutdown prints "nanobind: leaked ..." lines
-    # (module teardown order between duckdb-engine, GX and DuckDB's nanobind types; nothing
-    # leaks while the process runs). The command's output is complete by then.
-    def hush() -> None:
-        sys.stderr.flush()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-
-    atexit.register(hush)
-
-
 def _verdict(o: ExpectationOutcome) -> str:
     if o.error:
         return "[bold red]error[/]"
+    if o.flagged:
+        return "[cyan]flag[/]"
     if o.success:
         return "[green]pass[/]"
-    if o.severity == "info":
-        return "[cyan]flag[/]"
     return "[bold red]BLOCK[/]" if o.blocking else "[yellow]quarantine[/]"
 
 
@@ -65,7 +50,7 @@ def check(
     """Validate invoices, state histories and accounting events; quarantine what fails."""
     from rcflow.quality.runner import run_checks
 
-    _silence_stderr_at_exit()
+    hush_stderr_at_exit()
     report = run_checks(settings().warehouse)
     if as_json:
         emit_json(report.as_dict())

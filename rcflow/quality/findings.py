@@ -69,7 +69,8 @@ def _outcome(result: RuleResult, *, samples: list[str], error: str | None) -> Ex
         expectation=result.rule.name,
         column=result.rule.column,
         severity=result.rule.severity.value,
-        success=result.success and error is None,
+        # A flag never fails: its unexpected_count says how many invoices were flagged.
+        success=(result.success or not result.rule.quarantines) and error is None,
         # GX reports no count for an empty batch; nothing there is unexpected.
         unexpected_count=(result.unexpected_count or 0) if error is None else None,
         sample_invoice_ids=samples,
@@ -99,7 +100,7 @@ def collect(
             unresolvable.append(result.rule.name)
             continue
         known = table.filter(pc.is_valid(table.column("invoice_id")))
-        samples = known.column("invoice_id").to_pylist()[:SAMPLE_SIZE]
+        samples = known.column("invoice_id").slice(0, SAMPLE_SIZE).to_pylist()
         outcomes.append(_outcome(result, samples=samples, error=None))
         if known.num_rows == 0:
             continue

@@ -16,7 +16,7 @@ class ExpectationOutcome:
     expectation: str  # the rule name, also the quarantine reason
     column: str | None
     severity: str  # critical (blocks) | warning (quarantines) | info (flags)
-    success: bool
+    success: bool  # False: rows broke it (flags never fail; see unexpected_count)
     unexpected_count: int | None
     sample_invoice_ids: list[str]
     error: str | None = None  # GX could not evaluate it, or its count disagreed with the SQL
@@ -25,6 +25,10 @@ class ExpectationOutcome:
     def blocking(self) -> bool:
         """Blocks when critical, and whenever it could not be evaluated at all."""
         return self.severity == "critical" or self.error is not None
+
+    @property
+    def flagged(self) -> bool:
+        return self.severity == "info" and bool(self.unexpected_count)
 
     @property
     def failed_blocking(self) -> bool:

@@ -37,7 +37,7 @@ def test_clean_warehouse_passes_with_a_table(tmp_path: Path, monkeypatch: pytest
     path = write(tmp_path / "data" / "warehouse.duckdb", data)
     monkeypatch.setenv("RCFLOW_WAREHOUSE", str(path))
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(cli, "_silence_stderr_at_exit", lambda: None)  # not this test process
+    monkeypatch.setattr(cli, "hush_stderr_at_exit", lambda: None)  # not this test process
     result = CliRunner().invoke(app, ["check"], catch_exceptions=False)
     assert result.exit_code == 0
     assert "invoice_id_unique" in result.stdout and "pass" in result.stdout
@@ -68,7 +68,7 @@ def test_missing_warehouse_is_one_line_and_a_usage_exit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RCFLOW_WAREHOUSE", str(tmp_path / "nowhere" / "warehouse.duckdb"))
-    monkeypatch.setattr(cli, "_silence_stderr_at_exit", lambda: None)
+    monkeypatch.setattr(cli, "hush_stderr_at_exit", lambda: None)
     result = CliRunner().invoke(app, ["check"])
     assert result.exit_code == 2
     assert "no warehouse at" in result.stderr
