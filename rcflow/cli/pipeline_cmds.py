@@ -49,11 +49,11 @@ def run(
 ) -> None:
     """The whole pipeline as one Prefect run: sync → import → check → push → report."""
     from rcflow.demo import quiet_prefect
-    from rcflow.quality.cli import _silence_stderr_at_exit
+    from rcflow.quality.quiet import hush_stderr_at_exit
 
     settings().require_hub()
     quiet_prefect()
-    _silence_stderr_at_exit()
+    hush_stderr_at_exit()
     from prefect.exceptions import PrefectException  # noqa: F401  (imported after quieting)
 
     from flows.pipeline_flow import pipeline_flow
@@ -95,9 +95,9 @@ def demo(
 ) -> None:
     """Run the whole pipeline on a local eFACT simulator: no credentials, nothing leaves loopback."""
     from rcflow.demo import run_demo
-    from rcflow.quality.cli import _silence_stderr_at_exit
+    from rcflow.quality.quiet import hush_stderr_at_exit
 
-    _silence_stderr_at_exit()
+    hush_stderr_at_exit()
     started = time.monotonic()
     if not as_json:
         console.print(f"[bold]rcflow demo[/]: simulated eFACT hub on loopback, {invoices} pending invoices")

@@ -1,0 +1,50 @@
+"""`rcflow demo` end to end, as `make demo` runs it: exit 0, every file, a clean terminal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+
+def test_demo_runs_the_whole_pipeline_cleanly(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    proc = subprocess.run(
+        [sys.executable, "-m", "rcflow.cli.main", "demo", "--invoices", "150", "--data-dir", str(data_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    for bad in ("Traceback", "ERROR", "Error:", "nanobind", "leaked", "Warning"):
+        assert bad not in output, f"{bad!r} in the demo output:\n{output[-3000:]}"
+    assert "global PMP" in proc.stdout and "report.html" in proc.stdout
+    reports = next((data_dir / "reports").iterdir())
+    for name in (
+        "pmp.csv",
+        "morosity.csv",
+        "pending_recognition.csv",
+        "obligations.csv",
+        "late_interest.csv",
+        "report.html",
+        "dashboard.html",
+    ):
+        assert (reports / name).stat().st_size > 0, name
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        invoices, pushed, runs = con.execute(
+            "select (select count(*) from raw.invoices), (select count(*) from ops.push_audit),"
+            " (select count(*) from ops.runs where status = 'ok')"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert invoices >= 150 and pushed > 0 and runs >= 4
+    assert (data_dir / "gx").exists()
