@@ -37,6 +37,9 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    # On a terminal the operator gets rcflow's one-line outcome; the run's full logs (failures
+    # with tracebacks included) still go to the Prefect API and its UI.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 

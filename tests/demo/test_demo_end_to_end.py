@@ -48,3 +48,28 @@ def test_demo_runs_the_whole_pipeline_cleanly(tmp_path: Path) -> None:
         con.close()
     assert invoices >= 150 and pushed > 0 and runs >= 4
     assert (data_dir / "gx").exists()
+
+
+def test_run_fails_with_one_line_when_a_step_fails(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
+    env.update(
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        RCFLOW_HUB_URL="http://127.0.0.1:9/rcf",
+        RCFLOW_ISSUER="nobody",
+        RCFLOW_SECRET="run-test-secret-0123456789-abcdefghijklm",
+        RCFLOW_WAREHOUSE=str(tmp_path / "data" / "warehouse.duckdb"),
+        RCFLOW_MAX_RETRIES="0",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "rcflow.cli.main", "run", "--period", "2025-10"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert lines == [lines[0]] and "no answer from the hub" in lines[0]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "run-test-secret" not in proc.stdout + proc.stderr
