@@ -22,18 +22,7 @@ async def sync_flow(
     await apublish(
         "rcflow-sync",
         "rcflow sync",
-        [
-            ("new invoices", summary.invoices_new),
-            ("acknowledged (DELIVERED)", summary.invoices_acknowledged),
-            ("amount of new invoices (€)", f"{summary.amount_new_cents / 100:,.2f}"),
-            ("attachments stored with invoices", summary.attachments_stored),
-            ("late attachments stored", summary.late_attachments_stored),
-            ("attachments released on the hub", summary.attachments_released),
-            ("states refreshed", summary.states_refreshed),
-            ("quarantined", summary.quarantined),
-            ("deferred to next run", len(summary.deferred)),
-            ("requests / retried", f"{summary.requests} / {summary.retries}"),
-        ],
+        summary.rows(),
         [f"deferred {d['invoice_id']}: {d['reason']}" for d in summary.deferred[:20]]
         + ([summary.stopped_early] if summary.stopped_early else []),
     )

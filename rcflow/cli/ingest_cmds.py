@@ -25,22 +25,7 @@ def summary_table(title: str, summary: SyncSummary) -> Table:
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
-    rows = [
-        ("entities", summary.entities),
-        ("new invoices", summary.invoices_new),
-        ("invoices stored (new + re-read)", summary.invoices_seen),
-        ("acknowledged to the hub (DELIVERED)", summary.invoices_acknowledged),
-        ("amount of new invoices", f"{summary.amount_new_cents / 100:,.2f} €"),
-        ("attachments stored with invoices", summary.attachments_stored),
-        ("late attachments stored", summary.late_attachments_stored),
-        ("attachments released on the hub", summary.attachments_released),
-        ("state histories refreshed", summary.states_refreshed),
-        ("quarantined (kept, flagged)", summary.quarantined),
-        ("deferred to the next run", len(summary.deferred)),
-        ("hub requests / retried", f"{summary.requests} / {summary.retries}"),
-        ("time", f"{summary.seconds:.1f} s"),
-    ]
-    for label, value in rows:
+    for label, value in summary.rows():
         table.add_row(label, str(value))
     return table
 

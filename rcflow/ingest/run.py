@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from rcflow.config import Settings
@@ -17,6 +18,28 @@ DEFAULT_REFRESH_AGE = timedelta(hours=1)
 DEFAULT_REFRESH_LIMIT = 5000
 
 
+@asynccontextmanager
+async def _recorded_run(settings: Settings, kind: str, progress: ProgressFn | None) -> AsyncIterator[Syncer]:
+    """A writer session on the warehouse, a hub client, and the run recorded in ``ops.runs``."""
+    settings.require_hub()
+    summary = SyncSummary(run_id=new_run_id(kind))
+    started = time.monotonic()
+    with Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh:
+        start_run(wh, summary.run_id, kind)
+        ok = False
+        try:
+            async with HubClient.from_settings(settings) as hub:
+                try:
+                    yield Syncer(hub, wh, BlobStore(settings.store_dir), summary, progress=progress)
+                finally:
+                    summary.requests = hub.stats.requests
+                    summary.retries = hub.stats.retries
+            ok = summary.ok
+        finally:
+            summary.seconds = round(time.monotonic() - started, 3)
+            finish_run(wh, summary.run_id, ok=ok, summary=summary.as_dict())
+
+
 async def run_sync(
     settings: Settings,
     *,
@@ -28,51 +51,19 @@ async def run_sync(
     progress: ProgressFn | None = None,
 ) -> SyncSummary:
     """Entities, pending invoices, late attachments, then a bounded state refresh."""
-    settings.require_hub()
-    summary = SyncSummary(run_id=new_run_id("sync"))
-    started = time.monotonic()
-    with Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh:
-        start_run(wh, summary.run_id, "sync")
-        ok = False
-        try:
-            async with HubClient.from_settings(settings) as hub:
-                syncer = Syncer(hub, wh, BlobStore(settings.store_dir), summary, progress=progress)
-                try:
-                    await syncer.entities()
-                    await syncer.drain_invoices(nif=nif, office=office)
-                    await syncer.drain_attachments(nif=nif, office=office)
-                    if refresh:
-                        await syncer.refresh_states(max_age=refresh_age, limit=refresh_limit)
-                finally:
-                    summary.requests = hub.stats.requests
-                    summary.retries = hub.stats.retries
-            ok = summary.ok
-        finally:
-            summary.seconds = round(time.monotonic() - started, 3)
-            finish_run(wh, summary.run_id, ok=ok, summary=summary.as_dict())
-    return summary
+    async with _recorded_run(settings, "sync", progress) as syncer:
+        await syncer.entities()
+        await syncer.drain_invoices(nif=nif, office=office)
+        await syncer.drain_attachments(nif=nif, office=office)
+        if refresh:
+            await syncer.refresh_states(max_age=refresh_age, limit=refresh_limit)
+    return syncer.summary
 
 
 async def run_backfill(
     settings: Settings, ids: Sequence[str], *, progress: ProgressFn | None = None
 ) -> SyncSummary:
     """Fetch detail, XML, attachments and history of the given hub ids (no acknowledgement)."""
-    settings.require_hub()
-    summary = SyncSummary(run_id=new_run_id("backfill"))
-    started = time.monotonic()
-    with Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh:
-        start_run(wh, summary.run_id, "backfill")
-        ok = False
-        try:
-            async with HubClient.from_settings(settings) as hub:
-                syncer = Syncer(hub, wh, BlobStore(settings.store_dir), summary, progress=progress)
-                try:
-                    await syncer.backfill(ids)
-                finally:
-                    summary.requests = hub.stats.requests
-                    summary.retries = hub.stats.retries
-            ok = summary.ok
-        finally:
-            summary.seconds = round(time.monotonic() - started, 3)
-            finish_run(wh, summary.run_id, ok=ok, summary=summary.as_dict())
-    return summary
+    async with _recorded_run(settings, "backfill", progress) as syncer:
+        await syncer.backfill(ids)
+    return syncer.summary

@@ -75,6 +75,24 @@ class SyncSummary:
         data["ok"] = self.ok
         return data
 
+    def rows(self) -> list[tuple[str, object]]:
+        """The one-screen summary, as (label, value) pairs (terminal table, Prefect artifact)."""
+        return [
+            ("entities", self.entities),
+            ("new invoices", self.invoices_new),
+            ("invoices stored (new + re-read)", self.invoices_seen),
+            ("acknowledged to the hub (DELIVERED)", self.invoices_acknowledged),
+            ("amount of new invoices", f"{self.amount_new_cents / 100:,.2f} €"),
+            ("attachments stored with invoices", self.attachments_stored),
+            ("late attachments stored", self.late_attachments_stored),
+            ("attachments released on the hub", self.attachments_released),
+            ("state histories refreshed", self.states_refreshed),
+            ("quarantined (kept, flagged)", self.quarantined),
+            ("deferred to the next run", len(self.deferred)),
+            ("hub requests / retried", f"{self.requests} / {self.retries}"),
+            ("time", f"{self.seconds:.1f} s"),
+        ]
+
 
 def _noop(kind: str, n: int) -> None:
     pass
@@ -129,17 +147,16 @@ class Syncer:
         acked = await asyncio.gather(*(self._process_chunk(c, stored_this_run) for c in chunks))
         return sum(acked)
 
-    async def _process_chunk(self, ids: list[str], stored_this_run: set[str]) -> int:
-        to_fetch = [i for i in ids if i not in stored_this_run]
+    async def _fetch_and_store(self, ids: Sequence[str], *, source: str) -> list[InvoiceBundle]:
+        """Fetch every invoice's bundle and commit the complete ones; failures are deferred."""
         now = _now()
-        results = await asyncio.gather(*(fetch_bundle(self.hub, self.store, i, now) for i in to_fetch))
+        results = await asyncio.gather(*(fetch_bundle(self.hub, self.store, i, now) for i in ids))
         bundles = [r for r in results if isinstance(r, InvoiceBundle)]
         self._defer(r for r in results if isinstance(r, FetchFailure))
         async with self._writer:
             new_ids, quarantined = await asyncio.to_thread(
-                store_bundles, self.wh, self.store, bundles, source="pending", now=now
+                store_bundles, self.wh, self.store, bundles, source=source, now=now
             )
-        stored_this_run.update(b.invoice_id for b in bundles)
         self.summary.invoices_seen += len(bundles)
         self.summary.invoices_new += len(new_ids)
         self.summary.quarantined += len(quarantined)
@@ -148,6 +165,12 @@ class Syncer:
             b.detail.amount_cents or 0 for b in bundles if b.invoice_id in new_ids
         )
         self.progress("invoices", len(bundles))
+        return bundles
+
+    async def _process_chunk(self, ids: list[str], stored_this_run: set[str]) -> int:
+        to_fetch = [i for i in ids if i not in stored_this_run]
+        bundles = await self._fetch_and_store(to_fetch, source="pending")
+        stored_this_run.update(b.invoice_id for b in bundles)
         # Durable: now, and only now, acknowledge.
         ready = [i for i in ids if i in stored_this_run]
         acked = await self._acknowledge(ready)
@@ -305,17 +328,4 @@ class Syncer:
         """Store invoices handled before rcflow existed (not in the pending list; never acked)."""
         unique = list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
         for start in range(0, len(unique), 500):
-            chunk = unique[start : start + 500]
-            now = _now()
-            results = await asyncio.gather(*(fetch_bundle(self.hub, self.store, i, now) for i in chunk))
-            bundles = [r for r in results if isinstance(r, InvoiceBundle)]
-            self._defer(r for r in results if isinstance(r, FetchFailure))
-            new_ids, quarantined = store_bundles(self.wh, self.store, bundles, source="backfill", now=now)
-            self.summary.invoices_seen += len(bundles)
-            self.summary.invoices_new += len(new_ids)
-            self.summary.quarantined += len(quarantined)
-            self.summary.attachments_stored += sum(len(b.attachments) for b in bundles)
-            self.summary.amount_new_cents += sum(
-                b.detail.amount_cents or 0 for b in bundles if b.invoice_id in new_ids
-            )
-            self.progress("invoices", len(bundles))
+            await self._fetch_and_store(unique[start : start + 500], source="backfill")
