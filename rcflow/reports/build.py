@@ -17,7 +17,7 @@ from rcflow.reports import html, pages
 from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
 from rcflow.reports.export import write_csvs
 from rcflow.reports.periods import Period, parse_period
-from rcflow.reports.readings import METHOD_LABELS, UNCERTAINTIES, Readings
+from rcflow.reports.readings import DATE_READING, METHOD_LABELS, UNCERTAINTIES, Readings
 from rcflow.warehouse import open_reader, snapshot_path_for
 
 
@@ -158,7 +158,8 @@ def build_reports(
         dbt_node_seconds=dbt_run.node_seconds,
     )
     seconds["total"] = time.perf_counter() - started
-    meta = {**result.to_dict(), "uncertainties": list(UNCERTAINTIES), **left_out,
+    meta = {**result.to_dict(), "dates": list(DATE_READING),
+            "uncertainties": list(UNCERTAINTIES), **left_out,
             "generated_at": generated_at.isoformat(), "dbt_warnings": dbt_run.warnings}  # fmt: skip
     meta_path = out_dir / "report.json"
     meta_path.write_text(

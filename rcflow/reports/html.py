@@ -15,7 +15,7 @@ from markupsafe import Markup
 from rcflow.reports import charts, formatting, pages
 from rcflow.reports.dbt_runner import REPORTS_PROJECT_DIR
 from rcflow.reports.periods import Period
-from rcflow.reports.readings import UNCERTAINTIES, Readings
+from rcflow.reports.readings import DATE_READING, UNCERTAINTIES, Readings
 
 TEMPLATES_DIR = REPORTS_PROJECT_DIR / "templates"
 STATUS_COLOURS = {
@@ -62,6 +62,7 @@ def _common(period: Period, readings: Readings, generated_at: datetime) -> dict[
         "period": pages.period_dict(period),
         "readings": readings.describe(),
         "uncertainties": UNCERTAINTIES,
+        "date_reading": DATE_READING,
         "generated_at": generated_at,
     }
 

@@ -57,9 +57,10 @@ UNCERTAINTIES: tuple[str, ...] = (
     "Start of the count: the ACCEPTED (conformity) date when it is on the hub and not before "
     "registry; otherwise the registry date, flagged 'start inferred'. Works certifications "
     "and 'no acceptance procedure' contracts are not in the hub data.",
-    "Timing uses only the hub history dated up to the period end (Europe/Madrid days), so a "
-    "re-run gives the same figures; a payment recorded on the hub after the period end is "
-    "not counted in that period.",
+    "States are dated by the legal fact, not by when the hub recorded them (see 'Dates'): "
+    "the accounting system's dates are taken as given; the hub's PATCH carries no date for "
+    "ANNOTATED, RECEIVED, ACCEPTED or RECOGNISED, so without an accounting date those fall "
+    "back to the hub's state date, which may be the push time.",
     "Legal payment date = start + 30 days (LCSP art. 198.4); delivery dates are not in the "
     "data, so lateness at the conformity stage cannot be measured.",
     "Morosity 'interest paid' is 0: no interest payments are recorded in the data.",
@@ -70,6 +71,27 @@ UNCERTAINTIES: tuple[str, ...] = (
     "is applied as it stands when the report runs.",
     "Ley 25/2013 art. 10 list: an invoice PAID without a RECOGNISED state is treated as "
     "recognised (the missing update is listed under obligations).",
+)
+
+
+DATE_READING: tuple[str, ...] = (
+    "Each state counts from its effective date, the date of the legal fact: REGISTERED from "
+    "the registry entry; PAID from the payment date (dataPagament), else the accounting "
+    "system's PAID date, else the hub's state date (the spec's fallback, flagged); any other "
+    "state from the accounting system's own date for it, else the hub's state date. All "
+    "Europe/Madrid days.",
+    "The hub learns most states through rcflow's push, hourly or as a backlog when an entity "
+    "onboards, so its recording time is not the fact's date: a payment made on 20-10 and "
+    "pushed on 01-11 is paid in October.",
+    "A state the accounting system recorded but the hub does not show yet counts for the PMP, "
+    "morosity, art. 10 and interest figures from its accounting date: the entity's own "
+    "registry is the legal source.",
+    "Only facts dated on or before the period end count, so later facts never change a past "
+    "period; a fact dated inside a past period that arrives later does change it on a re-run "
+    "(the data changed).",
+    "Updates owed to the hub: an accounting state dated on or before the period end that the "
+    "hub still does not show when the report runs. What was pushed since, late or not, is no "
+    "longer owed.",
 )
 
 

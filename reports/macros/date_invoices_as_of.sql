@@ -1,14 +1,15 @@
 {#- The core date logic, shared by the period's models and the PMP trend so they can never
-    disagree. Takes a relation of invoices with their first state dates
+    disagree. Takes a relation of invoices with the effective date of each state
     (int_invoices_joined_to_milestones) and a relation of periods (reporting_periods()), and
-    returns one row per (invoice, period) for invoices known by the period end, with:
-    milestones as the history stood on the period end, status at period end, start date of the
-    count (RD 1040/2017), legal due date (start + 30), the invoice's PMP role and day counts. -#}
+    returns one row per (invoice, period) for invoices known by the period end, with: the
+    states whose effective date is on or before the period end, status at period end, start
+    date of the count (RD 1040/2017), legal due date (start + 30), the invoice's PMP role and
+    day counts. A fact dated after the period end never changes the period. -#}
 {% macro date_invoices_as_of(invoices, periods) -%}
     {%- set pending_reading = reading('pending_without_acceptance') -%}
     {%- set credit_reading = reading('credit_notes') -%}
     {%- set milestones = ['sent_on', 'registered_on', 'delivered_on', 'annotated_on',
-                          'received_on', 'accepted_on', 'recognised_on', 'paid_recorded_on',
+                          'received_on', 'accepted_on', 'recognised_on', 'payment_on',
                           'rejected_on'] -%}
 with
 
@@ -19,13 +20,11 @@ as_of as (
         periods.period_start,
         periods.period_end,
         periods.pmp_method,
-        invoices.* exclude ({{ milestones | join(', ') }}, payment_on),
+        invoices.* exclude ({{ milestones | join(', ') }}),
         {%- for column in milestones %}
         case when invoices.{{ column }} <= periods.period_end
-            then invoices.{{ column }} end as {{ column }},
+            then invoices.{{ column }} end as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
-        case when invoices.paid_recorded_on <= periods.period_end
-            then invoices.payment_on end as payment_on
 
     from {{ invoices }} as invoices
     cross join {{ periods }} as periods
@@ -38,9 +37,9 @@ statuses as (
     select
         *,
         rejected_on is not null
-            and (paid_recorded_on is null or rejected_on < paid_recorded_on)
+            and (payment_on is null or rejected_on < payment_on)
             as is_rejected_at_end,
-        coalesce(payment_on <= period_end, false) as is_paid_by_end
+        payment_on is not null as is_paid_by_end
 
     from as_of
 
@@ -52,7 +51,7 @@ started as (
         *,
         case
             when is_rejected_at_end then 'REJECTED'
-            when paid_recorded_on is not null then 'PAID'
+            when payment_on is not null then 'PAID'
             when recognised_on is not null then 'RECOGNISED'
             when accepted_on is not null then 'ACCEPTED'
             when received_on is not null then 'RECEIVED'
@@ -84,7 +83,7 @@ status_dated as (
         *,
         case status_at_end
             when 'REJECTED' then rejected_on
-            when 'PAID' then paid_recorded_on
+            when 'PAID' then payment_on
             when 'RECOGNISED' then recognised_on
             when 'ACCEPTED' then accepted_on
             when 'RECEIVED' then received_on

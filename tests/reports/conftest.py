@@ -101,3 +101,30 @@ def hand(tmp_path_factory: pytest.TempPathFactory) -> HandRuns:
          accounting=[("art10_recent", "RECOGNISED", date(2025, 6, 1))])  # fmt: skip
     q3 = build("2025-Q3", "q3")
     return HandRuns(q1, q3, build("2025-Q1", "q1_again"))
+
+
+@dataclass
+class LatePushRuns:
+    october_before: Built
+    october: Built
+    november: Built
+
+
+@pytest.fixture(scope="session")
+def late_push(tmp_path_factory: pytest.TempPathFactory) -> LatePushRuns:
+    """October 2025 before and after states dated in October reach the hub in November."""
+    root = tmp_path_factory.mktemp("late_push")
+    before = sc.late_push_before()
+    warehouse = load(root / "warehouse.duckdb", before["invoices"], entities=before["entities"],
+                     accounting=before["accounting"])  # fmt: skip
+
+    def build(period: str, name: str) -> Built:
+        out = root / name
+        result = build_reports(warehouse, period, out, reports_db=out / "reports.duckdb",
+                               checks=False)  # fmt: skip
+        return Built(result, out)
+
+    october_before = build("2025-10", "october_before")
+    after = sc.late_push_after()
+    load(warehouse, after["invoices"], accounting=after["accounting"])
+    return LatePushRuns(october_before, build("2025-10", "october"), build("2025-11", "november"))

@@ -102,12 +102,14 @@ def hand_q1() -> dict:
         Inv("interest", E4, 10000, d(2024, 11, 20), {"ANNOTATED": d(2024, 11, 21),
                                                      "ACCEPTED": d(2024, 12, 2),
                                                      "RECOGNISED": d(2024, 12, 10)}),
+        # Recognised in the accounting system on 10-03, never pushed: owed to the hub.
+        Inv("owed", E4, 200, d(2025, 2, 10), {"ANNOTATED": d(2025, 2, 11)}),
     ]  # fmt: skip
     return {
         "invoices": invoices,
         "entities": ENTITIES[2:],
         "accounting": [
-            ("art10_listed", "RECOGNISED", d(2025, 3, 10)),
+            ("owed", "RECOGNISED", d(2025, 3, 10)),
             ("across_end", "PAID", d(2025, 4, 10)),  # after the period end: not yet owed
         ],
     }
@@ -128,3 +130,50 @@ def hand_later_history() -> list[Inv]:
                                                      "PAID": d(2025, 7, 31)}),
         Inv("new_in_may", E3, 2500, d(2025, 5, 5), {"ANNOTATED": d(2025, 5, 6)}),
     ]  # fmt: skip
+
+
+def late_push_before() -> dict:
+    """Entity E1 in October 2025 as the hub and the accounting system first stood: states the
+    accounting system dated in October, some only pushed to the hub in November."""
+    d = date
+    invoices = [
+        # Paid 20-10; neither the accounting import nor the hub knows it yet.
+        Inv("late_paid", E1, 1000, d(2025, 10, 1), {"ANNOTATED": d(2025, 10, 2),
+                                                    "RECOGNISED": d(2025, 10, 10)}),
+        # Conformity 06-10 in the accounting system only: the hub has no ACCEPTED.
+        Inv("accepted_acct", E1, 3000, d(2025, 10, 1), {"ANNOTATED": d(2025, 10, 2)}),
+        # Conformity 15-10 in accounting, recorded by the hub only on 03-11 (the push).
+        Inv("accepted_pushed", E1, 4000, d(2025, 10, 1), {"ANNOTATED": d(2025, 10, 2),
+                                                          "ACCEPTED": d(2025, 11, 3)}),
+        # Paid 25-10 in accounting, not pushed: paid for the PMP, owed to the hub.
+        Inv("paid_acct_only", E1, 2000, d(2025, 10, 1), {"ANNOTATED": d(2025, 10, 2),
+                                                         "RECOGNISED": d(2025, 10, 5)}),
+    ]  # fmt: skip
+    return {
+        "invoices": invoices,
+        "entities": ENTITIES[:1],
+        "accounting": [
+            ("accepted_acct", "ACCEPTED", d(2025, 10, 6)),
+            ("accepted_pushed", "ACCEPTED", d(2025, 10, 15)),
+            ("paid_acct_only", "PAID", d(2025, 10, 25)),
+        ],
+    }
+
+
+def late_push_after() -> dict:
+    """What arrives in November: the 20-10 payment, imported and pushed on 01-11 (the hub's
+    state date), with its dataPagament."""
+    d = date
+    return {
+        "invoices": [
+            Inv("late_paid", E1, 1000, d(2025, 10, 1), {"ANNOTATED": d(2025, 10, 2),
+                                                        "RECOGNISED": d(2025, 10, 10),
+                                                        "PAID": d(2025, 11, 1)},
+                payment_date=d(2025, 10, 20)),
+        ],
+        "accounting": [
+            ("late_paid", "ANNOTATED", d(2025, 10, 2)),
+            ("late_paid", "RECOGNISED", d(2025, 10, 10)),
+            ("late_paid", "PAID", d(2025, 10, 20)),
+        ],
+    }  # fmt: skip

@@ -90,8 +90,8 @@ def test_obligations_to_the_hub(hand):
     """Owed (accounting has it by the period end), missing in sequence, overdue; an accounting
     event dated after the period end is not owed yet."""
     found = {(r["invoice_id"], r["state"]): r for r in hand.q1.csv("obligations.csv")}
-    assert found["art10_listed", "RECOGNISED"]["obligation"] == "owed_to_hub"
-    assert found["art10_listed", "RECOGNISED"]["accounting_event_on"] == "2025-03-10"
+    assert found["owed", "RECOGNISED"]["obligation"] == "owed_to_hub"
+    assert found["owed", "RECOGNISED"]["accounting_event_on"] == "2025-03-10"
     assert found["no_acceptance", "ANNOTATED"]["obligation"] == "missing_in_sequence"
     assert found["no_acceptance", "RECOGNISED"]["obligation"] == "missing_in_sequence"
     assert found["unannotated", "ANNOTATED"]["obligation"] == "overdue"
@@ -105,9 +105,12 @@ def test_obligations_to_the_hub(hand):
 def test_state_lags(hand):
     """REGISTERED→ANNOTATED lags of the transitions completed in Q1."""
     lags = {r["transition"]: r for r in hand.q1.csv("state_lags.csv") if r["entity_nif"] == "ALL"}
-    # annotated in Q1: across_end 1, credit 1, accepted_first 1, art10_recent 1 day
-    assert lags["REGISTERED>ANNOTATED"]["transition_count"] == "4"
+    # annotated in Q1: across_end 1, credit 1, accepted_first 1, art10_recent 1, owed 1 day
+    assert lags["REGISTERED>ANNOTATED"]["transition_count"] == "5"
     assert lags["REGISTERED>ANNOTATED"]["mean_days"] == "1.00"
+    # recognised in Q1: accepted_first 7, owed 27 (its accounting date), art10_recognised 138
+    assert lags["ANNOTATED>RECOGNISED"]["transition_count"] == "3"
+    assert lags["ANNOTATED>RECOGNISED"]["median_days"] == "27.00"
     assert lags["RECOGNISED>PAID"]["transition_count"] == "1"  # accepted_first: 20-01 → 01-02
     assert lags["RECOGNISED>PAID"]["median_days"] == "12.00"
 

@@ -32,19 +32,21 @@ compared as (
 
         ----------  dates
         events_by_period_end.event_on,
+        -- When the hub recorded the state, whenever that was (null: the hub does not show it).
         case events_by_period_end.state
-            when 'DELIVERED' then invoices.delivered_on
-            when 'ANNOTATED' then invoices.annotated_on
-            when 'RECEIVED' then invoices.received_on
-            when 'ACCEPTED' then invoices.accepted_on
-            when 'RECOGNISED' then invoices.recognised_on
-            when 'PAID' then invoices.paid_recorded_on
-            when 'REJECTED' then invoices.rejected_on
-        end as hub_state_on,
+            when 'ANNOTATED' then invoices.hub_annotated_on
+            when 'RECEIVED' then invoices.hub_received_on
+            when 'ACCEPTED' then invoices.hub_accepted_on
+            when 'RECOGNISED' then invoices.hub_recognised_on
+            when 'PAID' then invoices.hub_paid_on
+            when 'REJECTED' then invoices.hub_rejected_on
+        end as hub_recorded_on,
 
         ----------  booleans
         invoices.invoice_id is not null as is_invoice_on_hub,
         coalesce(invoices.is_quarantined, false) as is_quarantined,
+        coalesce(invoices.hub_paid_on is not null or invoices.hub_rejected_on is not null, false)
+            as is_final_on_hub,
         events_by_period_end.state in ('ANNOTATED', 'RECOGNISED', 'PAID', 'REJECTED')
             as is_mandatory
 
@@ -57,10 +59,12 @@ owed as (
 
     select
         *,
-        is_invoice_on_hub and hub_state_on is null as is_owed_to_hub,
+        -- Owed at the period end: the accounting system dated it by then, and the hub still
+        -- does not show it now (what was pushed since, late or not, is no longer owed).
+        is_invoice_on_hub and hub_recorded_on is null as is_owed_to_hub,
         -- PAID and REJECTED are final on the hub: a different update can no longer be pushed.
-        is_invoice_on_hub and hub_state_on is null
-            and hub_status_at_end in ('PAID', 'REJECTED') as is_blocked_by_final_state,
+        is_invoice_on_hub and hub_recorded_on is null and is_final_on_hub
+            as is_blocked_by_final_state,
         {{ period_end() }} - event_on as days_owed
 
     from compared

@@ -1,3 +1,16 @@
+{#- One row per invoice: the effective date of each state, i.e. the date of the legal fact,
+    not the moment the hub recorded it (the hub learns most states through rcflow's push, hours
+    or months after the fact, and its PATCH carries no date for ANNOTATED..RECOGNISED).
+      REGISTERED  the registry entry (dataRegistre), else the hub's state date;
+      PAID        the payment date (dataPagament), else the accounting system's PAID date,
+                  else the hub's state date (the spec's fallback; flagged);
+      any other   the accounting system's own date for that state, else the hub's state date.
+    A state the accounting system has and the hub does not yet show is dated all the same:
+    the entity's registry is the legal source. The hub's own first date of each state it can
+    receive is kept (hub_*_on) to tell what is still owed to it. One pass over the states. -#}
+{%- set hub_dated = ['delivered', 'annotated', 'received', 'accepted', 'recognised', 'paid',
+                     'rejected'] -%}
+{%- set from_accounting = ['annotated', 'received', 'accepted', 'recognised', 'rejected'] -%}
 with
 
 states as (
@@ -6,56 +19,94 @@ states as (
 
 ),
 
-dated as (
+events as (
 
-    select
-        invoice_id,
-        state,
-        rcf_number,
-        reject_reason,
-        payment_on,
-        -- REGISTERED is dated by the registry entry itself; a PAID row with no state date by
-        -- its payment date (the hub fills one from the other, spec op. 6).
-        case
-            when state = 'REGISTERED' then coalesce(registered_on, state_on)
-            else coalesce(state_on, payment_on)
-        end as event_on
-
-    from states
+    select * from {{ ref('stg_rcflow__accounting_events') }}
 
 ),
 
-pivoted as (
+hub as (
 
     select
         invoice_id,
 
-        ----------  first date of each state in the history
-        min(event_on) filter (where state = 'SENT') as sent_on,
-        min(event_on) filter (where state = 'REGISTERED') as registered_on,
-        min(event_on) filter (where state = 'DELIVERED') as delivered_on,
-        min(event_on) filter (where state = 'ANNOTATED') as annotated_on,
-        min(event_on) filter (where state = 'RECEIVED') as received_on,
-        min(event_on) filter (where state = 'ACCEPTED') as accepted_on,
-        min(event_on) filter (where state = 'RECOGNISED') as recognised_on,
-        min(event_on) filter (where state = 'PAID') as paid_recorded_on,
-        min(event_on) filter (where state = 'REJECTED') as rejected_on,
+        ----------  first date the hub gives each state (Europe/Madrid)
+        min(state_on) filter (where state = 'SENT') as hub_sent_on,
+        min(coalesce(registered_on, state_on)) filter (where state = 'REGISTERED')
+            as hub_registered_on,
+        {%- for name in hub_dated %}
+        min(
+            {%- if name == 'paid' %} coalesce(state_on, payment_on)
+            {%- else %} state_on{% endif -%}
+        ) filter (where state = '{{ name | upper }}') as hub_{{ name }}_on,
+        {%- endfor %}
 
-        ----------  details carried by those states
-        arg_min(coalesce(payment_on, event_on), event_on)
-            filter (where state = 'PAID') as payment_on,
-        arg_min(payment_on is null, event_on)
-            filter (where state = 'PAID') as is_payment_date_inferred,
-        arg_min(rcf_number, event_on) filter (where state = 'ANNOTATED') as annotated_rcf_number,
-        arg_min(reject_reason, event_on) filter (where state = 'REJECTED') as reject_reason,
+        ----------  details carried by the first row of a state
+        min(payment_on) filter (where state = 'PAID') as hub_payment_on,
+        arg_min(rcf_number, state_at) filter (where state = 'ANNOTATED') as annotated_rcf_number,
+        arg_min(reject_reason, state_at) filter (where state = 'REJECTED') as reject_reason,
 
         ----------  history quality
         count(*) as count_states,
-        count(*) filter (where event_on is null) as count_undated_states
+        count(*) filter (
+            where state_on is null
+                and not (state = 'REGISTERED' and registered_on is not null)
+                and not (state = 'PAID' and payment_on is not null)
+        ) as count_undated_states
 
-    from dated
+    from states
     group by invoice_id
+
+),
+
+accounting as (
+
+    select
+        invoice_id,
+        {%- for name in from_accounting + ['paid'] %}
+        min(event_on) filter (where state = '{{ name | upper }}') as accounting_{{ name }}_on
+            {{- ',' if not loop.last }}
+        {%- endfor %}
+
+    from events
+    group by invoice_id
+
+),
+
+effective as (
+
+    select
+        coalesce(hub.invoice_id, accounting.invoice_id) as invoice_id,
+
+        ----------  effective date of each state
+        hub.hub_sent_on as sent_on,
+        hub.hub_registered_on as registered_on,
+        hub.hub_delivered_on as delivered_on,
+        {%- for name in from_accounting if name != 'rejected' %}
+        coalesce(accounting.accounting_{{ name }}_on, hub.hub_{{ name }}_on) as {{ name }}_on,
+        {%- endfor %}
+        coalesce(hub.hub_payment_on, accounting.accounting_paid_on, hub.hub_paid_on)
+            as payment_on,
+        coalesce(accounting.accounting_rejected_on, hub.hub_rejected_on) as rejected_on,
+
+        ----------  what the hub shows (recording dates), for the updates owed to it
+        {%- for name in hub_dated %}
+        hub.hub_{{ name }}_on,
+        {%- endfor %}
+
+        ----------  details
+        hub.annotated_rcf_number,
+        hub.reject_reason,
+        hub.hub_payment_on is null and accounting.accounting_paid_on is null
+            and hub.hub_paid_on is not null as is_payment_date_inferred,
+
+        ----------  history quality
+        coalesce(hub.count_states, 0) as count_states,
+        coalesce(hub.count_undated_states, 0) as count_undated_states
+
+    from hub
+    full outer join accounting on accounting.invoice_id = hub.invoice_id
 
 )
 
-select * from pivoted
+select * from effective

@@ -71,7 +71,7 @@ joined as (
         quarantine_per_invoice.invoice_id is not null as is_quarantined,
         coalesce(milestones.is_payment_date_inferred, false) as is_payment_date_inferred,
 
-        ----------  dates (first occurrence of each state in the hub history)
+        ----------  dates: the effective date of each state (the legal fact)
         coalesce(invoices.issue_date, documents.issue_date) as issue_date,
         milestones.sent_on,
         coalesce(milestones.registered_on, invoices.registered_on) as registered_on,
@@ -80,9 +80,17 @@ joined as (
         milestones.received_on,
         milestones.accepted_on,
         milestones.recognised_on,
-        milestones.paid_recorded_on,
         milestones.payment_on,
         milestones.rejected_on,
+
+        ----------  dates: when the hub recorded each state it can receive (null: not on the hub)
+        milestones.hub_delivered_on,
+        milestones.hub_annotated_on,
+        milestones.hub_received_on,
+        milestones.hub_accepted_on,
+        milestones.hub_recognised_on,
+        milestones.hub_paid_on,
+        milestones.hub_rejected_on,
 
         ----------  history quality
         coalesce(milestones.count_states, 0) as count_states,
@@ -103,7 +111,7 @@ known_since as (
         *,
         least(
             registered_on, sent_on, delivered_on, annotated_on, received_on,
-            accepted_on, recognised_on, paid_recorded_on, rejected_on
+            accepted_on, recognised_on, payment_on, rejected_on
         ) as first_known_on
 
     from joined

@@ -30,7 +30,7 @@ owed_to_hub as (
         event_on as accounting_event_on,
         is_blocked_by_final_state,
         'the accounting system recorded it on ' || strftime(event_on, '%Y-%m-%d')
-            || '; the hub does not have it' as detail
+            || '; the hub does not show it' as detail
 
     from accounting
     where is_owed_to_hub and not is_quarantined
@@ -44,14 +44,14 @@ missing_in_sequence as (
         'ANNOTATED' as state,
         'missing_in_sequence' as obligation,
         2 as priority,
-        least(received_on, accepted_on, recognised_on, paid_recorded_on) as since_on,
+        least(received_on, accepted_on, recognised_on, payment_on) as since_on,
         null::date as accounting_event_on,
         false as is_blocked_by_final_state,
-        'later states are on the hub but ANNOTATED (mandatory) is not' as detail
+        'later states are recorded (hub or accounting) but ANNOTATED (mandatory) is not' as detail
 
     from in_scope
     where annotated_on is null
-        and coalesce(received_on, accepted_on, recognised_on, paid_recorded_on) is not null
+        and coalesce(received_on, accepted_on, recognised_on, payment_on) is not null
 
     union all
 
@@ -60,13 +60,13 @@ missing_in_sequence as (
         'RECOGNISED',
         'missing_in_sequence',
         2,
-        paid_recorded_on,
+        payment_on,
         null::date,
         false,
-        'PAID is on the hub but RECOGNISED (mandatory) is not'
+        'PAID is recorded (hub or accounting) but RECOGNISED (mandatory) is not'
 
     from in_scope
-    where recognised_on is null and paid_recorded_on is not null
+    where recognised_on is null and payment_on is not null
 
 ),
 
@@ -86,7 +86,7 @@ overdue as (
     from in_scope
     where annotated_on is null
         and not is_rejected_at_end
-        and paid_recorded_on is null
+        and payment_on is null
         and registered_on + {{ var('annotation_overdue_days') }} < period_end
 
     union all
@@ -104,7 +104,7 @@ overdue as (
     from in_scope
     where annotated_on is not null
         and recognised_on is null
-        and paid_recorded_on is null
+        and payment_on is null
         and not is_rejected_at_end
         and cast(annotated_on + interval 3 month as date) < period_end
 

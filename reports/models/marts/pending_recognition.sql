@@ -17,7 +17,7 @@ candidates as (
         and recognised_on is null
         -- Paid without a RECOGNISED state: the obligation was recognised (the missing hub
         -- update is listed in `obligations`).
-        and paid_recorded_on is null
+        and payment_on is null
         and not is_rejected_at_end
         and not is_quarantined
         {%- if reading('credit_notes') == 'exclude_and_flag' %}
