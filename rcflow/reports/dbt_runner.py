@@ -108,11 +108,13 @@ def run_dbt_build(
     variables: dict[str, Any],
     work_dir: Path,
     checks: bool = True,
+    select: tuple[str, ...] = (),
     project_dir: Path = REPORTS_PROJECT_DIR,
 ) -> DbtRun:
     """``dbt build`` the whole project once; dbt's target and logs go under ``work_dir``.
 
     ``checks=False`` leaves out dbt's data and unit tests (same models, a few seconds less).
+    ``select`` narrows the build to dbt selectors (``("+pmp",)``: the PMP and what it reads).
     Builds in one process run one at a time. The parsed project is kept for the next build
     while its files are unchanged: every model is still compiled with the new vars, but the
     seconds of parsing are paid once per process.
@@ -138,6 +140,8 @@ def run_dbt_build(
     selection = [] if checks else [
         "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
     ]  # fmt: skip
+    if select:
+        selection += ["--select", *select]
     env = {
         "RCFLOW_REPORTS_DB": str(reports_db),
         "RCFLOW_WAREHOUSE_SNAPSHOT": str(snapshot),

@@ -4,8 +4,10 @@
     returns one row per (invoice, period) for invoices known by the period end, with: the
     states whose effective date is on or before the period end, status at period end, start
     date of the count (RD 1040/2017), legal due date (start + 30), the invoice's PMP role and
-    day counts. A fact dated after the period end never changes the period. -#}
-{% macro date_invoices_as_of(invoices, periods) -%}
+    day counts. A fact dated after the period end never changes the period.
+    operations_only=true keeps only the invoices that can be paid in or pending at the end of
+    a period (registered by its end, not paid before its start): the trend needs no others. -#}
+{% macro date_invoices_as_of(invoices, periods, operations_only=false) -%}
     {%- set pending_reading = reading('pending_without_acceptance') -%}
     {%- set credit_reading = reading('credit_notes') -%}
     {%- set milestones = ['sent_on', 'registered_on', 'delivered_on', 'annotated_on',
@@ -29,6 +31,10 @@ as_of as (
     from {{ invoices }} as invoices
     cross join {{ periods }} as periods
     where invoices.first_known_on <= periods.period_end
+    {%- if operations_only %}
+        and invoices.registered_on <= periods.period_end
+        and (invoices.payment_on is null or invoices.payment_on >= periods.period_start)
+    {%- endif %}
 
 ),
 

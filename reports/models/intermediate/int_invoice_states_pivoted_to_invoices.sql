@@ -7,7 +7,8 @@
       any other   the accounting system's own date for that state, else the hub's state date.
     A state the accounting system has and the hub does not yet show is dated all the same:
     the entity's registry is the legal source. The hub's own first date of each state it can
-    receive is kept (hub_*_on) to tell what is still owed to it. One pass over the states. -#}
+    receive is kept (hub_*_on) to tell what is still owed to it. One pass over the states,
+    dates only (the text the outputs print is in int_invoices_joined_to_descriptions). -#}
 {%- set hub_dated = ['delivered', 'annotated', 'received', 'accepted', 'recognised', 'paid',
                      'rejected'] -%}
 {%- set from_accounting = ['annotated', 'received', 'accepted', 'recognised', 'rejected'] -%}
@@ -41,18 +42,8 @@ hub as (
         ) filter (where state = '{{ name | upper }}') as hub_{{ name }}_on,
         {%- endfor %}
 
-        ----------  details carried by the first row of a state
-        min(payment_on) filter (where state = 'PAID') as hub_payment_on,
-        arg_min(rcf_number, state_at) filter (where state = 'ANNOTATED') as annotated_rcf_number,
-        arg_min(reject_reason, state_at) filter (where state = 'REJECTED') as reject_reason,
-
-        ----------  history quality
-        count(*) as count_states,
-        count(*) filter (
-            where state_on is null
-                and not (state = 'REGISTERED' and registered_on is not null)
-                and not (state = 'PAID' and payment_on is not null)
-        ) as count_undated_states
+        ----------  the payment date the PAID state carries (dataPagament)
+        min(payment_on) filter (where state = 'PAID') as hub_payment_on
 
     from states
     group by invoice_id
@@ -94,15 +85,9 @@ effective as (
         hub.hub_{{ name }}_on,
         {%- endfor %}
 
-        ----------  details
-        hub.annotated_rcf_number,
-        hub.reject_reason,
+        ----------  flags
         hub.hub_payment_on is null and accounting.accounting_paid_on is null
-            and hub.hub_paid_on is not null as is_payment_date_inferred,
-
-        ----------  history quality
-        coalesce(hub.count_states, 0) as count_states,
-        coalesce(hub.count_undated_states, 0) as count_undated_states
+            and hub.hub_paid_on is not null as is_payment_date_inferred
 
     from hub
     full outer join accounting on accounting.invoice_id = hub.invoice_id

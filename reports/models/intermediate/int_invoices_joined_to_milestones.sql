@@ -1,3 +1,6 @@
+{#- Lean on purpose: only what the date logic and the figures need (ids, amount, flags, dates).
+    Names, numbers and offices are in int_invoices_joined_to_descriptions, joined by the marts
+    that print them, so the million-row steps in between never copy text. -#}
 with
 
 invoices as (
@@ -18,28 +21,17 @@ documents as (
 
 ),
 
-entities as (
-
-    select * from {{ ref('stg_efact__entities') }}
-
-),
-
 quarantine as (
 
     select * from {{ ref('stg_rcflow__quarantine') }}
 
 ),
 
-quarantine_per_invoice as (
+quarantined as (
 
-    select
-        invoice_id,
-        string_agg(distinct stage || ': ' || reason, '; ' order by stage || ': ' || reason)
-            as quarantine_reasons
-
+    select distinct invoice_id
     from quarantine
     where is_unresolved
-    group by invoice_id
 
 ),
 
@@ -48,19 +40,7 @@ joined as (
     select
         ----------  ids
         invoices.invoice_id,
-        invoices.invoice_number,
         coalesce(invoices.entity_nif, '(unknown)') as entity_nif,
-        invoices.supplier_nif,
-        coalesce(milestones.annotated_rcf_number, invoices.rcf_number) as rcf_number,
-
-        ----------  text
-        coalesce(invoices.entity_name, entities.entity_name) as entity_name,
-        invoices.supplier_name,
-        invoices.accounting_office,
-        invoices.managing_body,
-        invoices.processing_unit,
-        milestones.reject_reason,
-        quarantine_per_invoice.quarantine_reasons,
 
         ----------  amounts (invoice total, tax included; the Facturae total if the hub had none)
         coalesce(invoices.amount, documents.total) as amount,
@@ -68,7 +48,7 @@ joined as (
         ----------  booleans
         coalesce(invoices.amount < 0 or documents.total < 0, false) as is_credit_note,
         coalesce(documents.is_corrective, false) as is_corrective,
-        quarantine_per_invoice.invoice_id is not null as is_quarantined,
+        quarantined.invoice_id is not null as is_quarantined,
         coalesce(milestones.is_payment_date_inferred, false) as is_payment_date_inferred,
 
         ----------  dates: the effective date of each state (the legal fact)
@@ -90,18 +70,12 @@ joined as (
         milestones.hub_accepted_on,
         milestones.hub_recognised_on,
         milestones.hub_paid_on,
-        milestones.hub_rejected_on,
-
-        ----------  history quality
-        coalesce(milestones.count_states, 0) as count_states,
-        coalesce(milestones.count_undated_states, 0) as count_undated_states
+        milestones.hub_rejected_on
 
     from invoices
     left join milestones on milestones.invoice_id = invoices.invoice_id
     left join documents on documents.invoice_id = invoices.invoice_id
-    left join entities on entities.entity_nif = invoices.entity_nif
-    left join quarantine_per_invoice
-        on quarantine_per_invoice.invoice_id = invoices.invoice_id
+    left join quarantined on quarantined.invoice_id = invoices.invoice_id
 
 ),
 

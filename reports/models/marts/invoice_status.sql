@@ -6,6 +6,12 @@ dated as (
 
 ),
 
+descriptions as (
+
+    select * from {{ ref('int_invoices_joined_to_descriptions') }}
+
+),
+
 accounting as (
 
     select * from {{ ref('int_accounting_events_compared_to_hub') }}
@@ -34,13 +40,13 @@ aged as (
         dated.period_label as period,
         dated.invoice_id,
         dated.entity_nif,
-        dated.supplier_nif,
-        dated.invoice_number,
-        dated.rcf_number,
+        descriptions.supplier_nif,
+        descriptions.invoice_number,
+        descriptions.rcf_number,
 
         ----------  text
-        dated.entity_name,
-        dated.supplier_name,
+        descriptions.entity_name,
+        descriptions.supplier_name,
         dated.status_at_end as status,
         case
             when dated.status_at_end = 'REJECTED' then 'rejected'
@@ -55,8 +61,8 @@ aged as (
         dated.exclusion_reason,
         dated.pmp_role,
         dated.start_basis,
-        dated.quarantine_reasons,
-        dated.reject_reason,
+        descriptions.quarantine_reasons,
+        descriptions.reject_reason,
         owed_per_invoice.owed_to_hub_states,
 
         ----------  numerics
@@ -93,6 +99,7 @@ aged as (
         owed_per_invoice.owed_since_on
 
     from dated
+    inner join descriptions on descriptions.invoice_id = dated.invoice_id
     left join owed_per_invoice on owed_per_invoice.invoice_id = dated.invoice_id
 
 )

@@ -6,6 +6,12 @@ dated as (
 
 ),
 
+descriptions as (
+
+    select * from {{ ref('int_invoices_joined_to_descriptions') }}
+
+),
+
 segments as (
 
     select * from {{ ref('int_late_interest_split_by_half_years') }}
@@ -48,12 +54,12 @@ described as (
         dated.period_label as period,
         dated.invoice_id,
         dated.entity_nif,
-        dated.supplier_nif,
-        dated.invoice_number,
-        dated.rcf_number,
+        descriptions.supplier_nif,
+        descriptions.invoice_number,
+        descriptions.rcf_number,
 
         ----------  text
-        dated.supplier_name,
+        descriptions.supplier_name,
         case dated.pmp_role when 'paid' then 'paid' else 'pending_at_period_end' end
             as accrual_end_basis,
         per_invoice.rate_detail,
@@ -77,6 +83,7 @@ described as (
 
     from per_invoice
     inner join dated on dated.invoice_id = per_invoice.invoice_id
+    inner join descriptions on descriptions.invoice_id = per_invoice.invoice_id
 
 )
 

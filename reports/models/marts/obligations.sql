@@ -6,6 +6,12 @@ dated as (
 
 ),
 
+descriptions as (
+
+    select * from {{ ref('int_invoices_joined_to_descriptions') }}
+
+),
+
 accounting as (
 
     select * from {{ ref('int_accounting_events_compared_to_hub') }}
@@ -151,8 +157,8 @@ described as (
         dated.period_label as period,
         strongest.invoice_id,
         dated.entity_nif,
-        dated.rcf_number,
-        dated.invoice_number,
+        descriptions.rcf_number,
+        descriptions.invoice_number,
 
         ----------  the obligation
         strongest.state,
@@ -172,6 +178,7 @@ described as (
 
     from strongest
     inner join dated on dated.invoice_id = strongest.invoice_id
+    inner join descriptions on descriptions.invoice_id = strongest.invoice_id
 
 )
 

@@ -6,6 +6,12 @@ dated as (
 
 ),
 
+descriptions as (
+
+    select * from {{ ref('int_invoices_joined_to_descriptions') }}
+
+),
+
 candidates as (
 
     select
@@ -30,35 +36,36 @@ listed as (
 
     select
         ----------  ids
-        period_label as period,
-        invoice_id,
-        rcf_number,
-        entity_nif,
-        supplier_nif,
-        invoice_number,
+        candidates.period_label as period,
+        candidates.invoice_id,
+        descriptions.rcf_number,
+        candidates.entity_nif,
+        descriptions.supplier_nif,
+        descriptions.invoice_number,
 
         ----------  text
-        entity_name,
-        supplier_name,
-        accounting_office,
-        managing_body,
-        processing_unit,
-        status_at_end,
+        descriptions.entity_name,
+        descriptions.supplier_name,
+        descriptions.accounting_office,
+        descriptions.managing_body,
+        descriptions.processing_unit,
+        candidates.status_at_end,
 
         ----------  numerics
-        amount,
-        period_end - annotated_on as days_since_annotation,
+        candidates.amount,
+        candidates.period_end - candidates.annotated_on as days_since_annotation,
 
         ----------  dates
-        issue_date,
-        annotated_on,
-        three_months_on,
-        status_on,
-        cast(period_end + 15 as date) as report_due_on
+        candidates.issue_date,
+        candidates.annotated_on,
+        candidates.three_months_on,
+        candidates.status_on,
+        cast(candidates.period_end + 15 as date) as report_due_on
 
     from candidates
+    inner join descriptions on descriptions.invoice_id = candidates.invoice_id
     -- Ley 25/2013 art. 10.2: "more than three months" since annotation, strictly.
-    where three_months_on < period_end
+    where candidates.three_months_on < candidates.period_end
 
 )
 

@@ -1,8 +1,11 @@
+{#- Dated straight from the invoices with the shared macro (the same logic as
+    int_invoices_dated_as_of_period and pmp_trend): the PMP never waits for the wide per-invoice
+    table the other marts read. -#}
 with
 
-dated as (
+invoices as (
 
-    select * from {{ ref('int_invoices_dated_as_of_period') }}
+    select * from {{ ref('int_invoices_joined_to_milestones') }}
 
 ),
 
@@ -15,6 +18,12 @@ entities as (
 periods as (
 
     {{ reporting_periods() }}
+
+),
+
+dated as (
+
+    {{ date_invoices_as_of('invoices', 'periods') }}
 
 ),
 

@@ -14,7 +14,7 @@ periods as (
 
 dated as (
 
-    {{ date_invoices_as_of('invoices', 'periods') }}
+    {{ date_invoices_as_of('invoices', 'periods', operations_only=true) }}
 
 ),
 

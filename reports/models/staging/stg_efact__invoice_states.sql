@@ -15,7 +15,7 @@ renamed as (
         rcf_number,
 
         ----------  text
-        upper(trim(state)) as state,
+        state,  -- stored trimmed and upper-cased (rcflow.ingest); unknown names are quarantined
         state_code,
         reject_code,
         reject_reason,
