@@ -72,7 +72,7 @@ def write_accounting_file(warehouse: Path, folder: Path, *, seed: int) -> Path:
 
 def run_demo(
     *,
-    invoices: int = 3000,
+    invoices: int = 2000,
     seed: int = 2026,
     data_dir: Path = Path("data/demo"),
     period: str = "last-month",

@@ -88,7 +88,7 @@ def run(
 
 @handle_errors
 def demo(
-    invoices: int = typer.Option(3000, min=10, help="Invoices waiting on the simulated hub."),
+    invoices: int = typer.Option(2000, min=10, help="Invoices waiting on the simulated hub."),
     seed: int = typer.Option(2026, help="Simulator seed (same seed, same data)."),
     data_dir: Path = typer.Option(Path("data/demo"), help="Demo folder (wiped at the start)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
