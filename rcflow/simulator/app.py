@@ -10,7 +10,9 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -58,6 +60,7 @@ class SimulatorApp:
             return
         if scope["type"] != "http":
             return
+        CLOCK_OFFSET.set(self.hub.clock_offset_seconds)
         path: str = scope["path"]
         if path.startswith(self.prefix + "/"):
             await self._api(scope, receive, send, path[len(self.prefix):])
@@ -267,9 +270,16 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+# The hub's clock, as its Date header shows it (a skewed hub shows a skewed date, as a real one
+# would); the app sets it, so uvicorn's own Date header is turned off.
+CLOCK_OFFSET = ContextVar("hub_clock_offset", default=0.0)
+
+
 def _start(reply: Reply) -> dict[str, Any]:
+    date = formatdate(time.time() + CLOCK_OFFSET.get(), usegmt=True).encode()
     headers = [(b"content-type", reply.content_type.encode()),
-               (b"content-length", str(reply.body.length).encode()), *reply.headers]
+               (b"content-length", str(reply.body.length).encode()), (b"date", date),
+               *reply.headers]
     return {"type": "http.response.start", "status": reply.status, "headers": headers}
 
 

@@ -32,7 +32,7 @@ def _uvicorn_config(app: SimulatorApp, quiet: bool) -> uvicorn.Config:
     return uvicorn.Config(
         app, lifespan="off", access_log=False, log_config=None,
         log_level="critical" if quiet else "warning", timeout_graceful_shutdown=1,
-        timeout_keep_alive=30, backlog=2048,
+        timeout_keep_alive=30, backlog=2048, date_header=False,
     )
 
 

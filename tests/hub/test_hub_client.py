@@ -6,6 +6,7 @@ not, the token's claims and lifetime, and the secret never showing up anywhere.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -256,3 +257,33 @@ def test_httpx_transport_is_pluggable() -> None:
     import asyncio
 
     assert asyncio.run(run()) == "1"
+
+
+async def test_hub_clock_far_ahead_is_learnt_from_its_date_header(sim: RunningSimulator) -> None:
+    sim.hub.clock_offset_seconds = 400  # the hub's clock runs 400 s ahead: our token looks expired
+    try:
+        async with client(sim) as hub:
+            assert (await hub.entities()).ens
+            assert hub.stats.by_status[401] == 1 and hub.stats.retries == 1
+            assert 390 < hub.signer.clock_offset < 410
+            await hub.entities()  # the learnt offset sticks: no more 401s
+            assert hub.stats.by_status[401] == 1
+    finally:
+        sim.hub.clock_offset_seconds = 0
+
+
+async def test_a_hub_clock_slightly_behind_is_tolerated(sim: RunningSimulator) -> None:
+    sim.hub.clock_offset_seconds = -3
+    try:
+        async with client(sim) as hub:
+            assert (await hub.entities()).ens
+            assert hub.stats.by_status.get(401, 0) == 0
+    finally:
+        sim.hub.clock_offset_seconds = 0
+
+
+async def test_rate_limit_spaces_requests(sim: RunningSimulator) -> None:
+    async with client(sim, rate_limit=40, concurrency=8) as hub:
+        started = time.monotonic()
+        await asyncio.gather(*(hub.entities() for _ in range(12)))
+        assert time.monotonic() - started >= 11 / 40 * 0.9
