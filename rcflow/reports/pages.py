@@ -100,7 +100,7 @@ def _trend(con: duckdb.DuckDBPyConnection, entity_names: dict[str, str]) -> dict
         weight[r["entity_nif"]] = weight.get(r["entity_nif"], 0.0) + float(
             r["paid_amount"] + r["pending_amount"]
         )
-    entities = sorted((e for e in by_entity if e != "ALL"), key=lambda e: -weight[e])
+    entities = sorted((e for e in by_entity if e != "ALL"), key=lambda e: (-weight[e], e))
     shown = (["ALL"] if "ALL" in by_entity else []) + entities[:7]
     series = [
         {
