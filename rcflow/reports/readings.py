@@ -91,7 +91,7 @@ DATE_READING: tuple[str, ...] = (
     "(the data changed).",
     "Updates owed to the hub: an accounting state dated on or before the period end that the "
     "hub still does not show when the report runs. What was pushed since, late or not, is no "
-    "longer owed.",
+    "longer owed; quarantined invoices' updates are left out (the push holds them back).",
 )
 
 

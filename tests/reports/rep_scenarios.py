@@ -62,7 +62,7 @@ def main_q1() -> dict:
             ("Q", "facturae", "signature_invalid"),
             ("Q2", "quality", "amount_mismatch"),
         ],
-        "accounting": [("D", "RECOGNISED", date(2025, 3, 20))],
+        "accounting": [("D", "RECOGNISED", date(2025, 3, 20)), ("Q", "RECOGNISED", date(2025, 3, 15))],
     }
 
 

@@ -139,6 +139,11 @@ def test_quarantined_invoices_are_excluded_and_counted(main_q1):
     morosity = {r["entity_nif"]: r["quarantined_count"] for r in main_q1.csv("morosity.csv")}
     assert morosity == {E1: "1", E2: "1", "ALL": "2"}
     assert main_q1.invoice("Q")["exclusion_reason"] == "quarantined"
+    # Its RECOGNISED is owed to the hub (the per-invoice trace says so), but the push holds it
+    # back while quarantined: no obligation row, not in the headline count.
+    assert main_q1.invoice("Q")["owed_to_hub_count"] == 1
+    assert main_q1.result.headline["updates_owed_to_hub"] == 1  # D's RECOGNISED only
+    assert "Q" not in {r["invoice_id"] for r in main_q1.csv("obligations.csv")}
     meta = json.loads((main_q1.out / "report.json").read_text(encoding="utf-8"))
     assert {(q["stage"], q["reason"]): q["n"] for q in meta["quarantine"]} == {
         ("quality", "amount_mismatch"): 2, ("facturae", "signature_invalid"): 1}
