@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import ssl
 import time
 from collections import Counter
@@ -322,21 +323,24 @@ class HubClient:
         return await self._retrying(once)
 
     async def _retrying(self, once: Callable[[], Awaitable[Any]]) -> Any:
-        if self.max_retries <= 0:
+        # Fast path: most calls succeed first time, and building a retry context per request
+        # costs more CPU than the request's own bookkeeping.
+        try:
             return await once()
-        first = True
+        except Exception as exc:
+            if self.max_retries <= 0 or not _should_retry(exc):
+                raise
+        await asyncio.sleep(RETRY_WAIT_INITIAL * (1 + random.random()))  # backoff + jitter
         async for attempt in stamina.retry_context(
             on=_should_retry,
-            attempts=self.max_retries + 1,
+            attempts=self.max_retries,
             timeout=None,
             wait_initial=RETRY_WAIT_INITIAL,
             wait_max=RETRY_WAIT_MAX,
             wait_jitter=RETRY_WAIT_INITIAL,
         ):
             with attempt:
-                if not first:
-                    self.stats.retries += 1
-                first = False
+                self.stats.retries += 1
                 return await once()
         raise AssertionError("unreachable")  # pragma: no cover
 
