@@ -158,3 +158,29 @@ def test_hostile_documents_are_kept_quarantined_and_never_resolved(
             assert path.parent == data or "sha256" in path.parts, path
     assert not Path("/etc/passwd.rcflow").exists()
     assert_nothing_lost(sim, settings)
+
+
+@pytest.mark.sim(invoices=6, late_attachment_rate=0.0)
+def test_empty_large_and_unicode_attachments(sim: RunningSimulator, settings: Settings) -> None:
+    import hashlib
+    import os
+
+    target = sim.hub.pending_ids()[0]
+    big = os.urandom(6 * 1024 * 1024)
+    cases = {
+        sim.hub.add_attachment(target, name="buit.txt", content=b""): b"",
+        sim.hub.add_attachment(target, name="plànol gran · 大きい.bin", content=big): big,
+        sim.hub.add_attachment(target, name="../../etc/passwd", content=b"root:x:0:0"): b"root:x:0:0",
+    }
+    summary = sync(settings)
+    assert summary.ok, summary.deferred
+    query = "select attachment_id, name, size_bytes, sha256 from raw.attachments"
+    rows = {r[0]: r[1:] for r in warehouse_rows(settings, query)}
+    store = BlobStore(settings.store_dir)
+    for attachment_id, content in cases.items():
+        name, size, sha = rows[attachment_id]
+        assert size == len(content) and sha == hashlib.sha256(content).hexdigest()
+        assert store.get(sha) == content
+    assert rows[next(iter(cases))][0] == "buit.txt"
+    assert any(r[0] == "../../etc/passwd" for r in rows.values())
+    assert_nothing_lost(sim, settings)
