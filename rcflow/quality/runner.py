@@ -59,7 +59,7 @@ def run_checks(
     warehouse: Path | str, *, run_id: str | None = None, now: datetime | None = None
 ) -> CheckReport:
     """Validate the warehouse snapshot, record results and quarantines, return the report."""
-    warehouse = Path(warehouse)
+    warehouse = Path(warehouse).resolve()  # GX wants absolute paths (Data Docs)
     started_at = datetime.now(UTC)
     now = now or started_at
     if now.tzinfo is None:

@@ -15,7 +15,8 @@ def test_demo_runs_the_whole_pipeline_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     proc = subprocess.run(
-        [sys.executable, "-m", "rcflow.cli.main", "demo", "--invoices", "150", "--data-dir", str(data_dir)],
+        # A relative folder, as `make demo` uses (data/demo).
+        [sys.executable, "-m", "rcflow.cli.main", "demo", "--invoices", "150", "--data-dir", "demo"],
         env=env,
         capture_output=True,
         text=True,
