@@ -78,35 +78,36 @@ class SimulatorApp:
         if decision.delay_s:
             await asyncio.sleep(decision.delay_s)
         fault = decision.label or None
+        # Each request is logged *before* its answer goes out, so whoever holds the answer can
+        # already find the request in the log.
         if decision.action is not None and decision.phase is Phase.BEFORE:
             if decision.action is Action.DROP:
-                await _drop(send)
                 self._log(started, method, rel, query, 0, None, None, None, None, fault)
+                await _drop(send)
                 return
             reply = self._fault_reply(decision)
-            await _send(send, reply, self.hub.faults if decision.slow else None)
             self._log(started, method, rel, query, reply.status, reply.code, None, None, None,
                       fault)
+            await _send(send, reply, self.hub.faults if decision.slow else None)
             return
         raw = await _read_body(receive) if method in ("PATCH", "POST", "PUT") else b""
         payload = _parse_json(raw) if raw else None
         reply = self._handle(scope, method, rel, query, payload, raw)
         patch_body = payload if method == "PATCH" and isinstance(payload, dict) else None
-        status = reply.status
-        if decision.action is not None:  # after-phase fault: the work is done, the answer lost
-            if decision.action is Action.DROP:
-                await _drop(send)
-                status = 0
-            elif decision.action is Action.PARTIAL:
-                await _send_partial(send, reply)
-            else:
-                reply = self._fault_reply(decision)
-                status = reply.status
-                await _send(send, reply)
+        answer = reply
+        if decision.action is not None and decision.action not in (Action.DROP, Action.PARTIAL):
+            answer = self._fault_reply(decision)  # after-phase error: the work is done
+        status = 0 if decision.action is Action.DROP else answer.status
+        self._log(started, method, rel, query, status, answer.code, reply.invoice_id,
+                  reply.attachment_id, patch_body, fault)
+        if decision.action is Action.DROP:  # after-phase: the work is done, the answer lost
+            await _drop(send)
+        elif decision.action is Action.PARTIAL:
+            await _send_partial(send, reply)
+        elif decision.action is not None:
+            await _send(send, answer)
         else:
             await _send(send, reply, self.hub.faults if decision.slow else None)
-        self._log(started, method, rel, query, status, reply.code, reply.invoice_id,
-                  reply.attachment_id, patch_body, fault)
 
     def _fault_reply(self, d: Decision) -> Reply:
         if d.body is not None:
