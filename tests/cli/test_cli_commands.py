@@ -142,3 +142,17 @@ def test_wrong_secret_exit_3(env, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RCFLOW_SECRET", "not-the-right-secret-000000000000000000")
     result = invoke("sync")
     assert result.exit_code == 3 and "1012" in result.output
+
+
+def test_the_secret_reaches_no_file(env, tmp_path: Path) -> None:
+    """After a sync, a push and a status, no byte of the secret is in the warehouse or its data."""
+    _, values = env
+    assert invoke("sync").exit_code == 0
+    assert invoke("push").exit_code == 0
+    assert invoke("status").exit_code == 0
+    data = Path(values["RCFLOW_WAREHOUSE"]).parent
+    secret = SECRET.encode()
+    files = [p for p in data.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        assert secret not in path.read_bytes(), path
