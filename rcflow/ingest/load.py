@@ -7,16 +7,16 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from rcflow.hub.models import InvoiceDetail, StateEntry
+from rcflow.hub.models import InvoiceDetail, StateHistory
 from rcflow.ingest.bundle import InvoiceBundle
 from rcflow.ingest.facturae_step import parse_batch
 from rcflow.ingest.rows import (
     INVOICE_SCHEMA,
     STATE_SCHEMA,
     bundle_tables,
+    history_rows,
     invoice_row,
     state_name,
-    state_rows,
 )
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
@@ -92,7 +92,7 @@ def record_acknowledged(wh: Warehouse, details: Sequence[InvoiceDetail], *, now:
 
 def store_refreshed(
     wh: Warehouse,
-    refreshed: Sequence[tuple[InvoiceDetail, list]],
+    refreshed: Sequence[tuple[InvoiceDetail, StateHistory]],
     *,
     now: datetime,
 ) -> None:
@@ -100,7 +100,7 @@ def store_refreshed(
     if not refreshed:
         return
     invoices = [invoice_row(d, xml_sha256=None, source="refresh", fetched_at=now) for d, _ in refreshed]
-    states = [row for d, entries in refreshed for row in state_rows(d.id, entries, now)]
+    states = [row for d, history in refreshed for row in history_rows(d.id, history, now)]
     ids = [d.id for d, _ in refreshed]
     with wh.transaction():
         wh.upsert(
@@ -117,21 +117,18 @@ def store_refreshed(
         )
 
 
-def store_histories(
-    wh: Warehouse, histories: Sequence[tuple[str, list[StateEntry]]], *, now: datetime
-) -> None:
+def store_histories(wh: Warehouse, histories: Sequence[tuple[str, StateHistory]], *, now: datetime) -> None:
     """Replace the histories of some invoices and set their hub state to the last entry's."""
     if not histories:
         return
-    states = [row for invoice_id, entries in histories for row in state_rows(invoice_id, entries, now)]
+    states = [row for invoice_id, history in histories for row in history_rows(invoice_id, history, now)]
     ids = [invoice_id for invoice_id, _ in histories]
+    latest = [(i, h.estats[-1]) for i, h in histories if h.estats]
     last = pa.table(
         {
-            "invoice_id": pa.array([i for i, e in histories if e], pa.string()),
-            "hub_state": pa.array([state_name(e[-1].estat) for _, e in histories if e], pa.string()),
-            "hub_state_at": pa.array(
-                [e[-1].dataEstat for _, e in histories if e], pa.timestamp("us", tz="UTC")
-            ),
+            "invoice_id": pa.array([i for i, _ in latest], pa.string()),
+            "hub_state": pa.array([state_name(e.estat) for _, e in latest], pa.string()),
+            "hub_state_at": pa.array([e.dataEstat for _, e in latest], pa.timestamp("us", tz="UTC")),
         }
     )
     with wh.transaction(), wh.registered("_rcflow_last", last):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Sequence
 from datetime import datetime
 
 import pyarrow as pa
 
-from rcflow.hub.models import Entity, InvoiceDetail, StateEntry
+from rcflow.hub.models import EntityList, InvoiceDetail, StateEntry, StateHistory
 from rcflow.hub.states import parse_state
 from rcflow.ingest.bundle import FetchedAttachment, InvoiceBundle
 
@@ -105,16 +106,30 @@ MISMATCH_SCHEMA = pa.schema(
 )
 
 
-def entity_rows(entities: Iterable[Entity], fetched_at: datetime) -> pa.Table:
+def raw_items(raw_json: str | None, key: str, count: int) -> list[str | None]:
+    """Each element of the answer's ``key`` list exactly as the hub sent it (values untouched)."""
+    if raw_json:
+        try:
+            items = json.loads(raw_json)
+            found = next((v for k, v in items.items() if k.strip() == key), None)
+            if isinstance(found, list) and len(found) == count:
+                return [json.dumps(item, ensure_ascii=False) for item in found]
+        except (ValueError, AttributeError):
+            pass
+    return [None] * count
+
+
+def entity_rows(listing: EntityList, fetched_at: datetime) -> pa.Table:
+    raws = raw_items(listing.raw_json, "ens", len(listing.ens))
     rows = [
         {
             "entity_nif": e.nif,
             "entity_name": e.nom,
             "ine10": e.ine10,
-            "raw_json": e.model_dump_json(),
+            "raw_json": raw or e.model_dump_json(),
             "fetched_at": fetched_at,
         }
-        for e in entities
+        for e, raw in zip(listing.ens, raws, strict=True)
     ]
     return pa.Table.from_pylist(rows, schema=ENTITY_SCHEMA)
 
@@ -161,7 +176,13 @@ def invoice_row(
     }
 
 
-def state_rows(invoice_id: str, states: Sequence[StateEntry], fetched_at: datetime) -> list[dict]:
+def state_rows(
+    invoice_id: str,
+    states: Sequence[StateEntry],
+    fetched_at: datetime,
+    raws: Sequence[str | None] | None = None,
+) -> list[dict]:
+    raws = raws if raws is not None else [None] * len(states)
     return [
         {
             "invoice_id": invoice_id,
@@ -175,11 +196,17 @@ def state_rows(invoice_id: str, states: Sequence[StateEntry], fetched_at: dateti
             "reject_code": entry.codiMotiuRebuig,
             "reject_reason": entry.descripcioMotiuRebuig,
             "payment_date": entry.dataPagament,
-            "raw_json": entry.model_dump_json(exclude_none=True),
+            "raw_json": raw or entry.model_dump_json(exclude_none=True),
             "fetched_at": fetched_at,
         }
-        for seq, entry in enumerate(states, start=1)
+        for seq, (entry, raw) in enumerate(zip(states, raws, strict=True), start=1)
     ]
+
+
+def history_rows(invoice_id: str, history: StateHistory, fetched_at: datetime) -> list[dict]:
+    """The rows of one ``/estats`` answer, each with its entry's JSON as received."""
+    raws = raw_items(history.raw_json, "estats", len(history.estats))
+    return state_rows(invoice_id, history.estats, fetched_at, raws)
 
 
 def attachment_row(
@@ -203,7 +230,7 @@ def bundle_tables(bundles: Sequence[InvoiceBundle], *, source: str) -> dict[str,
     for b in bundles:
         fetched_at = b.fetched_at
         invoices.append(invoice_row(b.detail, xml_sha256=b.xml_sha256, source=source, fetched_at=fetched_at))
-        states.extend(state_rows(b.invoice_id, b.history.estats, fetched_at))
+        states.extend(history_rows(b.invoice_id, b.history, fetched_at))
         attachments.extend(
             attachment_row(b.invoice_id, a, source="invoice", fetched_at=fetched_at) for a in b.attachments
         )

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 
 from rcflow.hub import HubClient, HubError, HubValidationError, State, StateUpdate
-from rcflow.hub.models import InvoiceDetail, PendingAttachment
+from rcflow.hub.models import InvoiceDetail, PendingAttachment, StateHistory
 from rcflow.hub.states import DOWNLOADED_STATES, TERMINAL_STATES, rank
 from rcflow.ingest.bundle import (
     FetchFailure,
@@ -118,7 +118,7 @@ class Syncer:
     async def entities(self) -> None:
         listing = await self.hub.entities()
         with self.wh.transaction():
-            self.wh.upsert("raw.entities", entity_rows(listing.ens, _now()), ["entity_nif"])
+            self.wh.upsert("raw.entities", entity_rows(listing, _now()), ["entity_nif"])
         self.summary.entities = len(listing.ens)
 
     # ------------------------------------------------------------ pending invoices
@@ -316,11 +316,11 @@ class Syncer:
             self.summary.states_refreshed += len(refreshed)
             self.progress("refreshed", len(refreshed))
 
-    async def _refresh_one(self, invoice_id: str) -> tuple[InvoiceDetail, list]:
+    async def _refresh_one(self, invoice_id: str) -> tuple[InvoiceDetail, StateHistory]:
         detail, history = await asyncio.gather(
             self.hub.invoice(invoice_id), fetch_history(self.hub, invoice_id)
         )
-        return detail, list(history.estats)
+        return detail, history
 
     # ------------------------------------------------------------ backfill
 

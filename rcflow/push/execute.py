@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from rcflow.hub import HubClient, HubError, HubStatusError
-from rcflow.hub.models import StateEntry, StateHistory
+from rcflow.hub.models import StateHistory
 from rcflow.ingest.bundle import fetch_history
 from rcflow.ingest.load import store_histories
 from rcflow.push.outbox import Call, Outcome, record_intents, record_outcomes, resolve_confirmed
@@ -91,8 +91,8 @@ class Pusher:
         store_histories(self.wh, refreshed, now=datetime.now(UTC))
         resolve_confirmed(self.wh)
 
-    async def _history(self, invoice_id: str) -> tuple[str, list[StateEntry]]:
-        return invoice_id, list((await fetch_history(self.hub, invoice_id)).estats)
+    async def _history(self, invoice_id: str) -> tuple[str, StateHistory]:
+        return invoice_id, await fetch_history(self.hub, invoice_id)
 
     async def _push_plan(self, plan: PushPlan) -> None:
         queues = {i: list(u) for i, u in plan.owed.items() if i not in self.unreachable}

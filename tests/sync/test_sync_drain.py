@@ -184,3 +184,29 @@ def test_empty_large_and_unicode_attachments(sim: RunningSimulator, settings: Se
     assert rows[next(iter(cases))][0] == "buit.txt"
     assert any(r[0] == "../../etc/passwd" for r in rows.values())
     assert_nothing_lost(sim, settings)
+
+
+@pytest.mark.sim(invoices=40)
+def test_raw_hub_json_is_kept_as_received(sim: RunningSimulator, settings: Settings) -> None:
+    import json
+
+    from rcflow.simulator.models import Q_PROVEEDOR
+
+    sync(settings)
+    raws = dict(warehouse_rows(settings, "select invoice_id, raw_json from raw.invoices"))
+    spanish = [i for i in raws if sim.hub.invoices[i].quirks & Q_PROVEEDOR]
+    assert spanish, "the simulator sent no Spanish-spelled detail"
+    for invoice_id in spanish:
+        assert "nifProveedor" in json.loads(raws[invoice_id])  # not normalised on the way in
+    invoice_id = next(iter(raws))
+    stored = [
+        json.loads(r[0])
+        for r in warehouse_rows(
+            settings,
+            f"select raw_json from raw.invoice_states where invoice_id = '{invoice_id}' order by seq",
+        )
+    ]
+    # The entries the hub had when we fetched (it has appended DELIVERED since).
+    assert stored == sim.hub.history(invoice_id)["estats"][: len(stored)]
+    entity = json.loads(warehouse_rows(settings, "select raw_json from raw.entities limit 1")[0][0])
+    assert entity in sim.hub.entities()["ens"]
