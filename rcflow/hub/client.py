@@ -288,9 +288,9 @@ class HubClient:
 
     async def _download(self, path: str, store: BlobStore) -> Download:
         async def once() -> Download:
-            async with self._lane() as http:
-                writer = store.writer()
-                try:
+            writer = store.writer()
+            try:
+                async with self._lane() as http:
                     try:
                         request = http.build_request("GET", path, headers={"Accept": "*/*"})
                         response = await http.send(request, stream=True)
@@ -310,13 +310,14 @@ class HubClient:
                         raise HubTransportError("GET", path, _reason(exc)) from None
                     finally:
                         await response.aclose()
-                    self._count(response)
-                    _raise_for_status("GET", path, response, self.signer)
-                    _check_length(response, writer, path)
-                    blob = await asyncio.to_thread(writer.commit)  # file I/O off the event loop
-                except BaseException:
-                    writer.abort()
-                    raise
+                self._count(response)
+                _raise_for_status("GET", path, response, self.signer)
+                _check_length(response, writer, path)
+                # The connection slot is free again: the disk work must not hold it.
+                blob = await asyncio.to_thread(writer.commit)
+            except BaseException:
+                writer.abort()
+                raise
             media_type = response.headers.get("content-type")
             return Download(media_type.split(";")[0].strip() if media_type else None, blob)
 
