@@ -125,14 +125,24 @@ class Syncer:
 
     async def drain_invoices(self, *, nif: str | None = None, office: str | None = None) -> None:
         stored_this_run: set[str] = set()
+        seen: set[str] = set()
         while True:
             page = await self.hub.pending_invoices(nif=nif, office=office)
             self.summary.pages += 1
             ids = list(dict.fromkeys(f.id for f in page.factures))
             if not ids:
                 return
+            fresh = [i for i in ids if i not in seen]
+            seen.update(ids)
             acked = await self._process_page(ids, stored_this_run)
             if not page.mesFactures:
+                return
+            if not fresh:
+                self.summary.stopped_early = (
+                    f"the hub keeps listing the same {len(ids)} invoices although they were stored "
+                    "(rejected or not acknowledgeable there); stopped instead of looping — "
+                    "ask the hub's support, and shard with --nif/--office meanwhile"
+                )
                 return
             if acked == 0:
                 self.summary.stopped_early = (

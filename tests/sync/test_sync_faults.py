@@ -99,3 +99,20 @@ def test_sigkill_mid_sync_then_rerun(sim: RunningSimulator, settings: Settings, 
     assert_nothing_lost(sim, settings)
     ids = warehouse_rows(settings, "select count(*), count(distinct invoice_id) from raw.invoices")[0]
     assert ids[0] == ids[1] == len(acknowledged_on_hub(sim))
+
+
+@pytest.mark.sim(invoices=12, page_size=5)
+def test_invoices_stuck_in_the_queue_stop_the_drain_instead_of_looping(
+    sim: RunningSimulator, settings: Settings
+) -> None:
+    # The hub rejected these itself; rejected invoices stay in the pending list (only DELIVERED
+    # and ANNOTATED take an invoice out), and DELIVERED is refused for them (3007).
+    stuck = sim.hub.pending_ids()[:6]
+    for invoice_id in stuck:
+        sim.hub.update(invoice_id, {"estat": "REJECTED", "descripcioMotiuRebuig": "Error de registre"})
+    summary = sync(settings)
+    assert summary.stopped_early and "keeps listing the same" in summary.stopped_early
+    assert summary.pages <= 3
+    stored = {r[0] for r in warehouse_rows(settings, "select invoice_id from raw.invoices")}
+    assert set(stuck[:5]) <= stored  # stored (kept, never lost) even though the hub won't let go
+    assert_nothing_lost(sim, settings)
