@@ -36,7 +36,6 @@ class InvoiceBundle:
 class FetchFailure:
     invoice_id: str
     reason: str
-    retryable: bool
 
 
 async def fetch_attachment(
@@ -75,8 +74,7 @@ async def fetch_bundle(
                 raise result
         xml, history, *attachments = results
     except HubError as exc:
-        retryable = not isinstance(exc, HubNotFound)
-        return FetchFailure(invoice_id, str(exc), retryable)
+        return FetchFailure(invoice_id, str(exc))
     return InvoiceBundle(
         invoice_id=invoice_id,
         detail=detail,

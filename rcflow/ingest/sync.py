@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from rcflow.hub import HubClient, HubError, HubValidationError, State, StateUpdate
 from rcflow.hub.models import InvoiceDetail, PendingAttachment, StateHistory
+from rcflow.hub.settle import settle
 from rcflow.hub.states import DOWNLOADED_STATES, TERMINAL_STATES, rank
 from rcflow.ingest.bundle import (
     FetchFailure,
@@ -162,7 +163,8 @@ class Syncer:
         now = _now()
         results = await asyncio.gather(*(fetch_bundle(self.hub, self.store, i, now) for i in ids))
         bundles = [r for r in results if isinstance(r, InvoiceBundle)]
-        self._defer(r for r in results if isinstance(r, FetchFailure))
+        for failure in (r for r in results if isinstance(r, FetchFailure)):
+            self._defer(failure.invoice_id, failure.reason)
         async with self._writer:
             new_ids, quarantined = await asyncio.to_thread(
                 store_bundles, self.wh, self.store, bundles, source=source, now=now
@@ -202,19 +204,19 @@ class Syncer:
                 try:
                     detail = await self.hub.invoice(invoice_id)
                 except HubError as again:
-                    self._defer([FetchFailure(invoice_id, str(again), True)])
+                    self._defer(invoice_id, str(again))
                     return None
                 state = detail.state
                 if state is not None and (state in DOWNLOADED_STATES or rank(state) > rank(State.DELIVERED)):
                     return detail
-            self._defer([FetchFailure(invoice_id, str(exc), False)])
+            self._defer(invoice_id, str(exc))
         except HubError as exc:
-            self._defer([FetchFailure(invoice_id, str(exc), True)])
+            self._defer(invoice_id, str(exc))
         return None
 
-    def _defer(self, failures) -> None:  # type: ignore[no-untyped-def]
-        for f in failures:
-            self.summary.deferred.append({"invoice_id": f.invoice_id, "reason": f.reason})
+    def _defer(self, invoice_id: str, reason: str) -> None:
+        """Left on the hub for the next run: nothing was acknowledged for it."""
+        self.summary.deferred.append({"invoice_id": invoice_id, "reason": reason})
 
     # ------------------------------------------------------------ late attachments
 
@@ -238,24 +240,11 @@ class Syncer:
         known = existing_ids(self.wh, "raw.attachments", "attachment_id", [a.idAdjunt for a in items])
         todo = [a for a in items if a.idAdjunt not in known]
         now = _now()
-        results = await asyncio.gather(
-            *(fetch_attachment(self.hub, self.store, a.idFactura, a) for a in todo),
-            return_exceptions=True,
-        )
-        rows, stored = [], set(known)
-        for item, result in zip(todo, results, strict=True):
-            if isinstance(result, HubError):
-                self.summary.deferred.append(
-                    {
-                        "invoice_id": item.idFactura,
-                        "reason": f"attachment {item.idAdjunt}: {result}",
-                    }
-                )
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                rows.append(attachment_row(item.idFactura, result, source="pending", fetched_at=now))
-                stored.add(item.idAdjunt)
+        fetched, failed = await settle(todo, lambda a: fetch_attachment(self.hub, self.store, a.idFactura, a))
+        for item, error in failed:
+            self._defer(item.idFactura, f"attachment {item.idAdjunt}: {error}")
+        rows = [attachment_row(a.idFactura, got, source="pending", fetched_at=now) for a, got in fetched]
+        stored = known | {a.idAdjunt for a, _ in fetched}
         if rows:
             with self.wh.transaction():
                 self.wh.upsert(
@@ -267,22 +256,10 @@ class Syncer:
         self.progress("attachments", len(rows))
         # Durable: now release them on the hub.
         to_release = [a.idAdjunt for a in items if a.idAdjunt in stored]
-        outcomes = await asyncio.gather(
-            *(self.hub.release_attachment(a) for a in to_release), return_exceptions=True
-        )
-        released = []
-        for attachment_id, outcome in zip(to_release, outcomes, strict=True):
-            if isinstance(outcome, HubError):
-                self.summary.deferred.append(
-                    {
-                        "invoice_id": "",
-                        "reason": f"release of attachment {attachment_id}: {outcome}",
-                    }
-                )
-            elif isinstance(outcome, BaseException):
-                raise outcome
-            else:
-                released.append(attachment_id)
+        done, failed = await settle(to_release, self.hub.release_attachment)
+        for attachment_id, error in failed:
+            self._defer("", f"release of attachment {attachment_id}: {error}")
+        released = [attachment_id for attachment_id, _ in done]
         if released:
             released_ids = pa.table({"id": pa.array(released, pa.string())})
             with self.wh.registered("_rcflow_rel", released_ids), self.wh.transaction() as con:
@@ -311,17 +288,10 @@ class Syncer:
         ]
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
-            results = await asyncio.gather(*(self._refresh_one(i) for i in chunk), return_exceptions=True)
-            refreshed = []
-            for invoice_id, result in zip(chunk, results, strict=True):
-                if isinstance(result, HubError):
-                    self.summary.deferred.append(
-                        {"invoice_id": invoice_id, "reason": f"state refresh: {result}"}
-                    )
-                elif isinstance(result, BaseException):
-                    raise result
-                else:
-                    refreshed.append(result)
+            done, failed = await settle(chunk, self._refresh_one)
+            for invoice_id, error in failed:
+                self._defer(invoice_id, f"state refresh: {error}")
+            refreshed = [result for _, result in done]
             store_refreshed(self.wh, refreshed, now=_now())
             self.summary.states_refreshed += len(refreshed)
             self.progress("refreshed", len(refreshed))

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from rcflow.hub import HubClient, HubError, HubStatusError
 from rcflow.hub.models import StateHistory
+from rcflow.hub.settle import settle
 from rcflow.ingest.bundle import fetch_history
 from rcflow.ingest.load import store_histories
 from rcflow.push.outbox import Call, Outcome, record_intents, record_outcomes, resolve_confirmed
@@ -66,7 +67,7 @@ class Pusher:
         for start in range(0, len(candidates), batch):
             chunk = candidates[start : start + batch]
             # Pre-flight: the hub's current history decides, not our possibly stale copy.
-            await self._refresh(chunk)
+            await self._refresh(chunk, preflight=True)
             plan = build_plan(
                 events.filter(events["invoice_id"].is_in(chunk)),
                 load_hub_views(self.wh, chunk),
@@ -76,19 +77,18 @@ class Pusher:
         final = build_plan(events, load_hub_views(self.wh, ids), quarantined(self.wh))
         self.summary.discrepancies = [asdict(d) for d in final.discrepancies]
 
-    async def _refresh(self, invoice_ids: list[str]) -> None:
-        """Re-read the hub's history of these invoices (one GET each) into the warehouse."""
-        results = await asyncio.gather(*(self._history(i) for i in invoice_ids), return_exceptions=True)
-        refreshed = []
-        for invoice_id, result in zip(invoice_ids, results, strict=True):
-            if isinstance(result, HubError):
+    async def _refresh(self, invoice_ids: list[str], *, preflight: bool) -> None:
+        """Re-read the hub's history of these invoices (one GET each) into the warehouse.
+
+        Before pushing, an invoice whose history cannot be read is not pushed this run; after
+        pushing, a failed re-read only means the warehouse catches up on the next run.
+        """
+        done, failed = await settle(invoice_ids, self._history)
+        if preflight:
+            for invoice_id, error in failed:
                 self.unreachable.add(invoice_id)
-                self.summary.failed.append({"invoice_id": invoice_id, "reason": f"pre-flight: {result}"})
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                refreshed.append(result)
-        store_histories(self.wh, refreshed, now=datetime.now(UTC))
+                self.summary.failed.append({"invoice_id": invoice_id, "reason": f"pre-flight: {error}"})
+        store_histories(self.wh, [result for _, result in done], now=datetime.now(UTC))
         resolve_confirmed(self.wh)
 
     async def _history(self, invoice_id: str) -> tuple[str, StateHistory]:
@@ -109,7 +109,7 @@ class Pusher:
                     done_ok.add(outcome.invoice_id)
             queues = {i: u for i, u in queues.items() if u and i in done_ok}
         # Keep the warehouse's copy of the hub history current for what was pushed.
-        await self._refresh(sorted(plan.owed))
+        await self._refresh(sorted(plan.owed), preflight=False)
 
     def _tally(self, outcome: Outcome) -> None:
         s = self.summary
