@@ -49,11 +49,6 @@ class Settings(BaseSettings):
         """The content-addressed blob store, beside the warehouse."""
         return self.warehouse.parent / "store"
 
-    @cached_property
-    def snapshot_path(self) -> Path:
-        """The read-only copy readers use; republished after each writing run."""
-        return self.warehouse.with_name(self.warehouse.stem + ".snapshot.duckdb")
-
     def require_hub(self) -> Settings:
         """Fail with one line when the hub connection is not fully configured."""
         if not self.hub_url:

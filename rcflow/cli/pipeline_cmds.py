@@ -54,8 +54,6 @@ def run(
     settings().require_hub()
     quiet_prefect()
     hush_stderr_at_exit()
-    from prefect.exceptions import PrefectException  # noqa: F401  (imported after quieting)
-
     from flows.pipeline_flow import pipeline_flow
 
     try:

@@ -76,7 +76,7 @@ def record_acknowledged(wh: Warehouse, details: Sequence[InvoiceDetail], *, now:
     rows = pa.table(
         {
             "invoice_id": pa.array([d.id for d in details], pa.string()),
-            "hub_state": pa.array([(d.estat or "").strip().upper() or None for d in details]),
+            "hub_state": pa.array([state_name(d.estat) for d in details], pa.string()),
             "hub_state_at": pa.array([d.dataEstat for d in details], pa.timestamp("us", tz="UTC")),
         }
     )
@@ -100,8 +100,6 @@ def store_refreshed(
     if not refreshed:
         return
     invoices = [invoice_row(d, xml_sha256=None, source="refresh", fetched_at=now) for d, _ in refreshed]
-    states = [row for d, history in refreshed for row in history_rows(d.id, history, now)]
-    ids = [d.id for d, _ in refreshed]
     with wh.transaction():
         wh.upsert(
             "raw.invoices",
@@ -109,20 +107,20 @@ def store_refreshed(
             ["invoice_id"],
             keep=["first_seen_at", "source", "xml_sha256"],
         )
-        wh.replace_for(
-            "raw.invoice_states",
-            pa.Table.from_pylist(states, schema=STATE_SCHEMA),
-            ids,
-            "invoice_id",
-        )
+        _replace_histories(wh, [(d.id, history) for d, history in refreshed], now)
+
+
+def _replace_histories(wh: Warehouse, histories: Sequence[tuple[str, StateHistory]], now: datetime) -> None:
+    """Each invoice's stored history becomes exactly the hub's latest answer (call in a transaction)."""
+    states = [row for invoice_id, history in histories for row in history_rows(invoice_id, history, now)]
+    ids = [invoice_id for invoice_id, _ in histories]
+    wh.replace_for("raw.invoice_states", pa.Table.from_pylist(states, schema=STATE_SCHEMA), ids, "invoice_id")
 
 
 def store_histories(wh: Warehouse, histories: Sequence[tuple[str, StateHistory]], *, now: datetime) -> None:
     """Replace the histories of some invoices and set their hub state to the last entry's."""
     if not histories:
         return
-    states = [row for invoice_id, history in histories for row in history_rows(invoice_id, history, now)]
-    ids = [invoice_id for invoice_id, _ in histories]
     latest = [(i, h.estats[-1]) for i, h in histories if h.estats]
     last = pa.table(
         {
@@ -132,9 +130,7 @@ def store_histories(wh: Warehouse, histories: Sequence[tuple[str, StateHistory]]
         }
     )
     with wh.transaction(), wh.registered("_rcflow_last", last):
-        wh.replace_for(
-            "raw.invoice_states", pa.Table.from_pylist(states, schema=STATE_SCHEMA), ids, "invoice_id"
-        )
+        _replace_histories(wh, histories, now)
         wh.con.execute(
             "update raw.invoices i set hub_state = l.hub_state, hub_state_at = l.hub_state_at, fetched_at = ?"
             " from _rcflow_last l where l.invoice_id = i.invoice_id",
