@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     secret: SecretStr = Field(default=SecretStr(""), description="HMAC secret for HS256")
     warehouse: Path = Field(default=Path("data/warehouse.duckdb"))
     concurrency: int = Field(default=8, ge=1, le=256)
+    workers: int = Field(
+        default=2, ge=1, le=32, description="Processes sharing the sync's downloads (1: the sync's own)"
+    )
     rate_limit: float = Field(default=0.0, ge=0.0, description="Requests/s cap; 0 = none")
     token_lifetime: int = Field(default=60, ge=5, le=300)
     timeout: float = Field(default=30.0, gt=0)

@@ -60,6 +60,7 @@ def handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from rcflow.hub import HubError, HubStatusError, PayloadError
+        from rcflow.ingest.fetchers import WorkerFailed
         from rcflow.push.accounting import ImportRefused
         from rcflow.warehouse import WarehouseBusy
 
@@ -81,6 +82,8 @@ def handle_errors(func: F) -> F:
             fail(str(exc), EXIT_HUB)
         except WarehouseBusy as exc:
             fail(str(exc), EXIT_BUSY)
+        except WorkerFailed as exc:
+            fail(str(exc), EXIT_PROBLEMS)
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), EXIT_USAGE)
         except KeyboardInterrupt:

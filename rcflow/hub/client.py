@@ -124,6 +124,7 @@ class HubClient:
         self.base_url = base_url.rstrip("/") + "/"
         self.signer = JwtSigner(issuer, secret, lifetime=token_lifetime)
         self.max_retries = max_retries
+        self.concurrency = concurrency
         self.stats = ClientStats()
         self._limiter = RateLimiter(rate_limit)
         # One single-connection client per slot ("lanes"): httpcore's pool scans every

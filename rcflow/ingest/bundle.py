@@ -6,8 +6,9 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rcflow.hub import HubClient, HubError, HubNotFound
+from rcflow.hub import HubClient, HubError, HubNotFound, HubValidationError, State, StateUpdate
 from rcflow.hub.models import AttachmentRef, InvoiceDetail, StateHistory
+from rcflow.hub.states import DOWNLOADED_STATES, rank
 from rcflow.store import BlobStore
 
 
@@ -34,8 +35,13 @@ class InvoiceBundle:
 
 @dataclass(frozen=True)
 class FetchFailure:
+    """Why an invoice was not fetched or not acknowledged; it stays on the hub for the next run."""
+
     invoice_id: str
     reason: str
+
+
+DELIVERED = StateUpdate.build(State.DELIVERED)
 
 
 async def fetch_attachment(
@@ -83,3 +89,22 @@ async def fetch_bundle(
         attachments=list(attachments),
         fetched_at=fetched_at,
     )
+
+
+async def acknowledge_delivered(hub: HubClient, invoice_id: str) -> InvoiceDetail | FetchFailure:
+    """``PATCH estat=DELIVERED`` for a stored invoice: the hub's answer, or why not."""
+    try:
+        return await hub.update_state(invoice_id, DELIVERED)
+    except HubValidationError as exc:
+        if exc.code == 3007:
+            # Possibly acknowledged by an earlier attempt whose answer was lost.
+            try:
+                detail = await hub.invoice(invoice_id)
+            except HubError as again:
+                return FetchFailure(invoice_id, str(again))
+            state = detail.state
+            if state is not None and (state in DOWNLOADED_STATES or rank(state) > rank(State.DELIVERED)):
+                return detail
+        return FetchFailure(invoice_id, str(exc))
+    except HubError as exc:
+        return FetchFailure(invoice_id, str(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -9,6 +10,7 @@ from datetime import timedelta
 
 from rcflow.config import Settings
 from rcflow.hub import HubClient
+from rcflow.ingest.fetchers import ProcessFetcher
 from rcflow.ingest.sync import ProgressFn, Syncer, SyncSummary
 from rcflow.runs import finish_run, new_run_id, start_run
 from rcflow.store import BlobStore
@@ -29,11 +31,18 @@ async def _recorded_run(settings: Settings, kind: str, progress: ProgressFn | No
         ok = False
         try:
             async with HubClient.from_settings(settings) as hub:
+                processes = None
+                if settings.workers > 1:
+                    processes = functools.partial(ProcessFetcher, settings, settings.workers)
+                syncer = Syncer(
+                    hub, wh, BlobStore(settings.store_dir), summary, progress=progress, processes=processes
+                )
                 try:
-                    yield Syncer(hub, wh, BlobStore(settings.store_dir), summary, progress=progress)
+                    yield syncer
                 finally:
-                    summary.requests = hub.stats.requests
-                    summary.retries = hub.stats.retries
+                    await syncer.aclose()
+                    summary.requests = syncer.requests
+                    summary.retries = syncer.retries
             ok = summary.ok
         finally:
             summary.seconds = round(time.monotonic() - started, 3)

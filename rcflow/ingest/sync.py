@@ -1,10 +1,13 @@
 """The sync: drain the hub's queues into the warehouse without ever losing an invoice.
 
-Per page of at most 500 pending invoices:
+Per page of at most 500 pending invoices, as a stream of batches of 50:
 
 1. fetch detail, Facturae file, attachments and state history of each (bounded concurrency);
 2. write blobs (fsynced) and rows (one DuckDB transaction) — durable;
 3. only then acknowledge each stored invoice with ``PATCH estat=DELIVERED``.
+
+The batches overlap (one is acknowledged while the next downloads); the next page is requested
+only when every invoice of the page is stored and acknowledged, as the hub's queue requires.
 
 A crash anywhere leaves, at worst, stored-but-unacknowledged invoices, which the next run finds
 in the queue again and re-stores idempotently (upserts keyed on the hub id). Late attachments are
@@ -14,32 +17,30 @@ drained the same way: stored, then released with ``DELETE /adjunts-pendents/:id`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 
-from rcflow.hub import HubClient, HubError, HubValidationError, State, StateUpdate
+from rcflow.hub import HubClient
 from rcflow.hub.models import InvoiceDetail, PendingAttachment, StateHistory
 from rcflow.hub.settle import settle
-from rcflow.hub.states import DOWNLOADED_STATES, TERMINAL_STATES, rank
-from rcflow.ingest.bundle import (
-    FetchFailure,
-    InvoiceBundle,
-    fetch_attachment,
-    fetch_bundle,
-    fetch_history,
-)
+from rcflow.hub.states import TERMINAL_STATES
+from rcflow.ingest.bundle import FetchFailure, InvoiceBundle, fetch_attachment, fetch_history
+from rcflow.ingest.fetchers import InProcessFetcher, ProcessFetcher
 from rcflow.ingest.load import existing_ids, record_acknowledged, store_bundles, store_refreshed
 from rcflow.ingest.rows import ATTACHMENT_SCHEMA, attachment_row, entity_rows
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
 
 ProgressFn = Callable[[str, int], None]
-DELIVERED = StateUpdate.build(State.DELIVERED)
-# Invoices fetched, stored and acknowledged together; chunks of a page overlap in time.
-CHUNK = 50
+Fetcher = InProcessFetcher | ProcessFetcher
+# Invoices committed in one transaction and then acknowledged together.
+BATCH = 50
+# Jobs of at least this many invoices go to worker processes (when the run has them).
+PROCESSES_FROM = 2 * BATCH
 
 
 def _now() -> datetime:
@@ -63,6 +64,7 @@ class SyncSummary:
     deferred: list[dict[str, str]] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
+    download_processes: int = 1
     seconds: float = 0.0
     stopped_early: str | None = None
 
@@ -91,6 +93,7 @@ class SyncSummary:
             ("quarantined (kept, flagged)", self.quarantined),
             ("deferred to the next run", len(self.deferred)),
             ("hub requests / retried", f"{self.requests} / {self.retries}"),
+            ("download processes", self.download_processes),
             ("time", f"{self.seconds:.1f} s"),
         ]
 
@@ -110,11 +113,16 @@ class Syncer:
         summary: SyncSummary,
         *,
         progress: ProgressFn | None = None,
+        processes: Callable[[], ProcessFetcher] | None = None,
     ):
+        """``processes`` starts worker processes for big jobs; without it, all runs in-process."""
         self.hub, self.wh, self.store, self.summary = hub, wh, store, summary
         self.progress = progress or _noop
         # One DuckDB connection: writes run in a worker thread, one at a time.
         self._writer = asyncio.Lock()
+        self._local = InProcessFetcher(hub, store)
+        self._start_processes = processes
+        self._processes: ProcessFetcher | None = None
 
     async def entities(self) -> None:
         listing = await self.hub.entities()
@@ -153,18 +161,84 @@ class Syncer:
                 return
 
     async def _process_page(self, ids: list[str], stored_this_run: set[str]) -> int:
-        """Fetch, store, acknowledge, in chunks that overlap: the network never waits on a write."""
-        chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
-        acked = await asyncio.gather(*(self._process_chunk(c, stored_this_run) for c in chunks))
-        return sum(acked)
+        """Fetch, store and acknowledge one page as a stream (see ``_fetch_and_store``)."""
+        # Stored earlier in this run but listed again (their acknowledgement failed): ack only.
+        again = [i for i in ids if i in stored_this_run]
+        todo = [i for i in ids if i not in stored_this_run]
+        fetcher = self._fetcher_for(len(todo))
 
-    async def _fetch_and_store(self, ids: Sequence[str], *, source: str) -> list[InvoiceBundle]:
-        """Fetch every invoice's bundle and commit the complete ones; failures are deferred."""
+        async def acknowledge(bundles: list[InvoiceBundle]) -> int:
+            stored_this_run.update(b.invoice_id for b in bundles)
+            return await self._acknowledge_stored([b.invoice_id for b in bundles], fetcher)
+
+        acked = await self._fetch_and_store(todo, source="pending", fetcher=fetcher, then=acknowledge)
+        return acked + await self._acknowledge_stored(again, fetcher)
+
+    async def _fetch_and_store(
+        self,
+        ids: Sequence[str],
+        *,
+        source: str,
+        fetcher: Fetcher,
+        then: Callable[[list[InvoiceBundle]], Awaitable[int]] | None = None,
+    ) -> int:
+        """Fetch every invoice's bundle; commit them in batches as they complete, then ``then``.
+
+        Each batch of ``BATCH`` complete bundles is committed (one transaction) while the next
+        ones download, then handed to ``then`` (the acknowledgement). Failures are deferred.
+        Returns the sum of what ``then`` returned.
+        """
         now = _now()
-        results = await asyncio.gather(*(fetch_bundle(self.hub, self.store, i, now) for i in ids))
-        bundles = [r for r in results if isinstance(r, InvoiceBundle)]
-        for failure in (r for r in results if isinstance(r, FetchFailure)):
-            self._defer(failure.invoice_id, failure.reason)
+
+        async def commit(bundles: list[InvoiceBundle]) -> int:
+            await self._store(bundles, source=source, now=now)
+            return await then(bundles) if then is not None else 0
+
+        commits: list[asyncio.Task[int]] = []
+        try:
+            batch: list[InvoiceBundle] = []
+            async with aclosing(fetcher.bundles(ids, now)) as stream:
+                async for results in stream:
+                    for result in results:
+                        if isinstance(result, FetchFailure):
+                            self._defer(result.invoice_id, result.reason)
+                        else:
+                            batch.append(result)
+                    if len(batch) >= BATCH:
+                        commits.append(asyncio.create_task(commit(batch)))
+                        batch = []
+            if batch:
+                commits.append(asyncio.create_task(commit(batch)))
+            return sum(await asyncio.gather(*commits))
+        finally:
+            for task in commits:
+                task.cancel()  # no-op for finished ones
+            await asyncio.gather(*commits, return_exceptions=True)  # and every error retrieved
+
+    def _fetcher_for(self, invoices: int) -> Fetcher:
+        """Worker processes for big jobs (started once, on first need); small ones in-process."""
+        if invoices < PROCESSES_FROM or self._start_processes is None:
+            return self._local
+        if self._processes is None:
+            self._processes = self._start_processes()
+            self.summary.download_processes = len(self._processes)
+        return self._processes
+
+    async def aclose(self) -> None:
+        if self._processes is not None:
+            await self._processes.aclose()
+
+    @property
+    def requests(self) -> int:
+        """Requests made for this run, in this process and in the workers."""
+        return self.hub.stats.requests + (self._processes.requests if self._processes else 0)
+
+    @property
+    def retries(self) -> int:
+        return self.hub.stats.retries + (self._processes.retries if self._processes else 0)
+
+    async def _store(self, bundles: list[InvoiceBundle], *, source: str, now: datetime) -> None:
+        """Commit complete bundles (one transaction, in order with the other writes)."""
         async with self._writer:
             new_ids, quarantined = await asyncio.to_thread(
                 store_bundles, self.wh, self.store, bundles, source=source, now=now
@@ -177,42 +251,21 @@ class Syncer:
             b.detail.amount_cents or 0 for b in bundles if b.invoice_id in new_ids
         )
         self.progress("invoices", len(bundles))
-        return bundles
 
-    async def _process_chunk(self, ids: list[str], stored_this_run: set[str]) -> int:
-        to_fetch = [i for i in ids if i not in stored_this_run]
-        bundles = await self._fetch_and_store(to_fetch, source="pending")
-        stored_this_run.update(b.invoice_id for b in bundles)
-        # Durable: now, and only now, acknowledge.
-        ready = [i for i in ids if i in stored_this_run]
-        acked = await self._acknowledge(ready)
+    async def _acknowledge_stored(self, ids: Sequence[str], fetcher: Fetcher) -> int:
+        """Durable: now, and only now, acknowledge (PATCH DELIVERED) and record it."""
+        if not ids:
+            return 0
+        acked = []
+        for result in await fetcher.acknowledge(ids):
+            if isinstance(result, FetchFailure):
+                self._defer(result.invoice_id, result.reason)
+            else:
+                acked.append(result)
         async with self._writer:
             await asyncio.to_thread(record_acknowledged, self.wh, acked, now=_now())
         self.summary.invoices_acknowledged += len(acked)
         return len(acked)
-
-    async def _acknowledge(self, ids: Sequence[str]) -> list[InvoiceDetail]:
-        results = await asyncio.gather(*(self._ack_one(i) for i in ids))
-        return [r for r in results if r is not None]
-
-    async def _ack_one(self, invoice_id: str) -> InvoiceDetail | None:
-        try:
-            return await self.hub.update_state(invoice_id, DELIVERED)
-        except HubValidationError as exc:
-            if exc.code == 3007:
-                # Possibly acknowledged by an earlier attempt whose answer was lost.
-                try:
-                    detail = await self.hub.invoice(invoice_id)
-                except HubError as again:
-                    self._defer(invoice_id, str(again))
-                    return None
-                state = detail.state
-                if state is not None and (state in DOWNLOADED_STATES or rank(state) > rank(State.DELIVERED)):
-                    return detail
-            self._defer(invoice_id, str(exc))
-        except HubError as exc:
-            self._defer(invoice_id, str(exc))
-        return None
 
     def _defer(self, invoice_id: str, reason: str) -> None:
         """Left on the hub for the next run: nothing was acknowledged for it."""
@@ -307,5 +360,6 @@ class Syncer:
     async def backfill(self, ids: Sequence[str]) -> None:
         """Store invoices handled before rcflow existed (not in the pending list; never acked)."""
         unique = list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
-        for start in range(0, len(unique), 500):
-            await self._fetch_and_store(unique[start : start + 500], source="backfill")
+        for start in range(0, len(unique), 500):  # bounded memory for long id lists
+            part = unique[start : start + 500]
+            await self._fetch_and_store(part, source="backfill", fetcher=self._fetcher_for(len(part)))
