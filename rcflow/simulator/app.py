@@ -83,6 +83,10 @@ class SimulatorApp:
         if decision.action is not None and decision.phase is Phase.BEFORE:
             if decision.action is Action.DROP:
                 self._log(started, method, rel, query, 0, None, None, None, None, fault)
+                if method in ("PATCH", "POST", "PUT"):
+                    # Closing with the body unread would make the kernel reset the connection
+                    # (ECONNRESET) instead of closing it: read it, then hang up.
+                    await _read_body(receive)
                 await _drop(send)
                 return
             reply = self._fault_reply(decision)
