@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,10 @@ _PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds"
 _BUILD_LOCK = threading.Lock()
 _MANIFESTS: dict[tuple[str, str, str], Any] = {}  # parsed projects, oldest first
 _MANIFESTS_KEPT = 4
+# A statement that starts with WITH (after blanks and comments), and the blanks after it: dbt
+# puts the ephemeral CTEs right there.
+_LEADING_WITH = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*with\s+", re.IGNORECASE | re.DOTALL)
+_RECURSIVE = re.compile(r"recursive\b", re.IGNORECASE)
 
 
 class ReportBuildError(RuntimeError):
@@ -89,6 +94,50 @@ def _project_signature(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def _forget_compilation(manifest: Any) -> None:
+    """Clear what the previous build compiled into a kept manifest.
+
+    dbt compiles nodes in place. A model is rendered again on every build, but an ephemeral
+    model, once compiled, would not be (it would keep the first build's vars), and a model
+    already marked as injected would not be given its ephemeral CTEs again (the build would
+    fail on a missing CTE).
+    """
+    for node in manifest.nodes.values():
+        if hasattr(node, "_pre_injected_sql"):  # every node compiled from SQL (not seeds)
+            node.compiled = False
+            node.compiled_code = None
+            node.extra_ctes_injected = False
+            node.extra_ctes = []
+            node._pre_injected_sql = None
+
+
+def _install_fast_cte_injection() -> None:
+    """Splice ephemeral CTEs into a model without parsing the whole model with sqlparse.
+
+    dbt's ``inject_ctes_into_sql`` parses each model that reads an ephemeral model with
+    sqlparse only to find its leading WITH: about 0.1 s per build for the PMP, as much as the
+    rest of dbt's bookkeeping for it. When the model starts with WITH (after blanks or
+    comments) and not WITH RECURSIVE, this builds the same string dbt does; anything else
+    goes to dbt's own function.
+    """
+    from dbt import compilation
+
+    original = compilation.inject_ctes_into_sql
+    if getattr(original, "rcflow_fast", False):
+        return
+
+    def inject_ctes_into_sql(sql: str, ctes: list[Any]) -> str:
+        match = _LEADING_WITH.match(sql) if ctes else None
+        if match is None or _RECURSIVE.match(sql, match.end()):
+            return original(sql, ctes)
+        injected = ", ".join(cte.sql for cte in ctes)
+        return f"{sql[: match.end()]}{injected}, {sql[match.end() :]}"
+
+    inject_ctes_into_sql.rcflow_fast = True  # type: ignore[attr-defined]
+    inject_ctes_into_sql.dbt_original = original  # type: ignore[attr-defined]
+    compilation.inject_ctes_into_sql = inject_ctes_into_sql
+
+
 def _raise_if_failed(outcome: Any) -> tuple[list[str], list[str]]:
     failures, warnings = _summarise(outcome.result)
     if outcome.exception is not None:
@@ -116,8 +165,9 @@ def run_dbt_build(
     ``checks=False`` leaves out dbt's data and unit tests (same models, a few seconds less).
     ``select`` narrows the build to dbt selectors (``("+pmp",)``: the PMP and what it reads).
     Builds in one process run one at a time. The parsed project is kept for the next build
-    while its files are unchanged: every model is still compiled with the new vars, but the
-    seconds of parsing are paid once per process.
+    while its files are unchanged: every model is still compiled with the new vars (what the
+    last build compiled into it is cleared first), but the seconds of parsing are paid once
+    per process.
 
     Raises:
         ReportBuildError: a model, seed or test failed, or dbt itself could not run.
@@ -153,6 +203,7 @@ def run_dbt_build(
     # The manifest names relations after the database file's stem, so that is in the key too.
     key = (str(project_dir), _project_signature(project_dir), reports_db.stem)
     with _BUILD_LOCK, _environment(env):
+        _install_fast_cte_injection()
         try:
             manifest = _MANIFESTS.get(key)
             if manifest is None:
@@ -162,6 +213,7 @@ def run_dbt_build(
                 if len(_MANIFESTS) >= _MANIFESTS_KEPT:
                     _MANIFESTS.pop(next(iter(_MANIFESTS)))
                 _MANIFESTS[key] = manifest
+            _forget_compilation(manifest)
             outcome = dbtRunner(manifest=manifest).invoke(["build", *common, *selection])
         finally:
             _release_duckdb()

@@ -1,5 +1,5 @@
 -- Audit query: the period's global PMP (RD 1040/2017 method) in one hand-written statement
--- over the staging views, with the same effective dates as the models (payment date, the
+-- over the staging models, with the same effective dates as the models (payment date, the
 -- accounting system's dates, the registry entry), to compare with the `pmp` mart when no
 -- invoice is quarantined, a credit note or issued before 2014 (the benchmark runs the same
 -- idea on the raw tables, with those exclusions too).

@@ -1,6 +1,7 @@
 {#- The core date logic, shared by the period's models and the PMP trend so they can never
     disagree. Takes a relation of invoices with the effective date of each state
-    (int_invoices_joined_to_milestones) and a relation of periods (reporting_periods()), and
+    (int_invoices_joined_to_milestones; for the trend, int_invoices_dated_as_of_period's dates
+    as of the report period's end) and a relation of periods (reporting_periods()), and
     returns one row per (invoice, period) for invoices known by the period end, with: the
     states whose effective date is on or before the period end, status at period end, start
     date of the count (RD 1040/2017), legal due date (start + 30), the invoice's PMP role and

@@ -1,4 +1,4 @@
-{#- Use the folder's schema name as written (staging, intermediate, reference); marts stay in main. -#}
+{#- Use the folder's schema name as written (intermediate, reference); marts stay in main. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ target.schema }}

@@ -1,8 +1,37 @@
+{#- The facts known by the report period's end are all any period of the trend can use, and
+    int_invoices_dated_as_of_period holds exactly those (each state dated, null when after that
+    end): each trend period dates them again as of its own end, so the trend reads that table
+    instead of recomputing the per-invoice dates. -#}
 with
 
 invoices as (
 
-    select * from {{ ref('int_invoices_joined_to_milestones') }}
+    select
+        ----------  ids
+        invoice_id,
+        entity_nif,
+
+        ----------  amounts
+        amount,
+
+        ----------  booleans
+        is_credit_note,
+        is_quarantined,
+
+        ----------  dates
+        issue_date,
+        first_known_on,
+        sent_on,
+        registered_on,
+        delivered_on,
+        annotated_on,
+        received_on,
+        accepted_on,
+        recognised_on,
+        payment_on,
+        rejected_on
+
+    from {{ ref('int_invoices_dated_as_of_period') }}
 
 ),
 
