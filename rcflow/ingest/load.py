@@ -20,6 +20,7 @@ from rcflow.ingest.rows import (
 )
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
+from rcflow.warehouse.quarantine import open_quarantines
 
 FACTURAE_CHILD_TABLES = ("raw.facturae_lines", "raw.facturae_installments", "raw.facturae_centres")
 
@@ -60,13 +61,29 @@ def store_bundles(
         for child in FACTURAE_CHILD_TABLES:
             wh.replace_for(child, facturae.tables[child], ids, "invoice_id")
         wh.replace_for("raw.facturae_mismatches", facturae.mismatches, ids, "invoice_id")
-        wh.upsert(
-            "ops.quarantine",
-            facturae.quarantine,
-            ["invoice_id", "stage", "reason"],
-            keep=["detected_at"],
-        )
+        _settle_facturae_quarantine(wh, facturae.quarantine, ids, now)
     return new_ids, facturae.quarantined_ids
+
+
+_RESOLVE_REPARSED = """
+update ops.quarantine q set resolved_at = ?
+where q.stage = 'facturae' and q.resolved_at is null
+  and q.invoice_id in (select id from _rcflow_reparsed)
+  and not exists (
+      select 1 from _rcflow_quarantined n where n.invoice_id = q.invoice_id and n.reason = q.reason
+  )
+"""
+
+
+def _settle_facturae_quarantine(
+    wh: Warehouse, quarantined: pa.Table, ids: Sequence[str], now: datetime
+) -> None:
+    """Open (or reopen) this parse's Facturae quarantines; resolve, never delete, those of these
+    invoices that no longer apply (the file now parses, e.g. after a parser fix and a backfill)."""
+    reparsed = pa.table({"id": pa.array(list(ids), pa.string())})
+    with wh.registered("_rcflow_quarantined", quarantined), wh.registered("_rcflow_reparsed", reparsed):
+        open_quarantines(wh.con, "_rcflow_quarantined", stage="facturae", at=now)
+        wh.con.execute(_RESOLVE_REPARSED, [now])
 
 
 def record_acknowledged(wh: Warehouse, details: Sequence[InvoiceDetail], *, now: datetime) -> None:

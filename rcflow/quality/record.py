@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from rcflow.quality.report import CheckReport, ExpectationOutcome
 from rcflow.warehouse import Warehouse
+from rcflow.warehouse.quarantine import open_quarantines
 
 STAGE = "quality"
 
@@ -37,15 +38,6 @@ select count(*) from _rcflow_affected a
 left join ops.quarantine q
     on q.invoice_id = a.invoice_id and q.stage = ? and q.reason = a.reason
 where q.invoice_id is null or q.resolved_at is not null
-"""
-
-_UPSERT = """
-insert into ops.quarantine (invoice_id, stage, reason, detail, detected_at, resolved_at)
-select invoice_id, ?, reason, detail, ?, null from _rcflow_affected
-on conflict (invoice_id, stage, reason) do update set
-    detail = excluded.detail,
-    detected_at = case when resolved_at is null then detected_at else excluded.detected_at end,
-    resolved_at = null
 """
 
 _RESOLVE = """
@@ -88,7 +80,7 @@ def record_run(
     with wh.transaction() as con, wh.registered("_rcflow_affected", affected):
         wh.append("ops.quality_results", _results_table(report.run_id, report.outcomes, at))
         new = con.execute(_NEW, [STAGE]).fetchall()[0][0]
-        con.execute(_UPSERT, [STAGE, at])
+        open_quarantines(con, "_rcflow_affected", stage=STAGE, at=at)
         resolved = con.execute(_RESOLVE, [at, STAGE, list(keep_reasons)]).fetchall()[0][0]
         report.newly_quarantined, report.resolved = int(new), int(resolved)
         con.execute(

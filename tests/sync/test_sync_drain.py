@@ -160,6 +160,50 @@ def test_hostile_documents_are_kept_quarantined_and_never_resolved(
     assert_nothing_lost(sim, settings)
 
 
+@pytest.mark.sim(invoices=40, hostile_rate=0.5)
+def test_a_facturae_quarantine_is_resolved_when_a_refetch_parses(
+    sim: RunningSimulator, settings: Settings
+) -> None:
+    """Re-fetched and still hostile: stays open, first detection kept. Re-fetched and parsing (a
+    parser fix, a corrected file): resolved, not deleted, the invoice no longer flagged. Broken
+    again: reopened as a new detection."""
+    assert sync(settings).ok
+    hostile = sim.hub.hostile_ids
+    fixed = sorted(i for i, kind in hostile.items() if kind == "malformed")[0]
+    broken = sorted(i for i, kind in hostile.items() if kind in {"xxe", "bomb"})[0]
+
+    def quarantine() -> dict[str, tuple]:
+        return {
+            r[0]: r[1:]
+            for r in warehouse_rows(
+                settings,
+                "select invoice_id, reason, detected_at, resolved_at from ops.quarantine"
+                f" where stage = 'facturae' and invoice_id in ('{fixed}', '{broken}')",
+            )
+        }
+
+    def flagged(invoice_id: str) -> bool:
+        sql = f"select is_quarantined from invoices where invoice_id = '{invoice_id}'"
+        return warehouse_rows(settings, sql)[0][0]
+
+    before = quarantine()
+    assert before[fixed][2] is None and before[broken][2] is None and flagged(fixed)
+
+    sim.hub.invoice(fixed).hostile = None
+    assert asyncio.run(run_backfill(settings, [fixed, broken])).ok
+    after = quarantine()
+    assert after[broken] == before[broken]
+    assert after[fixed][:2] == before[fixed][:2] and after[fixed][2] is not None
+    assert not flagged(fixed) and flagged(broken)
+
+    sim.hub.invoice(fixed).hostile = "malformed"
+    assert asyncio.run(run_backfill(settings, [fixed])).ok
+    again = quarantine()
+    assert again[fixed][0] == "malformed_xml" and again[fixed][2] is None
+    assert again[fixed][1] > before[fixed][1] and flagged(fixed)
+    assert_nothing_lost(sim, settings)
+
+
 @pytest.mark.sim(invoices=6, late_attachment_rate=0.0)
 def test_empty_large_and_unicode_attachments(sim: RunningSimulator, settings: Settings) -> None:
     import hashlib
