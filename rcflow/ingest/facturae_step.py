@@ -13,6 +13,8 @@ from rcflow.ingest.bundle import InvoiceBundle
 from rcflow.ingest.rows import MISMATCH_SCHEMA, QUARANTINE_SCHEMA
 from rcflow.store import BlobStore
 
+STAGE = "facturae"  # ops.quarantine.stage of a file that will not parse
+
 
 @dataclass
 class FacturaeBatch:
@@ -35,7 +37,7 @@ def parse_batch(store: BlobStore, bundles: Sequence[InvoiceBundle], parsed_at: d
             quarantine.append(
                 {
                     "invoice_id": bundle.invoice_id,
-                    "stage": "facturae",
+                    "stage": STAGE,
                     "reason": rejected.reason,
                     "detail": rejected.detail[:500],
                     "detected_at": parsed_at,

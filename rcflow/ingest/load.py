@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from rcflow.hub.models import InvoiceDetail, StateHistory
 from rcflow.ingest.bundle import InvoiceBundle
+from rcflow.ingest.facturae_step import STAGE as FACTURAE_STAGE
 from rcflow.ingest.facturae_step import parse_batch
 from rcflow.ingest.rows import (
     INVOICE_SCHEMA,
@@ -67,7 +68,7 @@ def store_bundles(
 
 _RESOLVE_REPARSED = """
 update ops.quarantine q set resolved_at = ?
-where q.stage = 'facturae' and q.resolved_at is null
+where q.stage = ? and q.resolved_at is null
   and q.invoice_id in (select id from _rcflow_reparsed)
   and not exists (
       select 1 from _rcflow_quarantined n where n.invoice_id = q.invoice_id and n.reason = q.reason
@@ -82,8 +83,8 @@ def _settle_facturae_quarantine(
     invoices that no longer apply (the file now parses, e.g. after a parser fix and a backfill)."""
     reparsed = pa.table({"id": pa.array(list(ids), pa.string())})
     with wh.registered("_rcflow_quarantined", quarantined), wh.registered("_rcflow_reparsed", reparsed):
-        open_quarantines(wh.con, "_rcflow_quarantined", stage="facturae", at=now)
-        wh.con.execute(_RESOLVE_REPARSED, [now])
+        open_quarantines(wh.con, "_rcflow_quarantined", stage=FACTURAE_STAGE, at=now)
+        wh.con.execute(_RESOLVE_REPARSED, [now, FACTURAE_STAGE])
 
 
 def record_acknowledged(wh: Warehouse, details: Sequence[InvoiceDetail], *, now: datetime) -> None:
