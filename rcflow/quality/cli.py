@@ -39,7 +39,7 @@ def _table(report: CheckReport) -> Table:
         if len(o.sample_invoice_ids) > SAMPLE_SHOWN:
             sample += ", …"
         unexpected = o.error or ("" if o.unexpected_count is None else str(o.unexpected_count))
-        table.add_row(o.suite, o.expectation, _verdict(o), unexpected, sample)
+        table.add_row(o.suite_label, o.expectation, _verdict(o), unexpected, sample)
     return table
 
 

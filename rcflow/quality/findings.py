@@ -65,7 +65,8 @@ def _per_invoice(
 
 def _outcome(result: RuleResult, *, samples: list[str], error: str | None) -> ExpectationOutcome:
     return ExpectationOutcome(
-        suite=result.suite.label,
+        suite=result.suite.name,
+        suite_version=result.suite.version,
         expectation=result.rule.name,
         column=result.rule.column,
         severity=result.rule.severity.value,

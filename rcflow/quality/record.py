@@ -23,6 +23,9 @@ RESULTS_SCHEMA = pa.schema(
     [
         pa.field("run_id", pa.string()),
         pa.field("suite", pa.string()),
+        pa.field("suite_version", pa.string()),
+        pa.field("severity", pa.string()),
+        pa.field("error", pa.string()),
         pa.field("expectation", pa.string()),
         pa.field("column_name", pa.string()),
         pa.field("success", pa.bool_()),
@@ -55,6 +58,9 @@ def _results_table(run_id: str, outcomes: Sequence[ExpectationOutcome], at: date
         {
             "run_id": [run_id] * len(outcomes),
             "suite": [o.suite for o in outcomes],
+            "suite_version": [o.suite_version for o in outcomes],
+            "severity": [o.severity for o in outcomes],
+            "error": [o.error for o in outcomes],
             "expectation": [o.expectation for o in outcomes],
             "column_name": [o.column for o in outcomes],
             "success": [o.success for o in outcomes],

@@ -12,7 +12,8 @@ from typing import Any
 class ExpectationOutcome:
     """One expectation of one suite, as recorded in ``ops.quality_results``."""
 
-    suite: str  # name@version
+    suite: str  # the suite's name
+    suite_version: str
     expectation: str  # the rule name, also the quarantine reason
     column: str | None
     severity: str  # critical (blocks) | warning (quarantines) | info (flags)
@@ -20,6 +21,11 @@ class ExpectationOutcome:
     unexpected_count: int | None
     sample_invoice_ids: list[str]
     error: str | None = None  # GX could not evaluate it, or its count disagreed with the SQL
+
+    @property
+    def suite_label(self) -> str:
+        """``name@version``, as printed."""
+        return f"{self.suite}@{self.suite_version}"
 
     @property
     def blocking(self) -> bool:
@@ -37,6 +43,7 @@ class ExpectationOutcome:
     def as_dict(self) -> dict[str, Any]:
         return {
             "suite": self.suite,
+            "suite_version": self.suite_version,
             "expectation": self.expectation,
             "column": self.column,
             "severity": self.severity,
@@ -66,7 +73,7 @@ class CheckReport:
     def __post_init__(self) -> None:
         self.suites = {}
         for outcome in self.outcomes:
-            self.suites.setdefault(outcome.suite, []).append(outcome)
+            self.suites.setdefault(outcome.suite_label, []).append(outcome)
 
     @property
     def blocking_failures(self) -> list[ExpectationOutcome]:
@@ -87,7 +94,7 @@ class CheckReport:
         parts = []
         for o in self.blocking_failures:
             what = o.error if o.error else f"{o.unexpected_count} unexpected"
-            parts.append(f"{o.suite} {o.expectation}: {what}")
+            parts.append(f"{o.suite_label} {o.expectation}: {what}")
         return "blocking: " + "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:

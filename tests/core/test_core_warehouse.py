@@ -32,7 +32,34 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
         versions = wh.con.execute("select version from schema_migrations order by 1").fetchall()
     with Warehouse(path) as wh:
         again = wh.con.execute("select version from schema_migrations order by 1").fetchall()
-    assert versions == again and [v[0] for v in versions] == [1, 2]
+    assert versions == again and [v[0] for v in versions] == [1, 2, 3]
+
+
+def test_a_warehouse_of_an_older_version_is_migrated_with_its_rows(tmp_path: Path) -> None:
+    """003 on a version-2 warehouse: quality results keep their rows, the suite version split out."""
+    import duckdb
+
+    from rcflow.warehouse.db import _migrations
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "create table main.schema_migrations ("
+        " version integer primary key, name varchar not null, applied_at timestamptz not null)"
+    )
+    for version, name, sql in _migrations()[:2]:
+        con.execute(sql)
+        con.execute("insert into main.schema_migrations values (?, ?, now())", [version, name])
+    con.execute(
+        "insert into ops.quality_results (run_id, suite, expectation, success, blocking, checked_at)"
+        " values ('old', 'invoices_suite@1', 'invoice_id_unique', true, true, now())"
+    )
+    con.close()
+    with Warehouse(path) as wh:
+        rows = wh.con.execute(
+            "select suite, suite_version, expectation, severity from quality_results"
+        ).fetchall()
+    assert rows == [("invoices_suite", "1", "invoice_id_unique", None)]
 
 
 def test_upsert_updates_but_keeps_named_columns(tmp_path: Path) -> None:

@@ -60,17 +60,21 @@ def test_row_level_failures_do_not_block(checked_scenario: Checked) -> None:
 
 
 def test_results_are_recorded_per_expectation(checked_scenario: Checked) -> None:
-    """One ops.quality_results row per expectation, with counts, samples and the suite version."""
+    """One ops.quality_results row per expectation, with counts, samples, the suite version and
+    the severity."""
     path, _ = checked_scenario
     rows = query(
         path,
         "select suite, expectation, column_name, success, blocking, unexpected_count,"
-        " sample_invoice_ids, checked_at from ops.quality_results where run_id = 'check-scenario'",
+        " sample_invoice_ids, checked_at, suite_version, severity, error"
+        " from quality_results where run_id = 'check-scenario'",
     )
     assert sorted(r[1] for r in rows) == sorted(RULES)
     by_name = {r[1]: r for r in rows}
-    suite, _, column, success, blocking, count, sample, checked_at = by_name["currency_present"]
-    assert suite == "invoices_suite@1" and column == "currency"
+    suite, _, column, success, blocking, count, sample, checked_at, *rest = by_name["currency_present"]
+    assert suite == "invoices_suite" and column == "currency"
+    assert rest == ["1", "warning", None]
+    assert by_name["invoice_id_unique"][9] == "critical"
     assert (success, blocking, count) == (False, False, 3 + len(MANY))
     assert len(sample) == 20 and sample == sorted(sample)
     assert checked_at == NOW

@@ -70,11 +70,6 @@ class Suite:
     frame_sql: str
     rules: tuple[Rule, ...]
 
-    @property
-    def label(self) -> str:
-        """``name@version``, the value of ``ops.quality_results.suite``."""
-        return f"{self.name}@{self.version}"
-
     def rule(self, name: str) -> Rule:
         return next(r for r in self.rules if r.name == name)
 
