@@ -45,14 +45,14 @@ async def fetch_bundles(
     hub: HubClient, store: BlobStore, ids: Sequence[str], fetched_at: datetime
 ) -> list[Fetched]:
     """Fetch a few invoices' bundles with a window that keeps every connection busy."""
-    results: list[Fetched] = []
-    async for done in _stream_bundles(hub, store, ids, fetched_at):
-        results.append(done)
-    return results
+    return [done async for done in _stream_bundles(hub, store, ids, fetched_at)]
 
 
 async def acknowledge_all(hub: HubClient, store: BlobStore, ids: Sequence[str]) -> list[Acknowledged]:
-    """``PATCH estat=DELIVERED`` for every (stored) invoice, concurrently."""
+    """``PATCH estat=DELIVERED`` for every (stored) invoice, concurrently.
+
+    ``store`` is unused: it is there so this is a worker ``Job`` like ``fetch_bundles``.
+    """
     return list(await asyncio.gather(*(acknowledge_delivered(hub, i) for i in ids)))
 
 

@@ -1,4 +1,5 @@
-"""The dbt runner's own pieces: the CTE splice it gives dbt, a kept project across builds."""
+"""The dbt runner's CTE splice. (Builds reusing a kept project with other vars are tested
+through real builds: test_rep_hand_cases.py, test_rerunning_a_past_period_gives_identical_outputs.)"""
 
 from __future__ import annotations
 
