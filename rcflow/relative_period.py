@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
+
+from rcflow import clock
 
 RELATIVE = ("current-month", "last-month", "current-quarter", "last-quarter")
 
@@ -13,7 +14,7 @@ def resolve_period(text: str, today: date | None = None) -> str:
     value = text.strip().lower()
     if value not in RELATIVE:
         return text.strip()
-    today = today or datetime.now(ZoneInfo("Europe/Madrid")).date()
+    today = today or clock.today()
     if value == "current-month":
         return f"{today.year}-{today.month:02d}"
     if value == "last-month":
