@@ -13,6 +13,8 @@ import pytest
 
 from rcflow.warehouse import Warehouse, WarehouseBusy, open_reader, snapshot_path_for
 
+MIGRATIONS = Path(__file__).parents[2] / "rcflow" / "warehouse" / "migrations"
+
 TS = pa.timestamp("us", tz="UTC")
 
 
@@ -32,7 +34,8 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
         versions = wh.con.execute("select version from schema_migrations order by 1").fetchall()
     with Warehouse(path) as wh:
         again = wh.con.execute("select version from schema_migrations order by 1").fetchall()
-    assert versions == again and [v[0] for v in versions] == [1, 2, 3]
+    every_file = sorted(int(p.name[:3]) for p in MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql"))
+    assert versions == again and [v[0] for v in versions] == every_file == list(range(1, len(every_file) + 1))
 
 
 def test_a_warehouse_of_an_older_version_is_migrated_with_its_rows(tmp_path: Path) -> None:
