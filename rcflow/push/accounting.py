@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from rcflow import clock
 from rcflow.warehouse import Warehouse
 
 ACCOUNTING_STATES = ("ANNOTATED", "RECEIVED", "ACCEPTED", "RECOGNISED", "PAID", "REJECTED")
@@ -180,7 +181,7 @@ def import_events(wh: Warehouse, path: Path, *, today: date | None = None) -> Im
     if already:
         return ImportResult(file, import_id, already[0][0], 0, already_imported=True)
     frame = read_events_file(path)
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     clean, problems = validate_events(frame, file, known=known_invoices(wh), today=today)
     if not problems:
         problems = _contradictions_with_loaded(wh, clean, file)
