@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from rcflow.config import ConfigError, Settings, load_settings
@@ -70,7 +71,7 @@ def handle_errors(func: F) -> F:
             fail(str(exc), EXIT_USAGE)
         except ImportRefused as exc:
             for problem in exc.problems[:50]:
-                err_console.print(f"  {problem}", soft_wrap=True)
+                err_console.print(f"  {escape(problem)}", soft_wrap=True)
             if len(exc.problems) > 50:
                 err_console.print(f"  … and {len(exc.problems) - 50} more")
             fail(f"{exc.file}: refused whole, nothing imported ({len(exc.problems)} problems)", EXIT_USAGE)

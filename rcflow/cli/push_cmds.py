@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from rcflow.cli.common import EXIT_OK, EXIT_PROBLEMS, console, emit_json, handle_errors, settings
+from rcflow.push.accounting import read_options
 from rcflow.push.run import plan_push, run_import, run_push
 
 accounting_app = typer.Typer(help="Accounting-system events (what rcflow pushes to the hub).")
@@ -17,19 +18,24 @@ accounting_app = typer.Typer(help="Accounting-system events (what rcflow pushes 
 @accounting_app.command("import")
 @handle_errors
 def import_files(
-    files: list[Path] = typer.Argument(..., help="CSV, Parquet or JSON files of events."),
+    files: list[Path] = typer.Argument(..., help="CSV/TSV, XLSX, Parquet or JSON files of events."),
+    encoding: str = typer.Option(None, help="Text encoding (default: UTF-8, or Windows-1252 detected)."),
+    separator: str = typer.Option(None, help="Field separator (default: sniffed among , ; and tab)."),
+    mapping: Path = typer.Option(None, help="YAML file naming an ERP's own columns, states, exclusions."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Import events: invoice_id|registry_number, state, date, rcf_number, reason_code, reason."""
-    results = run_import(settings(), files)
+    """Import events and exclusions (columns and formats: README, "Accounting files")."""
+    results = run_import(settings(), files, read_options(encoding, separator, mapping))
     if as_json:
         emit_json([r.as_dict() for r in results])
         return
     for r in results:
         if r.already_imported:
             console.print(f"{r.file}: already imported ({r.rows} rows), nothing to do")
-        else:
-            console.print(f"{r.file}: {r.rows} rows, {r.new_events} new events")
+            continue
+        read_as = f" (read as {r.encoding})" if r.encoding and "detected" in r.encoding else ""
+        excluded = f", {r.exclusions} exclusions" if r.exclusions else ""
+        console.print(f"{r.file}: {r.rows} rows, {r.new_events} new events{excluded}{read_as}")
 
 
 @handle_errors

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rcflow.config import Settings
 from rcflow.hub import HubClient
-from rcflow.push.accounting import ImportResult, import_events
+from rcflow.push.accounting import ImportResult, ReadOptions, import_events
 from rcflow.push.execute import PushSummary, push
 from rcflow.push.plan import PushPlan, plan_from_warehouse
 from rcflow.runs import finish_run, new_run_id, start_run
@@ -34,10 +34,12 @@ def plan_push(settings: Settings) -> PushPlan:
         return plan_from_warehouse(wh)
 
 
-def run_import(settings: Settings, files: list[Path]) -> list[ImportResult]:
+def run_import(
+    settings: Settings, files: list[Path], options: ReadOptions | None = None
+) -> list[ImportResult]:
     """Import accounting files, each all-or-nothing; stops at the first refused file."""
     results = []
     with Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh:
         for path in files:
-            results.append(import_events(wh, path))
+            results.append(import_events(wh, path, options=options))
     return results

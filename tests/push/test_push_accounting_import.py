@@ -43,15 +43,18 @@ def test_good_file_loads_and_reimport_is_a_noop(seeded: Path, tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("100,SENT,2025-01-12,,,\n", "events.csv:3: unknown state 'SENT'"),
-        ("100,RECOGNISED,12/01/2025,,,\n", "events.csv:3: bad date '12/01/2025'"),
+        ("100,SENT,2025-01-12,,,\n", "events.csv:3: column 'state' (B): unknown state 'SENT'"),
+        ("100,RECOGNISED,12/13/2025,,,\n", "events.csv:3: column 'date' (C): bad date '12/13/2025' (no such day)"),
+        ("100,RECOGNISED,2025-01-12 10:30,,,\n", "bad date '2025-01-12 10:30' (a date and a time"),
+        ("100,RECOGNISED,12/01/25,,,\n", "bad date '12/01/25' (expected YYYY-MM-DD or DD/MM/YYYY)"),
         ("100,RECOGNISED,2025-02-30,,,\n", "bad date '2025-02-30'"),
         ("100,RECOGNISED,2030-01-01,,,\n", "is in the future"),
-        ("100,ANNOTATED,2025-01-12,,,\n", "events.csv:3: ANNOTATED without rcf_number"),
-        ("100,REJECTED,2025-01-12,,E1,\n", "events.csv:3: REJECTED without reason"),
+        ("100,ANNOTATED,2025-01-12,,,\n", "events.csv:3: column 'rcf_number' (D): ANNOTATED without rcf_number"),
+        ("100,REJECTED,2025-01-12,,E1,\n", "events.csv:3: column 'reason' (F): REJECTED without reason"),
         ("100,RECOGNISED,2025-01-12,,,why\n", "only REJECTED takes a reason"),
-        ("999,RECOGNISED,2025-01-12,,,\n", "unknown invoice 999"),
-        ("100,RECOGNISED,,,,\n", "events.csv:3: missing date"),
+        ("999,RECOGNISED,2025-01-12,,,\n", "events.csv:3: column 'invoice_id' (A): unknown invoice 999"),
+        ("100,,2025-01-12,,,\n", "events.csv:3: nothing to import: no state and no exclusion"),
+        ("100,RECOGNISED,,,,\n", "events.csv:3: column 'date' (C): missing date"),
         (
             "100,RECOGNISED,2025-02-01,,,\n100,RECOGNISED,2025-02-02,,,\n",
             "contradictory rows for invoice 100 RECOGNISED (lines 3, 4)",
@@ -82,6 +85,23 @@ def test_registry_number_instead_of_id(seeded: Path, tmp_path: Path) -> None:
     assert rows == [("200", "RECOGNISED")]
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("registry_number,state,date\nE999,RECOGNISED,2025-02-01\n",
+         "by_registry.csv:2: column 'registry_number' (A): unknown registry number E999"),
+        ("invoice_id,registry_number,state,date\n100,E200,RECOGNISED,2025-02-01\n",
+         "by_registry.csv:2: column 'registry_number' (B): registry number E200 is invoice 200, not 100"),
+    ],
+)
+def test_registry_number_that_does_not_fit(seeded: Path, tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "by_registry.csv"
+    path.write_text(content, encoding="utf-8")
+    with Warehouse(seeded) as wh, pytest.raises(ImportRefused) as info:
+        import_events(wh, path, today=TODAY)
+    assert info.value.problems == [expected]
+
+
 def test_parquet_and_json(seeded: Path, tmp_path: Path) -> None:
     frame = pl.DataFrame({"invoice_id": ["100"], "state": ["RECOGNISED"], "date": ["2025-02-01"]})
     frame.write_parquet(tmp_path / "e.parquet")
@@ -103,5 +123,5 @@ def test_contradiction_with_an_earlier_file(seeded: Path, tmp_path: Path) -> Non
 def test_unreadable_file(seeded: Path, tmp_path: Path) -> None:
     path = tmp_path / "broken.parquet"
     path.write_bytes(b"not parquet")
-    with Warehouse(seeded) as wh, pytest.raises(ImportRefused, match="cannot be read"):
+    with Warehouse(seeded) as wh, pytest.raises(ImportRefused, match="cannot be read as Parquet"):
         import_events(wh, path, today=TODAY)

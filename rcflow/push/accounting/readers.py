@@ -1,0 +1,248 @@
+"""Reading an accounting file into one table of text cells with rcflow's column names.
+
+Formats, told by their first bytes (then by the file name): XLSX (the first sheet, or the
+mapping's ``sheet``), Parquet, JSON (an array of objects, or one object per line), and delimited
+text for everything else (see :mod:`.delimited`, decoded by :mod:`.text`). Columns are named
+through :mod:`.columns`; columns rcflow does not know are ignored. Every cell becomes text here;
+what the text means is checked by :mod:`.validate`, with its line and column.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import polars as pl
+
+from rcflow.push.accounting import delimited, text
+from rcflow.push.accounting.columns import BUILT_IN, CANONICAL, Mapping, MappingError, load_mapping
+
+XLSX_MAGIC = b"PK\x03\x04"
+PARQUET_MAGIC = b"PAR1"
+LEGACY_XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+JSON_SUFFIXES = {".json", ".ndjson", ".jsonl"}
+# Parquet/JSON types accepted per column (anything else is a refused file, naming the column).
+_INTEGER_OK = {"invoice_id", "registry_number", "rcf_number", "reason_code", "amount"}
+
+
+class FileRefused(Exception):
+    """The file as a whole cannot be read; ``problems`` say where and why."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(problems[0])
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    encoding: str | None = None
+    separator: str | None = None
+    mapping: Mapping = BUILT_IN
+
+
+@dataclass
+class EventTable:
+    """The file's rows as text under rcflow's column names, with what is needed to name a cell."""
+
+    file: str
+    frame: pl.DataFrame  # line_no (Int32) + one String column per rcflow name present in the file
+    labels: dict[str, str] = field(default_factory=dict)  # rcflow name -> "'Data' (C)"
+    format: str = "csv"
+    encoding: str | None = None
+    separator: str | None = None
+
+    def label(self, column: str) -> str:
+        return self.labels.get(column, column)
+
+
+def read_options(encoding: str | None, separator: str | None, mapping: Path | None) -> ReadOptions:
+    """Options from the command line: ``--separator tab`` or ``\\t`` mean a tab; raises MappingError."""
+    if separator is not None:
+        separator = {"tab": "\t", "\\t": "\t"}.get(separator.lower(), separator)
+        if separator not in delimited.SEPARATORS:
+            raise MappingError(f"--separator must be one of , ; | or tab, not {separator!r}")
+    return ReadOptions(encoding, separator, load_mapping(mapping) if mapping else BUILT_IN)
+
+
+def read_table(path: Path, options: ReadOptions = ReadOptions(), *, data: bytes | None = None) -> EventTable:
+    """Read ``path`` (or its bytes ``data``); raises :class:`FileRefused` with every problem found."""
+    file = path.name
+    data = path.read_bytes() if data is None else data
+    suffix = path.suffix.lower()
+    if data.startswith(LEGACY_XLS_MAGIC) or suffix == ".xls":
+        raise FileRefused([f"{file}: an Excel 97-2003 (.xls) workbook is not read; save it as .xlsx or CSV"])
+    if data.startswith(XLSX_MAGIC) or suffix in {".xlsx", ".xlsm"}:
+        header, rows = _xlsx_grid(data, file, options.mapping.sheet)
+        return _from_grid(file, header, rows, options.mapping, fmt="xlsx")
+    if data.startswith(PARQUET_MAGIC) or suffix == ".parquet":
+        return _from_frame(file, _read_frame(file, "Parquet", lambda: pl.read_parquet(io.BytesIO(data))),
+                           options.mapping, fmt="parquet")
+    encoding = options.encoding or options.mapping.encoding
+    try:
+        decoded = text.decode(data, file, encoding)
+    except text.TextRefused as exc:
+        raise FileRefused(exc.problems) from None
+    if problems := text.scan(decoded.text, file):
+        raise FileRefused(problems)
+    if suffix in JSON_SUFFIXES:
+        frame = _read_frame(file, "JSON", lambda: _json_frame(decoded.text))
+        table = _from_frame(file, frame, options.mapping, fmt="json")
+        table.encoding = decoded.encoding
+        return table
+    first_line = delimited._LINES.split(decoded.text.lstrip("\r\n"), maxsplit=1)[0]
+    is_known = _is_known(options.mapping)
+    separator = options.separator or options.mapping.separator or delimited.sniff(first_line, is_known)
+    (header, rows), problems = delimited.read_grid(decoded.text, file, separator, is_known)
+    if problems:
+        raise FileRefused(problems)
+    table = _from_grid(file, header, rows, options.mapping, fmt="csv")
+    table.encoding, table.separator = decoded.encoding, separator
+    return table
+
+
+def _is_known(mapping: Mapping):  # noqa: ANN202 - a small predicate
+    return lambda label: mapping.column(label) is not None
+
+
+def _read_frame(file: str, kind: str, read) -> pl.DataFrame:  # noqa: ANN001 - a thunk
+    try:
+        return read()
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a refused file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise FileRefused([f"{file}: cannot be read as {kind}: {first}"]) from None
+
+
+def _json_frame(body: str) -> pl.DataFrame:
+    stripped = body.lstrip()
+    if stripped.startswith("["):
+        records = json.loads(stripped)
+        if not all(isinstance(r, dict) for r in records):
+            raise ValueError("expected an array of objects")
+        return pl.from_dicts(records, infer_schema_length=None) if records else pl.DataFrame()
+    return pl.read_ndjson(io.BytesIO(body.encode("utf-8")), infer_schema_length=None)
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _columns(file: str, header: list[str], mapping: Mapping, *, letters: bool) -> tuple[dict[str, int], dict]:
+    """rcflow name -> position in the header, and the labels to name them in messages."""
+    found: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    problems = []
+    for index, raw in enumerate(header):
+        label = raw.strip(" \u00a0")
+        canonical = mapping.column(label) if label else None
+        if canonical is None:
+            continue
+        shown = f"{label!r} ({_column_letter(index)})" if letters else repr(label)
+        if canonical in found:
+            problems.append(f"{file}:1: columns {labels[canonical]} and {shown} both mean {canonical}")
+            continue
+        found[canonical], labels[canonical] = index, shown
+    for column, label in labels.items():
+        if problem := text.field_problem(header[found[column]]):
+            problems.append(f"{file}:1: column {label}: {problem}")
+    if problems:
+        raise FileRefused(problems)
+    return found, labels
+
+
+def _from_grid(file: str, header: list[str], rows: list[tuple[int, list[object]]], mapping: Mapping,
+               *, fmt: str) -> EventTable:
+    found, labels = _columns(file, [str(h or "") for h in header], mapping, letters=True)
+    data: dict[str, list] = {"line_no": [line for line, _ in rows]}
+    for column, index in found.items():
+        data[column] = [cells[index] if index < len(cells) else None for _, cells in rows]
+    schema = {"line_no": pl.Int32, **{c: pl.String for c in found}}
+    frame = pl.DataFrame(data, schema=schema)
+    return EventTable(file, frame, labels, fmt)
+
+
+def _from_frame(file: str, frame: pl.DataFrame, mapping: Mapping, *, fmt: str) -> EventTable:
+    """A typed frame (Parquet, JSON): its types checked, then every rcflow column as text."""
+    found, labels = _columns(file, list(frame.columns), mapping, letters=False)
+    problems = []
+    for column, index in found.items():
+        name = frame.columns[index]
+        dtype = frame.schema[name]
+        if not _type_ok(column, dtype):
+            expected = _expected(column)
+            problems.append(f"{file}: column {labels[column]} is {dtype}; expected {expected}")
+    if problems:
+        raise FileRefused(problems)
+    out = frame.select(
+        pl.int_range(2, frame.height + 2, dtype=pl.Int32).alias("line_no"),
+        *(pl.col(frame.columns[i]).cast(pl.String).alias(c) for c, i in found.items()),
+    )
+    return EventTable(file, out, labels, fmt)
+
+
+def _type_ok(column: str, dtype: pl.DataType) -> bool:
+    if dtype in (pl.String, pl.Categorical, pl.Null) or isinstance(dtype, pl.Enum):
+        return True
+    if column in _INTEGER_OK and dtype.is_integer():
+        return True
+    if column == "amount" and (dtype.is_float() or isinstance(dtype, pl.Decimal)):
+        return True
+    return column == "date" and (dtype == pl.Date or isinstance(dtype, pl.Datetime))
+
+
+def _expected(column: str) -> str:
+    if column == "date":
+        return "a date or text (YYYY-MM-DD)"
+    if column == "amount":
+        return "a number or text"
+    return "text or an integer" if column in _INTEGER_OK else "text"
+
+
+def _xlsx_grid(data: bytes, file: str, sheet: str | None) -> tuple[list[str], list[tuple[int, list[object]]]]:
+    import openpyxl  # imported here: only XLSX imports pay for it
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a refused file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise FileRefused([f"{file}: cannot be read as XLSX: {first}"]) from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise FileRefused([f"{file}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})"])
+        ws = book[sheet] if sheet else book.worksheets[0]
+        header: list[str] | None = None
+        rows: list[tuple[int, list[object]]] = []
+        for line, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = ["" if v is None else _cell_text(v) for v in values]
+            if not any(c.strip(" \u00a0") for c in cells):
+                continue
+            if header is None:
+                header = cells
+            else:
+                rows.append((line, cells))
+        return header or [], rows
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    """A cell as text: whole numbers without '.0', dates as YYYY-MM-DD (a time of day kept, to be refused)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+__all__ = ["CANONICAL", "EventTable", "FileRefused", "ReadOptions", "read_options", "read_table"]
