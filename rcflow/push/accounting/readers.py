@@ -50,6 +50,7 @@ class EventTable:
     file: str
     frame: pl.DataFrame  # line_no (Int32) + one String column per rcflow name present in the file
     labels: dict[str, str] = field(default_factory=dict)  # rcflow name -> "'Data' (C)"
+    ignored: list[str] = field(default_factory=list)  # the file's columns rcflow does not know
     format: str = "csv"
     encoding: str | None = None
     separator: str | None = None
@@ -134,15 +135,20 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _columns(file: str, header: list[str], mapping: Mapping, *, letters: bool) -> tuple[dict[str, int], dict]:
-    """rcflow name -> position in the header, and the labels to name them in messages."""
+def _columns(
+    file: str, header: list[str], mapping: Mapping, *, letters: bool
+) -> tuple[dict[str, int], dict[str, str], list[str]]:
+    """rcflow name -> position in the header, the labels to name them, the columns ignored."""
     found: dict[str, int] = {}
     labels: dict[str, str] = {}
+    ignored: list[str] = []
     problems = []
     for index, raw in enumerate(header):
         label = raw.strip(" \u00a0")
         canonical = mapping.column(label) if label else None
         if canonical is None:
+            if label and not text.FORBIDDEN_IN_FIELD.search(label):
+                ignored.append(repr(label))
             continue
         shown = f"{label!r} ({_column_letter(index)})" if letters else repr(label)
         if canonical in found:
@@ -154,23 +160,23 @@ def _columns(file: str, header: list[str], mapping: Mapping, *, letters: bool) -
             problems.append(f"{file}:1: column {label}: {problem}")
     if problems:
         raise FileRefused(problems)
-    return found, labels
+    return found, labels, ignored
 
 
 def _from_grid(file: str, header: list[str], rows: list[tuple[int, list[object]]], mapping: Mapping,
                *, fmt: str) -> EventTable:
-    found, labels = _columns(file, [str(h or "") for h in header], mapping, letters=True)
+    found, labels, ignored = _columns(file, [str(h or "") for h in header], mapping, letters=True)
     data: dict[str, list] = {"line_no": [line for line, _ in rows]}
     for column, index in found.items():
         data[column] = [cells[index] if index < len(cells) else None for _, cells in rows]
     schema = {"line_no": pl.Int32, **{c: pl.String for c in found}}
     frame = pl.DataFrame(data, schema=schema)
-    return EventTable(file, frame, labels, fmt)
+    return EventTable(file, frame, labels, ignored, fmt)
 
 
 def _from_frame(file: str, frame: pl.DataFrame, mapping: Mapping, *, fmt: str) -> EventTable:
     """A typed frame (Parquet, JSON): its types checked, then every rcflow column as text."""
-    found, labels = _columns(file, list(frame.columns), mapping, letters=False)
+    found, labels, ignored = _columns(file, list(frame.columns), mapping, letters=False)
     problems = []
     for column, index in found.items():
         name = frame.columns[index]
@@ -184,7 +190,7 @@ def _from_frame(file: str, frame: pl.DataFrame, mapping: Mapping, *, fmt: str) -
         pl.int_range(2, frame.height + 2, dtype=pl.Int32).alias("line_no"),
         *(pl.col(frame.columns[i]).cast(pl.String).alias(c) for c, i in found.items()),
     )
-    return EventTable(file, out, labels, fmt)
+    return EventTable(file, out, labels, ignored, fmt)
 
 
 def _type_ok(column: str, dtype: pl.DataType) -> bool:

@@ -112,9 +112,11 @@ def validate_events(
 
 
 def _header_hint(table: EventTable) -> str:
-    if table.format != "csv" or table.frame.width > 2:
+    """What the header holds that rcflow did not recognise, and how to name it."""
+    if not table.ignored:
         return ""
-    return " (map an ERP's own header names with --mapping; see README, 'Accounting files')"
+    shown = ", ".join(table.ignored[:12]) + (", …" if len(table.ignored) > 12 else "")
+    return f"; columns not recognised: {shown} (name them in a --mapping file; README, 'Accounting files')"
 
 
 def _text_problems(table: EventTable) -> list[str]:
