@@ -129,6 +129,7 @@ def test_the_erp_export_without_its_mapping_says_what_to_do(warehouse: Path) -> 
         ("columns: {invoice: Id}\n", "columns: unknown name 'invoice'"),
         ("- a\n- b\n", "expected a YAML mapping"),
         ("separator: '#'\n", "separator must be one of"),
+        ("states: {PAID: ON}\n", "states: PAID: True is not a name (quote it)"),
     ],
 )
 def test_a_bad_mapping_file_is_a_usage_error(tmp_path: Path, content: str, expected: str) -> None:

@@ -170,7 +170,8 @@ def _section(data: dict, key: str, targets: dict[str, object], where: str) -> di
             expected = ", ".join(targets)
             raise MappingError(f"{where}: {key}: unknown name {name!r} (expected one of {expected})")
         for word in [words] if isinstance(words, str | int) else (words or []):
-            if not isinstance(word, str | int) or not normalise(str(word)):
-                raise MappingError(f"{where}: {key}: {name}: {word!r} is not a name")
+            if isinstance(word, bool) or not isinstance(word, str | int) or not normalise(str(word)):
+                # YAML reads unquoted yes/no/on/off as booleans: the ERP's word must be quoted
+                raise MappingError(f"{where}: {key}: {name}: {word!r} is not a name (quote it)")
             out[normalise(str(word))] = targets[str(name)]
     return out
