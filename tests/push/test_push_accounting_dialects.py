@@ -166,3 +166,31 @@ def test_every_fixture_is_what_it_claims() -> None:
     assert b"\r\n" in (FIXTURES / "excel_es_cp1252.csv").read_bytes()
     tsv = (FIXTURES / "events_cr.tsv").read_bytes()
     assert b"\r" in tsv and b"\n" not in tsv
+
+
+def test_utf16_tab_text_as_excel_saves_unicode_text(warehouse: Path, tmp_path: Path) -> None:
+    text = (FIXTURES / "clean.csv").read_text(encoding="utf-8").replace(",", "\t").replace("\n", "\r\n")
+    (tmp_path / "unicode.txt").write_bytes(text.encode("utf-16"))  # with its BOM, little-endian here
+    result = load(warehouse, tmp_path / "unicode.txt")
+    assert (result.encoding, result.separator) == ("utf-16", "\t")
+    assert imported(warehouse) == (CLEAN_EVENTS, CLEAN_EXCLUSIONS)
+
+
+def test_excel_sep_line_names_the_separator(warehouse: Path, tmp_path: Path) -> None:
+    body = (FIXTURES / "clean.csv").read_text(encoding="utf-8").replace(",", "|")
+    (tmp_path / "sep.csv").write_text("sep=|\n" + body, encoding="utf-8")
+    result = load(warehouse, tmp_path / "sep.csv")
+    assert result.separator == "|"
+    events, exclusions = imported(warehouse)  # the header is line 2 now, every row one line lower
+    assert events == [(*e[:-1], e[-1] + 1) for e in CLEAN_EVENTS]
+    assert exclusions == [(*e[:-1], e[-1] + 1) for e in CLEAN_EXCLUSIONS]
+
+
+def test_every_built_in_name_means_one_thing() -> None:
+    from rcflow.push.accounting.columns import COLUMN_NAMES, EXCLUSION_NAMES, STATE_NAMES, normalise
+
+    for table in (COLUMN_NAMES, STATE_NAMES, EXCLUSION_NAMES):
+        meaning: dict[str, object] = {}
+        for key, words in table.items():
+            for word in (str(getattr(key, "value", key)), *words):
+                assert meaning.setdefault(normalise(word), key) == key, word

@@ -3,7 +3,8 @@
 The separator is the one of ``,`` ``;`` tab (or ``|``) that splits the header into the most
 columns rcflow knows (then into the most columns). Line ends may be LF, CRLF or CR. A row's line is
 the physical line it starts on, the header being line 1, as an editor or a spreadsheet shows it.
-Rows whose cells are all empty are skipped (spreadsheets export them).
+Rows whose cells are all empty are skipped (spreadsheets export them). Excel's ``sep=;`` first
+line names the separator.
 """
 
 from __future__ import annotations
@@ -14,11 +15,20 @@ import re
 from collections.abc import Callable
 
 SEPARATORS = (",", ";", "\t", "|")
-_LINES = re.compile(r"\r\n|\r|\n")
+LINES = re.compile(r"\r\n|\r|\n")
 _DECIMAL_COMMA = re.compile(r"\d,\d")
+_EXCEL_SEP = re.compile(r"(sep=([,;\t|]))(?:\r\n|\r|\n)")
 csv.field_size_limit(1 << 30)  # a huge cell is refused by rcflow's length limits, with its column named
 
 Grid = tuple[list[str], list[tuple[int, list[str]]]]  # header, [(line, cells)]
+
+
+def excel_separator_line(text: str) -> tuple[str, str | None]:
+    """Excel's ``sep=;`` first line: the separator it names, the line blanked (line numbers kept)."""
+    match = _EXCEL_SEP.match(text)
+    if match is None:
+        return text, None
+    return text[match.end(1):], match.group(2)
 
 
 def shown(separator: str) -> str:
@@ -46,7 +56,7 @@ def read_grid(
     text: str, file: str, separator: str, is_known: Callable[[str], bool]
 ) -> tuple[Grid, list[str]]:
     """Parse ``text``; returns the grid and the problems (file:line: what; the separator hinted)."""
-    lines = _LINES.split(text)
+    lines = LINES.split(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     rows: list[tuple[int, list[str]]] = []
     problems: list[str] = []

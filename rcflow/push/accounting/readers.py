@@ -93,10 +93,12 @@ def read_table(path: Path, options: ReadOptions = ReadOptions(), *, data: bytes 
         table = _from_frame(file, frame, options.mapping, fmt="json")
         table.encoding = decoded.encoding
         return table
-    first_line = delimited._LINES.split(decoded.text.lstrip("\r\n"), maxsplit=1)[0]
+    body, excel_separator = delimited.excel_separator_line(decoded.text)
+    first_line = delimited.LINES.split(body.lstrip("\r\n"), maxsplit=1)[0]
     is_known = _is_known(options.mapping)
-    separator = options.separator or options.mapping.separator or delimited.sniff(first_line, is_known)
-    (header, rows), problems = delimited.read_grid(decoded.text, file, separator, is_known)
+    declared = options.separator or options.mapping.separator or excel_separator
+    separator = declared or delimited.sniff(first_line, is_known)
+    (header, rows), problems = delimited.read_grid(body, file, separator, is_known)
     if problems:
         raise FileRefused(problems)
     table = _from_grid(file, header, rows, options.mapping, fmt="csv")
