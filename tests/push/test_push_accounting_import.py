@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from rcflow.push.accounting import ImportRefused, import_events
+from rcflow.push.accounting import ImportRefused, import_events, read_options
 from rcflow.warehouse import Warehouse
 
 TODAY = date(2025, 6, 1)
@@ -125,3 +125,15 @@ def test_unreadable_file(seeded: Path, tmp_path: Path) -> None:
     path.write_bytes(b"not parquet")
     with Warehouse(seeded) as wh, pytest.raises(ImportRefused, match="cannot be read as Parquet"):
         import_events(wh, path, today=TODAY)
+
+
+def test_a_header_with_braces_is_named_as_written(seeded: Path, tmp_path: Path) -> None:
+    path = tmp_path / "braces.csv"
+    mapping = tmp_path / "m.yml"
+    mapping.write_text("columns: {date: 'Data {dd/mm}'}\n", encoding="utf-8")
+    path.write_text("invoice_id,state,Data {dd/mm}\n100,RECOGNISED,2025-13-01\n", encoding="utf-8")
+    with Warehouse(seeded) as wh, pytest.raises(ImportRefused) as info:
+        import_events(wh, path, today=TODAY, options=read_options(None, None, mapping))
+    assert info.value.problems == [
+        "braces.csv:2: column 'Data {dd/mm}' (C): bad date '2025-13-01' (no such day)"
+    ]

@@ -45,7 +45,9 @@ def validate_events(
     frame = _parse(frame, mapping)
     frame = _join_known(frame, known)
 
-    label = table.label
+    def label(column: str) -> str:  # a header's braces must survive the str.format below
+        return table.label(column).replace("{", "{{").replace("}", "}}")
+
     checks: list[tuple[pl.Expr, str]] = [
         (pl.col("invoice_id").is_null() & pl.col("registry_number").is_null(),
          "no invoice: the row has neither invoice_id nor registry_number"),
