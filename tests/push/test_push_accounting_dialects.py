@@ -194,3 +194,22 @@ def test_every_built_in_name_means_one_thing() -> None:
         for key, words in table.items():
             for word in (str(getattr(key, "value", key)), *words):
                 assert meaning.setdefault(normalise(word), key) == key, word
+
+
+def test_the_command_line_says_how_it_read_the_file(warehouse: Path, tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from rcflow.cli.main import app
+
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(warehouse))
+    runner = CliRunner()
+    result = runner.invoke(app, ["accounting", "import", str(FIXTURES / "excel_es_cp1252.csv")])
+    assert result.exit_code == 0, result.output
+    assert " ".join(result.stdout.split()) == (  # the test terminal wraps at 80 columns
+        "excel_es_cp1252.csv: 5 rows, 4 new events, 2 exclusions (read as windows-1252 (detected))"
+    )
+    bad = tmp_path / "bad.yml"
+    bad.write_text("columns: {invoice: Id}\n", encoding="utf-8")
+    refused = runner.invoke(app, ["accounting", "import", "--mapping", str(bad), str(FIXTURES / "clean.csv")])
+    assert refused.exit_code == 2
+    assert "bad.yml: columns: unknown name 'invoice'" in refused.output
