@@ -61,6 +61,12 @@ def test_invalid_utf8_after_a_bom_or_a_declared_utf8(seeded: Path, tmp_path: Pat
     assert refused(seeded, path, encoding="utf-8") == [
         "events.csv:3:30: bytes E9 are not valid utf-8 (declared utf-8); nothing was read"
     ]
+    utf8 = tmp_path / "utf8.csv"
+    utf8.write_bytes(HEADER + GOOD + "100,REJECTED,2025-01-12,,,falta el número\n".encode())
+    assert refused(seeded, utf8, encoding="windows-1252") == [
+        "utf8.csv: windows-1252 was declared but the file is UTF-8 (it would read as mojibake, "
+        "e.g. 'nÃºmero'); leave --encoding out"
+    ]
     assert refused(seeded, path, encoding="klingon") == [
         "events.csv: unknown encoding 'klingon' (e.g. utf-8, windows-1252)"
     ]

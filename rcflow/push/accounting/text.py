@@ -1,6 +1,7 @@
 """Strict text: bytes decoded without loss, and characters that must never reach the hub refused.
 
-Decoding (:func:`decode`): a declared encoding (``--encoding``) is used strictly; otherwise a UTF-8
+Decoding (:func:`decode`): a declared encoding (``--encoding``) is used strictly (a single-byte one
+is refused for a file that is in fact UTF-8: it would read as mojibake); otherwise a UTF-8
 BOM means UTF-8, a UTF-16 BOM means UTF-16 (Excel's "Unicode text"), valid UTF-8 is UTF-8, and a
 file that is not UTF-8 anywhere is read as Windows-1252 when every non-ASCII character it gives is
 one a Catalan or Spanish text plausibly holds. Anything else is refused with its line and column;
@@ -60,6 +61,11 @@ def decode(data: bytes, file: str, declared: str | None = None) -> Decoded:
     """Decode ``data`` strictly (see the module docstring); raises :class:`TextRefused`."""
     if declared:
         codec = _codec(declared, file)
+        if not codec.startswith("utf") and (data.startswith(UTF8_BOM) or _is_utf8_text(data)):
+            raise TextRefused(
+                [f"{file}: {declared} was declared but the file is UTF-8 (it would read as mojibake, "
+                 "e.g. 'nÃºmero'); leave --encoding out"]
+            )
         body = data[len(UTF8_BOM):] if codec == "utf-8" and data.startswith(UTF8_BOM) else data
         return Decoded(_strict(body, codec, file, why=f"declared {declared}"), f"{declared} (declared)")
     if data.startswith(UTF8_BOM):
@@ -91,6 +97,17 @@ def decode(data: bytes, file: str, declared: str | None = None) -> Decoded:
              f"Windows-1252 ({char_name(text[odd])}); declare the encoding with --encoding"]
         )
     return Decoded(text, "windows-1252 (detected)")
+
+
+def _is_utf8_text(data: bytes) -> bool:
+    """Valid UTF-8 with at least one non-ASCII character (pure ASCII reads the same in any codec)."""
+    if not _UTF8_MULTIBYTE.search(data):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _codec(name: str, file: str) -> str:
