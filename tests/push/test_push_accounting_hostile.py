@@ -188,3 +188,22 @@ def test_hostile_text_never_reaches_the_terminal(seeded: Path, tmp_path: Path, m
     assert result.exit_code == 2
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "events.csv:3:4: control character U+001B (ESC) refused" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("e.xlsx", b"PK\x03\x04 not a workbook",
+         "e.xlsx: cannot be read as XLSX: File is not a zip file"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+         "old.xls: an Excel 97-2003 (.xls) workbook is not read; save it as .xlsx or CSV"),
+        ("e.json", b'["100", "RECOGNISED"]', "e.json: cannot be read as JSON: expected an array of objects"),
+        ("e.json", b'[{"invoice_id": "100", "state": "RECOGNISED", "date": {"d": 1}}]',
+         "e.json: column 'date' is Struct({'d': Int64}); expected a date or text (YYYY-MM-DD)"),
+    ],
+)
+def test_files_that_are_not_what_they_say(
+    seeded: Path, tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    (tmp_path / name).write_bytes(content)
+    assert refused(seeded, tmp_path / name) == [expected]

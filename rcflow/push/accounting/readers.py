@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -106,16 +107,21 @@ def read_table(path: Path, options: ReadOptions = ReadOptions(), *, data: bytes 
     return table
 
 
-def _is_known(mapping: Mapping):  # noqa: ANN202 - a small predicate
+def _is_known(mapping: Mapping) -> Callable[[str], bool]:
     return lambda label: mapping.column(label) is not None
 
 
-def _read_frame(file: str, kind: str, read) -> pl.DataFrame:  # noqa: ANN001 - a thunk
+def _read_frame(file: str, kind: str, read: Callable[[], pl.DataFrame]) -> pl.DataFrame:
     try:
         return read()
     except Exception as exc:  # noqa: BLE001 - any reader failure is a refused file
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise FileRefused([f"{file}: cannot be read as {kind}: {first}"]) from None
+        raise FileRefused([f"{file}: cannot be read as {kind}: {_reason(exc)}"]) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """A library's error in one printable line (it may quote the file's own bytes)."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return text.FORBIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", first)
 
 
 def _json_frame(body: str) -> pl.DataFrame:
@@ -219,8 +225,7 @@ def _xlsx_grid(data: bytes, file: str, sheet: str | None) -> tuple[list[str], li
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any reader failure is a refused file
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise FileRefused([f"{file}: cannot be read as XLSX: {first}"]) from None
+        raise FileRefused([f"{file}: cannot be read as XLSX: {_reason(exc)}"]) from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise FileRefused([f"{file}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})"])
