@@ -362,7 +362,13 @@ class FaceClient:
         fault = wire.find_fault(envelope)
         if fault is not None:
             self.stats.by_code[f"fault:{fault.faultcode}"] += 1
-            raise FaceFault(op, fault.faultcode, fault.faultstring, status=response.status_code)
+            raise FaceFault(
+                op,
+                fault.faultcode,
+                fault.faultstring,
+                status=response.status_code,
+                ambiguous=write and response.status_code >= 500,
+            )
         if response.status_code >= 400:
             cls = FaceServerError if response.status_code >= 500 else FaceHttpError
             raise cls(op, response.status_code, "no SOAP fault in the answer", ambiguous=write)

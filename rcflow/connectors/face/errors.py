@@ -64,13 +64,12 @@ class FaceServerError(FaceHttpError):
 
 
 class FaceFault(FaceError):
-    def __init__(self, operation: str, faultcode: str, faultstring: str, *, status: int = 500):
-        self.operation, self.faultcode, self.faultstring, self.status = (
-            operation,
-            faultcode,
-            faultstring,
-            status,
-        )
+    def __init__(
+        self, operation: str, faultcode: str, faultstring: str, *, status: int = 500, ambiguous: bool = False
+    ):
+        self.operation, self.faultcode, self.faultstring = operation, faultcode, faultstring
+        self.status = status
+        self.ambiguous = ambiguous and not self.client_side
         super().__init__(f"{operation}: FACe answered a SOAP fault ({faultcode}): {faultstring}")
 
     @property

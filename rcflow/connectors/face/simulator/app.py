@@ -43,10 +43,9 @@ class FaceSimulatorApp:
         self.hub = hub
         self._signer: Signer | None = None
 
-    @property
-    def signer(self) -> Signer:
-        if self._signer is None or self._signer.credentials is not self.hub.identity:
-            self._signer = Signer(self.hub.identity, self.hub.config.response_algorithm)
+    def _signer_for(self, hub: FaceHub) -> Signer:
+        if self._signer is None or self._signer.credentials is not hub.identity:
+            self._signer = Signer(hub.identity, hub.config.response_algorithm)
         return self._signer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -68,23 +67,24 @@ class FaceSimulatorApp:
     # ------------------------------------------------------------ SOAP
     async def _soap(self, receive: Receive, send: Send) -> None:
         started = time.monotonic()
+        hub = self.hub  # a test may swap the hub while this call sleeps in a fault
         raw = await _read_body(receive)
         envelope, operation, problem = _parse(raw)
-        decision = self.hub.engine.decide("POST", operation or "")
+        decision = hub.engine.decide("POST", operation or "")
         if decision.delay_s:
             await asyncio.sleep(decision.delay_s)
         if decision.action is not None and decision.phase is Phase.BEFORE:
             if decision.action is Action.DROP:
-                self._log(started, operation, 0, None, (), None, decision.label)
+                self._log(hub, started, operation, 0, None, (), None, decision.label)
                 await _drop(send)
                 return
-            status, body, code = self._fault(decision, operation)
-            self._log(started, operation, status, code, (), None, decision.label)
+            status, body, code = self._fault(hub, decision, operation)
+            self._log(hub, started, operation, status, code, (), None, decision.label)
             await _reply(send, status, body)
             return
-        status, body, code, ids, signer = self._answer(raw, envelope, operation, problem)
+        status, body, code, ids, signer = self._answer(hub, raw, envelope, operation, problem)
         if decision.action is Action.DROP or decision.action is Action.PARTIAL:
-            self._log(started, operation, 0, code, ids, signer, decision.label)
+            self._log(hub, started, operation, 0, code, ids, signer, decision.label)
             if decision.action is Action.PARTIAL:
                 await send(
                     {
@@ -97,12 +97,12 @@ class FaceSimulatorApp:
             await _drop(send)
             return
         if decision.action is not None:  # after-phase error: the call was applied, its answer lost
-            status, body, code = self._fault(decision, operation)
-        self._log(started, operation, status, code, ids, signer, decision.label or None)
+            status, body, code = self._fault(hub, decision, operation)
+        self._log(hub, started, operation, status, code, ids, signer, decision.label or None)
         await _reply(send, status, body)
 
     def _answer(
-        self, raw: bytes, envelope: Any, operation: str | None, problem: SecurityFault | None
+        self, hub: FaceHub, raw: bytes, envelope: Any, operation: str | None, problem: SecurityFault | None
     ) -> tuple[int, bytes, str | None, tuple[str, ...], str | None]:
         if envelope is None or operation is None:
             fault = problem or SecurityFault("102", "no operation in the SOAP Body")
@@ -113,7 +113,7 @@ class FaceSimulatorApp:
                 (),
                 None,
             )
-        if operation not in self.hub.handlers:
+        if operation not in hub.handlers:
             return (
                 500,
                 wire.fault_envelope("soapenv:Client", f"Operación desconocida: {operation}"),
@@ -124,46 +124,55 @@ class FaceSimulatorApp:
         try:
             verified = verify(
                 envelope,
-                trusted=self.hub.trust,
-                now=self.hub.server_time(),
-                skew=self.hub.config.skew_seconds,
+                trusted=hub.trust,
+                now=hub.server_time(),
+                skew=hub.config.skew_seconds,
                 accepted=ACCEPTED,
             )
         except SecurityFault as exc:
             description = f"{RESULT_DESCRIPTIONS.get(exc.code, 'Error de seguridad')}: {exc.reason}"
-            return 200, self._signed(operation, _result(exc.code, description)), exc.code, (), exc.signer
+            return (
+                200,
+                self._signed(hub, operation, {"resultado": _result(exc.code, description)}),
+                exc.code,
+                (),
+                exc.signer,
+            )
         signer = _subject(verified.certificate)
         call = verified.body.find(f"{{{wire.FACE_NS}}}{operation}")
         value = wire.read(call) if call is not None else None
         request = value.get("request") if isinstance(value, dict) else None
         ids = _registry_numbers(request)
         try:
-            answer = {"resultado": _result("0", "Correcto"), **self.hub.dispatch(operation, request)}
+            answer = {"resultado": _result("0", "Correcto"), **hub.dispatch(operation, request)}
             code = "0"
         except ApiError as exc:
             answer, code = {"resultado": _result(exc.code, exc.description)}, exc.code
-        return 200, self._signed(operation, answer), code, ids, signer
+        return 200, self._signed(hub, operation, answer), code, ids, signer
 
-    def _signed(self, operation: str, answer: dict[str, Any]) -> bytes:
+    def _signed(self, hub: FaceHub, operation: str, answer: dict[str, Any]) -> bytes:
         envelope = wire.response_envelope(operation, answer)
-        if not self.hub.config.sign_responses:
+        if not hub.config.sign_responses:
             return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
-        return self.signer.sign(envelope, now=self.hub.server_time())
+        return self._signer_for(hub).sign(envelope, now=hub.server_time())
 
-    def _fault(self, decision: Decision, operation: str | None) -> tuple[int, bytes, str | None]:
+    def _fault(
+        self, hub: FaceHub, decision: Decision, operation: str | None
+    ) -> tuple[int, bytes, str | None]:
         if decision.body is not None:
             return decision.status, decision.body, None
         if decision.code is not None and operation:  # a FACe result code, in a signed 200 answer
             code = str(decision.code)
             return (
                 200,
-                self._signed(operation, {"resultado": _result(code, RESULT_DESCRIPTIONS.get(code))}),
+                self._signed(hub, operation, {"resultado": _result(code, RESULT_DESCRIPTIONS.get(code))}),
                 code,
             )
         return decision.status, wire.fault_envelope("soapenv:Server", "Error interno del servidor"), "fault"
 
     def _log(
         self,
+        hub: FaceHub,
         started: float,
         operation: str | None,
         status: int,
@@ -172,7 +181,7 @@ class FaceSimulatorApp:
         signer: str | None,
         fault: str | None,
     ) -> None:
-        self.hub.log.add(
+        hub.log.add(
             at=started,
             operation=operation,
             status=status,
