@@ -231,3 +231,10 @@ async def test_every_call_is_signed_with_our_certificate(
     await face.units()
     assert {r.certificate for r in hub.log.records()} == {"CN=rcflow platform (tests),O=rcflow tests,C=ES"}
     assert face.stats.calls == 2 and face.stats.sign_cpu > 0 and face.stats.verify_cpu > 0
+
+
+async def test_an_empty_annex_is_kept_as_an_empty_file(face: FaceClient, hub: FaceHub) -> None:
+    number = next(n for n in hub.waiting() if hub.invoice(n).doc.attachments)
+    hub.invoice(number).doc.attachments[0].size = 0
+    invoice = await face.download(number)
+    assert invoice.annexes[0].content == b"" and invoice.annexes[0].name

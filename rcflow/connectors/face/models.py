@@ -129,7 +129,7 @@ class Annex:
         return cls(
             text(data, "nombre", required=False) or f"anexo-{index + 1}",
             text(data, "mime", required=False),
-            decode_b64(text(data, "anexo"), f"anexos[{index}]"),
+            decode_b64(text(data, "anexo", required=False), f"anexos[{index}]"),  # an empty file is data
         )
 
 
