@@ -22,9 +22,10 @@ import time
 from pathlib import Path
 
 import httpx
+from cryptography import x509
 
 from rcflow.connectors.face.client import FaceClient
-from rcflow.connectors.face.credentials import load_trusted_certificates
+from rcflow.connectors.face.credentials import FaceCredentials, load_trusted_certificates
 from rcflow.connectors.face.simulator.certs import certificate_pem, make_identity
 
 DURATION = 3.0  # seconds per cell
@@ -68,15 +69,17 @@ async def measure(
     }
 
 
-async def run(url: str, admin: str, identity: object, trusted: list[object]) -> list[tuple]:
+async def run(
+    url: str, admin: str, identity: FaceCredentials, trusted: list[x509.Certificate]
+) -> list[tuple]:
     rows = []
-    async with FaceClient(url, identity, trusted, concurrency=32) as client, httpx.AsyncClient() as http:  # type: ignore[arg-type]
-        page = await client.new_invoices()
-        numbers = [i.registry_number for i in page.invoices]
+    async with FaceClient(url, identity, trusted) as client:
+        numbers = [i.registry_number for i in (await client.new_invoices()).invoices]
+    async with httpx.AsyncClient() as http:
         for operation, latency, concurrency in CELLS:
             await http.post(f"{admin}/faults", json={"latency_ms": latency})
-            client._slots = asyncio.Semaphore(concurrency)  # noqa: SLF001 - the bench varies the bound
-            result = await measure(client, operation, concurrency, numbers)
+            async with FaceClient(url, identity, trusted, concurrency=concurrency) as client:
+                result = await measure(client, operation, concurrency, numbers)
             rows.append((operation, latency, concurrency, result))
     return rows
 
