@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 import pytest
 
+from rcflow.connectors.face import client as client_module
 from rcflow.connectors.face import wire
 from rcflow.connectors.face.client import FaceClient
 from rcflow.connectors.face.codes import State
 from rcflow.connectors.face.errors import (
     FaceFault,
     FaceHttpError,
+    FaceProtocolError,
     FaceSignatureServiceError,
     FaceTimeout,
     FaceTransportError,
@@ -107,3 +109,11 @@ async def test_a_write_timeout_is_ambiguous(make_client: Callable[..., FaceClien
         with pytest.raises(FaceTimeout) as caught:
             await face.confirm_download(hub.invoice(number).office, number, "RCF-9")
     assert caught.value.ambiguous and _calls(hub, "confirmarDescargaFactura") <= 1
+
+
+async def test_an_answer_over_the_size_cap_is_refused(
+    face: FaceClient, hub: FaceHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "MAX_ANSWER_BYTES", 2048)
+    with pytest.raises(FaceProtocolError, match="larger than 2048 bytes"):
+        await face.download(hub.waiting()[0])

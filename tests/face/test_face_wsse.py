@@ -110,6 +110,11 @@ def test_a_duplicated_id_is_refused(client_id: FaceCredentials) -> None:
         (b"", "101"),
         (b"<not xml", "102"),
         (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>', "102"),
+        (
+            b"<!--" + b"x" * 5000 + b'--><!DOCTYPE s:Envelope [<!ENTITY e "boom">]><s:Envelope '
+            b'xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>&e;</s:Body></s:Envelope>',
+            "102",
+        ),
         (b"<Envelope/>", "102"),
         (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"/>', "103"),
     ],

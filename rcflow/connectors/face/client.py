@@ -349,15 +349,8 @@ class FaceClient:
         self.stats.sign_cpu += time.thread_time() - started
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{wire.soap_action(op)}"'}
         async with self._slots:
-            try:
-                response = await self._http.post(self.url, content=payload, headers=headers)
-            except httpx.TimeoutException as exc:
-                raise FaceTimeout(op, type(exc).__name__, ambiguous=write) from None
-            except httpx.TransportError as exc:
-                raise FaceTransportError(op, _reason(exc), ambiguous=write) from None
+            response = await self._post(op, payload, headers, write)
         self.stats.calls += 1
-        if len(response.content) > MAX_ANSWER_BYTES:
-            raise FaceProtocolError(op, f"answer larger than {MAX_ANSWER_BYTES} bytes")
         envelope = self._envelope(op, response, write)
         fault = wire.find_fault(envelope)
         if fault is not None:
@@ -390,6 +383,23 @@ class FaceClient:
                 certificate=self.signer.credentials.description,
             )
         return answer, result
+
+    async def _post(self, op: str, payload: bytes, headers: dict[str, str], write: bool) -> httpx.Response:
+        """POST and read the answer, at most ``MAX_ANSWER_BYTES`` of it."""
+        try:
+            async with self._http.stream("POST", self.url, content=payload, headers=headers) as response:
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        raise FaceProtocolError(op, f"answer larger than {MAX_ANSWER_BYTES} bytes")
+                    chunks.append(chunk)
+        except httpx.TimeoutException as exc:
+            raise FaceTimeout(op, type(exc).__name__, ambiguous=write) from None
+        except httpx.TransportError as exc:
+            raise FaceTransportError(op, _reason(exc), ambiguous=write) from None
+        response._content = b"".join(chunks)  # read once, bounded; kept for the caller
+        return response
 
     def _envelope(self, op: str, response: httpx.Response, write: bool) -> Any:
         try:

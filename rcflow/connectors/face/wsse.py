@@ -162,6 +162,8 @@ def parse_envelope(data: bytes) -> etree._Element:
         root = etree.fromstring(data, PARSER)
     except etree.XMLSyntaxError as exc:
         raise SecurityFault("102", f"not well-formed XML ({exc.msg})") from None
+    if root.getroottree().docinfo.doctype:  # a DOCTYPE behind a long prologue
+        raise SecurityFault("102", "the SOAP message declares a DOCTYPE (refused)")
     if root.tag != _q(SOAP_NS, "Envelope"):
         raise SecurityFault("102", f"no SOAP 1.1 Envelope (root is {etree.QName(root).localname})")
     if root.find(_q(SOAP_NS, "Body")) is None:
