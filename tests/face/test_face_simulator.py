@@ -136,3 +136,11 @@ async def test_python_m_serve_answers_a_registered_client(
 def test_an_empty_face_answers_empty_lists() -> None:
     hub = FaceHub(FaceSimConfig(invoices=0, processed=0, cancellations=0))
     assert hub.new_invoices({"oficinaContable": ""}) == {"facturas": {"solicitarNuevasFacturas": []}}
+
+
+async def test_cancellation_requests_can_arrive_on_their_own(face: FaceClient, hub: FaceHub) -> None:
+    hub.config = hub.config.with_(cancellation_arrival_rate=1.0)
+    before = {r.registry_number for r in (await face.new_cancellations()).requests}  # this call brings one
+    await face.states()
+    after = {r.registry_number for r in (await face.new_cancellations()).requests}
+    assert len(before) == 3 and len(after) == 5 and before < after

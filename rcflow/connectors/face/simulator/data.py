@@ -41,7 +41,8 @@ class FaceSimConfig:
     """Everything that shapes a simulated FACe.
 
     ``invoices`` wait in 1200; ``processed`` were confirmed long ago and went further (``None``: a
-    tenth of ``invoices``, at least 12); ``cancellations`` of those carry a pending request (4200).
+    tenth of ``invoices``, at least 12); ``cancellations`` of those carry a pending request (4200);
+    with ``cancellation_arrival_rate`` new requests arrive while a client runs (seeded).
     ``skew_seconds`` is how far a request's wsu:Timestamp may stray; ``clock_offset_seconds`` puts
     FACe's clock ahead (or behind). Caps follow FACe: 500 per list, 100 per batch change.
     """
@@ -50,6 +51,7 @@ class FaceSimConfig:
     invoices: int = 200
     processed: int | None = None
     cancellations: int = 3
+    cancellation_arrival_rate: float = 0.0  # per call: a supplier asks to cancel an open invoice
     credit_assignments: int = 2
     entities: int = 3
     today: date | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import random
 import secrets
 import threading
 import time
@@ -32,6 +33,7 @@ from rcflow.connectors.face.codes import (
 from rcflow.connectors.face.credentials import FaceCredentials, describe
 from rcflow.connectors.face.simulator.certs import make_identity
 from rcflow.connectors.face.simulator.data import (
+    CANCELLATION_REASONS,
     FaceInvoice,
     FaceSimConfig,
     Registry,
@@ -129,6 +131,7 @@ class FaceHub:
         self.engine = FaultEngine(self.config.faults, self.config.seed)
         self.clock_offset_seconds = self.config.clock_offset_seconds
         self._registry = Registry()
+        self._rng = random.Random(f"{self.config.seed}/arrivals")
         self.dataset, self.invoices = build_invoices(self.config, self._registry)
         self.offices = {
             (i.doc.office.accounting, i.doc.office.managing, i.doc.office.processing): i.doc.office
@@ -520,7 +523,24 @@ class FaceHub:
         if handler is None:
             raise KeyError(operation)
         with self.lock:
+            self._maybe_cancellation_arrives()
             return handler(request)
+
+    def _maybe_cancellation_arrives(self) -> None:
+        if (
+            not self.config.cancellation_arrival_rate
+            or self._rng.random() >= self.config.cancellation_arrival_rate
+        ):
+            return
+        open_ones = [
+            i
+            for i in self.invoices.values()
+            if i.cancellation is CancellationState.NONE
+            and i.state in (State.REGISTERED, State.REGISTERED_RCF, State.RECEIVED, State.CONFORMED)
+        ]
+        if open_ones:
+            inv = self._rng.choice(open_ones)
+            request_cancellation(inv, self._rng.choice(CANCELLATION_REASONS), self._now_ms())
 
     def server_time(self) -> float:
         return time.time() + self.clock_offset_seconds
