@@ -89,7 +89,7 @@ async def test_an_unsigned_answer_is_rejected_unless_it_reports_an_error(
     hub.config = hub.config.with_(sign_responses=False)
     with pytest.raises(FaceResponseSignatureError, match="not signed"):
         await face.states()
-    with pytest.raises(FaceInvoiceNotFound, match="unsigned answer"):
+    with pytest.raises(FaceInvoiceNotFound, match=r"descargarFactura 202699999999: .*\(unsigned answer\)"):
         await face.download("202699999999")
 
 

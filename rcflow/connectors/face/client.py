@@ -365,7 +365,7 @@ class FaceClient:
         if response.status_code >= 400:
             cls = FaceServerError if response.status_code >= 500 else FaceHttpError
             raise cls(op, response.status_code, "no SOAP fault in the answer", ambiguous=write)
-        body = self._verified_body(op, envelope)
+        body = self._verified_body(op, envelope, subject)
         try:
             answer = wire.answer_of(body, op)
             result = Result.from_wire(answer)
@@ -411,19 +411,19 @@ class FaceClient:
                 raise FaceHttpError(op, response.status_code, exc.reason) from None
             raise FaceProtocolError(op, exc.reason) from None
 
-    def _verified_body(self, op: str, envelope: Any) -> Any:
+    def _verified_body(self, op: str, envelope: Any, subject: str | None) -> Any:
         started = time.thread_time()
         try:
             return verify(envelope, trusted=self._trust, accepted=self.accepted, skew=self.clock_skew).body
         except SecurityFault as exc:
-            unsigned_error = self._unsigned_error(op, envelope) if exc.code == "104" else None
+            unsigned_error = self._unsigned_error(op, envelope, subject) if exc.code == "104" else None
             if unsigned_error is not None:
                 raise unsigned_error from None
             raise FaceResponseSignatureError(op, exc.reason, exc.signer) from None
         finally:
             self.stats.verify_cpu += time.thread_time() - started
 
-    def _unsigned_error(self, op: str, envelope: Any) -> FaceError | None:
+    def _unsigned_error(self, op: str, envelope: Any, subject: str | None) -> FaceError | None:
         """An unsigned answer that reports an error is believed as far as failing goes."""
         try:
             result = Result.from_wire(wire.answer_of(envelope.find(f"{{{wire.SOAP_NS}}}Body"), op))
@@ -436,6 +436,7 @@ class FaceClient:
             result.code,
             f"{result.description or ''} (unsigned answer)".strip(),
             result.tracking,
+            subject=subject,
             certificate=self.signer.credentials.description,
         )
 
