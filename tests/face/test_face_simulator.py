@@ -10,11 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from rcflow.connectors.face.client import FaceClient
 from rcflow.connectors.face.credentials import FaceCredentials, load_credentials, load_trusted_certificates
-from rcflow.connectors.face.simulator import FaceHub, FaceSimConfig, RunningFaceSimulator
+from rcflow.connectors.face.simulator import ApiError, FaceHub, FaceSimConfig, RunningFaceSimulator
 from rcflow.connectors.face.simulator.certs import certificate_pem
 from rcflow.connectors.face.simulator.cli import app as cli
 from rcflow.facturae.parse import parse_facturae
@@ -144,3 +145,34 @@ async def test_cancellation_requests_can_arrive_on_their_own(face: FaceClient, h
     await face.states()
     after = {r.registry_number for r in (await face.new_cancellations()).requests}
     assert len(before) == 3 and len(after) == 5 and before < after
+
+
+@pytest.mark.parametrize("target", ["1200", "1300", "3100", "4300", "7777"])
+def test_face_itself_refuses_forbidden_targets_with_505(target: str) -> None:
+    """The client refuses these before sending; the simulated FACe enforces them too."""
+    hub = FaceHub(FaceSimConfig(seed=2, invoices=1, processed=12))
+    inv = next(i for i in hub.invoices.values() if i.state.value == "1300")
+    with pytest.raises(ApiError) as caught:
+        hub.dispatch(
+            "cambiarEstadoFactura",
+            {
+                "oficinaContable": inv.office,
+                "numeroRegistro": inv.registry_number,
+                "codigo": target,
+                "comentario": "x",
+            },
+        )
+    assert caught.value.code == "505" and inv.state.value == "1300"
+
+
+def test_a_cancelled_invoice_cannot_be_downloaded_or_moved() -> None:
+    hub = FaceHub(FaceSimConfig(seed=2, invoices=1, processed=12))
+    number = hub.waiting()[0]
+    hub.force_state(number, "3100")
+    with pytest.raises(ApiError, match="^502"):
+        hub.dispatch("descargarFactura", {"numeroRegistro": number})
+    with pytest.raises(ApiError, match="^505"):
+        hub.dispatch(
+            "cambiarEstadoFactura",
+            {"oficinaContable": hub.invoice(number).office, "numeroRegistro": number, "codigo": "2400"},
+        )
