@@ -238,3 +238,20 @@ async def test_an_empty_annex_is_kept_as_an_empty_file(face: FaceClient, hub: Fa
     hub.invoice(number).doc.attachments[0].size = 0
     invoice = await face.download(number)
     assert invoice.annexes[0].content == b"" and invoice.annexes[0].name
+
+
+async def test_a_download_never_confirmed_stays_listed_and_downloads_the_same_bytes(
+    make_client: Callable[..., FaceClient],
+    hub: FaceHub,
+) -> None:
+    """What store-then-confirm relies on: until confirmarDescargaFactura, FACe keeps offering it."""
+    async with make_client() as first:
+        office, number = await _first(first)
+        before = await first.download(number)
+    async with make_client() as second:  # a new run after a crash between download and confirm
+        assert number in [i.registry_number for i in (await second.new_invoices(office)).invoices]
+        again = await second.download(number)
+    assert (again.document, [a.content for a in again.annexes]) == (
+        before.document,
+        [a.content for a in before.annexes],
+    )

@@ -15,6 +15,7 @@ import random
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -77,9 +78,10 @@ class LogRecord:
 
 
 class RequestLog:
+    """Bounded (the oldest records fall off) and thread-safe."""
+
     def __init__(self, limit: int) -> None:
-        self._records: list[LogRecord] = []
-        self._limit = limit
+        self._records: deque[LogRecord] = deque(maxlen=limit)
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -87,7 +89,6 @@ class RequestLog:
         with self._lock:
             record = LogRecord(seq=next(self._seq), **fields)
             self._records.append(record)
-            del self._records[: -self._limit]
         return record
 
     def records(self, operation: str | None = None) -> list[LogRecord]:
