@@ -1,0 +1,66 @@
+"""The FACe connector (protocol layer): FACe's RCF web service over signed SOAP, and its simulator.
+
+Owns: the WS-Security signing and verification (:mod:`.wsse`), the SOAP messages (:mod:`.wire`),
+FACe's codes and states (:mod:`.codes`), typed answers (:mod:`.models`) and errors (:mod:`.errors`),
+the settings ``RCFLOW_FACE_*`` (:mod:`.settings`), the certificate loading (:mod:`.credentials`),
+the async client (:mod:`.client`) and a faithful simulator (:mod:`.simulator`). It imports only
+``rcflow.clock`` and, in the simulator, the eFACT simulator's document generator. Not wired into
+sync, push, the warehouse or the CLI yet: see README.md beside this file.
+
+    from rcflow.connectors.face import FaceClient, load_face_settings
+
+    async with FaceClient.from_settings(load_face_settings()) as face:
+        page = await face.new_invoices("L01080193")
+        invoice = await face.download(page.invoices[0].registry_number)
+        ...  # store invoice.document and invoice.annexes durably first, then:
+        await face.confirm_download("L01080193", invoice.registry_number, rcf_code)
+"""
+
+from rcflow.connectors.face.client import ClientStats, FaceClient
+from rcflow.connectors.face.codes import CancellationState, State
+from rcflow.connectors.face.credentials import FaceCredentials, load_credentials, load_trusted_certificates
+from rcflow.connectors.face.errors import FaceError
+from rcflow.connectors.face.models import (
+    Annex,
+    CancellationAnswer,
+    CancellationPage,
+    CancellationRequest,
+    CreditAssignment,
+    DownloadedInvoice,
+    InvoiceStatus,
+    ItemResult,
+    NewInvoice,
+    NewInvoicesPage,
+    StateChange,
+    StateDefinition,
+    StateInfo,
+    UnitRelation,
+)
+from rcflow.connectors.face.settings import FaceSettings, load_face_settings
+
+__all__ = [
+    "Annex",
+    "CancellationAnswer",
+    "CancellationPage",
+    "CancellationRequest",
+    "CancellationState",
+    "ClientStats",
+    "CreditAssignment",
+    "DownloadedInvoice",
+    "FaceClient",
+    "FaceCredentials",
+    "FaceError",
+    "FaceSettings",
+    "InvoiceStatus",
+    "ItemResult",
+    "NewInvoice",
+    "NewInvoicesPage",
+    "State",
+    "StateChange",
+    "StateDefinition",
+    "StateInfo",
+    "UnitRelation",
+    "load_credentials",
+    "load_face_settings",
+    "load_trusted_certificates",
+]

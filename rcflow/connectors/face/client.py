@@ -1,0 +1,512 @@
+"""Async client for FACe's RCF web service (``facturasrcf2``): every receiving-side operation.
+
+Each call builds the SOAP envelope, signs it (WS-Security X.509), POSTs it, verifies FACe's
+signature on the answer against the pinned certificates and turns ``resultado`` into a value or a
+typed error. Reads are retried on transport failures, 5xx and server-side SOAP faults, with
+backoff and jitter; writes (confirm, state changes, RCF code, cancellation answers, credit
+assignments) are sent once, and a failure that may hide an applied write says so (``ambiguous``).
+Nothing the client logs or raises carries the key, the password or a document's content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+import stamina
+from cryptography import x509
+
+from rcflow.connectors.face import wire
+from rcflow.connectors.face.codes import (
+    FORBIDDEN_TARGETS,
+    MAX_CHANGE_BATCH,
+    MAX_NEW_INVOICES,
+    MAX_QUERY_BATCH,
+    STATE_NAMES,
+    State,
+)
+from rcflow.connectors.face.credentials import (
+    FaceCredentials,
+    describe,
+    load_credentials,
+    load_trusted_certificates,
+)
+from rcflow.connectors.face.errors import (
+    FaceError,
+    FaceFault,
+    FaceHttpError,
+    FaceProtocolError,
+    FaceRequestError,
+    FaceResponseSignatureError,
+    FaceServerError,
+    FaceTimeout,
+    FaceTransportError,
+    result_error,
+)
+from rcflow.connectors.face.models import (
+    CancellationAnswer,
+    CancellationPage,
+    CancellationRequest,
+    CreditAssignment,
+    DownloadedInvoice,
+    InvoiceStatus,
+    ItemResult,
+    NewInvoice,
+    NewInvoicesPage,
+    Result,
+    StateChange,
+    StateDefinition,
+    UnitRelation,
+    section,
+    text,
+)
+from rcflow.connectors.face.settings import FaceSettings
+from rcflow.connectors.face.wsse import DEFAULT_ACCEPTED, SecurityFault, Signer, parse_envelope, verify
+
+log = logging.getLogger("rcflow.face")
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_RETRIES = 4
+RETRY_WAIT_INITIAL = 0.2
+RETRY_WAIT_MAX = 5.0
+MAX_ANSWER_BYTES = 200 * 1024 * 1024  # an invoice with its annexes, base64, in one answer
+USER_AGENT = "rcflow/0.1 (+FACe RCF integration)"
+T = TypeVar("T")
+
+
+@dataclass
+class ClientStats:
+    """Counters for audits and benchmarks; CPU seconds are this thread's, spent in WS-Security."""
+
+    calls: int = 0
+    retries: int = 0
+    by_code: Counter[str] = field(default_factory=Counter)
+    sign_cpu: float = 0.0
+    verify_cpu: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "retries": self.retries,
+            "by_code": dict(self.by_code),
+            "sign_cpu": round(self.sign_cpu, 6),
+            "verify_cpu": round(self.verify_cpu, 6),
+        }
+
+
+class FaceClient:
+    """FACe's RCF service. Use ``async with FaceClient(...) as face:``."""
+
+    def __init__(
+        self,
+        url: str,
+        credentials: FaceCredentials,
+        trusted: Sequence[x509.Certificate],
+        *,
+        signature_algorithm: str = "sha512",
+        timestamp_ttl: int = 300,
+        accepted_algorithms: Iterable[str] = DEFAULT_ACCEPTED,
+        clock_skew: float = 300.0,
+        concurrency: int = 4,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        if not trusted:
+            raise FaceError("FaceClient needs FACe's signing certificate(s) to verify its answers")
+        self.url = url.rstrip("/")
+        self.signer = Signer(credentials, signature_algorithm, timestamp_ttl)
+        self.trusted = tuple(trusted)
+        self.accepted = tuple(accepted_algorithms)
+        self.clock_skew = clock_skew
+        self.max_retries = max_retries
+        self.concurrency = concurrency
+        self.stats = ClientStats()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            headers={"User-Agent": USER_AGENT},
+            transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: FaceSettings, **kwargs: Any) -> FaceClient:
+        settings.require()
+        assert settings.cert is not None and settings.server_cert is not None
+        return cls(
+            settings.url,
+            load_credentials(settings.cert, settings.cert_password),
+            load_trusted_certificates(settings.server_cert),
+            signature_algorithm=settings.signature_algorithm,
+            timestamp_ttl=settings.timestamp_ttl,
+            concurrency=settings.concurrency,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            **kwargs,
+        )
+
+    def __repr__(self) -> str:
+        return f"FaceClient({self.url!r}, {self.signer.credentials.description})"
+
+    async def __aenter__(self) -> FaceClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ---------------------------------------------------------------- invoices
+
+    async def new_invoices(self, office: str | None = None) -> NewInvoicesPage:
+        """``solicitarNuevasFacturas``: up to 500 invoices in 1200 (all offices when ``office`` is None)."""
+        answer, result = await self._call("solicitarNuevasFacturas", {"oficinaContable": office or ""})
+        rows = _list(answer, "facturas", "solicitarNuevasFacturas")
+        invoices = self._parse("solicitarNuevasFacturas", lambda: [NewInvoice.from_wire(r) for r in rows])
+        return NewInvoicesPage(invoices, result.tracking, len(invoices) >= MAX_NEW_INVOICES)
+
+    async def download(self, registry_number: str) -> DownloadedInvoice:
+        """``descargarFactura``: the signed Facturae and annexes (only while the invoice is in 1200)."""
+        op = "descargarFactura"
+        answer, result = await self._call(
+            op, {"numeroRegistro": _id(registry_number)}, subject=registry_number
+        )
+        return self._parse(op, lambda: DownloadedInvoice.from_wire(answer, registry_number, result.tracking))
+
+    async def confirm_download(self, office: str, registry_number: str, rcf_code: str) -> ItemResult:
+        """``confirmarDescargaFactura``: 1200 → 1300 with the RCF number. Store everything first:
+        a confirmed invoice can never be downloaded again."""
+        if not rcf_code.strip():
+            raise FaceRequestError("confirmarDescargaFactura needs the RCF number (codigoRCF)")
+        op = "confirmarDescargaFactura"
+        request = {"oficinaContable": office, "numeroRegistro": _id(registry_number), "codigoRCF": rcf_code}
+        answer, _ = await self._call(op, request, write=True, subject=registry_number)
+        data = answer.get("factura") if isinstance(answer.get("factura"), dict) else {}
+        state = text(data, "codigo", required=False) or State.REGISTERED_RCF
+        return ItemResult(registry_number, "0", None, state)
+
+    async def change_state(self, change: StateChange) -> ItemResult:
+        """``cambiarEstadoFactura``: one state change (never 1200, 1300 or 3100)."""
+        _check_change(change)
+        op = "cambiarEstadoFactura"
+        answer, _ = await self._call(op, change.to_wire(), write=True, subject=change.registry_number)
+        data = answer.get("factura") if isinstance(answer.get("factura"), dict) else {}
+        return ItemResult(
+            change.registry_number, "0", None, text(data, "codigo", required=False) or change.code
+        )
+
+    async def change_states(self, changes: Sequence[StateChange]) -> list[ItemResult]:
+        """``cambiarEstadoListadoFacturas``: up to 100 changes, one result per invoice (check ``ok``)."""
+        _check_batch("cambiarEstadoListadoFacturas", len(changes), MAX_CHANGE_BATCH)
+        for change in changes:
+            _check_change(change)
+        return await self._batch(
+            "cambiarEstadoListadoFacturas",
+            [c.to_wire() for c in changes],
+            [c.registry_number for c in changes],
+        )
+
+    async def status(self, registry_number: str) -> InvoiceStatus:
+        """``consultarFactura``: processing and cancellation state of one invoice."""
+        answer, _ = await self._call(
+            "consultarFactura", {"numeroRegistro": _id(registry_number)}, subject=registry_number
+        )
+        return self._parse("consultarFactura", lambda: InvoiceStatus.from_wire(section(answer, "factura")))
+
+    async def statuses(self, registry_numbers: Sequence[str]) -> list[ItemResult]:
+        """``consultarListadoFacturas``: up to 500 invoices; each item's ``status`` when ``ok``."""
+        _check_batch("consultarListadoFacturas", len(registry_numbers), MAX_QUERY_BATCH)
+        return await self._batch(
+            "consultarListadoFacturas",
+            [_id(n) for n in registry_numbers],
+            list(registry_numbers),
+            write=False,
+        )
+
+    async def rcf_code(self, registry_number: str) -> str | None:
+        """``consultarCodigoRCF``: the RCF number given at confirmation."""
+        answer, _ = await self._call(
+            "consultarCodigoRCF", {"numeroRegistro": _id(registry_number)}, subject=registry_number
+        )
+        return self._parse("consultarCodigoRCF", lambda: text(answer, "codigoRCF", required=False))
+
+    async def change_rcf_code(self, registry_number: str, rcf_code: str) -> str:
+        """``cambiarCodigoRCF``: correct the RCF number (a provisional one given at confirmation)."""
+        if not rcf_code.strip():
+            raise FaceRequestError("cambiarCodigoRCF needs the new RCF number")
+        request = {"numeroRegistro": _id(registry_number), "codigoRCF": rcf_code}
+        answer, _ = await self._call("cambiarCodigoRCF", request, write=True, subject=registry_number)
+        return text(answer, "codigoRCF", required=False) or rcf_code
+
+    # ---------------------------------------------------------------- reference data
+
+    async def states(self) -> list[StateDefinition]:
+        """``consultarEstados``: FACe's state table (processing and cancellation flows)."""
+        answer, _ = await self._call("consultarEstados", None)
+        rows = _list(answer, "estados", "Estado")
+        return self._parse("consultarEstados", lambda: [StateDefinition.from_wire(r) for r in rows])
+
+    async def units(self) -> list[UnitRelation]:
+        """``consultarUnidades``: the DIR3 triples (office, managing body, processing unit) served."""
+        answer, _ = await self._call("consultarUnidades", None)
+        rows = _list(answer, "relaciones", "OGUTOC")
+        return self._parse("consultarUnidades", lambda: [UnitRelation.from_wire(r) for r in rows])
+
+    # ---------------------------------------------------------------- cancellations
+
+    async def new_cancellations(self, office: str | None = None) -> CancellationPage:
+        """``solicitarNuevasAnulaciones``: up to 500 pending cancellation requests."""
+        op = "solicitarNuevasAnulaciones"
+        answer, result = await self._call(op, {"oficinaContable": office or ""})
+        rows = _list(answer, "facturas", op)
+        requests = self._parse(op, lambda: [CancellationRequest.from_wire(r) for r in rows])
+        return CancellationPage(requests, result.tracking, len(requests) >= MAX_NEW_INVOICES)
+
+    async def answer_cancellation(self, answer: CancellationAnswer) -> ItemResult:
+        """``gestionarSolicitudAnulacionFactura``: accept (→ 4300, invoice 3100) or reject (4400)."""
+        if not answer.accept and not answer.comment.strip():
+            raise FaceRequestError("rejecting a cancellation request needs a comment (the reason)")
+        op = "gestionarSolicitudAnulacionFactura"
+        reply, _ = await self._call(op, answer.to_wire(), write=True, subject=answer.registry_number)
+        data = reply.get("factura") if isinstance(reply.get("factura"), dict) else {}
+        return ItemResult(
+            answer.registry_number, "0", None, text(data, "codigo", required=False) or answer.code
+        )
+
+    async def answer_cancellations(self, answers: Sequence[CancellationAnswer]) -> list[ItemResult]:
+        """``gestionarSolicitudAnulacionListadoFacturas``: up to 100 answers, one result each."""
+        _check_batch("gestionarSolicitudAnulacionListadoFacturas", len(answers), MAX_CHANGE_BATCH)
+        return await self._batch(
+            "gestionarSolicitudAnulacionListadoFacturas",
+            [a.to_wire() for a in answers],
+            [a.registry_number for a in answers],
+        )
+
+    # ---------------------------------------------------------------- credit assignments
+
+    async def credit_assignment(self, registry_number: str) -> CreditAssignment:
+        """``consultarEstadoCesion``: the credit assignment state of an invoice."""
+        op = "consultarEstadoCesion"
+        answer, result = await self._call(
+            op, {"numeroRegistro": _id(registry_number)}, subject=registry_number
+        )
+        return self._parse(op, lambda: CreditAssignment.from_wire(answer, registry_number, result.tracking))
+
+    async def manage_credit_assignment(
+        self, registry_number: str, code: str, comment: str = ""
+    ) -> CreditAssignment:
+        """``gestionarCesion``: record the entity's decision on a credit assignment."""
+        op = "gestionarCesion"
+        request = {"numeroRegistro": _id(registry_number), "codigo": code, "comentario": comment}
+        answer, result = await self._call(op, request, write=True, subject=registry_number)
+        return self._parse(op, lambda: CreditAssignment.from_wire(answer, registry_number, result.tracking))
+
+    # ---------------------------------------------------------------- machinery
+
+    async def _batch(
+        self, op: str, payload: list[Any], ids: list[str], *, write: bool = True
+    ) -> list[ItemResult]:
+        item = wire.LIST_REQUEST_ITEM[op]
+        answer, _ = await self._call(op, {item: payload}, write=write)
+        rows = _list(answer, "facturas", op)
+        results = self._parse(
+            op, lambda: [ItemResult.from_wire(r, ids[i] if i < len(ids) else "?") for i, r in enumerate(rows)]
+        )
+        if len(results) != len(ids):
+            raise FaceProtocolError(op, f"{len(results)} results for {len(ids)} invoices")
+        return results
+
+    def _parse(self, op: str, build: Callable[[], T]) -> T:
+        try:
+            return build()
+        except ValueError as exc:
+            raise FaceProtocolError(op, str(exc)) from None
+
+    async def _call(
+        self, op: str, request: dict[str, Any] | None, *, write: bool = False, subject: str | None = None
+    ) -> tuple[dict[str, Any], Result]:
+        async def once() -> tuple[dict[str, Any], Result]:
+            return await self._exchange(op, request, write, subject)
+
+        if write:
+            return await once()
+        return await self._retrying(once)
+
+    async def _exchange(
+        self, op: str, request: dict[str, Any] | None, write: bool, subject: str | None
+    ) -> tuple[dict[str, Any], Result]:
+        started = time.thread_time()
+        payload = self.signer.sign(wire.request_envelope(op, request))
+        self.stats.sign_cpu += time.thread_time() - started
+        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{wire.soap_action(op)}"'}
+        async with self._slots:
+            response = await self._post(op, payload, headers, write)
+        self.stats.calls += 1
+        envelope = self._envelope(op, response, write)
+        fault = wire.find_fault(envelope)
+        if fault is not None:
+            self.stats.by_code[f"fault:{fault.faultcode}"] += 1
+            raise FaceFault(
+                op,
+                fault.faultcode,
+                fault.faultstring,
+                status=response.status_code,
+                ambiguous=write and response.status_code >= 500,
+            )
+        if response.status_code >= 400:
+            cls = FaceServerError if response.status_code >= 500 else FaceHttpError
+            raise cls(op, response.status_code, "no SOAP fault in the answer", ambiguous=write)
+        body = self._verified_body(op, envelope, subject)
+        try:
+            answer = wire.answer_of(body, op)
+            result = Result.from_wire(answer)
+        except ValueError as exc:
+            raise FaceProtocolError(op, str(exc)) from None
+        self.stats.by_code[result.code] += 1
+        log.debug("FACe %s %s -> %s [%s]", op, subject or "", result.code, result.tracking or "-")
+        if not result.ok:
+            raise result_error(
+                op,
+                result.code,
+                result.description,
+                result.tracking,
+                subject=subject,
+                certificate=self.signer.credentials.description,
+            )
+        return answer, result
+
+    async def _post(self, op: str, payload: bytes, headers: dict[str, str], write: bool) -> httpx.Response:
+        """POST and read the answer, at most ``MAX_ANSWER_BYTES`` of it."""
+        try:
+            async with self._http.stream("POST", self.url, content=payload, headers=headers) as response:
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        raise FaceProtocolError(op, f"answer larger than {MAX_ANSWER_BYTES} bytes")
+                    chunks.append(chunk)
+        except httpx.TimeoutException as exc:
+            raise FaceTimeout(op, type(exc).__name__, ambiguous=write) from None
+        except httpx.TransportError as exc:
+            raise FaceTransportError(op, _reason(exc), ambiguous=write) from None
+        response._content = b"".join(chunks)  # read once, bounded; kept for the caller
+        return response
+
+    def _envelope(self, op: str, response: httpx.Response, write: bool) -> Any:
+        try:
+            return parse_envelope(response.content)
+        except SecurityFault as exc:
+            if response.status_code >= 500:
+                raise FaceServerError(op, response.status_code, exc.reason, ambiguous=write) from None
+            if response.status_code >= 400:
+                raise FaceHttpError(op, response.status_code, exc.reason) from None
+            raise FaceProtocolError(op, exc.reason) from None
+
+    def _verified_body(self, op: str, envelope: Any, subject: str | None) -> Any:
+        started = time.thread_time()
+        try:
+            return verify(envelope, trusted=self._trust, accepted=self.accepted, skew=self.clock_skew).body
+        except SecurityFault as exc:
+            unsigned_error = self._unsigned_error(op, envelope, subject) if exc.code == "104" else None
+            if unsigned_error is not None:
+                raise unsigned_error from None
+            raise FaceResponseSignatureError(op, exc.reason, exc.signer) from None
+        finally:
+            self.stats.verify_cpu += time.thread_time() - started
+
+    def _unsigned_error(self, op: str, envelope: Any, subject: str | None) -> FaceError | None:
+        """An unsigned answer that reports an error is believed as far as failing goes."""
+        try:
+            result = Result.from_wire(wire.answer_of(envelope.find(f"{{{wire.SOAP_NS}}}Body"), op))
+        except (ValueError, wire.SoapFault):
+            return None
+        if result.ok:
+            return None
+        return result_error(
+            op,
+            result.code,
+            f"{result.description or ''} (unsigned answer)".strip(),
+            result.tracking,
+            subject=subject,
+            certificate=self.signer.credentials.description,
+        )
+
+    def _trust(self, cert: x509.Certificate) -> str | None:
+        if cert in self.trusted:
+            return None
+        return f"{describe(cert)} is not FACe's pinned certificate (RCFLOW_FACE_SERVER_CERT)"
+
+    async def _retrying(self, once: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await once()
+        except FaceError as exc:
+            if self.max_retries <= 0 or not _should_retry(exc):
+                raise
+        await asyncio.sleep(RETRY_WAIT_INITIAL * (1 + random.random()))
+        async for attempt in stamina.retry_context(
+            on=_should_retry,
+            attempts=self.max_retries,
+            timeout=None,
+            wait_initial=RETRY_WAIT_INITIAL,
+            wait_max=RETRY_WAIT_MAX,
+            wait_jitter=RETRY_WAIT_INITIAL,
+        ):
+            with attempt:
+                self.stats.retries += 1
+                return await once()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _should_retry(exc: Exception) -> bool:
+    if isinstance(exc, (FaceTransportError, FaceServerError)):
+        return True
+    return isinstance(exc, FaceFault) and exc.status >= 500 and not exc.client_side
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    detail = str(exc).strip()
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def _id(registry_number: str) -> str:
+    value = str(registry_number).strip()
+    if not value:
+        raise FaceRequestError("a FACe registry number (numeroRegistro) is empty")
+    return value
+
+
+def _list(answer: dict[str, Any], outer: str, inner: str) -> list[Any]:
+    container = answer.get(outer)
+    return wire.items(container.get(inner)) if isinstance(container, dict) else []
+
+
+def _check_batch(op: str, count: int, cap: int) -> None:
+    if count == 0:
+        raise FaceRequestError(f"{op}: nothing to send")
+    if count > cap:
+        raise FaceRequestError(f"{op}: {count} invoices, FACe takes at most {cap} per call")
+
+
+def _check_change(change: StateChange) -> None:
+    if change.code in FORBIDDEN_TARGETS:
+        how = {"1300": "confirm_download", "3100": "answer_cancellation (accept)"}.get(change.code, "nothing")
+        raise FaceRequestError(
+            f"cambiarEstadoFactura cannot set {change.code} on {change.registry_number} (use {how})"
+        )
+    if change.code not in STATE_NAMES or change.code.startswith("4"):
+        raise FaceRequestError(f"cambiarEstadoFactura: {change.code!r} is not a processing state")
+    if change.code == State.REJECTED and not change.comment.strip():
+        raise FaceRequestError(f"rejecting {change.registry_number} (2600) needs the reason as comment")
+    _id(change.registry_number)
+
+
+__all__ = ["ClientStats", "FaceClient"]
