@@ -163,9 +163,11 @@ def render_html(
     doc = DOCUMENTS[key]
     env = _environment(lang)
     gettext = translations(lang).gettext
+    names = sorted(set(_entity_names(con).values()) - {"ALL"})
     context = {
         "lang": lang, "title": gettext(doc.title), "legal_basis": gettext(doc.legal_basis),
-        "administration": facts.administration, "period": facts.period, "method_label": facts.method_label,
+        "administration": facts.administration or "; ".join(names),
+        "period": facts.period, "method_label": facts.method_label,
         "readings": list(facts.readings), "generated_at": facts.generated_at, "as_of": facts.as_of,
         "provisional": facts.provisional,
         "signers": [{"role": gettext(s.role), "name": s.name, "top_mm": s.top_mm(i)}
