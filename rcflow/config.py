@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     timeout: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=4, ge=0, le=10)
     lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for the writer lock")
+    language: str = Field(default="ca", description="Language of the legal documents: ca, es or en")
+    signatories: Path | None = Field(default=None, description="YAML file of who signs the legal documents")
 
     @field_validator("hub_url")
     @classmethod

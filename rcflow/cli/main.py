@@ -6,6 +6,7 @@ import typer
 
 from rcflow.cli import ingest_cmds, pipeline_cmds, push_cmds, query_cmds
 from rcflow.cli.common import quiet_libraries
+from rcflow.cli.sign_cmds import sign_app
 from rcflow.quality.cli import check as check_command
 from rcflow.reports.cli import report as report_command
 from rcflow.simulator.cli import app as hub_app
@@ -29,6 +30,7 @@ app.command("check")(check_command)
 app.command("report")(report_command)
 app.command()(pipeline_cmds.run)
 app.command()(pipeline_cmds.demo)
+app.add_typer(sign_app, name="sign")
 
 
 @app.callback()

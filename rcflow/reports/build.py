@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from rcflow import clock
 from rcflow.reports import html, pages
 from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
+from rcflow.reports.documents import DEFAULT_SIGNERS, DocumentFacts, SignatureBox, write_documents
 from rcflow.reports.export import write_csvs
 from rcflow.reports.periods import Period, parse_period
 from rcflow.reports.readings import DATE_READING, METHOD_LABELS, UNCERTAINTIES, Readings
@@ -97,6 +99,9 @@ def build_reports(
     readings: Readings | None = None,
     reports_db: Path | None = None,
     checks: bool = True,
+    documents_lang: str | None = None,
+    documents: Sequence[str] | None = None,
+    signers: Sequence[SignatureBox] = DEFAULT_SIGNERS,
 ) -> ReportResult:
     """Build every report for ``period`` from ``warehouse``'s read-only snapshot into ``out_dir``.
 
@@ -104,6 +109,8 @@ def build_reports(
     (plus state_lags.csv, pmp_trend.csv, quarantine.csv), report.html, dashboard.html and
     report.json (the reading used). The dbt database goes to ``reports_db`` (default: a
     temporary file, removed afterwards). ``checks=False`` skips dbt's data and unit tests.
+    ``documents_lang`` also writes the legal documents as PDFs in that language (``documents/``),
+    with a signature box for each of ``signers`` (``documents``: only those; default all that apply).
 
     Raises:
         PeriodError: ``period`` is not ``YYYY-MM`` / ``YYYY-Qn``.
@@ -133,7 +140,7 @@ def build_reports(
         )
         seconds["dbt"] = dbt_run.seconds
         output_started = time.perf_counter()
-        generated_at = datetime.now(UTC).astimezone()
+        generated_at = clock.local_now()
         with duckdb.connect(str(db), read_only=True) as con:
             paths = write_csvs(con, out_dir)
             headline = pages.headline(con)
@@ -145,6 +152,14 @@ def build_reports(
                 out_dir / "dashboard.html",
                 html.render_dashboard(con, period, readings, generated_at),
             )
+            if documents_lang:
+                facts = DocumentFacts(
+                    period=period, administration="", generated_at=generated_at,
+                    method_label=METHOD_LABELS[_method_for(period, readings)],
+                    readings=[f"{r['name']} = {r['value']}: {r['meaning']}" for r in readings.describe()],
+                    as_of=min(period.end, clock.madrid_date(generated_at)),
+                )  # fmt: skip
+                paths.update(write_documents(con, out_dir, facts, documents_lang, documents, signers))
         seconds["outputs"] = time.perf_counter() - output_started
     method = _method_for(period, readings)
     result = ReportResult(

@@ -5,7 +5,8 @@ Owns the generic signer interface (:mod:`rcflow.signing.signer`) and one package
 PDF and its signatories to a :class:`~rcflow.signing.signer.Signer`; they never see a service's
 codes or payloads, so another service (a portasignatures) is added without touching them.
 
-May import: the standard library, httpx, pydantic, pypdf, starlette/uvicorn (the simulators) and
-the leaf modules ``rcflow.clock`` and ``rcflow.store``. Nothing from ``rcflow.cli``, ``flows`` or
-``tasks``.
+May import: the standard library, httpx, pydantic, pypdf, starlette/uvicorn (the simulators), the
+leaf modules ``rcflow.clock``, ``rcflow.config`` and ``rcflow.store``, ``rcflow.warehouse`` (the
+signature records) and ``rcflow.reports`` (the documents to sign). Nothing from ``rcflow.cli``,
+``flows`` or ``tasks``.
 """

@@ -1,0 +1,104 @@
+"""Languages of the legal documents: Babel message catalogues under Jinja's i18n extension, and
+numbers, money and dates in the locale's own format (``1.234,56 €``, ``15/12/2025``).
+
+Catalogues are the ``.po`` files in ``reports/locales/<lang>/LC_MESSAGES/messages.po`` (English is
+the source language); they are compiled in memory when first used, so nothing generated is kept
+in the repository. ``RCFLOW_LANGUAGE`` (default ``ca``) or ``--lang`` chooses.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
+
+from rcflow import clock
+
+LANGUAGES: dict[str, str] = {"ca": "ca_ES", "es": "es_ES", "en": "en_GB"}
+DEFAULT_LANGUAGE = "ca"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "reports" / "locales"
+NOT_AVAILABLE = {"ca": "n/d", "es": "n/d", "en": "n/a"}
+
+
+class LanguageError(ValueError):
+    """A language rcflow has no catalogue for."""
+
+
+def check_language(lang: str) -> str:
+    """``lang`` if rcflow speaks it, else a one-line error listing those it does."""
+    value = lang.strip().lower()
+    if value not in LANGUAGES:
+        raise LanguageError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+    return value
+
+
+def catalogue_path(lang: str) -> Path:
+    return LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
+
+
+@cache
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalogue of ``lang`` (English: the messages as written)."""
+    lang = check_language(lang)
+    path = catalogue_path(lang)
+    if lang == "en" or not path.exists():
+        return NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=LANGUAGES[lang])
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(fp=compiled)
+
+
+class Formatter:
+    """Locale-aware filters for templates: ``number``, ``euros``, ``count``, ``day``, ``instant``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = check_language(lang)
+        self.locale = Locale.parse(LANGUAGES[self.lang])
+        self.na = NOT_AVAILABLE[self.lang]
+
+    def number(self, value: float | Decimal | int | None, places: int = 2) -> str:
+        if value is None or value == "":
+            return self.na
+        pattern = "#,##0" + ("." + "0" * places if places else "")
+        return format_decimal(Decimal(str(value)), format=pattern, locale=self.locale, group_separator=True)
+
+    def euros(self, value: float | Decimal | int | None) -> str:
+        if value is None or value == "":
+            return self.na
+        return format_currency(Decimal(str(value)), "EUR", locale=self.locale)
+
+    def count(self, value: int | None) -> str:
+        return self.number(value, 0)
+
+    def day(self, value: date | str | None) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        return format_date(value, "dd/MM/yyyy", locale=self.locale)
+
+    def instant(self, value: datetime) -> str:
+        """A Madrid time with its zone: ``31/12/2026 00:30 CET``."""
+        local = value.astimezone(clock.MADRID)
+        return f"{format_datetime(local, 'dd/MM/yyyy HH:mm', locale=self.locale)} {local.tzname()}"
+
+    def filters(self) -> dict[str, object]:
+        return {
+            "number": self.number,
+            "euros": self.euros,
+            "count": self.count,
+            "day": self.day,
+            "instant": self.instant,
+        }
