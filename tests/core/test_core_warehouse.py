@@ -35,7 +35,8 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
     with Warehouse(path) as wh:
         again = wh.con.execute("select version from schema_migrations order by 1").fetchall()
     every_file = sorted(int(p.name[:3]) for p in MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql"))
-    assert versions == again and [v[0] for v in versions] == every_file == list(range(1, len(every_file) + 1))
+    assert versions == again and [v[0] for v in versions] == every_file  # numbers may skip, never repeat
+    assert len(set(every_file)) == len(every_file)
 
 
 def test_a_warehouse_of_an_older_version_is_migrated_with_its_rows(tmp_path: Path) -> None:
