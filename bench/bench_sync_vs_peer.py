@@ -1,0 +1,102 @@
+"""`rcflow sync` against a plain threaded peer (bench/plain_peer.py), side by side, alternating.
+
+For each latency and queue size, a fresh simulator process is started per run with the same seed
+(so both drain the same invoices), and the runs alternate rcflow, peer, rcflow, peer… so both see
+the same load on this shared machine. Printed per configuration: the median invoices/s of each,
+their ratio (goal ≥ 1.0), rcflow's ratio to the concurrency bound (C / latency) and the client CPU
+seconds per invoice of each (children included: rcflow's download workers).
+
+Run: .venv/bin/python bench/bench_sync_vs_peer.py [--runs 2] [--sizes 2000 10000] [--latencies 0 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _simproc import ISSUER, SECRET, simulator  # noqa: E402
+
+CONCURRENCY = 16
+PEER = Path(__file__).parent / "plain_peer.py"
+
+
+def _run(command: list[str], env: dict[str, str]) -> tuple[dict, float]:
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{command[1]} failed: {out[-400:]}")
+    return json.loads(out), usage.ru_utime + usage.ru_stime
+
+
+def run_rcflow(base_url: str, folder: Path) -> tuple[float, float, int, float]:
+    env = dict(
+        os.environ,
+        RCFLOW_HUB_URL=base_url,
+        RCFLOW_ISSUER=ISSUER,
+        RCFLOW_SECRET=SECRET,
+        RCFLOW_CONCURRENCY=str(CONCURRENCY),
+        RCFLOW_WAREHOUSE=str(folder / "warehouse.duckdb"),
+    )
+    summary, cpu = _run([sys.executable, "-m", "rcflow.cli.main", "sync", "--json", "--no-refresh"], env)
+    seconds = summary["seconds"]
+    return summary["invoices_new"] / seconds, cpu, summary["invoices_new"], summary["requests"] / seconds
+
+
+def run_peer(base_url: str, folder: Path) -> tuple[float, float, int, float]:
+    env = dict(os.environ, PEER_SECRET=SECRET)
+    summary, cpu = _run(
+        [sys.executable, str(PEER), base_url, ISSUER, SECRET, str(folder), str(CONCURRENCY)], env
+    )
+    return summary["invoices_new"] / summary["seconds"], cpu, summary["invoices_new"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
+    parser.add_argument("--latencies", type=float, nargs="+", default=[0.0, 20.0])
+    args = parser.parse_args()
+    print(
+        f"rcflow sync vs a plain threaded peer, concurrency {CONCURRENCY}, {args.runs} alternating runs each"
+    )
+    print(
+        "| latency | invoices | rcflow inv/s | peer inv/s | rcflow / peer (goal ≥ 1.0) | rcflow / bound "
+        "| rcflow CPU ms/inv | peer CPU ms/inv |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for latency in args.latencies:
+        for size in args.sizes:
+            results: dict[str, list[tuple[float, float, int, float]]] = {"rcflow": [], "peer": []}
+            for _ in range(args.runs):
+                for name, runner in (("rcflow", run_rcflow), ("peer", run_peer)):
+                    with simulator(size, latency_ms=latency) as url, tempfile.TemporaryDirectory() as tmp:
+                        results[name].append(runner(url, Path(tmp)))
+                    time.sleep(0.5)
+            ips = {k: statistics.median(r[0] for r in v) for k, v in results.items()}
+            cpu = {k: statistics.median(r[1] / max(r[2], 1) * 1000 for r in v) for k, v in results.items()}
+            stored = {k: {r[2] for r in v} for k, v in results.items()}
+            bound = "n/a (CPU-bound)"
+            if latency > 0:  # the bound is in requests/s: C requests in flight, each taking the latency
+                rps = statistics.median(r[3] for r in results["rcflow"])
+                bound = f"{rps / (CONCURRENCY / (latency / 1000)):.2f}"
+            ratio = ips["rcflow"] / ips["peer"]
+            print(
+                f"| {latency:.0f} ms | {size} | {ips['rcflow']:.0f} | {ips['peer']:.0f} | {ratio:.2f} "
+                f"| {bound} | {cpu['rcflow']:.2f} | {cpu['peer']:.2f} |"
+            )
+            if stored["rcflow"] != {size} or stored["peer"] != {size}:
+                print(f"  (stored: rcflow {sorted(stored['rcflow'])}, peer {sorted(stored['peer'])})")
+
+
+if __name__ == "__main__":
+    main()
