@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rcflow.cli import ingest_cmds, pipeline_cmds, push_cmds, query_cmds
+from rcflow.cli import ingest_cmds, pipeline_cmds, push_cmds, quarantine_cmds, query_cmds
 from rcflow.cli.common import quiet_libraries
 from rcflow.cli.sign_cmds import sign_app
 from rcflow.quality.cli import check as check_command
@@ -23,6 +23,7 @@ app.command()(ingest_cmds.sync)
 app.command()(ingest_cmds.backfill)
 app.command()(push_cmds.push)
 app.add_typer(push_cmds.accounting_app, name="accounting")
+app.add_typer(quarantine_cmds.app, name="quarantine")
 app.command()(query_cmds.sql)
 app.command()(query_cmds.status)
 app.add_typer(hub_app, name="hub")

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from rcflow.cli.common import EXIT_OK, EXIT_PROBLEMS, console, emit_json, handle_errors, settings
+from rcflow.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    console,
+    emit_json,
+    err_console,
+    fail,
+    handle_errors,
+    settings,
+)
+from rcflow.cli.query_cmds import dialect_option
 from rcflow.push.accounting import read_options
+from rcflow.push.execute import PushSummary
+from rcflow.push.outbox import retry_refused as retry_refused_updates
+from rcflow.push.plan import Hold, PushPlan
 from rcflow.push.run import plan_push, run_import, run_push
+from rcflow.tabular import Sheet, write_csv, write_xlsx
+from rcflow.warehouse import Warehouse
 
 accounting_app = typer.Typer(help="Accounting-system events (what rcflow pushes to the hub).")
 
@@ -38,50 +55,132 @@ def import_files(
         console.print(f"{r.file}: {r.rows} rows, {r.new_events} new events{excluded}{read_as}")
 
 
+PLAN_COLUMNS = ("invoice_id", "step", "action", "state", "date", "detail")
+
+
+def _line(*cells: object) -> None:
+    console.print("  ".join(str(c) for c in cells if c != ""), markup=False, soft_wrap=True, highlight=False)
+
+
+def _print_plan(plan: PushPlan) -> None:
+    """Every line of the plan, never cut: what is held back and what cannot be pushed come first."""
+    discrepancies = [d for d in plan.discrepancies if d.blocking]
+    noted = [d for d in plan.discrepancies if not d.blocking]
+    console.print(
+        f"[bold]push plan:[/] {plan.owed_count} updates owed · {len(plan.holds)} held back"
+        f" · {len(discrepancies)} discrepancies · {len(noted)} skipped"
+    )
+    if plan.holds:
+        console.print(f"[bold]held back ({len(plan.holds)}):[/]")
+        for hold in sorted(plan.holds, key=lambda h: (h.kind, h.invoice_id)):
+            _line(" ", "blocked" if hold.kind == "quarantine" else "refused", hold.invoice_id,
+                  ", ".join(hold.states), hold.reason)  # fmt: skip
+    if plan.discrepancies:
+        console.print(f"[bold]cannot be pushed ({len(plan.discrepancies)}):[/]")
+        for d in plan.discrepancies:
+            _line(" ", "discrepancy" if d.blocking else "skipped", d.invoice_id, d.state, d.reason)
+    console.print(f"[bold]updates ({plan.owed_count}):[/]")
+    for row in plan.rows():
+        if row["action"] == "push":
+            _line(" ", row["invoice_id"], row["step"], row["state"], row["date"], row["detail"])
+
+
+def _write_plan(plan: PushPlan, out: Path, dialect: str | None) -> None:
+    rows = [[row[c] for c in PLAN_COLUMNS] for row in plan.rows()]
+    if out.suffix.lower() == ".xlsx":
+        write_xlsx(out, [Sheet("push plan", PLAN_COLUMNS, rows)])
+    else:
+        write_csv(out, PLAN_COLUMNS, rows, dialect_option(dialect))
+    err_console.print(f"plan written to {out} ({len(rows)} rows)")
+
+
+def _print_summary(summary: PushSummary, holds: list[Hold]) -> None:
+    table = Table(title="push", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    by_state = ", ".join(f"{k} {v}" for k, v in sorted(summary.pushed_by_state.items())) or "-"
+    blocking = [d for d in summary.discrepancies if d["blocking"]]
+    for label, value in (
+        ("updates owed", summary.owed),
+        ("pushed", f"{summary.pushed} ({by_state})"),
+        ("already on the hub (confirmed)", summary.confirmed_already_on_hub),
+        ("refused by the hub", len(summary.refused)),
+        ("failed, owed next run", len(summary.failed)),
+        ("held back (quarantine, or refused before)", len(summary.blocked)),
+        ("discrepancies (not pushed)", len(blocking)),
+        ("time", f"{summary.seconds:.1f} s"),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
+    for item in summary.refused:
+        code = f"code {item['code']}: " if item.get("code") else ""
+        _line("refused", item["invoice_id"], item["state"], f"{code}{item['reason']}")
+    for item in summary.failed:
+        _line("failed", item["invoice_id"], item.get("state", ""), item["reason"])
+    for hold in holds:
+        _line("blocked" if hold.kind == "quarantine" else "held", hold.invoice_id, ", ".join(hold.states),
+              hold.reason)  # fmt: skip
+    for d in blocking:
+        _line("discrepancy", d["invoice_id"], d["state"], d["reason"])
+
+
+def needs_attention(summary: PushSummary) -> bool:
+    """Exit 1: an update failed or was refused, something is held back, or cannot be pushed."""
+    return bool(
+        summary.failed
+        or summary.refused
+        or summary.blocked
+        or any(d["blocking"] for d in summary.discrepancies)
+    )
+
+
 @handle_errors
 def push(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; call nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan or summary as JSON."),
+    out: Path = typer.Option(None, "--out", help="With --dry-run: also write the plan (.csv or .xlsx)."),
+    dialect: str = typer.Option(None, "--csv-dialect", help="plain | excel-es (default RCFLOW_CSV_DIALECT)"),
+    retry_refused: bool = typer.Option(
+        False, "--retry-refused", help="Send again what the hub refused, though its data is unchanged."
+    ),
 ) -> None:
-    """Push ANNOTATED / RECEIVED / ACCEPTED / RECOGNISED / PAID / REJECTED the hub is owed."""
+    """Push ANNOTATED / RECEIVED / ACCEPTED / RECOGNISED / PAID / REJECTED the hub is owed.
+
+    Exit 1 when something needs attention: held back (quarantine, or refused before with the
+    same data), refused or failed now, or a discrepancy that cannot be pushed.
+    """
     config = settings()
+    if out is not None and not dry_run:
+        fail("--out writes the plan: use it with --dry-run", EXIT_USAGE)
     if dry_run:
+        if retry_refused:
+            fail("--retry-refused changes the outbox: not with --dry-run", EXIT_USAGE)
         plan = plan_push(config)
-        rows = plan.rows()
+        if out is not None:
+            _write_plan(plan, out, dialect)
         if as_json:
-            emit_json({"owed": plan.owed_count, "plan": rows})
-            return
-        table = Table(title=f"push plan: {plan.owed_count} updates owed", title_justify="left")
-        for column in ("invoice_id", "step", "action", "state", "date", "detail"):
-            table.add_column(column)
-        for row in rows[:200]:
-            table.add_row(*(str(row[c]) for c in ("invoice_id", "step", "action", "state", "date", "detail")))
-        console.print(table)
-        if len(rows) > 200:
-            console.print(f"… {len(rows) - 200} more rows (use --json for all)")
-        return
-    summary = asyncio.run(run_push(config))
-    if as_json:
-        emit_json(summary.as_dict())
-    else:
-        table = Table(title="push", show_header=False, title_justify="left")
-        table.add_column(style="bold")
-        table.add_column(justify="right")
-        by_state = ", ".join(f"{k} {v}" for k, v in sorted(summary.pushed_by_state.items())) or "-"
-        for label, value in (
-            ("updates owed", summary.owed),
-            ("pushed", f"{summary.pushed} ({by_state})"),
-            ("already on the hub (confirmed)", summary.confirmed_already_on_hub),
-            ("refused by the hub", len(summary.refused)),
-            ("failed, owed next run", len(summary.failed)),
-            ("blocked by quality quarantine", len(summary.blocked)),
-            ("discrepancies (not pushed)", sum(1 for d in summary.discrepancies if d["blocking"])),
-            ("time", f"{summary.seconds:.1f} s"),
-        ):
-            table.add_row(label, str(value))
-        console.print(table)
-        for item in summary.refused[:10]:
-            console.print(
-                f"[yellow]refused[/] {item['invoice_id']} {item['state']}: {item['reason']}", soft_wrap=True
+            emit_json(
+                {
+                    "owed": plan.owed_count,
+                    "needs_attention": plan.needs_attention,
+                    "blocked": [h.as_dict() for h in plan.holds if h.kind == "quarantine"],
+                    "refused": [h.as_dict() for h in plan.holds if h.kind == "refused"],
+                    "discrepancies": [asdict(d) for d in plan.discrepancies],
+                    "plan": plan.rows(),
+                }
             )
-    raise typer.Exit(EXIT_OK if summary.ok else EXIT_PROBLEMS)
+        else:
+            _print_plan(plan)
+        raise typer.Exit(EXIT_PROBLEMS if plan.needs_attention else EXIT_OK)
+    if retry_refused:
+        with Warehouse(config.warehouse, lock_timeout=config.lock_timeout, publish=False) as wh:
+            err_console.print(f"{retry_refused_updates(wh)} refused updates made owed again")
+    holds = plan_push(config).holds
+    summary = asyncio.run(run_push(config))
+    holds = [h for h in holds if h.invoice_id in summary.blocked]
+    if as_json:
+        emit_json({**summary.as_dict(), "held_back": [h.as_dict() for h in holds],
+                   "needs_attention": needs_attention(summary)})  # fmt: skip
+    else:
+        _print_summary(summary, holds)
+    raise typer.Exit(EXIT_PROBLEMS if needs_attention(summary) else EXIT_OK)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +20,9 @@ from rcflow.cli.common import (
     handle_errors,
     settings,
 )
+from rcflow.tabular import CsvDialect, DialectError, csv_dialect, write_csv_stream
 from rcflow.warehouse import open_reader
+from rcflow.warehouse.quarantine import blocked
 
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN", "PRAGMA"}
 
@@ -49,6 +50,15 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             )
 
 
+def dialect_option(name: str | None) -> CsvDialect:
+    """The CSV dialect of an option (else RCFLOW_CSV_DIALECT, else plain); a bad name exits 2."""
+    try:
+        return csv_dialect(name)
+    except DialectError as exc:
+        fail(str(exc), EXIT_USAGE)
+        raise  # unreachable
+
+
 def reader(live: bool) -> duckdb.DuckDBPyConnection:
     con = open_reader(settings().warehouse, live=live)
     con.execute("set enable_external_access = false")
@@ -63,8 +73,15 @@ def sql(
     ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     live: bool = typer.Option(False, help="Read the live warehouse instead of the last published snapshot."),
+    dialect: str = typer.Option(
+        None, "--csv-dialect", help="With --format csv: plain | excel-es (default RCFLOW_CSV_DIALECT)"
+    ),
 ) -> None:
-    """Run a read-only query on the warehouse (the snapshot writers publish after each run)."""
+    """Run a read-only query on the warehouse (the snapshot writers publish after each run).
+
+    CSV text cells that could run as a spreadsheet formula are prefixed with a quote.
+    """
+    chosen = dialect_option(dialect) if fmt is Format.csv else CsvDialect.plain
     con = reader(live)
     check_read_only(con, query)
     try:
@@ -78,9 +95,7 @@ def sql(
     if fmt is Format.json:
         emit_json([dict(zip(columns, row, strict=True)) for row in rows])
     elif fmt is Format.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        write_csv_stream(sys.stdout, columns, rows, chosen)
     else:
         table = Table(*columns, caption=f"{len(rows)} rows")
         for row in rows:
@@ -113,7 +128,20 @@ def _status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         )
     except duckdb.Error:
         events_owed = []
+    try:
+        held = blocked(con)
+    except duckdb.CatalogException:  # a snapshot from before migration 005
+        held = []
+    refused = q(
+        "select invoice_id, state, http_status, error_code, error_message, updated_at"
+        " from ops.push_outbox where status = 'refused' order by invoice_id, state"
+    )
     return {
+        "blocked": held,
+        "refused_updates": [
+            {"invoice_id": i, "state": s, "http_status": h, "code": c, "reason": m, "at": at}
+            for i, s, h, c, m, at in refused
+        ],
         "invoices_by_state": [{"state": s, "count": c, "amount": float(a or 0)} for s, c, a in by_state],
         "last_runs": [
             {"kind": k, "run_id": r, "status": st, "started_at": s, "finished_at": f}
@@ -168,3 +196,21 @@ def status(
         + (", ".join(f"{q['reason']} ({q['invoices']})" for q in quarantined) or "none")  # type: ignore[union-attr]
     )
     console.print(f"[bold]stored, not yet acknowledged:[/] {data['stored_not_acknowledged']}")
+    held = data["blocked"]
+    console.print(f"[bold]blocked from the push by quarantine:[/] {len(held) or 'none'}")  # type: ignore[arg-type]
+    for b in held:  # type: ignore[union-attr]
+        console.print(
+            f"  {b['invoice_id']}  {', '.join(b['states'])}  {b['reason']}", markup=False, soft_wrap=True
+        )
+    refused = data["refused_updates"]
+    console.print(
+        f"[bold]refused by the hub (not re-sent until the data changes):[/] {len(refused) or 'none'}"  # type: ignore[arg-type]
+    )
+    for r in refused:  # type: ignore[union-attr]
+        code = f"code {r['code']}: " if r["code"] else ""
+        console.print(
+            f"  {r['invoice_id']}  {r['state']}  HTTP {r['http_status']}  {code}{r['reason']}",
+            markup=False,
+            soft_wrap=True,
+        )
+

@@ -1,14 +1,20 @@
-"""The push outbox and audit log: intent written before each PATCH, outcome after, all in bulk."""
+"""The push outbox and audit log: intent written before each PATCH, outcome after, all in bulk.
+
+An outbox entry the hub refused (4xx) keeps the payload it refused: the plan does not send that
+payload again (``rcflow.push.plan``), only another one for the same state, or the same after an
+operator's :func:`retry_refused`.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pyarrow as pa
 
+from rcflow import clock
 from rcflow.push.plan import Update
 from rcflow.warehouse import Warehouse
 
@@ -38,7 +44,7 @@ class Outcome:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def record_intents(wh: Warehouse, updates: Sequence[Update], run_id: str) -> None:
@@ -109,5 +115,25 @@ def resolve_confirmed(wh: Warehouse) -> int:
             " where status in ('pending', 'failed') and exists ("
             "  select 1 from raw.invoice_states s"
             "  where s.invoice_id = o.invoice_id and s.state = o.state)"
+        ).fetchall()
+    return int(row[0][0]) if row else 0
+
+
+def retry_refused(wh: Warehouse, invoice_ids: Sequence[str] | None = None) -> int:
+    """Make refused entries owed again (the next push sends them once more); returns how many.
+
+    For a refusal that was the hub's own problem, since fixed: the refusal stays in the audit log.
+    """
+    where = "status = 'refused'"
+    params: list[object] = [clock.now()]
+    if invoice_ids is not None:
+        where += " and list_contains(?, invoice_id)"
+        params.append(list(invoice_ids))
+    with wh.transaction() as con:
+        row = con.execute(
+            "update ops.push_outbox set status = 'failed', updated_at = ?,"
+            " error_message = 'retry asked by the operator after: ' || coalesce(error_message, 'a refusal')"
+            f" where {where}",
+            params,
         ).fetchall()
     return int(row[0][0]) if row else 0

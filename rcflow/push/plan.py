@@ -3,19 +3,28 @@
 For each invoice the updates owed to the hub are the accounting events the hub does not show yet,
 in lifecycle order (ANNOTATED → RECEIVED → ACCEPTED → RECOGNISED → PAID; REJECTED final). What a
 push cannot fix is a *discrepancy*, listed with its reason and never sent.
+
+What is owed but held back is a *hold*, named with its reason:
+
+* ``quarantine``: an open finding holds the invoice (``ops.quarantine_holds``: not released by an
+  operator, not a quality finding on an invoice the accounting system REJECTED);
+* ``refused``: the hub refused (4xx) this very payload before; it is not sent again until the
+  data changes (another payload for the same state) or an operator asks for a retry.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
 from rcflow.hub.models import StateUpdate
 from rcflow.hub.states import TERMINAL_STATES, State, parse_state, rank
 from rcflow.warehouse import Warehouse
+from rcflow.warehouse.quarantine import holding_reasons
 
 OPTIONAL_STATES = frozenset({State.RECEIVED, State.ACCEPTED})
 
@@ -39,39 +48,55 @@ class Discrepancy:
     blocking: bool = True  # False: noted (e.g. an optional state the hub has moved past)
 
 
+@dataclass(frozen=True)
+class Hold:
+    """Updates owed to the hub but held back, and why."""
+
+    invoice_id: str
+    states: tuple[str, ...]  # what is held, in lifecycle order
+    kind: str  # quarantine | refused
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"invoice_id": self.invoice_id, "states": list(self.states), "kind": self.kind,
+                "reason": self.reason}  # fmt: skip
+
+
 @dataclass
 class PushPlan:
     owed: dict[str, list[Update]] = field(default_factory=dict)
     discrepancies: list[Discrepancy] = field(default_factory=list)
-    blocked: dict[str, str] = field(default_factory=dict)  # invoice -> quarantine reason
+    holds: list[Hold] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> dict[str, str]:
+        """Invoice → why something it owes is held back (quarantine or an unchanged refusal)."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for hold in self.holds:
+            out[hold.invoice_id].append(hold.reason)
+        return {invoice_id: "; ".join(reasons) for invoice_id, reasons in out.items()}
 
     @property
     def owed_count(self) -> int:
         return sum(len(v) for v in self.owed.values())
 
+    @property
+    def needs_attention(self) -> bool:
+        """Something is held back or cannot be pushed (the operator has to act)."""
+        return bool(self.holds) or any(d.blocking for d in self.discrepancies)
+
     def rows(self) -> list[dict[str, object]]:
+        """Every line of the plan: what is held back and what cannot be pushed first, then the updates."""
         rows: list[dict[str, object]] = []
-        for invoice_id, updates in sorted(self.owed.items()):
-            for step, u in enumerate(updates, start=1):
-                rows.append(
-                    {
-                        "invoice_id": invoice_id,
-                        "step": step,
-                        "action": "push",
-                        "state": u.state.value,
-                        "date": u.event_date.isoformat(),
-                        "detail": _describe(u.update),
-                    }
-                )
-        for invoice_id, reason in sorted(self.blocked.items()):
+        for hold in sorted(self.holds, key=lambda h: (h.kind, h.invoice_id)):
             rows.append(
                 {
-                    "invoice_id": invoice_id,
+                    "invoice_id": hold.invoice_id,
                     "step": 0,
-                    "action": "blocked",
-                    "state": "",
+                    "action": "blocked" if hold.kind == "quarantine" else "refused",
+                    "state": ", ".join(hold.states),
                     "date": "",
-                    "detail": reason,
+                    "detail": hold.reason,
                 }
             )
         for d in self.discrepancies:
@@ -85,6 +110,18 @@ class PushPlan:
                     "detail": d.reason,
                 }
             )
+        for invoice_id, updates in sorted(self.owed.items()):
+            for step, u in enumerate(updates, start=1):
+                rows.append(
+                    {
+                        "invoice_id": invoice_id,
+                        "step": step,
+                        "action": "push",
+                        "state": u.state.value,
+                        "date": u.event_date.isoformat(),
+                        "detail": _describe(u.update),
+                    }
+                )
         return rows
 
 
@@ -105,7 +142,14 @@ class HubView:
 
 
 def load_events(wh: Warehouse, invoice_ids: list[str] | None = None) -> pl.DataFrame:
-    query = "select invoice_id, state, event_date, rcf_number, reason_code, reason from ops.accounting_events"
+    """Accounting events, each with the hub's refusal of its (invoice, state), if any."""
+    query = (
+        "select e.invoice_id, e.state, e.event_date, e.rcf_number, e.reason_code, e.reason,"
+        " o.payload::varchar as refused_payload, o.http_status as refused_status,"
+        " o.error_code as refused_code, o.error_message as refused_message, o.updated_at as refused_at"
+        " from ops.accounting_events e left join ops.push_outbox o"
+        " on o.invoice_id = e.invoice_id and o.state = e.state and o.status = 'refused'"
+    )
     frame = pl.from_arrow(wh.arrow(query))
     if invoice_ids is not None:
         frame = frame.filter(pl.col("invoice_id").is_in(invoice_ids))
@@ -152,11 +196,8 @@ def _safe_state(value: str | None) -> State | None:
 
 
 def quarantined(wh: Warehouse) -> dict[str, str]:
-    rows = wh.con.execute(
-        "select invoice_id, string_agg(distinct stage || ': ' || reason, '; ')"
-        " from ops.quarantine where resolved_at is null group by invoice_id"
-    ).fetchall()
-    return dict(rows)
+    """Invoice → the open findings that hold it back (released and passed findings do not)."""
+    return holding_reasons(wh.con)
 
 
 def build_plan(events: pl.DataFrame, views: dict[str, HubView], quarantine: dict[str, str]) -> PushPlan:
@@ -170,12 +211,35 @@ def build_plan(events: pl.DataFrame, views: dict[str, HubView], quarantine: dict
             plan.discrepancies.append(Discrepancy(invoice_id, "", "unknown invoice: not in the warehouse"))
             continue
         if invoice_id in quarantine:
-            plan.blocked[invoice_id] = quarantine[invoice_id]
+            held = _not_on_hub(rows, view)
+            if held:
+                plan.holds.append(Hold(invoice_id, held, "quarantine", quarantine[invoice_id]))
             continue
         owed = _owed_for(invoice_id, rows, view, plan)
         if owed:
             plan.owed[invoice_id] = owed
     return plan
+
+
+def _not_on_hub(rows: list[dict], view: HubView) -> tuple[str, ...]:
+    """The accounting states the hub does not show, in lifecycle order."""
+    states = {State(r["state"]) for r in rows} - view.states
+    return tuple(s.value for s in sorted(states, key=rank))
+
+
+def _refusal(row: dict, update: StateUpdate) -> str | None:
+    """Why this exact payload was refused by the hub before (None: not refused, or data changed)."""
+    refused = row.get("refused_payload")
+    if not refused or json.loads(refused) != update.to_json():
+        return None
+    status, code = row.get("refused_status"), row.get("refused_code")
+    at = row.get("refused_at")
+    when = f" on {at:%Y-%m-%d}" if isinstance(at, datetime) else ""
+    answer = f"HTTP {status}" + (f", code {code}" if code else "")
+    return (
+        f"refused by the hub{when} ({answer}): {row.get('refused_message') or 'no reason given'};"
+        " not re-sent until the data changes"
+    )
 
 
 def _owed_for(invoice_id: str, rows: list[dict], view: HubView, plan: PushPlan) -> list[Update]:
@@ -250,6 +314,11 @@ def _owed_for(invoice_id: str, rows: list[dict], view: HubView, plan: PushPlan) 
             reason=r["reason"] if state is State.REJECTED else None,
             payment_date=r["event_date"] if state is State.PAID else None,
         )
+        refusal = _refusal(r, update)
+        if refusal:
+            held = tuple(s for s in _not_on_hub(events, view) if rank(State(s)) >= rank(state))
+            plan.holds.append(Hold(invoice_id, held, "refused", refusal))
+            break  # what follows it in the lifecycle waits too
         owed.append(Update(invoice_id, update, r["event_date"]))
         if state is State.REJECTED:
             break

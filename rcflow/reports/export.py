@@ -1,11 +1,17 @@
-"""CSV outputs of a report run, written straight from the built marts (money and days: 2 decimals)."""
+"""CSV outputs of a report run, written straight from the built marts (money and days: 2 decimals).
+
+How files are written (CSV dialects, CSV-injection neutralisation, XLSX) is ``rcflow.tabular``'s.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from rcflow.tabular import CsvDialect, Sheet, csv_dialect, write_csv, write_xlsx
 
 
 def _d2(column: str) -> str:
@@ -106,14 +112,37 @@ OUTPUTS: tuple[CsvOutput, ...] = (
 )  # fmt: skip
 
 
-def write_csvs(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, Path]:
-    """Write every CSV output into ``out_dir``; returns file name → path."""
+_BATCH = 10_000
+
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str) -> Iterator[tuple]:
+    cursor = con.cursor()
+    try:
+        result = cursor.execute(query)
+        while batch := result.fetchmany(_BATCH):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+def write_csvs(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, dialect: CsvDialect | None = None
+) -> dict[str, Path]:
+    """Write every CSV output into ``out_dir`` (text cells neutralised against CSV injection, in
+    ``dialect``, default ``RCFLOW_CSV_DIALECT`` or plain); returns file name → path."""
+    chosen = dialect or csv_dialect()
     written = {}
     for output in OUTPUTS:
         path = out_dir / output.file_name
-        tmp = path.with_name(f".{path.name}.tmp")
-        target = str(tmp).replace("'", "''")
-        con.execute(f"copy ({output.query()}) to '{target}' (header, delimiter ',')")
-        tmp.replace(path)
+        write_csv(path, output.columns, _rows(con, output.query()), chosen)
         written[output.file_name] = path
     return written
+
+
+def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
+    """Every output as a sheet of one XLSX workbook (typed cells, bold frozen header)."""
+    sheets = [
+        Sheet(output.file_name.removesuffix(".csv"), output.columns, _rows(con, output.query()))
+        for output in OUTPUTS
+    ]
+    return write_xlsx(path, sheets)
