@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -88,10 +87,15 @@ def csv_cell(value: Any, dialect: CsvDialect = CsvDialect.plain) -> str:
     return neutralise(str(value))
 
 
-def _csv_writer(handle: IO[str], dialect: CsvDialect) -> Any:
-    if dialect is CsvDialect.excel_es:
-        return csv.writer(handle, delimiter=";", lineterminator="\r\n")
-    return csv.writer(handle, lineterminator="\n")
+def _csv_line(cells: Sequence[str], dialect: CsvDialect) -> str:
+    """RFC 4180 quoting: a cell with the separator, a quote, CR or LF is quoted (``csv.writer``
+    leaves a lone CR unquoted when the line end is LF, which splits the row for every reader)."""
+    separator, end = (";", "\r\n") if dialect is CsvDialect.excel_es else (",", "\n")
+    quoted = [
+        '"' + c.replace('"', '""') + '"' if separator in c or any(ch in c for ch in '"\r\n') else c
+        for c in cells
+    ]
+    return separator.join(quoted) + end
 
 
 def write_csv_stream(
@@ -100,11 +104,10 @@ def write_csv_stream(
     """Write a header and ``rows`` to an open text stream (BOM first for ``excel-es``); returns rows."""
     if dialect is CsvDialect.excel_es:
         handle.write("\ufeff")
-    writer = _csv_writer(handle, dialect)
-    writer.writerow([neutralise(c) for c in columns])
+    handle.write(_csv_line([neutralise(c) for c in columns], dialect))
     count = 0
     for row in rows:
-        writer.writerow([csv_cell(v, dialect) for v in row])
+        handle.write(_csv_line([csv_cell(v, dialect) for v in row], dialect))
         count += 1
     return count
 
