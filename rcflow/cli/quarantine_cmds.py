@@ -21,6 +21,8 @@ from rcflow.cli.common import (
 from rcflow.warehouse import Warehouse, open_reader
 from rcflow.warehouse.quarantine import Finding, ReviewRefused, held_back, open_findings, record_review
 
+_PAST = {"release": "released", "reopen": "reopened"}
+
 app = typer.Typer(help="Review quarantined invoices: list them, release them to the push, reopen them.")
 
 
@@ -67,11 +69,10 @@ def list_(
     )
     for f in shown:
         holds = ", ".join(owed.get(f.invoice_id, [])) if f.is_holding else ""
-        review = (
-            f" · {f.review_action} by {f.reviewed_by} {clock.format_local(f.reviewed_at)}: {f.review_note}"
-            if (f.review_action and f.reviewed_at)
-            else ""
-        )
+        review = ""
+        if f.review_action and f.reviewed_at:
+            when = clock.format_local(f.reviewed_at)
+            review = f" · {_PAST[f.review_action]} by {f.reviewed_by} {when}: {f.review_note}"
         console.print(
             f"{f.invoice_id}  {f.label}  since {clock.format_local(f.detected_at)}  [{f.status}]"
             f"  holds back: {holds or 'nothing owed'}{review}\n    {f.detail or ''}",
