@@ -20,6 +20,7 @@ from rcflow.cli.common import (
     handle_errors,
     settings,
 )
+from rcflow.push.plan import NOT_ABOUT_THE_DATA
 from rcflow.tabular import CsvDialect, DialectError, csv_dialect, write_csv_stream
 from rcflow.warehouse import open_reader
 from rcflow.warehouse.quarantine import blocked
@@ -132,9 +133,11 @@ def _status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         held = blocked(con)
     except duckdb.CatalogException:  # a snapshot from before migration 005
         held = []
+    not_about_data = ", ".join(str(code) for code in sorted(NOT_ABOUT_THE_DATA))
     refused = q(
         "select invoice_id, state, http_status, error_code, error_message, updated_at"
-        " from ops.push_outbox where status = 'refused' order by invoice_id, state"
+        " from ops.push_outbox where status = 'refused'"
+        f" and coalesce(http_status, 0) not in ({not_about_data}) order by invoice_id, state"
     )
     return {
         "blocked": held,

@@ -27,6 +27,8 @@ from rcflow.warehouse import Warehouse
 from rcflow.warehouse.quarantine import holding_reasons
 
 OPTIONAL_STATES = frozenset({State.RECEIVED, State.ACCEPTED})
+# 4xx answers about the request, not its data (credentials, time-outs, rate limits): no hold.
+NOT_ABOUT_THE_DATA = frozenset({401, 403, 407, 408, 425, 429})
 
 
 @dataclass(frozen=True)
@@ -230,9 +232,9 @@ def _not_on_hub(rows: list[dict], view: HubView) -> tuple[str, ...]:
 def _refusal(row: dict, update: StateUpdate) -> str | None:
     """Why this exact payload was refused by the hub before (None: not refused, or data changed)."""
     refused = row.get("refused_payload")
-    if not refused or json.loads(refused) != update.to_json():
-        return None
     status, code = row.get("refused_status"), row.get("refused_code")
+    if not refused or status in NOT_ABOUT_THE_DATA or json.loads(refused) != update.to_json():
+        return None
     at = row.get("refused_at")
     when = f" on {at:%Y-%m-%d}" if isinstance(at, datetime) else ""
     answer = f"HTTP {status}" + (f", code {code}" if code else "")

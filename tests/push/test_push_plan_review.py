@@ -152,12 +152,19 @@ def test_reviews_refused_whole(seeded: Path) -> None:
         assert wh.fetch("select count(*) from ops.quarantine_reviews") == [(0,)]
 
 
-def _refused(wh: Warehouse, invoice_id: str, payload: dict) -> None:
+def _refused(wh: Warehouse, invoice_id: str, payload: dict, http_status: int = 400) -> None:
     wh.con.execute(
         "insert into ops.push_outbox values"
-        " (?, ?, ?, 'refused', 1, 400, '3007', 'estat no permès', ?, ?, 'r1')",
-        [invoice_id, payload["estat"], json.dumps(payload), T0, T0],
+        " (?, ?, ?, 'refused', 1, ?, '3007', 'estat no permès', ?, ?, 'r1')",
+        [invoice_id, payload["estat"], json.dumps(payload), http_status, T0, T0],
     )
+
+
+def test_a_rate_limit_or_credentials_answer_is_not_a_refusal_of_the_data(seeded: Path) -> None:
+    with Warehouse(seeded, publish=False) as wh:
+        add_event(wh, "100", "ANNOTATED", "2025-01-12", rcf="RCF-100")
+        _refused(wh, "100", {"estat": "ANNOTATED", "numeroRegistreRCF": "RCF-100"}, http_status=429)
+        assert [u.state.value for u in plan_from_warehouse(wh).owed["100"]] == ["ANNOTATED"]
 
 
 def test_a_refused_payload_is_not_sent_again_until_the_data_changes(seeded: Path) -> None:
