@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from rcflow.tabular import CsvDialect, Sheet, csv_dialect, write_csv, write_xlsx
+from rcflow.tabular import CsvDialect, Sheet, copy_csv, csv_dialect, write_xlsx
 
 
 def _d2(column: str) -> str:
@@ -134,7 +134,7 @@ def write_csvs(
     written = {}
     for output in OUTPUTS:
         path = out_dir / output.file_name
-        write_csv(path, output.columns, _rows(con, output.query()), chosen)
+        copy_csv(con, output.query(), path, chosen)
         written[output.file_name] = path
     return written
 

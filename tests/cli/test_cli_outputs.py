@@ -179,3 +179,25 @@ def test_dry_run_prints_every_blocked_invoice_first(tmp_path: Path, monkeypatch:
     assert len(plan_rows) == 240 and plan_rows[0]["action"] == "blocked"
     as_json = json.loads(runner.invoke(app, ["push", "--dry-run", "--json"]).stdout)
     assert len(as_json["blocked"]) == 210 and as_json["owed"] == 30 and len(as_json["plan"]) == 240
+
+
+@pytest.mark.parametrize("dialect", ["plain", "excel-es"])
+def test_duckdb_copy_and_python_rows_write_the_same_bytes(dialect: str, tmp_path: Path) -> None:
+    """Reports are written by DuckDB's COPY, `sql` and the plan from Python rows: one format."""
+    from rcflow.tabular import CsvDialect, copy_csv, csv_text
+
+    query = (
+        "select * from (values"
+        " ('=a\rb', 1::bigint, -12.50::decimal(18, 2), 0.1::double, date '2025-01-31',"
+        "  timestamptz '2025-07-01 08:00:00.5+00', true, '', timestamp '2025-01-01 00:00:00'),"
+        " ('c;d\"', 2, 8054.53, 1e20, null, null, false, null, null)"
+        ') v("=s", i, d, g, dt, ts, b, e, nts)'
+    )
+    chosen = CsvDialect(dialect)
+    with duckdb.connect() as con:
+        written = copy_csv(con, query, tmp_path / "x.csv", chosen).read_bytes().decode("utf-8")
+        result = con.execute(query)
+        columns = [d[0] for d in result.description]
+        expected = csv_text(columns, result.fetchall(), chosen)
+    assert written == expected
+    assert written.count("'=") == 2  # the header and the cell
