@@ -261,16 +261,24 @@ _MONEY_FORMAT = "#,##0.00"  # two-decimal figures (money, days): shown as the CS
 
 
 def _typed_cell(ws: Any, value: Any) -> Any:
+    """A plain value where openpyxl types it right (fast), a styled cell where it needs help."""
     from openpyxl.cell import WriteOnlyCell
 
     converted = _xlsx_value(value)
-    cell = WriteOnlyCell(ws, value=converted)
     if isinstance(converted, str):
+        if not converted.startswith("="):
+            return converted
+        cell = WriteOnlyCell(ws, value=converted)
         cell.data_type = "s"  # text stays text: "=HYPERLINK(…)" is never a formula
     elif isinstance(converted, Decimal) and converted.as_tuple().exponent == -2:
+        cell = WriteOnlyCell(ws, value=converted)
         cell.number_format = _MONEY_FORMAT
     elif isinstance(converted, datetime):
+        cell = WriteOnlyCell(ws, value=converted)
         cell.number_format = _DATETIME_FORMAT
     elif isinstance(converted, date):
+        cell = WriteOnlyCell(ws, value=converted)
         cell.number_format = _DATE_FORMAT
+    else:
+        return converted
     return cell

@@ -133,14 +133,28 @@ def test_report_workbook_has_typed_cells(marts, tmp_path: Path) -> None:
     )  # text, no formula
 
 
-def test_xlsx_instants_numbers_and_booleans(tmp_path: Path) -> None:
+def test_xlsx_instants_numbers_booleans_and_text(tmp_path: Path) -> None:
     from rcflow.tabular import Sheet, write_xlsx
 
-    rows = [[datetime(2025, 7, 1, 8, 0, tzinfo=UTC), Decimal("1.50"), 3, True, None, "caf\x00e"]]
-    path = write_xlsx(tmp_path / "t.xlsx", [Sheet("a/b:c", ["at", "d", "i", "b", "n", "t"], rows)])
+    rows = [
+        [datetime(2025, 7, 1, 8, 0, tzinfo=UTC), Decimal("1.50"), 3, True, None, "caf\x00e", "=1+1", "-3"]
+    ]
+    columns = ["at", "d", "i", "b", "n", "t", "formula", "minus"]
+    path = write_xlsx(tmp_path / "t.xlsx", [Sheet("a/b:c", columns, rows)])
     sheet = openpyxl.load_workbook(path)["a_b_c"]
-    values = [c.value for c in sheet[2]]
-    assert values == [datetime(2025, 7, 1, 10, 0), 1.5, 3, True, None, "caf\ufffde"]
+    cells = list(sheet[2])
+    assert [c.value for c in cells] == [
+        datetime(2025, 7, 1, 10, 0),
+        1.5,
+        3,
+        True,
+        None,
+        "caf\ufffde",
+        "=1+1",
+        "-3",
+    ]
+    assert cells[0].is_date and cells[1].number_format == "#,##0.00"  # Madrid wall time; two decimals
+    assert [c.data_type for c in cells[5:]] == ["s", "s", "s"]  # text, never a formula or a number
 
 
 def _big_warehouse(path: Path, count: int) -> list[str]:
