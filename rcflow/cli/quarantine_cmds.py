@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
+import duckdb
 import typer
 
 from rcflow import clock
@@ -56,6 +57,8 @@ def list_(
     try:
         findings = open_findings(con)
         owed = held_back(con)
+    except duckdb.CatalogException:
+        fail("this snapshot predates quarantine review: run `rcflow check` (or any writer) once", EXIT_USAGE)
     finally:
         con.close()
     shown = [f for f in findings if show_all or f.is_holding]
