@@ -146,8 +146,7 @@ def push(
 ) -> None:
     """Push ANNOTATED / RECEIVED / ACCEPTED / RECOGNISED / PAID / REJECTED the hub is owed.
 
-    Exit 1 when something needs attention: held back (quarantine, or refused before with the
-    same data), refused or failed now, or a discrepancy that cannot be pushed.
+    Exit 1 when something needs attention: held back, refused, failed, or a discrepancy.
     """
     config = settings()
     if out is not None and not dry_run:
