@@ -25,11 +25,11 @@ async def push_flow(secret_block: str | None = None) -> dict:
             ("already on the hub (confirmed)", summary.confirmed_already_on_hub),
             ("refused by the hub", len(summary.refused)),
             ("failed (owed next run)", len(summary.failed)),
-            ("blocked (quality quarantine)", len(summary.blocked)),
+            ("held back (quarantine or an unchanged refusal)", len(summary.blocked)),
             ("discrepancies", len(blocking)),
         ],
         [f"refused {r['invoice_id']} {r['state']}: {r['reason']}" for r in summary.refused[:20]]
-        + [f"blocked {i}: {why}" for i, why in list(summary.blocked.items())[:20]]
+        + [f"held back {i}: {why}" for i, why in list(summary.blocked.items())[:20]]
         + [f"discrepancy {d['invoice_id']} {d['state']}: {d['reason']}" for d in blocking[:20]],
     )
     if not summary.ok:
