@@ -30,17 +30,9 @@ class DemoResult:
 
 def quiet_prefect() -> None:
     """Prefect's ephemeral API and its run loggers stay silent in a healthy run."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "CRITICAL")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
-    # On a terminal the operator gets rcflow's one-line outcome; the run's full logs (failures
-    # with tracebacks included) still go to the Prefect API and its UI.
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    from rcflow import prefect_env
+
+    prefect_env.apply(quiet_runs=True)
 
 
 def write_accounting_file(warehouse: Path, folder: Path, *, seed: int) -> Path:

@@ -33,9 +33,9 @@ err_console = Console(stderr=True, highlight=False)
 
 def quiet_libraries() -> None:
     """No library chatter on the terminal: warnings only, never request lines."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "CRITICAL")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    from rcflow import prefect_env
+
+    prefect_env.apply()
     for name in ("httpx", "httpcore", "great_expectations", "uvicorn", "asyncio"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # Retries are counted in every summary; one log line per retry is noise on a terminal.

@@ -1,0 +1,52 @@
+"""Prefect's environment for rcflow, in one place: no analytics or telemetry, quiet server logs.
+
+Applied as defaults (an operator's own setting wins) by the command line, the demo, the worker
+launcher and the test suite. ``.env.example`` carries the same lines for a ``prefect server start``
+typed by hand (Prefect reads a ``.env`` in its working directory); a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+BASE: dict[str, str] = {
+    # The server's anonymous usage reports: off (they also fail with errors on an offline machine).
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    # The client SDK's telemetry (read from the process environment only, not from `.env`).
+    "DO_NOT_TRACK": "1",
+    # The API server's own log lines (one per request at INFO).
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+}
+
+QUIET_RUNS: dict[str, str] = {
+    # A healthy interactive run (the demo) prints rcflow's outcome, not Prefect's run chatter; the
+    # runs' full logs, failures with tracebacks included, still go to the Prefect API and its UI.
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "WARNING",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_UI_ENABLED": "false",
+}
+
+
+def defaults(*, quiet_runs: bool = False) -> dict[str, str]:
+    """The settings rcflow gives Prefect (``quiet_runs``: also silence run logs on the terminal)."""
+    return {**BASE, **(QUIET_RUNS if quiet_runs else {})}
+
+
+def apply(*, quiet_runs: bool = False) -> None:
+    """Set the defaults in this process's environment, keeping any value already set.
+
+    Call it before Prefect is imported: Prefect reads most settings once, at import.
+    """
+    for name, value in defaults(quiet_runs=quiet_runs).items():
+        os.environ.setdefault(name, value)
+
+
+def environment(base: Mapping[str, str] | None = None, *, quiet_runs: bool = False) -> dict[str, str]:
+    """A copy of ``base`` (default: this process's environment) with the defaults filled in."""
+    env = dict(os.environ if base is None else base)
+    for name, value in defaults(quiet_runs=quiet_runs).items():
+        env.setdefault(name, value)
+    return env
