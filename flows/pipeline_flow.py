@@ -9,7 +9,7 @@ from flows.push_flow import push_flow
 from flows.report_flow import report_flow
 from flows.sync_flow import sync_flow
 from tasks.accounting_tasks import import_accounting
-from tasks.settings import flow_settings
+from tasks.settings import aflow_settings
 
 
 @flow(name="rcflow-pipeline")
@@ -28,7 +28,7 @@ async def pipeline_flow(
     results: dict[str, object] = {}
     results["sync"] = await sync_flow(secret_block=secret_block)
     if accounting_files:
-        results["accounting"] = import_accounting(flow_settings(secret_block), accounting_files)
+        results["accounting"] = import_accounting(await aflow_settings(secret_block), accounting_files)
     results["check"] = check_flow()
     results["push"] = await push_flow(secret_block=secret_block)
     results["report"] = report_flow(period=period, out_dir=out_dir)

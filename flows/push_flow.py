@@ -6,13 +6,13 @@ from prefect import flow, get_run_logger
 
 from tasks.artifacts import apublish
 from tasks.hub_tasks import push_updates
-from tasks.settings import flow_settings
+from tasks.settings import aflow_settings
 
 
 @flow(name="rcflow-push")
 async def push_flow(secret_block: str | None = None) -> dict:
     """Reconcile accounting events with the hub history and push what is owed, exactly once."""
-    settings = flow_settings(secret_block)
+    settings = await aflow_settings(secret_block)
     summary = await push_updates(settings)
     blocking = [d for d in summary.discrepancies if d["blocking"]]
     await apublish(
@@ -22,6 +22,8 @@ async def push_flow(secret_block: str | None = None) -> dict:
             ("updates owed", summary.owed),
             ("pushed", summary.pushed),
             *((f"pushed {state}", n) for state, n in sorted(summary.pushed_by_state.items())),
+            ("hub requests", summary.requests),
+            ("time", f"{summary.seconds:.1f} s"),
             ("already on the hub (confirmed)", summary.confirmed_already_on_hub),
             ("refused by the hub", len(summary.refused)),
             ("failed (owed next run)", len(summary.failed)),

@@ -6,7 +6,7 @@ from prefect import flow, get_run_logger
 
 from tasks.artifacts import apublish
 from tasks.hub_tasks import sync_hub
-from tasks.settings import flow_settings
+from tasks.settings import aflow_settings
 
 
 @flow(name="rcflow-sync", log_prints=False)
@@ -17,14 +17,15 @@ async def sync_flow(
     secret_block: str | None = None,
 ) -> dict:
     """Sync the hub into the warehouse; never acknowledges what is not durably stored."""
-    settings = flow_settings(secret_block)
+    settings = await aflow_settings(secret_block)
     summary = await sync_hub(settings, nif=nif, office=office, refresh=refresh)
     await apublish(
         "rcflow-sync",
         "rcflow sync",
         summary.rows(),
-        [f"deferred {d['invoice_id']}: {d['reason']}" for d in summary.deferred[:20]]
-        + ([summary.stopped_early] if summary.stopped_early else []),
+        ([f"stopped early: {summary.stopped_early}"] if summary.stopped_early else [])
+        + [f"deferred {d['invoice_id']}: {d['reason']}" for d in summary.deferred[:20]]
+        + ([f"… and {len(summary.deferred) - 20} more deferred"] if len(summary.deferred) > 20 else []),
     )
     if not summary.ok:
         get_run_logger().warning(

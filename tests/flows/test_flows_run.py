@@ -45,3 +45,61 @@ def test_sync_and_push_flows_with_artifacts(hub_env, tmp_path: Path) -> None:
     assert "rcflow-sync" in found and "new invoices" in found["rcflow-sync"]
     assert "rcflow-push" in found
     assert SECRET not in "".join(found.values())
+
+
+BLOCK = "flow-tests-hub-secret"
+
+
+@pytest.fixture
+def secret_in_block(hub_env, monkeypatch: pytest.MonkeyPatch):
+    """The secret only in a Prefect Secret block: RCFLOW_SECRET is not set."""
+    from prefect.blocks.system import Secret
+
+    monkeypatch.delenv("RCFLOW_SECRET")
+    Secret(value=SECRET).save(BLOCK, overwrite=True, _sync=True)
+    return hub_env
+
+
+def test_async_flows_read_the_secret_block(secret_in_block) -> None:
+    """The deployed sync and push flows are async: the block is awaited, not a coroutine's `.get`."""
+    from flows.push_flow import push_flow
+    from flows.sync_flow import sync_flow
+
+    result = asyncio.run(sync_flow(secret_block=BLOCK))
+    assert result["ok"] and result["invoices_acknowledged"] > 0  # the hub accepted the block's secret
+    assert asyncio.run(push_flow(secret_block=BLOCK))["ok"]
+
+
+def test_sync_code_reads_the_block_alone_and_under_an_async_parent(secret_in_block) -> None:
+    from prefect import flow
+
+    from tasks.settings import flow_settings
+
+    @flow
+    def child() -> bool:
+        return flow_settings(BLOCK).secret.get_secret_value() == SECRET
+
+    @flow
+    async def parent() -> bool:
+        return child()
+
+    assert child() is True
+    assert asyncio.run(parent()) is True
+
+
+def test_a_missing_block_is_one_configuration_line(secret_in_block) -> None:
+    from rcflow.config import ConfigError
+    from tasks.settings import aflow_settings, flow_settings
+
+    with pytest.raises(ConfigError, match="'no-such-block' does not exist.*tasks.secret_block"):
+        flow_settings("no-such-block")
+    with pytest.raises(ConfigError, match="'no-such-block' does not exist"):
+        asyncio.run(aflow_settings("no-such-block"))
+
+
+def test_a_secret_that_looks_like_a_number_stays_text(prefect_harness: None) -> None:
+    from tasks.secret_block import save_secret
+    from tasks.settings import flow_settings
+
+    save_secret("0123456789", "flow-tests-numeric")
+    assert flow_settings("flow-tests-numeric").secret.get_secret_value() == "0123456789"
