@@ -18,20 +18,28 @@ def check_flow() -> dict:
     report = run_quality_checks(settings)
     summary = report.as_dict()
     failed = [o for o in report.outcomes if not o.success]
+    blocking = report.blocking_failures
     publish(
         "rcflow-check",
         "rcflow data-quality checks",
         [
-            ("verdict", report.reason()),
+            ("verdict", "blocking failures: push and reports stop" if blocking else "passed"),
             ("expectations run", len(report.outcomes)),
             ("expectations failed", len(failed)),
-            ("blocking failures", len(report.blocking_failures)),
-            ("invoices quarantined (by reason)", sum(report.quarantined.values())),
-            ("newly quarantined / resolved", f"{report.newly_quarantined} / {report.resolved}"),
-            ("data docs", report.data_docs),
+            ("blocking failures", len(blocking)),
+            ("quarantines for quality (invoice, reason)", sum(report.quarantined.values())),
+            ("newly quarantined", report.newly_quarantined),
+            ("resolved (now passing)", report.resolved),
+            ("Data Docs", report.data_docs),
         ],
-        [f"quarantined, {reason}: {n}" for reason, n in report.quarantined.items()]
-        + [f"flagged, {reason}: {n}" for reason, n in report.flagged.items()],
+        [
+            f"blocking, {o.suite_label} {o.expectation}: {o.error or f'{o.unexpected_count} unexpected'}"
+            for o in blocking
+        ],
+        [
+            ("Quarantined, by reason", sorted(report.quarantined.items())),
+            ("Flagged (never quarantined), by reason", sorted(report.flagged.items())),
+        ],
     )
     raise_if_blocking(report)
     return summary

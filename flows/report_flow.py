@@ -7,7 +7,7 @@ from pathlib import Path
 from prefect import flow
 
 from rcflow.relative_period import resolve_period
-from tasks.artifacts import publish
+from tasks.artifacts import publish, report_rows
 from tasks.report_tasks import build_compliance_reports
 from tasks.settings import flow_settings
 
@@ -23,20 +23,10 @@ def report_flow(period: str = "last-month", out_dir: str | None = None) -> dict:
     label = resolve_period(period)
     target = Path(out_dir) if out_dir else default_out_dir(settings.warehouse, label)
     result = build_compliance_reports(settings, label, str(target))
-    headline = result.to_dict()["headline"]
     publish(
         "rcflow-report",
         f"rcflow reports {label}",
-        [
-            ("method", result.method_label),
-            *(
-                (name.replace("_", " "), value)
-                for name, value in headline.items()
-                if not isinstance(value, dict | list)
-            ),
-            ("report", result.paths.get("report.html")),
-            ("dashboard", result.paths.get("dashboard.html")),
-        ],
+        report_rows(result.method_label, result.headline, result.paths),
     )
     return result.to_dict()
 

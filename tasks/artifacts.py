@@ -1,33 +1,115 @@
-"""Prefect artifacts summarising each run (markdown tables operators read in the UI)."""
+"""Prefect artifacts summarising each run: markdown tables an operator reads in the UI.
+
+Numbers are written as the reports write them (``1.234,56 €``, Spanish/Catalan style), a missing
+figure as ``n/a``, paths as code; text that came from the hub is escaped so it cannot break the
+table or inject markup. Secrets never reach this module: it is given summaries, not settings.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from prefect.artifacts import acreate_markdown_artifact, create_markdown_artifact
 
+from rcflow.reports.formatting import NOT_AVAILABLE, count, euros, number
 
-def markdown_table(rows: Iterable[tuple[str, object]]) -> str:
-    lines = ["| | |", "|---|---:|"]
-    lines += [f"| {label} | {value} |" for label, value in rows]
+Row = tuple[str, object]
+Section = tuple[str, Sequence[Row]]  # (heading, (reason, invoices) rows)
+
+
+def escape(text: str) -> str:
+    """Plain text for a markdown table cell or list item: one line, no markup, no stray ``|``."""
+    flat = re.sub(r"[\r\n\t\v\f]+", " ", text).strip()
+    return html.escape(flat, quote=False).replace("|", "\\|").replace("`", "'")
+
+
+def cell(value: object) -> str:
+    """One value as the table shows it."""
+    if value is None:
+        return NOT_AVAILABLE
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return count(value)
+    if isinstance(value, float | Decimal):
+        return number(value)
+    if isinstance(value, Path):
+        return f"`{escape(str(value))}`"
+    return escape(str(value))
+
+
+def markdown_table(rows: Iterable[Row], header: tuple[str, str]) -> str:
+    lines = [f"| {header[0]} | {header[1]} |", "|---|---:|"]
+    lines += [f"| {escape(label)} | {cell(value)} |" for label, value in rows]
     return "\n".join(lines)
 
 
-def render(title: str, rows: Iterable[tuple[str, object]], notes: Iterable[str] = ()) -> str:
-    body = f"# {title}\n\n{markdown_table(rows)}\n"
-    notes = list(notes)
+def render(
+    title: str,
+    rows: Iterable[Row],
+    notes: Iterable[str] = (),
+    sections: Iterable[Section] = (),
+) -> str:
+    """``# title``, the main table, a table of invoices by reason per non-empty section, the notes."""
+    parts = [f"# {escape(title)}", markdown_table(rows, ("Figure", "Value"))]
+    for heading, section_rows in sections:
+        if section_rows:
+            parts += [f"## {escape(heading)}", markdown_table(section_rows, ("Reason", "Invoices"))]
+    notes = [f"- {escape(n)}" for n in notes]
     if notes:
-        body += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
-    return body
+        parts.append("\n".join(notes))
+    return "\n\n".join(parts) + "\n"
 
 
-def publish(key: str, title: str, rows: Iterable[tuple[str, object]], notes: Iterable[str] = ()) -> None:
+def report_rows(method_label: str | None, headline: Mapping[str, Any], paths: Mapping[str, Any]) -> list[Row]:
+    """The report's headline figures, each once, labelled as ``rcflow report`` prints them."""
+    h = headline
+
+    def counted(n: str, amount: str) -> str:
+        return f"{count(h.get(n))} · {euros(h.get(amount))}"
+
+    rows: list[Row] = [
+        ("PMP method", method_label),
+        ("Global PMP (days)", number(h.get("pmp_global"))),
+        ("Paid in the period", counted("paid_count", "paid_amount")),
+        ("Pending at the end", counted("pending_count", "pending_amount")),
+        ("Paid late (Ley 15/2010)", counted("paid_late_count", "paid_late_amount")),
+        ("Pending past the legal date", counted("pending_late_count", "pending_late_amount")),
+        ("Art. 10 list (>3 months unrecognised)", counted("art10_count", "art10_amount")),
+        ("Late-payment interest", counted("late_interest_count", "late_interest_amount")),
+        ("Recovery costs (Ley 3/2004 art. 8)", euros(h.get("recovery_costs_amount"))),
+        ("Interest not computed (no rate for the period)", h.get("late_interest_refused_count")),
+        ("Invoices in the warehouse", h.get("invoices")),
+        ("Quality-quarantined (excluded)", h.get("quarantined_count")),
+        ("Credit notes (excluded)", h.get("credit_note_count")),
+        ("Updates owed to the hub", h.get("updates_owed_to_hub")),
+    ]
+    rows += [(name, Path(str(paths[name]))) for name in ("report.html", "dashboard.html") if paths.get(name)]
+    return rows
+
+
+def publish(
+    key: str,
+    title: str,
+    rows: Iterable[Row],
+    notes: Iterable[str] = (),
+    sections: Iterable[Section] = (),
+) -> None:
     """From a synchronous flow."""
-    create_markdown_artifact(key=key, markdown=render(title, rows, notes), description=title)
+    create_markdown_artifact(key=key, markdown=render(title, rows, notes, sections), description=title)
 
 
 async def apublish(
-    key: str, title: str, rows: Iterable[tuple[str, object]], notes: Iterable[str] = ()
+    key: str,
+    title: str,
+    rows: Iterable[Row],
+    notes: Iterable[str] = (),
+    sections: Iterable[Section] = (),
 ) -> None:
     """From an asynchronous flow."""
-    await acreate_markdown_artifact(key=key, markdown=render(title, rows, notes), description=title)
+    await acreate_markdown_artifact(key=key, markdown=render(title, rows, notes, sections), description=title)
