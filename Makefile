@@ -4,11 +4,9 @@ PY    ?= python3.11
 VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export PREFECT_LOGGING_SERVER_LEVEL := CRITICAL
-export DO_NOT_TRACK := 1
+# Prefect's settings (analytics off, quiet logs) live in rcflow/prefect_env.py.
 
-.PHONY: demo test lint bench chromium clean
+.PHONY: demo test test-fast worker lint bench chromium clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -28,6 +26,13 @@ demo: $(STAMP)
 test: $(STAMP) chromium
 	@$(BIN)/ruff check .
 	@$(BIN)/pytest
+
+test-fast: $(STAMP)   # what a developer runs between edits: the suite without the real-server tests
+	@$(BIN)/ruff check .
+	@$(BIN)/pytest -m "not slow"
+
+worker: $(STAMP)      # the Prefect process worker for prefect.yaml's deployments (README "Scheduling")
+	@exec $(BIN)/python -m rcflow.prefect_worker
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
