@@ -103,3 +103,24 @@ def test_a_secret_that_looks_like_a_number_stays_text(prefect_harness: None) -> 
 
     save_secret("0123456789", "flow-tests-numeric")
     assert flow_settings("flow-tests-numeric").secret.get_secret_value() == "0123456789"
+
+
+def test_secret_block_command_saves_from_stdin_and_refuses_nothing(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from rcflow.config import ConfigError
+    from tasks.secret_block import main
+    from tasks.settings import flow_settings
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert main(["flow-tests-cli"]) == 2
+    assert "no secret given" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="does not exist"):
+        flow_settings("flow-tests-cli")  # nothing was saved
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(SECRET + "\n"))
+    assert main(["flow-tests-cli"]) == 0
+    assert SECRET not in capsys.readouterr().out
+    assert flow_settings("flow-tests-cli").secret.get_secret_value() == SECRET
