@@ -1,11 +1,11 @@
 """The README's "Scheduling" steps for real: a Prefect server, `prefect deploy --all`, a process worker.
 
-One test, in the order an operator follows: start `prefect server start` (temporary PREFECT_HOME,
-SQLite inside it, a free loopback port), create the work pool, save the hub's secret in a Secret
-block with the project's own command, deploy every entry of prefect.yaml, see the scheduler CREATE
-runs for every scheduled deployment, start the worker the README starts (launched as a script's
-`cmd &` launches it: SIGINT ignored), run the sync and the pipeline deployments against the hub
-simulator on loopback, see both Completed with their artifacts, then SIGTERM the worker.
+One test, as an operator goes: `prefect server start` (temporary PREFECT_HOME, SQLite inside it, a
+free loopback port), the work pool, the hub's secret saved in a Secret block by the project's own
+command, the worker `make worker` starts (launched as a script's `cmd &` launches it: SIGINT
+ignored), every entry of prefect.yaml deployed, runs CREATED by the scheduler for every scheduled
+deployment, the sync and pipeline deployments run by the worker against the hub simulator on
+loopback and Completed with their artifacts, and the worker stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from rcflow.simulator.config import SimConfig
 from rcflow.simulator.process import free_port
 from rcflow.simulator.server import start_simulator
 
-pytestmark = pytest.mark.slow
+# Slow: a server, a worker and two flow runs (about 2 minutes on two idle cores, more when loaded).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -175,21 +176,70 @@ def subflow_runs(api: httpx.Client, parent_id: str) -> list[str]:
     return [run["id"] for run in api.post("/flow_runs/filter", json=body).json()]
 
 
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """`make worker`'s command, started the way a script's `cmd &` starts it: SIGINT ignored."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "rcflow.prefect_worker"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        )  # fmt: skip
+
+
+def sigterm(worker: subprocess.Popen) -> int | None:
+    """SIGTERM, then the exit code within 15 s (None: still running, then killed)."""
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+    try:
+        return worker.wait(15)
+    except subprocess.TimeoutExpired:
+        return None
+    finally:
+        stop(worker, grace=2)
+
+
 def test_deploy_schedule_and_run_through_a_real_worker(server, tmp_path: Path) -> None:
     api, env = server
+    config = SimConfig(seed=18, invoices=40, backfill=10, entities=2, issuers={ISSUER: SECRET})
+    worker_log = tmp_path / "worker.log"
+    with start_simulator(config) as sim:
+        # 1. The pool and the secret (non-interactively, from stdin), side by side.
+        with ThreadPoolExecutor(2) as pool:
+            create_pool = [str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"]
+            created = pool.submit(run_cli, create_pool, env)
+            save_secret = [sys.executable, "-m", "tasks.secret_block"]
+            saved = pool.submit(run_cli, save_secret, env, stdin=SECRET + "\n")
+            created.result()
+            assert SECRET not in saved.result()
+        phase("pool created, secret saved")
 
-    # 1. The pool, the secret (non-interactively, from stdin), every deployment.
-    with ThreadPoolExecutor(2) as pool:  # two independent commands: side by side
-        create_pool = [str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"]
-        created = pool.submit(run_cli, create_pool, env)
-        saved = pool.submit(run_cli, [sys.executable, "-m", "tasks.secret_block"], env, stdin=SECRET + "\n")
-        created.result()
-        assert SECRET not in saved.result()
-    phase("pool created, secret saved")
+        # 2. The worker starts now (it takes a while) on the pool, paused until the runs we want
+        #    exist; its rcflow environment points at the simulator, the secret only in the block.
+        api.patch(f"/work_pools/{POOL}", json={"is_paused": True})
+        worker = start_worker(
+            env
+            | {
+                "RCFLOW_HUB_URL": sim.base_url,
+                "RCFLOW_ISSUER": ISSUER,
+                "RCFLOW_SECRET": "",
+                "RCFLOW_WAREHOUSE": str(tmp_path / "data" / "warehouse.duckdb"),
+                "RCFLOW_WORKERS": "1",
+                "PREFECT_WORKER_QUERY_SECONDS": "1",
+            },
+            worker_log,
+        )
+        try:
+            run_and_check(api, env, worker, worker_log)
+        finally:
+            # 5. SIGTERM: the worker stops on its own, promptly and cleanly.
+            code = sigterm(worker)
+    assert code == 0, f"the worker did not stop cleanly on SIGTERM (exit {code}):\n{tail(worker_log)}"
+
+
+def run_and_check(api: httpx.Client, env: dict[str, str], worker: subprocess.Popen, worker_log: Path) -> None:
+    # 3. Every deployment; the scheduler creates runs for every scheduled one (none on demand).
     run_cli([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], env, timeout=180)
     phase("deployed")
-
-    # 2. The scheduler creates runs for every scheduled deployment (none for the on-demand one).
     ids = deployment_ids(api)
     wanted = scheduled_deployments()
     assert wanted and wanted <= set(ids) and "pipeline-on-demand" in ids
@@ -201,70 +251,45 @@ def test_deploy_schedule_and_run_through_a_real_worker(server, tmp_path: Path) -
     counts = wait_for("scheduled runs for every scheduled deployment", every_schedule_has_runs, timeout=90)
     assert not counts.get(ids["pipeline-on-demand"])
     phase(f"scheduled runs: {sum(counts.values())}")
-    # Pausing deletes the auto-scheduled runs, so none comes due while the worker runs below.
+    # Pausing deletes the auto-scheduled runs, so none comes due while the worker runs ours.
     for name in wanted:
         api.post(f"/deployments/{ids[name]}/pause_deployment")
 
-    # 3. A worker, started the way a script's `cmd &` starts it (SIGINT ignored), the rcflow
-    #    environment pointing at the hub simulator; the secret comes only from the block.
-    config = SimConfig(seed=18, invoices=40, backfill=10, entities=2, issuers={ISSUER: SECRET})
-    worker_log = tmp_path / "worker.log"
-    worker_env = env | {
-        "RCFLOW_ISSUER": ISSUER,
-        "RCFLOW_SECRET": "",
-        "RCFLOW_WAREHOUSE": str(tmp_path / "data" / "warehouse.duckdb"),
-        "RCFLOW_WORKERS": "1",
-        "PREFECT_WORKER_QUERY_SECONDS": "1",
+    # 4. The sync and the pipeline (what `prefect deployment run NAME` does), through the worker.
+    runs = {
+        name: api.post(f"/deployments/{ids[name]}/create_flow_run", json={}).json()["id"]
+        for name in ("sync-office-hours", "pipeline-on-demand")
     }
-    with start_simulator(config) as sim, worker_log.open("w") as out:
-        worker_env["RCFLOW_HUB_URL"] = sim.base_url
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "rcflow.prefect_worker"],
-            cwd=ROOT, env=worker_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
-        )  # fmt: skip
-        phase("worker starting")
-        try:
-            runs = {}  # what `prefect deployment run NAME` does, without a CLI start each
-            for name in ("sync-office-hours", "pipeline-on-demand"):
-                created = api.post(f"/deployments/{ids[name]}/create_flow_run", json={})
-                runs[name] = created.json()["id"]
+    api.patch(f"/work_pools/{POOL}", json={"is_paused": False})
+    phase("runs triggered")
 
-            phase("runs triggered")
+    def all_finished() -> dict[str, dict]:
+        assert worker.poll() is None, f"the worker exited:\n{tail(worker_log)}"
+        states = {name: flow_run(api, run_id) for name, run_id in runs.items()}
+        return states if all(s["state_type"] in TERMINAL for s in states.values()) else {}
 
-            def all_finished() -> dict[str, dict]:
-                assert worker.poll() is None, f"the worker exited:\n{tail(worker_log)}"
-                states = {name: flow_run(api, run_id) for name, run_id in runs.items()}
-                return states if all(s["state_type"] in TERMINAL for s in states.values()) else {}
+    try:
+        finished = wait_for("the sync and pipeline runs to finish", all_finished, timeout=480, every=2)
+    except AssertionError as exc:
+        states = {name: flow_run(api, run_id)["state_name"] for name, run_id in runs.items()}
+        raise AssertionError(f"{exc}: {states}\n--- worker\n{tail(worker_log)}") from None
+    phase("runs finished")
+    subflows = subflow_runs(api, runs["pipeline-on-demand"])
+    for run_id in [*runs.values(), *subflows]:
+        r = flow_run(api, run_id)
+        phase(f"  {r['name']}: {r['total_run_time']:.1f} s from {r['start_time']} to {r['end_time']}")
+    for name, state in finished.items():
+        logs = run_logs(api, runs[name])
+        assert state["state_type"] == "COMPLETED", (
+            f"{name}: {state['state_name']}\n{logs}\n--- worker\n{tail(worker_log)}"
+        )
 
-            finished = wait_for("the sync and pipeline runs to finish", all_finished, timeout=240, every=2)
-            phase("runs finished")
-            for run_id in [*runs.values(), *subflow_runs(api, runs["pipeline-on-demand"])]:
-                r = flow_run(api, run_id)
-                phase(f"  {r['name']}: {r['total_run_time']:.1f} s from {r['start_time']} to {r['end_time']}")
-            for name, state in finished.items():
-                logs = run_logs(api, runs[name])
-                assert state["state_type"] == "COMPLETED", (
-                    f"{name}: {state['state_name']}\n{logs}\n--- worker\n{tail(worker_log)}"
-                )
-
-            # 4. Their artifacts: readable tables, headline figures, never the secret.
-            sync_art = artifacts_of(api, [runs["sync-office-hours"]])
-            pipeline = runs["pipeline-on-demand"]
-            pipeline_art = artifacts_of(api, subflow_runs(api, pipeline))
-            assert "| Figure | Value |" in sync_art["rcflow-sync"]
-            assert "| new invoices | " in sync_art["rcflow-sync"]
-            assert {"rcflow-sync", "rcflow-check", "rcflow-push", "rcflow-report"} <= set(pipeline_art)
-            assert "| Global PMP (days) |" in pipeline_art["rcflow-report"]
-            everything = "".join([*sync_art.values(), *pipeline_art.values()])
-            assert SECRET not in everything and "None" not in everything
-        finally:
-            # 5. SIGTERM: the worker stops on its own, promptly and cleanly.
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-            try:
-                code = worker.wait(15)
-            except subprocess.TimeoutExpired:
-                code = None
-            stop(worker, grace=2)
-    assert code == 0, f"the worker did not stop cleanly on SIGTERM (exit {code}):\n{tail(worker_log)}"
+    # Their artifacts: readable tables, headline figures, never the secret.
+    sync_art = artifacts_of(api, [runs["sync-office-hours"]])
+    pipeline_art = artifacts_of(api, subflows)
+    assert "| Figure | Value |" in sync_art["rcflow-sync"]
+    assert "| new invoices | " in sync_art["rcflow-sync"]
+    assert {"rcflow-sync", "rcflow-check", "rcflow-push", "rcflow-report"} <= set(pipeline_art)
+    assert "| Global PMP (days) |" in pipeline_art["rcflow-report"]
+    everything = "".join([*sync_art.values(), *pipeline_art.values()])
+    assert SECRET not in everything and "None" not in everything
