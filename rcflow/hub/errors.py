@@ -7,8 +7,11 @@
     │   ├── HubAuthError          401, codes 1001–1012
     │   ├── HubNotFound           404, codes 2001–2003
     │   ├── HubValidationError    400, codes 3001–3008
+    │   ├── HubRateLimited        429, retried after its Retry-After
+    │   ├── HubRedirect           3xx: an answer pointing elsewhere is never the document
     │   └── HubServerError        5xx, codes 9001/9002/9999
     ├── HubProtocolError          a 2xx answer we cannot read (malformed JSON, wrong shape)
+    │   └── HubNotDocument        a 2xx download that is not the document (HTML page, empty, …)
     └── PayloadError              an update refused locally, before it reached the hub
 
 No error ever carries the token or the secret: only method, path, status and the hub's body.
@@ -77,6 +80,14 @@ class HubProtocolError(HubError):
         super().__init__(f"{method} {path}: unreadable answer from the hub ({reason})")
 
 
+class HubNotDocument(HubProtocolError):
+    """A 2xx download that is not the document: refused before it is stored or acknowledged."""
+
+    def __init__(self, method: str, path: str, reason: str):
+        self.method, self.path, self.reason = method, path, reason
+        HubError.__init__(self, f"{method} {path}: not the document ({reason}); left for the next run")
+
+
 class HubStatusError(HubError):
     """The hub answered ``status`` with an error body (``code`` may be None if it sent none)."""
 
@@ -107,6 +118,29 @@ class HubValidationError(HubStatusError):
     pass
 
 
+class HubRateLimited(HubStatusError):
+    """429: too many requests; ``retry_after`` is the hub's (or its front's) wait, in seconds."""
+
+    retry_after: float | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class HubRedirect(HubStatusError):
+    """3xx: redirects are never followed; the answer names where it pointed (query left out)."""
+
+    def __init__(self, method: str, path: str, status: int, location: str | None):
+        self.method, self.path, self.status = method, path, status
+        self.code, self.description, self.location = None, None, location
+        where = f"to {location}" if location else "without a location"
+        HubError.__init__(
+            self, f"{method} {path}: redirected ({status}) {where}; not followed, not the document "
+            "(a login page or a proxy in the way?)",
+        )
+
+
 class HubServerError(HubStatusError):
     @property
     def retryable(self) -> bool:
@@ -123,6 +157,8 @@ def status_error(
         cls = HubNotFound
     elif status >= 500:
         cls = HubServerError
+    elif status == 429:
+        cls = HubRateLimited
     elif status == 400:
         cls = HubValidationError
     else:

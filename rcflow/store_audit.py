@@ -1,0 +1,67 @@
+"""Which stored blobs are damaged or missing, and which invoices they belong to.
+
+Every blob the warehouse refers to (Facturae files, receipts, attachments) is checked in the blob
+store: ``deep`` re-hashes each file (``rcflow store verify``); otherwise only existence and size
+are checked, cheap enough for ``rcflow status``. A damaged blob is repaired by fetching the invoice
+again (``rcflow backfill --ids …``): the store replaces a damaged copy with a verified one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+from rcflow.store import BlobStore
+
+# (invoice_id, what, attachment_id, sha256, size) for every blob the warehouse refers to.
+REFERENCES_SQL = """
+select invoice_id, 'Facturae file' as what, null as attachment_id, xml_sha256 as sha256, null::bigint as size
+from raw.invoices where xml_sha256 is not null
+union all
+select invoice_id, 'receipt', null, receipt_sha256, null::bigint
+from raw.invoices where receipt_sha256 is not null
+union all
+select invoice_id, 'attachment', attachment_id, sha256, size_bytes
+from raw.attachments where sha256 is not null
+order by 1, 2, 3
+"""
+
+
+@dataclass(frozen=True)
+class BlobProblem:
+    invoice_id: str
+    what: str  # "Facturae file" | "receipt" | "attachment"
+    attachment_id: str | None
+    sha256: str
+    problem: str  # "missing" | "damaged: …"
+
+    def line(self) -> str:
+        which = f"attachment {self.attachment_id}" if self.attachment_id else self.what
+        return f"invoice {self.invoice_id}: {which} {self.sha256[:12]}… {self.problem}"
+
+    def as_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+
+def blob_problems(
+    con: duckdb.DuckDBPyConnection, store: BlobStore, *, deep: bool = True
+) -> list[BlobProblem]:
+    """Every reference to a damaged or missing blob (each blob is checked once)."""
+    verdicts: dict[tuple[str, int | None], str | None] = {}
+    problems = []
+    for invoice_id, what, attachment_id, digest, size in con.execute(REFERENCES_SQL).fetchall():
+        key = (digest, size)
+        if key not in verdicts:
+            try:
+                verdicts[key] = store.problem(digest, size, deep=deep)
+            except ValueError:  # not a sha256: the warehouse row itself is wrong
+                verdicts[key] = "not a sha256 digest"
+        if verdicts[key] is not None:
+            problems.append(BlobProblem(invoice_id, what, attachment_id, digest, verdicts[key] or ""))
+    return problems
+
+
+def blob_problem_count(con: duckdb.DuckDBPyConnection, store: BlobStore) -> int:
+    """Damaged or missing blobs by the cheap check (existence and size): for ``rcflow status``."""
+    return len(blob_problems(con, store, deep=False))
