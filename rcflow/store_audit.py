@@ -2,16 +2,22 @@
 
 Every blob the warehouse refers to (Facturae files, receipts, attachments) is checked in the blob
 store: ``deep`` re-hashes each file (``rcflow store verify``); otherwise only existence and size
-are checked, cheap enough for ``rcflow status``. A damaged blob is repaired by fetching the invoice
-again (``rcflow backfill --ids …``): the store replaces a damaged copy with a verified one.
+are checked, cheap enough for ``rcflow status``.
+
+A damaged or missing blob is repaired by downloading it again (``rcflow store verify --repair``, or
+a backfill of its invoice): the store replaces a damaged copy with the new one, and the repair
+counts only if the hub served the very bytes whose sha256 the warehouse recorded.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass
 
 import duckdb
 
+from rcflow.hub import HubClient, HubError
+from rcflow.hub.client import Download
 from rcflow.store import BlobStore
 
 # (invoice_id, what, attachment_id, sha256, size) for every blob the warehouse refers to.
@@ -63,5 +69,33 @@ def blob_problems(
 
 
 def blob_problem_count(con: duckdb.DuckDBPyConnection, store: BlobStore) -> int:
-    """Damaged or missing blobs by the cheap check (existence and size): for ``rcflow status``."""
+    """Missing blobs, and damaged ones whose size shows it (attachments: the warehouse has their
+    size; a Facturae file's is not recorded), without re-hashing: cheap enough for ``rcflow status``."""
     return len(blob_problems(con, store, deep=False))
+
+
+async def repair(hub: HubClient, store: BlobStore, problems: list[BlobProblem]) -> dict[str, str]:
+    """Download each damaged or missing blob again; per sha256, "repaired" or why not."""
+    first: dict[str, BlobProblem] = {}
+    for problem in problems:
+        first.setdefault(problem.sha256, problem)
+
+    async def one(problem: BlobProblem) -> str:
+        try:
+            got = await _download(hub, store, problem)
+        except HubError as exc:
+            return f"not repaired: {exc}"
+        if got.blob.sha256 != problem.sha256:
+            return f"not repaired: the hub now serves other bytes (sha256 {got.blob.sha256[:12]}…)"
+        return "repaired" if store.problem(problem.sha256) is None else "not repaired: still damaged"
+
+    outcomes = await asyncio.gather(*(one(p) for p in first.values()))
+    return dict(zip(first, outcomes, strict=True))
+
+
+async def _download(hub: HubClient, store: BlobStore, problem: BlobProblem) -> Download:
+    if problem.attachment_id:
+        return await hub.attachment(problem.invoice_id, problem.attachment_id, store)
+    if problem.what == "receipt":
+        return await hub.receipt(problem.invoice_id, store)
+    return await hub.facturae(problem.invoice_id, store)

@@ -93,8 +93,10 @@ class FrontApp:
         return rule
 
     def clear(self) -> None:
+        """Forget every rule and the log: from now on, a faithful proxy."""
         with self._lock:
             self.rules.clear()
+            self.log.clear()
 
     def _rule(self, method: str, rel: str) -> FrontRule | None:
         with self._lock:

@@ -112,7 +112,8 @@ def test_an_answer_that_is_not_the_document_defers_the_invoice_with_one_reason(
     [why] = reasons_for(summary, stuck)  # one reason, one line, naming what came back
     assert reason in why and "\n" not in why and "s3cr3t-session" not in why
     assert stuck not in acknowledged_on_hub(sim) and stuck in sim.hub.pending_ids()
-    assert warehouse_rows(settings, f"select count(*) from raw.invoices where invoice_id = '{stuck}'") == [(0,)]
+    stored = warehouse_rows(settings, f"select count(*) from raw.invoices where invoice_id = '{stuck}'")
+    assert stored == [(0,)]
     assert pending_left(sim) == 1  # the page's other invoices went through
     assert_stored_as_served(sim, settings)
     front.clear()
