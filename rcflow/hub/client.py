@@ -527,13 +527,10 @@ def _raise_for_status(method: str, path: str, response: httpx.Response, signer: 
         return
     if status < 400:
         raise HubRedirect(method, path, status, _location(response))
+    if status == 429:
+        raise HubRateLimited(method, path, _retry_after(response.headers.get("retry-after")))
     code, description = _error_body(response)
-    retry_after = _retry_after(response.headers.get("retry-after")) if status == 429 else None
-    if status == 429 and not description:
-        description = "too many requests" + (f"; asked to wait {retry_after:g} s" if retry_after else "")
     error = status_error(method, path, status, code, description)
-    if isinstance(error, HubRateLimited):
-        error.retry_after = retry_after
     if isinstance(error, HubAuthError) and error.retryable:
         signer.invalidate(response.headers.get("date"))
     log.debug("hub error %s", error)

@@ -2,13 +2,14 @@
 
     HubError                      base; ``str()`` is one operator-readable line
     ├── HubTransportError         no usable answer: connect/read errors, dropped connections
-    │   └── HubTimeout            the hub did not answer in time
+    │   ├── HubTimeout            the hub did not answer in time
+    │   └── HubRateLimited        429: come back later (retried after its Retry-After; nothing applied)
+    ├── HubRedirect               3xx: an answer pointing elsewhere (a login page, a proxy), never
+    │                             followed, never the document, not the hub refusing anything
     ├── HubStatusError            the hub answered with an error status and body
     │   ├── HubAuthError          401, codes 1001–1012
     │   ├── HubNotFound           404, codes 2001–2003
     │   ├── HubValidationError    400, codes 3001–3008
-    │   ├── HubRateLimited        429, retried after its Retry-After
-    │   ├── HubRedirect           3xx: an answer pointing elsewhere is never the document
     │   └── HubServerError        5xx, codes 9001/9002/9999
     ├── HubProtocolError          a 2xx answer we cannot read (malformed JSON, wrong shape)
     │   └── HubNotDocument        a 2xx download that is not the document (HTML page, empty, …)
@@ -74,6 +75,27 @@ class HubTimeout(HubTransportError):
     pass
 
 
+class HubRateLimited(HubTransportError):
+    """429: too many requests; ``retry_after`` is the wait asked for, in seconds (None: unsaid)."""
+
+    def __init__(self, method: str, path: str, retry_after: float | None):
+        self.status, self.retry_after = 429, retry_after
+        wait = f"; asked to wait {retry_after:g} s" if retry_after is not None else ""
+        super().__init__(method, path, f"429 too many requests{wait}")
+
+
+class HubRedirect(HubError):
+    """3xx: never followed; names where it pointed (without the query, which may hold session data)."""
+
+    def __init__(self, method: str, path: str, status: int, location: str | None):
+        self.method, self.path, self.status, self.location = method, path, status, location
+        where = f"to {location}" if location else "without a location"
+        super().__init__(
+            f"{method} {path}: redirected ({status}) {where}; not followed, not the document "
+            "(a login page or a proxy in the way?)"
+        )
+
+
 class HubProtocolError(HubError):
     def __init__(self, method: str, path: str, reason: str):
         self.method, self.path, self.reason = method, path, reason
@@ -118,29 +140,6 @@ class HubValidationError(HubStatusError):
     pass
 
 
-class HubRateLimited(HubStatusError):
-    """429: too many requests; ``retry_after`` is the hub's (or its front's) wait, in seconds."""
-
-    retry_after: float | None = None
-
-    @property
-    def retryable(self) -> bool:
-        return True
-
-
-class HubRedirect(HubStatusError):
-    """3xx: redirects are never followed; the answer names where it pointed (query left out)."""
-
-    def __init__(self, method: str, path: str, status: int, location: str | None):
-        self.method, self.path, self.status = method, path, status
-        self.code, self.description, self.location = None, None, location
-        where = f"to {location}" if location else "without a location"
-        HubError.__init__(
-            self, f"{method} {path}: redirected ({status}) {where}; not followed, not the document "
-            "(a login page or a proxy in the way?)",
-        )
-
-
 class HubServerError(HubStatusError):
     @property
     def retryable(self) -> bool:
@@ -157,8 +156,6 @@ def status_error(
         cls = HubNotFound
     elif status >= 500:
         cls = HubServerError
-    elif status == 429:
-        cls = HubRateLimited
     elif status == 400:
         cls = HubValidationError
     else:
