@@ -538,12 +538,13 @@ def _raise_for_status(method: str, path: str, response: httpx.Response, signer: 
 
 
 def _location(response: httpx.Response) -> str | None:
-    """Where a redirect pointed, without its query or fragment (they may carry session data)."""
+    """Where a redirect pointed, without credentials, query or fragment (they may carry secrets)."""
     value = response.headers.get("location")
     if not value:
         return None
     parts = urlsplit(value.strip())
-    where = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else parts.path
+    host = parts.netloc.rpartition("@")[2]  # never user:password@
+    where = f"{parts.scheme}://{host}{parts.path}" if host else parts.path
     return "".join(c if c.isprintable() else "?" for c in where)[:200] or None
 
 
