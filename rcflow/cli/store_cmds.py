@@ -42,7 +42,7 @@ def verify(
         con.close()
     outcomes = asyncio.run(_repair(config, store, problems)) if fix and problems else {}
     problems = [p for p in problems if outcomes.get(p.sha256) != "repaired"]
-    invoices = sorted({p.invoice_id for p in problems})
+    invoices = sorted({p.invoice_id for p in problems if p.invoice_id is not None})
     repaired = sum(1 for outcome in outcomes.values() if outcome == "repaired")
     if as_json:
         emit_json(
@@ -65,7 +65,7 @@ def verify(
         if len(problems) > SHOWN:
             console.print(f"… and {len(problems) - SHOWN} more")
         console.print(
-            f"{len(problems)} damaged or missing blobs in {len(invoices)} invoices; download them "
+            f"{len(problems)} damaged or missing blobs ({len(invoices)} invoices); download the hub's "
             "again with `rcflow store verify --repair` (kept only if identical to what was stored)",
             soft_wrap=True,
         )

@@ -7,6 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from invariants import warehouse_rows
 from sync_support import ISSUER, SECRET
@@ -104,3 +105,31 @@ def test_a_damaged_blob_with_the_right_size_is_found_only_by_the_deep_check(
     assert code == 1 and json.loads(out)["invoices"] == [invoice_id]
     assert "no longer has this sha256" in json.loads(out)["problems"][0]["problem"]
     assert cli(settings, "store", "verify", "--live", "--quick")[0] == 0  # size and existence only
+
+
+@pytest.mark.sim(invoices=3)
+def test_documents_sent_for_signature_are_checked_too_and_not_fetched_from_the_hub(
+    sim: RunningSimulator, settings: Settings
+) -> None:
+    assert asyncio.run(run_sync(settings)).ok
+    sent = BlobStore(settings.store_dir).put(b"%PDF-1.7 the PMP report")
+    BlobStore(settings.store_dir).path_for(sent.sha256).unlink()
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        con.execute(
+            "insert into ops.signature_requests (reference, service, document, period, lang, sent_sha256,"
+            " signatories, state, created_at, updated_at) values"
+            " ('pmp/2025-11/ca/abc', 'efirma', 'pmp', '2025-11', 'ca', ?, '[]', 'in_process', now(), now())",
+            [sent.sha256],
+        )
+    finally:
+        con.close()
+    code, out = cli(settings, "store", "verify", "--live", "--repair", "--json")
+    found = json.loads(out)
+    assert code == 1 and found["invoices"] == []
+    [problem] = found["problems"]
+    assert problem["what"] == "PDF sent for signature" and problem["attachment_id"] == "pmp/2025-11/ca/abc"
+    assert problem["problem"] == "missing"
+    assert problem["repair"].startswith("not repaired: not a hub document")
+    code, text = cli(settings, "store", "verify", "--live")
+    assert "document pmp/2025-11/ca/abc: PDF sent for signature" in text
