@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
 from invariants import (
     acknowledged_on_hub,
     assert_nothing_lost,
@@ -25,9 +24,10 @@ from invariants import (
     released_on_hub,
     warehouse_rows,
 )
-from sync_support import ISSUER
+from pydantic import SecretStr
+from sync_support import ISSUER, SECRET
 
-from rcflow.config import Settings
+from rcflow.config import Settings, load_settings
 from rcflow.ingest.run import run_sync
 from rcflow.ingest.sync import SyncSummary
 from rcflow.simulator.faults import Faults
@@ -45,7 +45,15 @@ def front(sim: RunningSimulator) -> Iterator[RunningFront]:
 @pytest.fixture
 def settings(sim: RunningSimulator, front: RunningFront, tmp_path: Path) -> Settings:
     """rcflow pointed at the front, not at the simulator; few retries keep deferrals quick."""
-    return make_settings(sim, tmp_path, hub_url=front.base_url, max_retries=2, workers=1)
+    return load_settings(
+        hub_url=front.base_url,
+        issuer=ISSUER,
+        secret=SecretStr(SECRET),
+        warehouse=tmp_path / "data" / "warehouse.duckdb",
+        concurrency=8,
+        max_retries=2,
+        workers=1,
+    )
 
 
 def sync(settings: Settings) -> SyncSummary:
