@@ -3,6 +3,11 @@
 Blobs are written to a temporary file, fsynced, then renamed to ``sha256/ab/cd/<digest>``, so a
 blob is either fully present or absent. Names that came from the hub are data: they never become
 paths here.
+
+A blob already at its path is trusted only after its size and hash are checked: a damaged one
+(truncated or altered on disk) is replaced by the new, verified copy. Temporary files a killed
+writer left in ``tmp/`` are removed when a store is next opened, once they are old enough that no
+live writer can own them (see ``TMP_MAX_AGE``).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +28,11 @@ class StoredBlob:
 
 
 SPILL_BYTES = 4 * 1024 * 1024  # blobs smaller than this are kept in memory until commit
+TMP_PREFIX = "blob-"
+# A live writer's temp file grows as each chunk arrives, and the hub client's deadlines bound the
+# gap between two chunks to well under a minute: a temp file untouched for an hour has no writer.
+TMP_MAX_AGE = 3600.0
+READ_CHUNK = 1024 * 1024
 
 
 class BlobWriter:
@@ -55,7 +66,7 @@ class BlobWriter:
             self._file.write(chunk)
 
     def _spill(self) -> None:
-        fd, name = tempfile.mkstemp(dir=self._store.tmp_dir, prefix="blob-")
+        fd, name = tempfile.mkstemp(dir=self._store.tmp_dir, prefix=TMP_PREFIX)
         self._file = os.fdopen(fd, "wb")
         self._tmp = Path(name)
         self._file.write(self._buffer)
@@ -64,9 +75,10 @@ class BlobWriter:
     def commit(self) -> StoredBlob:
         digest = self._hash.hexdigest()
         target = self._store.path_for(digest)
-        if target.exists():
-            self.abort()
+        if self._store.problem(digest, self._size) is None:
+            self.abort()  # already stored, and intact
             return StoredBlob(digest, self._size)
+        # Absent, or damaged on disk: this verified copy replaces it (atomically).
         if self._file is None:
             self._spill()
         assert self._file is not None and self._tmp is not None
@@ -99,6 +111,23 @@ class BlobStore:
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.swept = self.sweep_tmp()
+
+    def sweep_tmp(self, older_than: float = TMP_MAX_AGE) -> int:
+        """Remove temp files of killed writers (``blob-*`` untouched for ``older_than`` s)."""
+        cutoff = time.time() - older_than
+        removed = 0
+        with os.scandir(self.tmp_dir) as entries:
+            for entry in entries:
+                if not entry.name.startswith(TMP_PREFIX):
+                    continue
+                try:
+                    if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+                except FileNotFoundError:  # its writer committed or aborted it meanwhile
+                    continue
+        return removed
 
     def path_for(self, digest: str) -> Path:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
@@ -122,3 +151,25 @@ class BlobStore:
 
     def has(self, digest: str) -> bool:
         return self.path_for(digest).exists()
+
+    def problem(self, digest: str, size: int | None = None, *, deep: bool = True) -> str | None:
+        """Why the blob ``digest`` is not intact ("missing", "damaged: …"), or None when it is.
+
+        ``size`` (when known) is checked first; ``deep`` re-hashes the file (``False``: existence
+        and size only, a cheap check)."""
+        path = self.path_for(digest)
+        try:
+            actual = path.stat().st_size
+        except FileNotFoundError:
+            return "missing"
+        if size is not None and actual != size:
+            return f"damaged: {actual} bytes on disk, {size} expected"
+        if not deep:
+            return None
+        hasher = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(READ_CHUNK):
+                hasher.update(chunk)
+        if hasher.hexdigest() != digest:
+            return f"damaged: its content no longer has this sha256 ({actual} bytes)"
+        return None

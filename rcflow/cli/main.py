@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rcflow.cli import ingest_cmds, pipeline_cmds, push_cmds, quarantine_cmds, query_cmds
+from rcflow.cli import ingest_cmds, pipeline_cmds, push_cmds, quarantine_cmds, query_cmds, store_cmds
 from rcflow.cli.common import quiet_libraries
 from rcflow.cli.sign_cmds import sign_app
 from rcflow.quality.cli import check as check_command
@@ -27,6 +27,7 @@ app.add_typer(quarantine_cmds.app, name="quarantine")
 app.command()(query_cmds.sql)
 app.command()(query_cmds.status)
 app.add_typer(hub_app, name="hub")
+app.add_typer(store_cmds.app, name="store")
 app.command("check")(check_command)
 app.command("report")(report_command)
 app.command()(pipeline_cmds.run)

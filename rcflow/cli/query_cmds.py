@@ -21,6 +21,8 @@ from rcflow.cli.common import (
     settings,
 )
 from rcflow.push.plan import NOT_ABOUT_THE_DATA
+from rcflow.store import BlobStore
+from rcflow.store_audit import blob_problem_count
 from rcflow.tabular import CsvDialect, DialectError, csv_dialect, write_csv_stream
 from rcflow.warehouse import open_reader
 from rcflow.warehouse.quarantine import blocked
@@ -169,6 +171,7 @@ def status(
     con = reader(live)
     try:
         data = _status(con)
+        data["damaged_or_missing_blobs"] = blob_problem_count(con, BlobStore(settings().store_dir))
     finally:
         con.close()
     if as_json:
@@ -216,4 +219,6 @@ def status(
             markup=False,
             soft_wrap=True,
         )
-
+    if data["damaged_or_missing_blobs"]:
+        blobs = data["damaged_or_missing_blobs"]
+        console.print(f"[bold red]damaged or missing blobs:[/] {blobs} (see `rcflow store verify`)")

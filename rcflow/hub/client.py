@@ -2,8 +2,18 @@
 
 One ``httpx.AsyncClient`` (pooled keep-alive connections), a semaphore bounding requests in
 flight, an optional rate limit, and a retry policy that retries only what may succeed next time:
-transport errors, timeouts, 5xx, and 401 1008/1009 after re-signing the token. PATCH is never
-retried blindly (it is not idempotent); callers re-read ``/estats`` instead.
+transport errors, timeouts, 5xx, 429 (after its ``Retry-After``, which pauses every lane), and 401
+1008/1009 after re-signing the token. PATCH is never retried blindly (it is not idempotent);
+callers re-read ``/estats`` instead.
+
+Every attempt has an overall deadline, not only httpx's per-read one: ``timeout`` for connecting
+and the headers, extended only as the body arrives at ``MIN_BODY_RATE`` or faster, so a body
+dripping a byte at a time fails in about ``timeout`` seconds instead of holding a lane for hours.
+
+A download is stored only if it is the document (see ``rcflow.hub.documents``): a 2xx answer
+(redirects are errors, never followed), its body decoded as the transport encoded it (identity is
+asked for; gzip, deflate and br are undone if a front compresses anyway), as long as announced, and
+plausibly of the expected type. Its sha256 is that of the decoded, stored bytes.
 """
 
 from __future__ import annotations
@@ -19,18 +29,22 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import stamina
 from pydantic import SecretStr, ValidationError
 
 from rcflow.hub.auth import DEFAULT_LIFETIME, JwtAuth, JwtSigner
+from rcflow.hub.documents import FACTURAE, HEAD_BYTES, RECEIPT, Expect, encoding_problem
 from rcflow.hub.errors import (
     HubAuthError,
     HubError,
+    HubNotDocument,
     HubNotFound,
     HubProtocolError,
+    HubRateLimited,
+    HubRedirect,
     HubStatusError,
     HubTimeout,
     HubTransportError,
@@ -56,7 +70,11 @@ RETRY_WAIT_INITIAL = 0.2
 RETRY_WAIT_MAX = 5.0
 MAX_JSON_BYTES = 20 * 1024 * 1024
 MAX_ERROR_BODY = 64 * 1024
+MIN_BODY_RATE = 64 * 1024  # bytes/s: a body arriving slower than this overall is a stalled one
+MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait defers the work to the next run
 USER_AGENT = "rcflow/0.1 (+eFACT RCF integration)"
+# Documents are asked for as they are: a front that compresses anyway is decoded (aiter_bytes).
+DOWNLOAD_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity"}
 
 M = TypeVar("M", bound=HubModel)
 
@@ -64,6 +82,16 @@ M = TypeVar("M", bound=HubModel)
 def _seg(value: str) -> str:
     """An id as one URL path segment (hub ids are data, never path syntax)."""
     return quote(str(value), safe="")
+
+
+def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
+    log.debug("retry %d of %s in %.2f s: %r", details.retry_num, details.name, details.wait_for,
+              details.caused_by)  # fmt: skip
+
+
+# Retries are counted in every run's summary; each one is a DEBUG line of rcflow's log, not
+# stamina's default WARNING, which a worker process (no logging set up) prints on the terminal.
+stamina.instrumentation.set_on_retry_hooks([_log_retry])
 
 
 @dataclass
@@ -87,14 +115,25 @@ class Download:
 
 
 class RateLimiter:
-    """At most ``rate`` request starts per second (0 = unlimited)."""
+    """At most ``rate`` request starts per second (0 = unlimited); ``pause`` holds every start."""
 
     def __init__(self, rate: float):
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self._next = 0.0
+        self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
+    def pause(self, seconds: float) -> None:
+        """No request starts for ``seconds`` (a 429's Retry-After applies to the whole client)."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
     async def wait(self) -> None:
+        if self._paused_until:
+            delay = self._paused_until - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                self._paused_until = 0.0
         if not self.interval:
             return
         async with self._lock:
@@ -103,6 +142,25 @@ class RateLimiter:
             self._next = max(now, self._next) + self.interval
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+class _Budget:
+    """One attempt's overall deadline: ``timeout`` to the headers, extended as body bytes arrive."""
+
+    __slots__ = ("_cm", "_start", "_timeout", "_when", "received")
+
+    def __init__(self, cm: asyncio.Timeout, timeout: float):
+        self._cm, self._timeout = cm, timeout
+        self._start = time.monotonic()
+        self._when = self._start + timeout
+        self.received = 0
+
+    def add(self, nbytes: int) -> None:
+        self.received += nbytes
+        when = self._start + self._timeout + self.received / MIN_BODY_RATE
+        if when > self._when + 0.5:  # rescheduling costs a timer: only for a real extension
+            self._when = when
+            self._cm.reschedule(when)
 
 
 class HubClient:
@@ -124,6 +182,7 @@ class HubClient:
         self.base_url = base_url.rstrip("/") + "/"
         self.signer = JwtSigner(issuer, secret, lifetime=token_lifetime)
         self.max_retries = max_retries
+        self.timeout = timeout
         self.concurrency = concurrency
         self.stats = ClientStats()
         self._limiter = RateLimiter(rate_limit)
@@ -147,12 +206,22 @@ class HubClient:
             self._lanes.put_nowait(lane)
 
     @asynccontextmanager
-    async def _lane(self) -> AsyncIterator[httpx.AsyncClient]:
-        """A client with a free connection, held for one request (bounds the concurrency)."""
+    async def _lane(self, method: str, path: str) -> AsyncIterator[tuple[httpx.AsyncClient, _Budget]]:
+        """A client with a free connection, held for one request (bounds the concurrency), and the
+        request's overall deadline (counted from when it may start, not while it queues)."""
         lane = await self._lanes.get()
+        budget: _Budget | None = None
         try:
             await self._limiter.wait()
-            yield lane
+            async with asyncio.timeout(self.timeout) as deadline:
+                budget = _Budget(deadline, self.timeout)
+                yield lane, budget
+        except TimeoutError:
+            got = budget.received if budget else 0
+            raise HubTimeout(
+                method, path, f"no complete answer in time: stalled or slower than "
+                f"{MIN_BODY_RATE // 1024} KiB/s after {self.timeout:g} s, {got} bytes received",
+            ) from None
         finally:
             self._lanes.put_nowait(lane)
 
@@ -212,17 +281,21 @@ class HubClient:
         return await self._get_model("adjunts-pendents", PendingAttachmentsPage, _filters(nif, office))
 
     async def facturae(self, invoice_id: str, store: BlobStore) -> Download:
-        """GET /factura/:id/facturae, streamed into the blob store."""
-        return await self._download(f"factura/{_seg(invoice_id)}/facturae", store)
+        """GET /factura/:id/facturae, streamed into the blob store (XML or a signed container)."""
+        return await self._download(f"factura/{_seg(invoice_id)}/facturae", store, FACTURAE)
 
-    async def attachment(self, invoice_id: str, attachment_id: str, store: BlobStore) -> Download:
-        """GET /factura/:id/adjunts/:idAdjunt, streamed into the blob store (Content-Type kept)."""
+    async def attachment(
+        self, invoice_id: str, attachment_id: str, store: BlobStore, *, name: str | None = None
+    ) -> Download:
+        """GET /factura/:id/adjunts/:idAdjunt, streamed into the blob store (Content-Type kept).
+
+        ``name`` is the one the hub gave it: an HTML page served for a ``.pdf`` is refused."""
         path = f"factura/{_seg(invoice_id)}/adjunts/{_seg(attachment_id)}"
-        return await self._download(path, store)
+        return await self._download(path, store, Expect("attachment", name))
 
     async def receipt(self, invoice_id: str, store: BlobStore) -> Download:
         """GET /factura/:id/rebut: the electronic receipt (PDF)."""
-        return await self._download(f"factura/{_seg(invoice_id)}/rebut", store)
+        return await self._download(f"factura/{_seg(invoice_id)}/rebut", store, RECEIPT)
 
     async def update_state(self, invoice_id: str, update: StateUpdate) -> InvoiceDetail:
         """PATCH /factura/:id. Sent once: a failure is the caller's to reconcile via /estats."""
@@ -267,7 +340,7 @@ class HubClient:
         retry: bool = True,
     ) -> httpx.Response:
         async def once() -> httpx.Response:
-            async with self._lane() as http:
+            async with self._lane(method, path) as (http, budget):
                 try:
                     request = http.build_request(method, path, params=params, json=json_body)
                     response = await http.send(request, stream=True)
@@ -276,7 +349,7 @@ class HubClient:
                 except httpx.TransportError as exc:
                     raise HubTransportError(method, path, _reason(exc)) from None
                 try:
-                    await _read_bounded(response, method, path, MAX_JSON_BYTES)
+                    await _read_bounded(response, method, path, MAX_JSON_BYTES, budget)
                 finally:
                     await response.aclose()
             self._count(response)
@@ -287,40 +360,37 @@ class HubClient:
             return await self._retrying(once)
         return await once()
 
-    async def _download(self, path: str, store: BlobStore) -> Download:
+    async def _download(self, path: str, store: BlobStore, expect: Expect) -> Download:
         async def once() -> Download:
             writer = store.writer()
+            head = b""
             try:
-                async with self._lane() as http:
+                async with self._lane("GET", path) as (http, budget):
                     try:
-                        request = http.build_request("GET", path, headers={"Accept": "*/*"})
+                        request = http.build_request("GET", path, headers=DOWNLOAD_HEADERS)
                         response = await http.send(request, stream=True)
                     except httpx.TimeoutException as exc:
                         raise HubTimeout("GET", path, type(exc).__name__) from None
                     except httpx.TransportError as exc:
                         raise HubTransportError("GET", path, _reason(exc)) from None
                     try:
-                        if response.status_code >= 400:
-                            await _read_bounded(response, "GET", path, MAX_ERROR_BODY)
+                        if 200 <= response.status_code < 300:
+                            head = await _stream_document(response, path, writer, budget)
                         else:
-                            async for chunk in response.aiter_raw():
-                                writer.write(chunk)
-                    except httpx.TimeoutException as exc:
-                        raise HubTimeout("GET", path, type(exc).__name__) from None
-                    except httpx.TransportError as exc:
-                        raise HubTransportError("GET", path, _reason(exc)) from None
+                            await _read_bounded(response, "GET", path, MAX_ERROR_BODY, budget)
                     finally:
                         await response.aclose()
                 self._count(response)
                 _raise_for_status("GET", path, response, self.signer)
-                _check_length(response, writer, path)
+                media_type = _media_type(response)
+                if problem := expect.problem(media_type, head, writer.size):
+                    raise HubNotDocument("GET", path, problem)
                 # The connection slot is free again: the disk work must not hold it.
                 blob = await asyncio.to_thread(writer.commit)
             except BaseException:
                 writer.abort()
                 raise
-            media_type = response.headers.get("content-type")
-            return Download(media_type.split(";")[0].strip() if media_type else None, blob)
+            return Download(media_type, blob)
 
         return await self._retrying(once)
 
@@ -330,11 +400,14 @@ class HubClient:
         try:
             return await once()
         except Exception as exc:
-            if self.max_retries <= 0 or not _should_retry(exc):
+            wait = self._retry_wait(exc) if self.max_retries > 0 else False
+            if wait is False:
                 raise
-        await asyncio.sleep(RETRY_WAIT_INITIAL * (1 + random.random()))  # backoff + jitter
+        if wait is True:
+            wait = RETRY_WAIT_INITIAL * (1 + random.random())  # backoff + jitter
+        await asyncio.sleep(wait)
         async for attempt in stamina.retry_context(
-            on=_should_retry,
+            on=self._retry_wait,
             attempts=self.max_retries,
             timeout=None,
             wait_initial=RETRY_WAIT_INITIAL,
@@ -345,6 +418,18 @@ class HubClient:
                 self.stats.retries += 1
                 return await once()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retry_wait(self, exc: Exception) -> bool | float:
+        """Whether to retry (True: stamina's backoff), or after how many seconds (a 429)."""
+        if not _should_retry(exc):
+            return False
+        if isinstance(exc, HubRateLimited):
+            wait = RETRY_WAIT_MAX if exc.retry_after is None else exc.retry_after
+            if wait > MAX_RETRY_AFTER:
+                return False
+            self._limiter.pause(wait)  # every lane waits, not just this request
+            return wait
+        return True
 
     def _count(self, response: httpx.Response) -> None:
         self.stats.requests += 1
@@ -379,7 +464,9 @@ def _should_retry(exc: Exception) -> bool:
     return False
 
 
-async def _read_bounded(response: httpx.Response, method: str, path: str, limit: int) -> None:
+async def _read_bounded(
+    response: httpx.Response, method: str, path: str, limit: int, budget: _Budget
+) -> None:
     chunks: list[bytes] = []
     size = 0
     try:
@@ -388,30 +475,92 @@ async def _read_bounded(response: httpx.Response, method: str, path: str, limit:
             if size > limit:
                 raise HubProtocolError(method, path, f"answer larger than {limit} bytes")
             chunks.append(chunk)
+            budget.add(len(chunk))
     except httpx.TimeoutException as exc:
         raise HubTimeout(method, path, type(exc).__name__) from None
+    except httpx.DecodingError as exc:
+        raise HubTransportError(method, path, f"body not decodable: {exc}") from None
     except httpx.TransportError as exc:
         raise HubTransportError(method, path, _reason(exc)) from None
     response._content = b"".join(chunks)  # body read once, kept for the caller
 
 
-def _check_length(response: httpx.Response, writer: Any, path: str) -> None:
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and "content-encoding" not in response.headers:
-        got = writer.size
-        if int(declared) != got:
-            raise HubTransportError("GET", path, f"body truncated: {got} of {declared} bytes")
+async def _stream_document(response: httpx.Response, path: str, writer: Any, budget: _Budget) -> bytes:
+    """Stream a 2xx body, decoded, into ``writer``; checks its length; returns its first bytes."""
+    if problem := encoding_problem(response.headers.get("content-encoding")):
+        raise HubNotDocument("GET", path, problem)
+    head = b""
+    try:
+        async for chunk in response.aiter_bytes():  # decoded: what is stored is the document
+            if len(head) < HEAD_BYTES:
+                head += chunk[: HEAD_BYTES - len(head)]
+            writer.write(chunk)
+            budget.add(len(chunk))
+    except httpx.TimeoutException as exc:
+        raise HubTimeout("GET", path, type(exc).__name__) from None
+    except httpx.DecodingError as exc:
+        encoding = response.headers.get("content-encoding", "")
+        raise HubTransportError("GET", path, f"body not decodable as {encoding!r}: {exc}") from None
+    except httpx.TransportError as exc:
+        raise HubTransportError("GET", path, _reason(exc)) from None
+    _check_length(response, path)
+    return head
+
+
+def _check_length(response: httpx.Response, path: str) -> None:
+    """Content-Length counts the body as sent (encoded), so compare it with the bytes received."""
+    declared = response.headers.get("content-length", "").strip()
+    got = response.num_bytes_downloaded
+    if declared.isdigit() and int(declared) != got:
+        raise HubTransportError("GET", path, f"body truncated: {got} of {declared} bytes")
+
+
+def _media_type(response: httpx.Response) -> str | None:
+    value = response.headers.get("content-type")
+    return value.split(";")[0].strip().lower() or None if value else None
 
 
 def _raise_for_status(method: str, path: str, response: httpx.Response, signer: JwtSigner) -> None:
-    if response.status_code < 400:
+    """Only a 2xx is an answer: a redirect is an error naming where it pointed."""
+    status = response.status_code
+    if 200 <= status < 300:
         return
+    if status < 400:
+        raise HubRedirect(method, path, status, _location(response))
+    if status == 429:
+        raise HubRateLimited(method, path, _retry_after(response.headers.get("retry-after")))
     code, description = _error_body(response)
-    error = status_error(method, path, response.status_code, code, description)
+    error = status_error(method, path, status, code, description)
     if isinstance(error, HubAuthError) and error.retryable:
         signer.invalidate(response.headers.get("date"))
     log.debug("hub error %s", error)
     raise error
+
+
+def _location(response: httpx.Response) -> str | None:
+    """Where a redirect pointed, without credentials, query or fragment (they may carry secrets)."""
+    value = response.headers.get("location")
+    if not value:
+        return None
+    parts = urlsplit(value.strip())
+    host = parts.netloc.rpartition("@")[2]  # never user:password@
+    where = f"{parts.scheme}://{host}{parts.path}" if host else parts.path
+    return "".join(c if c.isprintable() else "?" for c in where)[:200] or None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date), None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 def _error_body(response: httpx.Response) -> tuple[int | None, str | None]:

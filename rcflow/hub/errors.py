@@ -2,13 +2,17 @@
 
     HubError                      base; ``str()`` is one operator-readable line
     ├── HubTransportError         no usable answer: connect/read errors, dropped connections
-    │   └── HubTimeout            the hub did not answer in time
+    │   ├── HubTimeout            the hub did not answer in time
+    │   └── HubRateLimited        429: come back later (retried after its Retry-After; nothing applied)
+    ├── HubRedirect               3xx: an answer pointing elsewhere (a login page, a proxy), never
+    │                             followed, never the document, not the hub refusing anything
     ├── HubStatusError            the hub answered with an error status and body
     │   ├── HubAuthError          401, codes 1001–1012
     │   ├── HubNotFound           404, codes 2001–2003
     │   ├── HubValidationError    400, codes 3001–3008
     │   └── HubServerError        5xx, codes 9001/9002/9999
     ├── HubProtocolError          a 2xx answer we cannot read (malformed JSON, wrong shape)
+    │   └── HubNotDocument        a 2xx download that is not the document (HTML page, empty, …)
     └── PayloadError              an update refused locally, before it reached the hub
 
 No error ever carries the token or the secret: only method, path, status and the hub's body.
@@ -71,10 +75,39 @@ class HubTimeout(HubTransportError):
     pass
 
 
+class HubRateLimited(HubTransportError):
+    """429: too many requests; ``retry_after`` is the wait asked for, in seconds (None: unsaid)."""
+
+    def __init__(self, method: str, path: str, retry_after: float | None):
+        self.status, self.retry_after = 429, retry_after
+        wait = f"; asked to wait {retry_after:g} s" if retry_after is not None else ""
+        super().__init__(method, path, f"429 too many requests{wait}")
+
+
+class HubRedirect(HubError):
+    """3xx: never followed; names where it pointed (without the query, which may hold session data)."""
+
+    def __init__(self, method: str, path: str, status: int, location: str | None):
+        self.method, self.path, self.status, self.location = method, path, status, location
+        where = f"to {location}" if location else "without a location"
+        super().__init__(
+            f"{method} {path}: redirected ({status}) {where}; not followed, not the document "
+            "(a login page or a proxy in the way?)"
+        )
+
+
 class HubProtocolError(HubError):
     def __init__(self, method: str, path: str, reason: str):
         self.method, self.path, self.reason = method, path, reason
         super().__init__(f"{method} {path}: unreadable answer from the hub ({reason})")
+
+
+class HubNotDocument(HubProtocolError):
+    """A 2xx download that is not the document: refused before it is stored or acknowledged."""
+
+    def __init__(self, method: str, path: str, reason: str):
+        self.method, self.path, self.reason = method, path, reason
+        HubError.__init__(self, f"{method} {path}: not the document ({reason}); left for the next run")
 
 
 class HubStatusError(HubError):

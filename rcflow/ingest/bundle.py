@@ -47,7 +47,7 @@ DELIVERED = StateUpdate.build(State.DELIVERED)
 async def fetch_attachment(
     hub: HubClient, store: BlobStore, invoice_id: str, ref: AttachmentRef
 ) -> FetchedAttachment:
-    download = await hub.attachment(invoice_id, ref.idAdjunt, store)
+    download = await hub.attachment(invoice_id, ref.idAdjunt, store, name=ref.nom)
     return FetchedAttachment(
         ref.idAdjunt, ref.nom, download.media_type, download.blob.sha256, download.blob.size
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
 
 import pytest
 
-from rcflow.store import BlobStore
+from rcflow.store import TMP_MAX_AGE, BlobStore
 
 
 def test_put_get_and_dedup(tmp_path: Path) -> None:
@@ -37,3 +39,44 @@ def test_aborted_writer_leaves_nothing(tmp_path: Path) -> None:
 def test_only_digests_are_paths(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ValueError):
         BlobStore(tmp_path).path_for(bad)
+
+
+def test_a_damaged_blob_is_replaced_by_a_verified_copy(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path)
+    blob = store.put(b"<Facturae>the whole document</Facturae>")
+    path = store.path_for(blob.sha256)
+    path.write_bytes(b"<Facturae>the wh")  # truncated on disk
+    assert store.problem(blob.sha256, blob.size).startswith("damaged: 16 bytes on disk")
+    assert store.put(b"<Facturae>the whole document</Facturae>") == blob
+    assert store.problem(blob.sha256) is None and store.get(blob.sha256).endswith(b"</Facturae>")
+
+
+def test_a_missing_blob_is_written_again(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path)
+    blob = store.put(b"attachment")
+    store.path_for(blob.sha256).unlink()
+    assert store.problem(blob.sha256) == "missing"
+    store.put(b"attachment")
+    assert store.problem(blob.sha256, blob.size) is None
+
+
+def test_same_size_damage_is_found_only_by_hashing(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path)
+    blob = store.put(b"abcdef")
+    store.path_for(blob.sha256).write_bytes(b"abcdeX")
+    assert store.problem(blob.sha256, blob.size, deep=False) is None
+    assert "no longer has this sha256" in (store.problem(blob.sha256, blob.size) or "")
+
+
+def test_old_temp_files_of_killed_writers_are_swept_not_those_of_live_ones(tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    old, fresh, other = tmp / "blob-killed", tmp / "blob-writing", tmp / "not-ours"
+    for path in (old, fresh, other):
+        path.write_bytes(b"partial")
+    hours_ago = time.time() - 2 * TMP_MAX_AGE
+    os.utime(old, (hours_ago, hours_ago))
+    os.utime(other, (hours_ago, hours_ago))
+    store = BlobStore(tmp_path)  # opening the store (a run's start) sweeps
+    assert store.swept == 1
+    assert not old.exists() and fresh.exists() and other.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from pathlib import Path
 
@@ -42,13 +43,19 @@ def assert_nothing_lost(sim: RunningSimulator, settings: Settings) -> None:
     for invoice_id in acknowledged_on_hub(sim):
         assert invoice_id in stored, f"invoice {invoice_id} acknowledged but not stored"
         assert stored[invoice_id] and store.has(stored[invoice_id]), f"XML of {invoice_id} missing"
+        served = hashlib.sha256(sim.hub.facturae(invoice_id)).hexdigest()
+        assert stored[invoice_id] == served, f"{invoice_id} acknowledged, but what was stored is not its XML"
+        assert store.problem(served) is None, f"the stored XML of {invoice_id} is damaged"
         invoice = sim.hub.invoices[invoice_id]
         for att in invoice.attachments:
             if att.arrived and not att.late:
                 assert att.id in attachments, f"attachment {att.id} of {invoice_id} missing"
     for attachment_id in released_on_hub(sim):
         assert attachment_id in attachments, f"attachment {attachment_id} released but not stored"
-        assert store.has(attachments[attachment_id])
+        att = sim.hub.attachments[attachment_id]
+        served = hashlib.sha256(sim.hub.attachment(att.invoice_id, attachment_id)[1].read()).hexdigest()
+        assert attachments[attachment_id] == served, f"attachment {attachment_id} released, not as served"
+        assert store.problem(served) is None
     acks = Counter(
         r.invoice_id
         for r in sim.hub.log.records()
