@@ -12,7 +12,7 @@ from rcflow.config import Settings
 from rcflow.hub import HubClient
 from rcflow.ingest.fetchers import ProcessFetcher
 from rcflow.ingest.sync import ProgressFn, Syncer, SyncSummary
-from rcflow.runs import finish_run, new_run_id, start_run
+from rcflow.runs import new_run_id, recorded_run
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
 
@@ -22,31 +22,35 @@ DEFAULT_REFRESH_LIMIT = 5000
 
 @asynccontextmanager
 async def _recorded_run(settings: Settings, kind: str, progress: ProgressFn | None) -> AsyncIterator[Syncer]:
-    """A writer session on the warehouse, a hub client, and the run recorded in ``ops.runs``."""
+    """A writer session on the warehouse, a hub client, and the run recorded in ``ops.runs``.
+
+    However the run ends (done, failed, interrupted), its record keeps the counts of what it did.
+    """
     settings.require_hub()
     summary = SyncSummary(run_id=new_run_id(kind))
     started = time.monotonic()
-    with Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh:
-        start_run(wh, summary.run_id, kind)
-        ok = False
-        try:
-            async with HubClient.from_settings(settings) as hub:
-                processes = None
-                if settings.workers > 1:
-                    processes = functools.partial(ProcessFetcher, settings, settings.workers)
-                syncer = Syncer(
-                    hub, wh, BlobStore(settings.store_dir), summary, progress=progress, processes=processes
-                )
-                try:
-                    yield syncer
-                finally:
-                    await syncer.aclose()
-                    summary.requests = syncer.requests
-                    summary.retries = syncer.retries
-            ok = summary.ok
-        finally:
-            summary.seconds = round(time.monotonic() - started, 3)
-            finish_run(wh, summary.run_id, ok=ok, summary=summary.as_dict())
+
+    def final() -> dict[str, object]:
+        summary.seconds = round(time.monotonic() - started, 3)
+        return summary.as_dict()
+
+    with (
+        Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh,
+        recorded_run(wh, summary.run_id, kind, summary=final, ok=lambda: summary.ok),
+    ):
+        async with HubClient.from_settings(settings) as hub:
+            processes = None
+            if settings.workers > 1:
+                processes = functools.partial(ProcessFetcher, settings, settings.workers)
+            syncer = Syncer(
+                hub, wh, BlobStore(settings.store_dir), summary, progress=progress, processes=processes
+            )
+            try:
+                yield syncer
+            finally:
+                await syncer.aclose()
+                summary.requests = syncer.requests
+                summary.retries = syncer.retries
 
 
 async def run_sync(
