@@ -79,7 +79,7 @@ def close_abandoned(wh: Warehouse, *, by: str) -> list[str]:
 
 
 def _left_behind(wh: Warehouse, kind: str, run_id: str, started_at: object) -> dict[str, object]:
-    """What a dead run did, read from what it committed (no other writer ran since it started)."""
+    """What a run did, read from what it committed (no other writer ran since it started)."""
     if kind == "push":
         sent, calls = wh.fetch(
             "select count(*) filter (where http_status = 200), count(*) from ops.push_audit where run_id = ?",
@@ -90,13 +90,19 @@ def _left_behind(wh: Warehouse, kind: str, run_id: str, started_at: object) -> d
         )[0][0]
         return {"pushed": sent, "hub_calls_recorded": calls, "left_pending": pending}
     if kind in {"sync", "backfill"}:
-        stored, acknowledged = wh.fetch(
-            "select count(*) filter (where fetched_at >= ?), count(*) filter (where delivered_at >= ?)"
+        new, acknowledged = wh.fetch(
+            "select count(*) filter (where first_seen_at >= ?), count(*) filter (where delivered_at >= ?)"
             " from raw.invoices",
             [started_at, started_at],
         )[0]
-        return {"invoices_stored": stored, "invoices_acknowledged": acknowledged}
+        return {"invoices_new": new, "invoices_acknowledged": acknowledged}
     return {}
+
+
+def _committed(wh: Warehouse, run_id: str) -> dict[str, object]:
+    """What a run that did not end normally committed, counted in the warehouse itself."""
+    found = wh.fetch("select kind, started_at from ops.runs where run_id = ?", [run_id])
+    return _left_behind(wh, found[0][0], run_id, found[0][1]) if found else {}
 
 
 def cause_line(exc: BaseException) -> str:
@@ -138,7 +144,7 @@ def _finish_quietly(
     wh: Warehouse, run_id: str, status: str, summary: Callable[[], dict[str, object]], error: str | None
 ) -> None:
     try:
-        data = summary()
+        data = {**summary(), **_committed(wh, run_id), "ok": False}
         if error:
             data["error"] = error
         finish_run(wh, run_id, status=status, summary=data)

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -112,6 +113,10 @@ class Warehouse:
         self.lock_timeout = lock_timeout
         self.publish = publish
         self._con: duckdb.DuckDBPyConnection | None = None
+        # One connection, used from the event loop and from threads (``asyncio.to_thread``): a
+        # transaction holds this lock, so an interrupted run's bookkeeping waits for a write a
+        # thread has in flight instead of interleaving with it.
+        self._lock = threading.RLock()
 
     def __enter__(self) -> Warehouse:
         try:
@@ -130,22 +135,19 @@ class Warehouse:
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        con, self._con = self._con, None
-        if con is None:
-            return
-        sound = exc is None or not _harms_database(exc, self.path)
-        try:
-            con.execute("checkpoint")
-            con.close()
-        except duckdb.Error as closing:
-            with contextlib.suppress(duckdb.Error):
-                con.close()
+        with self._lock:  # after any write a thread has in flight
+            con, self._con = self._con, None
+            if con is None:
+                return
+            sound = exc is None or not _harms_database(exc, self.path)
+            closing_error = _checkpoint_and_close(con)
+        if closing_error is not None:
             if exc is None:  # the checkpoint's failure is this session's first error
-                failure = storage_failure(closing, database=self.path)
+                failure = storage_failure(closing_error, database=self.path)
                 if failure is None:
-                    raise
-                raise failure from closing
-            log.debug("checkpoint after a failed session also failed", exc_info=True)
+                    raise closing_error
+                raise failure from closing_error
+            log.debug("checkpoint after a failed session also failed", exc_info=closing_error)
             sound = False
         if sound and self.publish:
             publish_snapshot(self.path)
@@ -163,23 +165,26 @@ class Warehouse:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One short write transaction: everything in it commits together or not at all."""
-        con = self.con
-        con.execute("begin transaction")
-        try:
-            yield con
-        except BaseException:
-            con.execute("rollback")
-            raise
-        con.execute("commit")
+        with self._lock:
+            con = self.con
+            con.execute("begin transaction")
+            try:
+                yield con
+            except BaseException:
+                con.execute("rollback")
+                raise
+            con.execute("commit")
 
     def fetch(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
         """Run a query and fetch every row (DuckDB 2.0 wants results finished before more work)."""
-        return self.con.execute(sql, params or []).fetchall()
+        with self._lock:
+            return self.con.execute(sql, params or []).fetchall()
 
     def arrow(self, sql: str) -> pa.Table:
         """Run a query and return the rows as one Arrow table (no DB-API copy)."""
-        self.con.complete()
-        return self.con.sql(sql).to_arrow_table()
+        with self._lock:
+            self.con.complete()
+            return self.con.sql(sql).to_arrow_table()
 
     def _register(self, name: str, table: pa.Table) -> None:
         self.con.complete()  # finish any half-read result first (DuckDB 2.0 refuses otherwise)
@@ -188,11 +193,12 @@ class Warehouse:
     @contextmanager
     def registered(self, name: str, table: pa.Table) -> Iterator[str]:
         """Expose an Arrow table to SQL as ``name`` for the duration of the block."""
-        self._register(name, table)
-        try:
-            yield name
-        finally:
-            self.con.unregister(name)
+        with self._lock:
+            self._register(name, table)
+            try:
+                yield name
+            finally:
+                self.con.unregister(name)
 
     def upsert(self, table: str, rows: pa.Table, key: list[str], *, keep: Sequence[str] = ()) -> int:
         """Insert-or-update ``rows`` (Arrow) into ``table`` keyed on ``key``, in bulk.
@@ -240,6 +246,17 @@ class Warehouse:
         finally:
             con.unregister("_rcflow_rows")
         return rows.num_rows
+
+
+def _checkpoint_and_close(con: duckdb.DuckDBPyConnection) -> duckdb.Error | None:
+    try:
+        con.execute("checkpoint")
+    except duckdb.Error as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.close()
+        return exc
+    con.close()
+    return None
 
 
 def _harms_database(exc: BaseException, path: Path) -> bool:
