@@ -24,7 +24,7 @@ from rcflow.warehouse import Warehouse
 from rcflow.warehouse.failures import storage_failure
 
 RUNNING, OK, FAILED, INTERRUPTED, ABANDONED = "running", "ok", "failed", "interrupted", "abandoned"
-ABANDONED_REASON = "its process ended without finishing (killed, or the machine stopped)"
+ABANDONED_REASON = "its process ended without recording how (killed, the machine stopped, or a full disk)"
 
 log = logging.getLogger("rcflow.runs")
 _TOKEN = secrets.token_hex(6)

@@ -10,11 +10,12 @@ from datetime import timedelta
 
 from rcflow.config import Settings
 from rcflow.hub import HubClient
-from rcflow.ingest.fetchers import ProcessFetcher
+from rcflow.ingest.fetchers import ProcessFetcher, WorkerFailed
 from rcflow.ingest.sync import ProgressFn, Syncer, SyncSummary
 from rcflow.runs import new_run_id, recorded_run
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
+from rcflow.warehouse.failures import storage_failure_in_text
 
 DEFAULT_REFRESH_AGE = timedelta(hours=1)
 DEFAULT_REFRESH_LIMIT = 5000
@@ -47,6 +48,11 @@ async def _recorded_run(settings: Settings, kind: str, progress: ProgressFn | No
             )
             try:
                 yield syncer
+            except WorkerFailed as exc:  # a worker's full disk comes back as text: name it
+                failure = storage_failure_in_text(str(exc), folder=settings.warehouse.parent)
+                if failure is None:
+                    raise
+                raise failure from exc
             finally:
                 await syncer.aclose()
                 summary.requests = syncer.requests

@@ -88,19 +88,21 @@ def storage_failure(exc: BaseException, *, database: Path | None = None) -> Stor
     return None
 
 
-def storage_failure_in_text(text: str) -> StorageFailure | None:
-    """A storage failure described in text only (a worker process's error comes back as text)."""
+def storage_failure_in_text(text: str, *, folder: Path | None = None) -> StorageFailure | None:
+    """A storage failure described in text only (a worker process's error comes back as text);
+    ``folder`` is named when the text names no file."""
     lowered = text.lower()
     for kind, needles in _DUCKDB_TEXT[:2]:
         if any(n in lowered for n in needles):
             quoted = re.search(r"""['"](/[^'"]+)['"]""", text)
-            return StorageFailure(kind, Path(quoted.group(1)) if quoted else None, _detail(kind, text))
+            return StorageFailure(kind, Path(quoted.group(1)) if quoted else folder, _detail(kind, text))
     return None
 
 
 def _classify(error: BaseException, database: Path | None) -> StorageFailure | None:
     if isinstance(error, OSError) and not isinstance(error, duckdb.Error):
-        path = Path(error.filename) if error.filename else None
+        # A blob being written has no name yet: name the folder the warehouse and its store share.
+        path = Path(error.filename) if error.filename else (database.parent if database else None)
         detail = (error.strerror or str(error)).lower()
         if error.errno in _ERRNOS:
             return StorageFailure(_ERRNOS[error.errno], path, detail)

@@ -4,6 +4,7 @@ truth about what happened read back from the hub's log and the warehouse."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -115,6 +116,32 @@ def runs(path: Path) -> list[tuple[str, str, str, dict]]:
     """ops.runs as (run_id, kind, status, summary), oldest first."""
     found = rows(path, "select run_id, kind, status, summary from ops.runs order by started_at")
     return [(r, k, s, json.loads(summary) if summary else {}) for r, k, s, summary in found]
+
+
+@contextlib.contextmanager
+def small_filesystem(path: Path, size: str) -> Iterator[Path]:
+    """A real, small file system (tmpfs) at ``path``: a disk that fills, or one made read-only.
+
+    Needs the right to mount (root, as in this project's CI container); skipped otherwise.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        command = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]
+        subprocess.run(command, check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {exc}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True)
+
+
+def remount(path: Path, options: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{options}", str(path)], check=True, capture_output=True)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def one_line(stderr: str) -> str:
