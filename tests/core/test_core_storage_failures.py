@@ -53,18 +53,18 @@ def leftovers(folder: Path) -> list[str]:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_full_disk_during_the_sync(tmp_path: Path, workers: int) -> None:
     """The blob store or the database hits ENOSPC (in the sync or in a download worker)."""
-    with simulator(invoices=300) as sim, small_filesystem(tmp_path / "disk", "3m") as disk:
+    with simulator(invoices=150) as sim, small_filesystem(tmp_path / "disk", "2m") as disk:
         warehouse = disk / "warehouse.duckdb"
         result = run_rcflow(rcflow_env(sim, warehouse, RCFLOW_WORKERS=str(workers)), "sync")
         assert result.returncode == EXIT_DISK_FULL, result.stderr
         line = one_line(result.stderr)  # no "Task exception was never retrieved", no FatalException
         assert line.startswith(f"rcflow: disk full: cannot write {disk}") and "free space" in line
         assert not warehouse.with_name("warehouse.snapshot.duckdb").exists()
-        assert len(patches(sim, "DELIVERED")) < 300
+        assert len(patches(sim, "DELIVERED")) < 150
         remount(disk, "size=64m")  # space freed
         assert_nothing_lost(sim, warehouse)
         summary = asyncio.run(run_sync(settings_for(sim, warehouse, workers)))
-        assert summary.ok and len(patches(sim, "DELIVERED")) == 300
+        assert summary.ok and len(patches(sim, "DELIVERED")) == 150
         assert_nothing_lost(sim, warehouse)
         (_, _, first, record), (_, _, second, _) = runs(warehouse)
         # The failed run is recorded as failed with its cause, or, when even that could not be
