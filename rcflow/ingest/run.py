@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -19,6 +21,27 @@ from rcflow.warehouse.failures import storage_failure_in_text
 
 DEFAULT_REFRESH_AGE = timedelta(hours=1)
 DEFAULT_REFRESH_LIMIT = 5000
+# A temp file untouched this long belongs to a dead download (live ones are written every read).
+DEAD_DOWNLOAD_AGE = timedelta(minutes=10)
+log = logging.getLogger("rcflow.ingest")
+
+
+def clear_dead_downloads(store: BlobStore, *, older_than: timedelta = DEAD_DOWNLOAD_AGE) -> int:
+    """Remove the temp files of downloads killed mid-way (never a blob: those are renamed out).
+
+    Called by a sync or backfill holding the writer lock before its own downloads start: the only
+    processes that write blobs are such a run and its workers, so an old temp file is an orphan.
+    """
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for path in store.tmp_dir.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    if removed:
+        log.info("removed %d temp files of dead downloads from %s", removed, store.tmp_dir)
+    return removed
 
 
 @asynccontextmanager
@@ -30,22 +53,23 @@ async def _recorded_run(settings: Settings, kind: str, progress: ProgressFn | No
     settings.require_hub()
     summary = SyncSummary(run_id=new_run_id(kind))
     started = time.monotonic()
+    cleared = 0
 
     def final() -> dict[str, object]:
         summary.seconds = round(time.monotonic() - started, 3)
-        return summary.as_dict()
+        return {**summary.as_dict(), "dead_download_files_removed": cleared}
 
     with (
         Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh,
         recorded_run(wh, summary.run_id, kind, summary=final, ok=lambda: summary.ok),
     ):
+        store = BlobStore(settings.store_dir)
+        cleared = clear_dead_downloads(store)
         async with HubClient.from_settings(settings) as hub:
             processes = None
             if settings.workers > 1:
                 processes = functools.partial(ProcessFetcher, settings, settings.workers)
-            syncer = Syncer(
-                hub, wh, BlobStore(settings.store_dir), summary, progress=progress, processes=processes
-            )
+            syncer = Syncer(hub, wh, store, summary, progress=progress, processes=processes)
             try:
                 yield syncer
             except WorkerFailed as exc:  # a worker's full disk comes back as text: name it

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -171,3 +173,20 @@ def test_only_runs_of_other_processes_are_closed(tmp_path: Path) -> None:
         assert close_abandoned(wh, by="check-now") == ["push-dead"]
         found = dict(wh.fetch("select run_id, status from ops.runs"))
     assert found == {"sync-mine": "running", "push-dead": ABANDONED}
+
+
+def test_a_killed_downloads_temp_file_is_removed_by_the_next_sync(tmp_path: Path) -> None:
+    with simulator(invoices=5) as sim:
+        settings = settings_for(sim, tmp_path / "data" / "warehouse.duckdb")
+        tmp = settings.store_dir / "tmp"
+        tmp.mkdir(parents=True)
+        dead, live = tmp / "blob-dead", tmp / "blob-live"
+        dead.write_bytes(b"<Facturae half")
+        live.write_bytes(b"being written")
+        an_hour_ago = time.time() - 3600
+        os.utime(dead, (an_hour_ago, an_hour_ago))
+        summary = asyncio.run(run_sync(settings))
+        assert summary.ok
+        assert not dead.exists() and live.exists()  # a recent one may be another download's
+        [(_, _, _, record)] = runs(settings.warehouse)
+        assert record["dead_download_files_removed"] == 1
