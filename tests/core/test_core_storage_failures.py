@@ -129,6 +129,10 @@ def test_a_corrupt_warehouse_is_named_and_the_snapshot_kept(tmp_path: Path) -> N
         assert "TransactionException" not in line and "aborted" not in line
         assert digest(snapshot) == before  # never replaced by the failing writer
         assert not patches(sim, "DELIVERED")
+        debug = run_rcflow({**env, "RCFLOW_DEBUG": "1"}, "sync")  # the full chain, on demand
+        assert debug.returncode == EXIT_CORRUPT and "Traceback" in debug.stderr
+        assert debug.stderr.strip().splitlines()[-1] == line
+        assert digest(snapshot) == before
         query = run_rcflow(env, "sql", "select count(*) as n from invoices", "--format", "csv")
         assert query.returncode == 0 and query.stdout.split() == ["n", "40"]
 
