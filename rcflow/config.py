@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -55,22 +56,41 @@ class Settings(BaseSettings):
         return self.warehouse.parent / "store"
 
     def require_hub(self) -> Settings:
-        """Fail with one line when the hub connection is not fully configured."""
-        if not self.hub_url:
-            raise ConfigError(f"RCFLOW_HUB_URL is not set (TEST: {TEST_HUB_URL}, PRO: {PRO_HUB_URL})")
-        if not self.issuer:
-            raise ConfigError("RCFLOW_ISSUER is not set (the integrator code the hub assigned)")
-        if not self.secret.get_secret_value():
-            raise ConfigError("RCFLOW_SECRET is not set (the HMAC secret the hub's support assigned)")
+        """Fail with one line naming every missing hub setting."""
+        missing = [
+            message
+            for value, message in (
+                (self.hub_url, f"RCFLOW_HUB_URL is not set (TEST: {TEST_HUB_URL}, PRO: {PRO_HUB_URL})"),
+                (self.issuer, "RCFLOW_ISSUER is not set (the integrator code the hub assigned)"),
+                (
+                    self.secret.get_secret_value(),
+                    "RCFLOW_SECRET is not set (the HMAC secret the hub's support assigned)",
+                ),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError("; ".join(missing))
         return self
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, turning validation errors into a ``ConfigError``."""
+    """Build settings from the environment; every invalid value is named in one ``ConfigError``."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "settings"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"invalid RCFLOW_{field.upper()}: {message}") from None
+        problems = [_problem(error) for error in exc.errors()]
+        label = "invalid setting" if len(problems) == 1 else f"{len(problems)} invalid settings"
+        raise ConfigError(f"{label}: " + "; ".join(problems)) from None
+
+
+def _problem(error: Any) -> str:
+    field = ".".join(str(p) for p in error["loc"]) or "settings"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    name = f"RCFLOW_{field.upper()}"
+    if message.startswith(name):  # the validator already named it
+        return message
+    given = error.get("input")
+    if field != "secret" and isinstance(given, str | int | float) and str(given) not in message:
+        message += f" (got {str(given)[:60]!r})"
+    return f"{name}: {message}"

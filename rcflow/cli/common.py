@@ -6,10 +6,12 @@ import functools
 import json
 import logging
 import os
+import signal
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -26,6 +28,13 @@ EXIT_PROBLEMS = 1  # the run finished, but something needs attention (deferred, 
 EXIT_USAGE = 2  # bad configuration, arguments or input file
 EXIT_HUB = 3  # the hub refused us or could not be reached
 EXIT_BUSY = 4  # the warehouse is held by another writer
+EXIT_DISK_FULL = 5  # no space left where the warehouse or its blob store is written
+EXIT_NOT_WRITABLE = 6  # the warehouse or its store is on a read-only file system (or not ours)
+EXIT_CORRUPT = 7  # a corrupt database file (its path is in the message)
+# Interrupted (SIGINT, SIGTERM): 128 + the signal, as shells and systemd report it.
+
+PREFIX = "rcflow:"  # the one prefix of every error line, whatever the command
+log = logging.getLogger("rcflow.cli")
 
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -47,12 +56,57 @@ def settings() -> Settings:
         return load_settings()
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
-        raise  # unreachable
 
 
-def fail(message: str, code: int) -> None:
-    err_console.print(f"[bold red]rcflow:[/] {message}", soft_wrap=True)
+def error_line(message: str) -> None:
+    """Print one error line on stderr, with rcflow's one prefix."""
+    err_console.print(f"[bold red]{PREFIX}[/] {escape(message)}", soft_wrap=True, highlight=False)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """The one way a command ends in error: one line on stderr and a meaningful exit code."""
+    error_line(message)
     raise typer.Exit(code)
+
+
+_STORAGE_EXIT = {
+    "disk_full": EXIT_DISK_FULL,
+    "not_writable": EXIT_NOT_WRITABLE,
+    "corrupt": EXIT_CORRUPT,
+}
+_received: list[int] = []
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM (Prefect, systemd, kill) stops a command as Ctrl-C does: cleanly, recorded."""
+    _received.append(signum)
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler) and handler is not _on_sigterm:
+        handler(signal.SIGINT, frame)  # inside asyncio.run: cancels the main task, like Ctrl-C
+    else:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    _received.clear()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _debug(exc: BaseException) -> None:
+    """The full chain on stderr under RCFLOW_DEBUG, in the log otherwise."""
+    if os.environ.get("RCFLOW_DEBUG"):
+        traceback.print_exception(exc, file=sys.stderr)
+    else:
+        log.debug("command failed", exc_info=exc)
 
 
 def handle_errors(func: F) -> F:
@@ -63,10 +117,15 @@ def handle_errors(func: F) -> F:
         from rcflow.hub import HubError, HubStatusError, PayloadError
         from rcflow.ingest.fetchers import WorkerFailed
         from rcflow.push.accounting import ImportRefused
-        from rcflow.warehouse import WarehouseBusy
+        from rcflow.warehouse import StorageFailure, WarehouseBusy
+        from rcflow.warehouse.failures import storage_failure, storage_failure_in_text
 
         try:
-            return func(*args, **kwargs)
+            with _sigterm_interrupts():
+                return func(*args, **kwargs)
+        except StorageFailure as exc:
+            _debug(exc)
+            fail(str(exc), _STORAGE_EXIT[exc.kind])
         except ConfigError as exc:
             fail(str(exc), EXIT_USAGE)
         except ImportRefused as exc:
@@ -84,14 +143,25 @@ def handle_errors(func: F) -> F:
         except WarehouseBusy as exc:
             fail(str(exc), EXIT_BUSY)
         except WorkerFailed as exc:
+            _debug(exc)
+            failure = storage_failure_in_text(str(exc))  # a worker's error comes back as text
+            if failure is not None:
+                fail(str(failure), _STORAGE_EXIT[failure.kind])
             fail(str(exc), EXIT_PROBLEMS)
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), EXIT_USAGE)
         except KeyboardInterrupt:
-            fail("interrupted; nothing acknowledged that was not stored — re-run to resume", 130)
+            signum = _received[-1] if _received else signal.SIGINT
+            name = signal.Signals(signum).name
+            fail(f"interrupted ({name}): stopped cleanly, the run recorded as interrupted; re-run to resume",
+                 128 + signum)  # fmt: skip
         except typer.Exit:
             raise
-        except Exception as exc:  # last resort: one line for the operator, the traceback on demand
+        except Exception as exc:  # storage causes first, then one line for the operator
+            failure = storage_failure(exc)
+            if failure is not None:
+                _debug(exc)
+                fail(str(failure), _STORAGE_EXIT[failure.kind])
+            if isinstance(exc, FileNotFoundError | IsADirectoryError | PermissionError):
+                fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), EXIT_USAGE)
             if os.environ.get("RCFLOW_DEBUG"):
                 raise
             detail = (str(exc).strip().splitlines() or [""])[0][:300]

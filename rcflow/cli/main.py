@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version as package_version
+
 import typer
 
 from rcflow.cli import ingest_cmds, pipeline_cmds, push_cmds, quarantine_cmds, query_cmds, store_cmds
@@ -35,8 +37,18 @@ app.command()(pipeline_cmds.demo)
 app.add_typer(sign_app, name="sign")
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"rcflow {package_version('rcflow')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _main() -> None:
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print rcflow's version and exit."
+    ),
+) -> None:
     quiet_libraries()
 
 

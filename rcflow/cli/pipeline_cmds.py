@@ -67,9 +67,10 @@ def run(
     except Exception as exc:  # a failed step: one line, non-zero
         from rcflow.hub import HubError
         from rcflow.warehouse import WarehouseBusy
+        from rcflow.warehouse.failures import storage_failure
 
-        if isinstance(exc, HubError | WarehouseBusy):
-            raise
+        if isinstance(exc, HubError | WarehouseBusy) or storage_failure(exc) is not None:
+            raise  # its own line and exit code
         fail(
             f"pipeline failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", EXIT_PROBLEMS
         )

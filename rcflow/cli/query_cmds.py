@@ -24,7 +24,8 @@ from rcflow.push.plan import NOT_ABOUT_THE_DATA
 from rcflow.store import BlobStore
 from rcflow.store_audit import blob_problem_count
 from rcflow.tabular import CsvDialect, DialectError, csv_dialect, write_csv_stream
-from rcflow.warehouse import open_reader
+from rcflow.warehouse import open_reader, snapshot_path_for
+from rcflow.warehouse.failures import storage_failure
 from rcflow.warehouse.quarantine import blocked
 
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN", "PRAGMA"}
@@ -62,6 +63,14 @@ def dialect_option(name: str | None) -> CsvDialect:
         raise  # unreachable
 
 
+def _damage(exc: duckdb.Error, live: bool) -> None:
+    """A query that fails because the file read is damaged says which file (exit 7, not 2)."""
+    warehouse = settings().warehouse
+    failure = storage_failure(exc, database=warehouse if live else snapshot_path_for(warehouse))
+    if failure is not None:
+        raise failure from exc
+
+
 def reader(live: bool) -> duckdb.DuckDBPyConnection:
     con = open_reader(settings().warehouse, live=live)
     con.execute("set enable_external_access = false")
@@ -92,6 +101,7 @@ def sql(
         columns = [d[0] for d in result.description or []]
         rows = result.fetchall()
     except duckdb.Error as exc:
+        _damage(exc, live)
         fail(f"query failed: {str(exc).splitlines()[0]}", EXIT_USAGE)
     finally:
         con.close()
@@ -172,6 +182,9 @@ def status(
     try:
         data = _status(con)
         data["damaged_or_missing_blobs"] = blob_problem_count(con, BlobStore(settings().store_dir))
+    except duckdb.Error as exc:
+        _damage(exc, live)
+        raise
     finally:
         con.close()
     if as_json:

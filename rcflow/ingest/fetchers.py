@@ -77,10 +77,9 @@ async def _stream_bundles(
 
 
 async def _cancel(tasks: Sequence[asyncio.Future[Any]]) -> None:
-    pending = [t for t in tasks if not t.done()]
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    for task in tasks:
+        task.cancel()  # no-op for finished ones
+    await asyncio.gather(*tasks, return_exceptions=True)  # and every error retrieved
 
 
 class InProcessFetcher:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -10,43 +12,75 @@ from datetime import timedelta
 
 from rcflow.config import Settings
 from rcflow.hub import HubClient
-from rcflow.ingest.fetchers import ProcessFetcher
+from rcflow.ingest.fetchers import ProcessFetcher, WorkerFailed
 from rcflow.ingest.sync import ProgressFn, Syncer, SyncSummary
-from rcflow.runs import finish_run, new_run_id, start_run
+from rcflow.runs import new_run_id, recorded_run
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
+from rcflow.warehouse.failures import storage_failure_in_text
 
 DEFAULT_REFRESH_AGE = timedelta(hours=1)
 DEFAULT_REFRESH_LIMIT = 5000
+# A temp file untouched this long belongs to a dead download (live ones are written every read).
+DEAD_DOWNLOAD_AGE = timedelta(minutes=10)
+log = logging.getLogger("rcflow.ingest")
+
+
+def clear_dead_downloads(store: BlobStore, *, older_than: timedelta = DEAD_DOWNLOAD_AGE) -> int:
+    """Remove the temp files of downloads killed mid-way (never a blob: those are renamed out).
+
+    Called by a sync or backfill holding the writer lock before its own downloads start: the only
+    processes that write blobs are such a run and its workers, so an old temp file is an orphan.
+    """
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for path in store.tmp_dir.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    if removed:
+        log.info("removed %d temp files of dead downloads from %s", removed, store.tmp_dir)
+    return removed
 
 
 @asynccontextmanager
 async def _recorded_run(settings: Settings, kind: str, progress: ProgressFn | None) -> AsyncIterator[Syncer]:
-    """A writer session on the warehouse, a hub client, and the run recorded in ``ops.runs``."""
+    """A writer session on the warehouse, a hub client, and the run recorded in ``ops.runs``.
+
+    However the run ends (done, failed, interrupted), its record keeps the counts of what it did.
+    """
     settings.require_hub()
     summary = SyncSummary(run_id=new_run_id(kind))
     started = time.monotonic()
-    with Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh:
-        start_run(wh, summary.run_id, kind)
-        ok = False
-        try:
-            async with HubClient.from_settings(settings) as hub:
-                processes = None
-                if settings.workers > 1:
-                    processes = functools.partial(ProcessFetcher, settings, settings.workers)
-                syncer = Syncer(
-                    hub, wh, BlobStore(settings.store_dir), summary, progress=progress, processes=processes
-                )
-                try:
-                    yield syncer
-                finally:
-                    await syncer.aclose()
-                    summary.requests = syncer.requests
-                    summary.retries = syncer.retries
-            ok = summary.ok
-        finally:
-            summary.seconds = round(time.monotonic() - started, 3)
-            finish_run(wh, summary.run_id, ok=ok, summary=summary.as_dict())
+    cleared = 0
+
+    def final() -> dict[str, object]:
+        summary.seconds = round(time.monotonic() - started, 3)
+        return {**summary.as_dict(), "dead_download_files_removed": cleared}
+
+    with (
+        Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh,
+        recorded_run(wh, summary.run_id, kind, summary=final, ok=lambda: summary.ok),
+    ):
+        store = BlobStore(settings.store_dir)
+        cleared = clear_dead_downloads(store)
+        async with HubClient.from_settings(settings) as hub:
+            processes = None
+            if settings.workers > 1:
+                processes = functools.partial(ProcessFetcher, settings, settings.workers)
+            syncer = Syncer(hub, wh, store, summary, progress=progress, processes=processes)
+            try:
+                yield syncer
+            except WorkerFailed as exc:  # a worker's full disk comes back as text: name it
+                failure = storage_failure_in_text(str(exc), folder=settings.warehouse.parent)
+                if failure is None:
+                    raise
+                raise failure from exc
+            finally:
+                await syncer.aclose()
+                summary.requests = syncer.requests
+                summary.retries = syncer.retries
 
 
 async def run_sync(

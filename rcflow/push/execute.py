@@ -40,6 +40,7 @@ class PushSummary:
     blocked: dict[str, str] = field(default_factory=dict)
     discrepancies: list[dict[str, object]] = field(default_factory=list)
     pushed_by_state: dict[str, int] = field(default_factory=dict)
+    left_pending: int = 0  # intents of this run with no recorded answer (the next run asks the hub)
     requests: int = 0
     seconds: float = 0.0
 
@@ -168,8 +169,19 @@ def _shows(history: StateHistory, update: Update) -> bool:
     return any(entry.state is update.state for entry in history.estats)
 
 
-async def push(hub: HubClient, wh: Warehouse, run_id: str) -> PushSummary:
-    summary = PushSummary(run_id=run_id)
+def left_pending(wh: Warehouse, run_id: str) -> int:
+    """This run's outbox intents still without a recorded outcome (an interrupted wave)."""
+    return wh.fetch(
+        "select count(*) from ops.push_outbox where run_id = ? and status = 'pending'", [run_id]
+    )[0][0]
+
+
+async def push(
+    hub: HubClient, wh: Warehouse, run_id: str, *, summary: PushSummary | None = None
+) -> PushSummary:
+    """Execute the plan, filling ``summary`` as it goes (so an interrupted run's caller knows
+    what it did)."""
+    summary = summary or PushSummary(run_id=run_id)
     started = time.monotonic()
     try:
         await Pusher(hub, wh, summary).run()

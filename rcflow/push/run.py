@@ -7,24 +7,29 @@ from pathlib import Path
 from rcflow.config import Settings
 from rcflow.hub import HubClient
 from rcflow.push.accounting import ImportResult, ReadOptions, import_events
-from rcflow.push.execute import PushSummary, push
+from rcflow.push.execute import PushSummary, left_pending, push
 from rcflow.push.plan import PushPlan, plan_from_warehouse
-from rcflow.runs import finish_run, new_run_id, start_run
+from rcflow.runs import new_run_id, recorded_run
 from rcflow.warehouse import Warehouse
 
 
 async def run_push(settings: Settings) -> PushSummary:
-    """Reconcile and push what the hub is owed; every call lands in ``ops.push_audit``."""
+    """Reconcile and push what the hub is owed; every call lands in ``ops.push_audit``.
+
+    An interrupted or failed push is recorded with what it did: the updates whose answer was
+    recorded, and those left pending (sent or not: the next run asks the hub before deciding).
+    """
     settings.require_hub()
-    run_id = new_run_id("push")
+    summary = PushSummary(run_id=new_run_id("push"))
     with Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh:
-        start_run(wh, run_id, "push")
-        summary = PushSummary(run_id=run_id)
-        try:
+
+        def final() -> dict[str, object]:
+            summary.left_pending = left_pending(wh, summary.run_id)
+            return summary.as_dict()
+
+        with recorded_run(wh, summary.run_id, "push", summary=final, ok=lambda: summary.ok):
             async with HubClient.from_settings(settings) as hub:
-                summary = await push(hub, wh, run_id)
-        finally:
-            finish_run(wh, run_id, ok=summary.ok, summary=summary.as_dict())
+                await push(hub, wh, summary.run_id, summary=summary)
     return summary
 
 

@@ -10,7 +10,7 @@ from rcflow.cli.common import (
     EXIT_PROBLEMS,
     console,
     emit_json,
-    err_console,
+    fail,
     handle_errors,
     settings,
 )
@@ -68,5 +68,4 @@ def check(
         if not as_json:
             console.print(f"[green]ok:[/] {report.reason()}", soft_wrap=True)
         raise typer.Exit(EXIT_OK)
-    err_console.print(f"[bold red]rcflow:[/] {report.reason()}", soft_wrap=True)
-    raise typer.Exit(EXIT_PROBLEMS)
+    fail(report.reason(), EXIT_PROBLEMS)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rcflow.cli.common import EXIT_USAGE, fail, handle_errors
 from rcflow.config import ConfigError, load_settings
 from rcflow.reports.build import ReportResult, build_reports
 from rcflow.reports.dbt_runner import ReportBuildError
@@ -37,6 +38,7 @@ def _print_summary(result: ReportResult, console: Console) -> None:
 
 
 @app.command("report")
+@handle_errors
 def report(
     period: str = typer.Option(..., "--period", "-p", help="YYYY-MM (month) or YYYY-Qn (quarter)"),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the CSV and HTML outputs"),
@@ -51,7 +53,6 @@ def report(
     credit_notes: str = typer.Option("exclude_and_flag", help="exclude_and_flag | include"),
 ) -> None:
     """Build every report for PERIOD from the warehouse snapshot into OUT."""
-    console = Console(stderr=True)
     try:
         readings = Readings(
             pmp_method=pmp_method,  # type: ignore[arg-type]
@@ -62,8 +63,7 @@ def report(
             warehouse or load_settings().warehouse, period, out, readings=readings
         )
     except (ConfigError, PeriodError, ReadingError, ReportBuildError, FileNotFoundError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from None
+        fail(str(exc), EXIT_USAGE)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

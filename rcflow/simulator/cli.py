@@ -45,16 +45,15 @@ def serve(
     today: str | None = typer.Option(None, help="Anchor date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Serve the simulated hub until Ctrl-C; prints one line with the base URL."""
+    from rcflow.cli.common import fail  # the one error line of every rcflow command
+
     secret = os.environ.get(secret_env, "")
     if not secret:
-        typer.echo(f"error: set {secret_env} to the HMAC secret the simulator should accept",
-                   err=True)
-        raise typer.Exit(2)
+        fail(f"set {secret_env} to the HMAC secret the simulator should accept", 2)
     try:
         anchor = date.fromisoformat(today) if today else None
     except ValueError:
-        typer.echo(f"error: --today must be YYYY-MM-DD, got {today!r}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"--today must be YYYY-MM-DD, got {today!r}", 2)
     config = SimConfig(
         seed=seed, invoices=invoices, backfill=backfill, today=anchor,
         issuers={issuer: secret}, hostile_rate=hostile_rate, legacy_codes=legacy_codes,
@@ -70,8 +69,7 @@ def serve(
     try:
         serve_forever(config, host=host, port=port, on_ready=ready)
     except OSError as exc:
-        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
 
 
 if __name__ == "__main__":

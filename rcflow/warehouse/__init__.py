@@ -1,6 +1,7 @@
 """The DuckDB warehouse: schema migrations, the single-writer connection, bulk writes, snapshots."""
 
 from rcflow.warehouse.db import (
+    NoSnapshot,
     Warehouse,
     WarehouseBusy,
     migrate,
@@ -8,8 +9,12 @@ from rcflow.warehouse.db import (
     publish_snapshot,
     snapshot_path_for,
 )
+from rcflow.warehouse.failures import Storage, StorageFailure
 
 __all__ = [
+    "NoSnapshot",
+    "Storage",
+    "StorageFailure",
     "Warehouse",
     "WarehouseBusy",
     "migrate",

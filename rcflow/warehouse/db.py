@@ -6,13 +6,22 @@ DuckDB allows one writing process per file. rcflow's rule:
   waiting (bounded) while another writer holds it;
 * readers (``rcflow sql``, dashboards, dbt) open the *snapshot*, a read-only copy that every
   writer republishes atomically when it finishes, so a reader never blocks a writer and a
-  writer never breaks a reader.
+  writer never breaks a reader. A reader never becomes a writer: without a snapshot it copies
+  the live file under a read-only connection (which keeps writers out meanwhile), or, when a
+  writer holds it, says so in one line (:class:`NoSnapshot`).
+
+A writer session that ends in a database or storage error does not publish: the last good
+snapshot stays. Its exception is re-raised as the first cause found in the chain
+(:class:`~rcflow.warehouse.failures.StorageFailure`: full disk, read-only, corrupt file).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,11 +31,18 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from rcflow.warehouse.failures import chain, storage_failure
+
 LOCK_RETRY_SECONDS = 0.25
+log = logging.getLogger("rcflow.warehouse")
 
 
 class WarehouseBusy(Exception):
     """Another process holds the warehouse for writing longer than we were willing to wait."""
+
+
+class NoSnapshot(WarehouseBusy):
+    """There is no snapshot to read, and a writer holds the live file (a reader never waits)."""
 
 
 def _is_lock_error(exc: BaseException) -> bool:
@@ -86,7 +102,10 @@ def connect_with_retry(path: Path, *, read_only: bool, timeout: float) -> duckdb
 class Warehouse:
     """The writer's handle on the warehouse. Use as a context manager.
 
-    On exit the connection is checkpointed and closed, and the reader snapshot republished.
+    On a clean exit the connection is checkpointed and closed, and the reader snapshot
+    republished. "Clean" means the session did not end in a database or storage error: a run
+    that was interrupted or that the hub failed still publishes (its ``ops.runs`` row is written);
+    a corrupt file or a full disk never replaces the last good snapshot.
     """
 
     def __init__(self, path: Path | str, *, lock_timeout: float = 600.0, publish: bool = True):
@@ -94,23 +113,48 @@ class Warehouse:
         self.lock_timeout = lock_timeout
         self.publish = publish
         self._con: duckdb.DuckDBPyConnection | None = None
+        # One connection, used from the event loop and from threads (``asyncio.to_thread``): a
+        # transaction holds this lock, so an interrupted run's bookkeeping waits for a write a
+        # thread has in flight instead of interleaving with it.
+        self._lock = threading.RLock()
 
     def __enter__(self) -> Warehouse:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = connect_with_retry(self.path, read_only=False, timeout=self.lock_timeout)
-        migrate(self._con)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._con = connect_with_retry(self.path, read_only=False, timeout=self.lock_timeout)
+            migrate(self._con)
+        except Exception as exc:
+            if self._con is not None:
+                with contextlib.suppress(duckdb.Error):
+                    self._con.close()
+                self._con = None
+            failure = storage_failure(exc, database=self.path)
+            if failure is None:
+                raise
+            raise failure from exc
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        con, self._con = self._con, None
-        if con is None:
-            return
-        try:
-            con.execute("checkpoint")
-        finally:
-            con.close()
-        if self.publish:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        with self._lock:  # after any write a thread has in flight
+            con, self._con = self._con, None
+            if con is None:
+                return
+            sound = exc is None or not _harms_database(exc, self.path)
+            closing_error = _checkpoint_and_close(con)
+        if closing_error is not None:
+            if exc is None:  # the checkpoint's failure is this session's first error
+                failure = storage_failure(closing_error, database=self.path)
+                if failure is None:
+                    raise closing_error
+                raise failure from closing_error
+            log.debug("checkpoint after a failed session also failed", exc_info=closing_error)
+            sound = False
+        if sound and self.publish:
             publish_snapshot(self.path)
+        if exc is not None and isinstance(exc, Exception):
+            failure = storage_failure(exc, database=self.path)
+            if failure is not None and failure is not exc:
+                raise failure from exc
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -121,23 +165,26 @@ class Warehouse:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One short write transaction: everything in it commits together or not at all."""
-        con = self.con
-        con.execute("begin transaction")
-        try:
-            yield con
-        except BaseException:
-            con.execute("rollback")
-            raise
-        con.execute("commit")
+        with self._lock:
+            con = self.con
+            con.execute("begin transaction")
+            try:
+                yield con
+            except BaseException:
+                con.execute("rollback")
+                raise
+            con.execute("commit")
 
     def fetch(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
         """Run a query and fetch every row (DuckDB 2.0 wants results finished before more work)."""
-        return self.con.execute(sql, params or []).fetchall()
+        with self._lock:
+            return self.con.execute(sql, params or []).fetchall()
 
     def arrow(self, sql: str) -> pa.Table:
         """Run a query and return the rows as one Arrow table (no DB-API copy)."""
-        self.con.complete()
-        return self.con.sql(sql).to_arrow_table()
+        with self._lock:
+            self.con.complete()
+            return self.con.sql(sql).to_arrow_table()
 
     def _register(self, name: str, table: pa.Table) -> None:
         self.con.complete()  # finish any half-read result first (DuckDB 2.0 refuses otherwise)
@@ -146,11 +193,12 @@ class Warehouse:
     @contextmanager
     def registered(self, name: str, table: pa.Table) -> Iterator[str]:
         """Expose an Arrow table to SQL as ``name`` for the duration of the block."""
-        self._register(name, table)
-        try:
-            yield name
-        finally:
-            self.con.unregister(name)
+        with self._lock:
+            self._register(name, table)
+            try:
+                yield name
+            finally:
+                self.con.unregister(name)
 
     def upsert(self, table: str, rows: pa.Table, key: list[str], *, keep: Sequence[str] = ()) -> int:
         """Insert-or-update ``rows`` (Arrow) into ``table`` keyed on ``key``, in bulk.
@@ -200,30 +248,100 @@ class Warehouse:
         return rows.num_rows
 
 
+def _checkpoint_and_close(con: duckdb.DuckDBPyConnection) -> duckdb.Error | None:
+    try:
+        con.execute("checkpoint")
+    except duckdb.Error as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.close()
+        return exc
+    con.close()
+    return None
+
+
+def _harms_database(exc: BaseException, path: Path) -> bool:
+    """Did the session end in an error that may leave the database unsound?"""
+    if storage_failure(exc, database=path) is not None:
+        return True
+    return any(isinstance(error, duckdb.Error) for error in chain(exc))
+
+
 def snapshot_path_for(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.stem + ".snapshot.duckdb")
 
 
 def publish_snapshot(warehouse: Path) -> Path:
-    """Copy the (closed, checkpointed) warehouse to its snapshot path atomically."""
+    """Copy the (closed, checkpointed) warehouse to its snapshot path atomically.
+
+    The copy is opened once before it replaces the old snapshot; a failed copy (a full disk)
+    leaves no temporary file behind and the old snapshot in place.
+    """
     target = snapshot_path_for(warehouse)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(warehouse, tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
+    try:
+        shutil.copyfile(warehouse, tmp)
+        wal = warehouse.with_name(warehouse.name + ".wal")
+        if wal.exists():  # a writer died before its checkpoint: replay its log into our copy only
+            shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
+            with duckdb.connect(str(tmp)) as con:
+                con.execute("checkpoint")
+        with duckdb.connect(str(tmp), read_only=True) as con:
+            con.execute("select count(*) from main.schema_migrations").fetchall()
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        failure = storage_failure(exc, database=warehouse) if isinstance(exc, Exception) else None
+        if failure is None:
+            raise
+        raise failure from exc
     return target
 
 
 def open_reader(
     warehouse: Path | str, *, live: bool = False, timeout: float = 30.0
 ) -> duckdb.DuckDBPyConnection:
-    """A read-only connection for queries: the snapshot by default, the live file with ``live``."""
+    """A read-only connection for queries: the snapshot by default, the live file with ``live``.
+
+    Without a snapshot (deleted, or never published), the snapshot is made from the live file
+    under a read-only connection if no writer holds it; otherwise :class:`NoSnapshot` says so at
+    once. A reader never opens the writer, never migrates, never waits for a sync.
+    """
     warehouse = Path(warehouse)
     path = warehouse if live else snapshot_path_for(warehouse)
     if not path.exists():
         if not warehouse.exists():
             raise FileNotFoundError(f"no warehouse at {warehouse}: run `rcflow sync` first")
-        with Warehouse(warehouse):
-            pass  # creates the schema and publishes the first snapshot
-    return connect_with_retry(path, read_only=True, timeout=timeout)
+        _publish_from_live(warehouse)
+    return _read_only(path, timeout=timeout)
+
+
+def _read_only(path: Path, *, timeout: float) -> duckdb.DuckDBPyConnection:
+    try:
+        return connect_with_retry(path, read_only=True, timeout=timeout)
+    except duckdb.Error as exc:
+        failure = storage_failure(exc, database=path)
+        if failure is None:
+            raise
+        raise failure from exc
+
+
+def _publish_from_live(warehouse: Path) -> None:
+    """Publish a first snapshot from the live file while holding it read-only (no writer meanwhile)."""
+    snapshot = snapshot_path_for(warehouse)
+    try:
+        guard = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        if not _is_lock_error(exc):
+            failure = storage_failure(exc, database=warehouse)
+            raise (failure or exc) from exc
+        raise NoSnapshot(
+            f"no snapshot at {snapshot}, and a writer holds {warehouse} now: the snapshot is "
+            "published when that run ends; retry then (`--live` reads the live file when no writer holds it)"
+        ) from None
+    try:
+        publish_snapshot(warehouse)
+    finally:
+        guard.close()

@@ -156,3 +156,41 @@ def test_the_secret_reaches_no_file(env, tmp_path: Path) -> None:
     assert files
     for path in files:
         assert secret not in path.read_bytes(), path
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"rcflow {version('rcflow')}"
+
+
+def test_every_command_fails_with_the_one_prefix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Whatever the command (the reports and checks included), an error is one `rcflow:` line."""
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(tmp_path / "none" / "w.duckdb"))
+    monkeypatch.setenv("RCFLOW_SECRET", "a-secret-for-the-simulator-0123456789")
+    cases = [
+        (["report", "--period", "2025-13", "--out", str(tmp_path / "out")], 2),
+        (["check"], 2),
+        (["sql", "select 1"], 2),
+        (["status"], 1),
+        (["push"], 2),
+        (["sync"], 2),
+        (["accounting", "import", str(tmp_path / "missing.csv")], 2),
+        (["hub", "serve", "--today", "tomorrow"], 2),
+    ]
+    for args, code in cases:
+        result = runner.invoke(app, args, catch_exceptions=False)
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == code and len(lines) == 1, (args, result.output)
+        assert lines[0].startswith("rcflow: ") and "error:" not in lines[0], (args, lines)
+
+
+def test_every_invalid_setting_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RCFLOW_CONCURRENCY", "many")
+    monkeypatch.setenv("RCFLOW_LOCK_TIMEOUT", "-5")
+    result = invoke("status")
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert line.startswith("rcflow: 2 invalid settings:") and "\n" not in line
+    assert "RCFLOW_CONCURRENCY" in line and "RCFLOW_LOCK_TIMEOUT" in line

@@ -39,3 +39,29 @@ def test_secret_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     s = load_settings()
     assert "s3cr3t-value-XYZ" not in repr(s) and "s3cr3t-value-XYZ" not in str(s.model_dump())
     assert s.secret.get_secret_value() == "s3cr3t-value-XYZ"
+
+
+def test_every_invalid_setting_in_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four mistakes, one message naming all four (with what was given), the secret never shown."""
+    monkeypatch.setenv("RCFLOW_HUB_URL", "ftp://example")
+    monkeypatch.setenv("RCFLOW_CONCURRENCY", "abc")
+    monkeypatch.setenv("RCFLOW_TIMEOUT", "-1")
+    monkeypatch.setenv("RCFLOW_TOKEN_LIFETIME", "999")
+    monkeypatch.setenv("RCFLOW_SECRET", "s3cr3t-value-XYZ")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith("4 invalid settings: ") and "\n" not in message
+    for name in ("RCFLOW_HUB_URL", "RCFLOW_CONCURRENCY", "RCFLOW_TIMEOUT", "RCFLOW_TOKEN_LIFETIME"):
+        assert name in message
+    assert "'abc'" in message and "'999'" in message
+    assert "s3cr3t" not in message
+
+
+def test_every_missing_hub_setting_in_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RCFLOW_ISSUER", "hub_0012")
+    with pytest.raises(ConfigError) as info:
+        load_settings().require_hub()
+    message = str(info.value)
+    assert "RCFLOW_HUB_URL is not set" in message and "RCFLOW_SECRET is not set" in message
+    assert "RCFLOW_ISSUER" not in message and "\n" not in message

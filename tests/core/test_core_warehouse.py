@@ -153,3 +153,83 @@ def test_open_reader_does_not_block_a_writer(tmp_path: Path) -> None:
     fresh = open_reader(path)
     assert fresh.execute("select count(*) from entities").fetchone() == (2,)
     fresh.close()
+
+
+def _snapshot_entities(path: Path) -> list[tuple]:
+    con = open_reader(path)
+    try:
+        return con.execute("select entity_nif from entities order by 1").fetchall()
+    finally:
+        con.close()
+
+
+def test_a_session_ending_in_a_database_error_keeps_the_last_snapshot(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        wh.upsert("raw.entities", entities(("A", "x")), ["entity_nif"])
+    with pytest.raises(duckdb.Error), Warehouse(path) as wh:
+        wh.upsert("raw.entities", entities(("B", "y")), ["entity_nif"])
+        wh.fetch("select * from raw.no_such_table")
+    assert _snapshot_entities(path) == [("A",)]  # B is committed in the live file, not published
+
+
+def test_an_interrupted_or_hub_failed_session_still_publishes(tmp_path: Path) -> None:
+    """The database is sound after an interruption: the snapshot shows the run's record."""
+    path = tmp_path / "w.duckdb"
+    with pytest.raises(KeyboardInterrupt), Warehouse(path) as wh:
+        wh.upsert("raw.entities", entities(("A", "x")), ["entity_nif"])
+        raise KeyboardInterrupt
+    with pytest.raises(RuntimeError), Warehouse(path) as wh:
+        wh.upsert("raw.entities", entities(("B", "y")), ["entity_nif"])
+        raise RuntimeError("the hub went away")
+    assert _snapshot_entities(path) == [("A",), ("B",)]
+
+
+def test_the_first_cause_is_found_under_what_followed_it(tmp_path: Path) -> None:
+    """A checksum error, then "transaction aborted" while cleaning up: the checksum is the cause."""
+    import duckdb
+
+    from rcflow.warehouse import Storage, StorageFailure
+    from rcflow.warehouse.failures import storage_failure
+
+    path = tmp_path / "w.duckdb"
+    try:
+        try:
+            raise duckdb.Error("Corrupt database file: computed checksum 1 does not match stored checksum 2")
+        finally:
+            raise duckdb.TransactionException("Current transaction is aborted (please ROLLBACK)")
+    except duckdb.Error as exc:
+        found = storage_failure(exc, database=path)
+    assert isinstance(found, StorageFailure) and found.kind is Storage.corrupt and found.path == path
+    assert str(found).startswith(f"corrupt database file {path} (computed checksum 1 does not match")
+    full = OSError(28, "No space left on device")
+    assert storage_failure(full, database=path).kind is Storage.disk_full  # type: ignore[union-attr]
+    assert storage_failure(PermissionError(13, "Permission denied", "/etc/input.csv"), database=path) is None
+
+
+def test_a_failed_snapshot_copy_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import shutil
+
+    from rcflow.warehouse import Storage, StorageFailure
+
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        wh.upsert("raw.entities", entities(("A", "x")), ["entity_nif"])
+    real_copy = shutil.copyfile
+
+    def copy_then_fill(src: object, dst: object) -> object:
+        real_copy(src, dst)  # type: ignore[arg-type]
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    monkeypatch.setattr(shutil, "copyfile", copy_then_fill)
+    with pytest.raises(StorageFailure) as info, Warehouse(path) as wh:
+        wh.upsert("raw.entities", entities(("B", "y")), ["entity_nif"])
+    assert info.value.kind is Storage.disk_full
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb", "w.snapshot.duckdb"]
+    assert _snapshot_entities(path) == [("A",)]
