@@ -7,6 +7,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,12 @@ import duckdb
 
 from rcflow import clock
 from rcflow.reports import html, pages
+from rcflow.reports.administrations import Administration, load_administrations
 from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
 from rcflow.reports.documents import DEFAULT_SIGNERS, DocumentFacts, SignatureBox, write_documents
 from rcflow.reports.export import write_csvs
-from rcflow.reports.periods import Period, parse_period
+from rcflow.reports.periods import Period, PeriodError, parse_period
+from rcflow.reports.rates import DeclaredRate, load_rates_file
 from rcflow.reports.readings import DATE_READING, METHOD_LABELS, UNCERTAINTIES, Readings
 from rcflow.warehouse import open_reader, snapshot_path_for
 
@@ -33,6 +36,7 @@ class ReportResult:
     headline: dict[str, Any]
     paths: dict[str, Path]
     readings: Readings
+    as_of: date
     seconds: dict[str, float] = field(default_factory=dict)
     dbt_node_seconds: dict[str, float] = field(default_factory=dict, repr=False)
 
@@ -43,6 +47,17 @@ class ReportResult:
     @property
     def quarantined_count(self) -> int:
         return int(self.headline.get("quarantined_count") or 0)
+
+    @property
+    def is_provisional(self) -> bool:
+        """The period had not ended on the day of the run: measured as of that day (§1.5)."""
+        return self.as_of < self.period.end
+
+    @property
+    def status_line(self) -> str:
+        """``provisional, as of 06/12/2026`` or ``closed, as of 30/11/2026`` (its last day)."""
+        kind = "provisional" if self.is_provisional else "closed"
+        return f"{kind}, as of {self.as_of:%d/%m/%Y}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: numbers rounded to 2 decimals, paths as strings."""
@@ -56,6 +71,9 @@ class ReportResult:
             "period": self.period.label,
             "period_start": self.period.start.isoformat(),
             "period_end": self.period.end.isoformat(),
+            "as_of": self.as_of.isoformat(),
+            "is_provisional": self.is_provisional,
+            "status": self.status_line,
             "method": self.method,
             "method_label": self.method_label,
             "headline": {k: plain(v) for k, v in self.headline.items()},
@@ -91,6 +109,32 @@ def _method_for(period: Period, readings: Readings) -> str:
     return period.pmp_method if readings.pmp_method == "auto" else readings.pmp_method
 
 
+def _as_of(period: Period, today: date) -> date:
+    """The day ``period`` is measured at: its end once over, today while running (§1.5)."""
+    if period.start > today:
+        raise PeriodError(
+            f"period {period.label} has not started: today is {today:%d/%m/%Y} (Europe/Madrid)"
+        )
+    return min(period.end, today)
+
+
+def _reference_vars(
+    rates: list[DeclaredRate], administrations: list[Administration]
+) -> dict[str, Any]:
+    return {
+        "extra_interest_rates": [r.to_var() for r in rates],
+        "administrations": [a.to_var() for a in administrations],
+    }
+
+
+def _administrations_note(administrations: list[Administration], source: Path | None) -> str:
+    if not administrations:
+        return ("No administrations declared: the warehouse is taken as one administration "
+                "(one global PMP); invoices with no entity are reported alone.")  # fmt: skip
+    return (f"{len(administrations)} administration(s) declared in {source}: each gets its "
+            "global PMP; entities in no declaration are reported alone.")  # fmt: skip
+
+
 def build_reports(
     warehouse: Path,
     period: str | Period,
@@ -102,6 +146,8 @@ def build_reports(
     documents_lang: str | None = None,
     documents: Sequence[str] | None = None,
     signers: Sequence[SignatureBox] = DEFAULT_SIGNERS,
+    rates_file: Path | None = None,
+    administrations_file: Path | None = None,
 ) -> ReportResult:
     """Build every report for ``period`` from ``warehouse``'s read-only snapshot into ``out_dir``.
 
@@ -111,15 +157,23 @@ def build_reports(
     temporary file, removed afterwards). ``checks=False`` skips dbt's data and unit tests.
     ``documents_lang`` also writes the legal documents as PDFs in that language (``documents/``),
     with a signature box for each of ``signers`` (``documents``: only those; default all that apply).
+    A period still running is measured as of ``clock.today()`` (Europe/Madrid) and marked
+    provisional. ``rates_file`` adds legal interest rates (:mod:`rcflow.reports.rates`);
+    ``administrations_file`` declares administrations (:mod:`rcflow.reports.administrations`).
 
     Raises:
-        PeriodError: ``period`` is not ``YYYY-MM`` / ``YYYY-Qn``.
+        PeriodError: ``period`` is not ``YYYY-MM`` / ``YYYY-Qn``, or has not started.
+        RatesFileError, AdministrationsFileError: a reference file is invalid (file and line).
         FileNotFoundError: there is no warehouse.
         ReportBuildError: dbt failed (the message names the failing models or tests).
     """
     started = time.perf_counter()
     period = parse_period(period) if isinstance(period, str) else period
     readings = readings or Readings()
+    today = clock.today()
+    as_of = _as_of(period, today)
+    rates = load_rates_file(Path(rates_file)) if rates_file else []
+    administrations = load_administrations(Path(administrations_file)) if administrations_file else []
     warehouse = Path(warehouse)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -134,34 +188,40 @@ def build_reports(
         dbt_run = run_dbt_build(
             snapshot=snapshot,
             reports_db=db,
-            variables={**_period_vars(period), **readings.to_vars()},
+            variables={**_period_vars(period), "today": today.isoformat(), **readings.to_vars(),
+                       **_reference_vars(rates, administrations)},
             work_dir=work,
             checks=checks,
         )
         seconds["dbt"] = dbt_run.seconds
         output_started = time.perf_counter()
         generated_at = clock.local_now()
+        method = _method_for(period, readings)
+        run = html.RunFacts(
+            generated_at=generated_at,
+            as_of=as_of,
+            administrations_note=_administrations_note(administrations, administrations_file),
+        )
         with duckdb.connect(str(db), read_only=True) as con:
             paths = write_csvs(con, out_dir)
             headline = pages.headline(con)
             left_out = pages.left_out(con)
+            legal = pages.legal_notes(con)
             paths["report.html"] = html.write_page(
-                out_dir / "report.html", html.render_report(con, period, readings, generated_at)
+                out_dir / "report.html", html.render_report(con, period, readings, run)
             )
             paths["dashboard.html"] = html.write_page(
-                out_dir / "dashboard.html",
-                html.render_dashboard(con, period, readings, generated_at),
+                out_dir / "dashboard.html", html.render_dashboard(con, period, readings, run)
             )
             if documents_lang:
                 facts = DocumentFacts(
                     period=period, administration="", generated_at=generated_at,
-                    method_label=METHOD_LABELS[_method_for(period, readings)],
+                    method_label=METHOD_LABELS[method],
                     readings=[f"{r['name']} = {r['value']}: {r['meaning']}" for r in readings.describe()],
-                    as_of=min(period.end, clock.madrid_date(generated_at)),
+                    as_of=as_of,
                 )  # fmt: skip
                 paths.update(write_documents(con, out_dir, facts, documents_lang, documents, signers))
         seconds["outputs"] = time.perf_counter() - output_started
-    method = _method_for(period, readings)
     result = ReportResult(
         period=period,
         method=method,
@@ -169,13 +229,20 @@ def build_reports(
         headline=headline,
         paths=paths,
         readings=readings,
+        as_of=as_of,
         seconds=seconds,
         dbt_node_seconds=dbt_run.node_seconds,
     )
     seconds["total"] = time.perf_counter() - started
     meta = {**result.to_dict(), "dates": list(DATE_READING),
-            "uncertainties": list(UNCERTAINTIES), **left_out,
-            "generated_at": generated_at.isoformat(), "dbt_warnings": dbt_run.warnings}  # fmt: skip
+            "readings_described": readings.describe(),
+            "uncertainties": list(UNCERTAINTIES), **left_out, **legal,
+            "administrations_note": run.administrations_note,
+            "administrations_declared": [a.to_var() for a in administrations],
+            "rates_file": str(rates_file) if rates_file else None,
+            "generated_at": generated_at.isoformat(),
+            "generated_local": clock.format_local(generated_at),
+            "dbt_warnings": dbt_run.warnings}  # fmt: skip
     meta_path = out_dir / "report.json"
     meta_path.write_text(
         json.dumps(meta, indent=2, ensure_ascii=False, default=_json_value), encoding="utf-8"

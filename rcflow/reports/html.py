@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from rcflow import clock
 from rcflow.reports import charts, formatting, pages
 from rcflow.reports.dbt_runner import REPORTS_PROJECT_DIR
 from rcflow.reports.periods import Period
@@ -24,6 +26,16 @@ STATUS_COLOURS = {
     "REJECTED": "#c44e52",
 }  # fmt: skip
 AGEING_COLOURS = ("#3a9d5d", "#b5a11f", "#e08a2e", "#d0603a", "#c44e52")
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a page says about its run: when it was generated, the day its figures are as of,
+    and how the administrations were taken."""
+
+    generated_at: datetime
+    as_of: date
+    administrations_note: str
 
 
 def _environment() -> Environment:
@@ -57,18 +69,24 @@ def _embedded_json(data: object) -> Markup:
     return Markup(text.replace("</", "<\\/"))
 
 
-def _common(period: Period, readings: Readings, generated_at: datetime) -> dict[str, Any]:
+def _common(period: Period, readings: Readings, run: RunFacts) -> dict[str, Any]:
+    provisional = run.as_of < period.end
     return {
         "period": pages.period_dict(period),
         "readings": readings.describe(),
         "uncertainties": UNCERTAINTIES,
         "date_reading": DATE_READING,
-        "generated_at": generated_at,
+        "generated": clock.format_local(run.generated_at),
+        "as_of": run.as_of,
+        "is_provisional": provisional,
+        "status_line": f"{'provisional' if provisional else 'closed'}, as of {run.as_of:%d/%m/%Y}",
+        "administrations_note": run.administrations_note,
+        "quarantine_excluded": readings.quarantined_invoices == "exclude",
     }
 
 
 def render_report(
-    con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, generated_at: datetime
+    con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, run: RunFacts
 ) -> str:
     """The e-mailable report page."""
     context = pages.report_context(con)
@@ -90,12 +108,12 @@ def render_report(
          for a in context["ageing"]],
         colours=AGEING_COLOURS,
     ))  # fmt: skip
-    context.update(_common(period, readings, generated_at))
+    context.update(_common(period, readings, run))
     return _environment().get_template("report.html.j2").render(**context)
 
 
 def render_dashboard(
-    con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, generated_at: datetime
+    con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, run: RunFacts
 ) -> str:
     """The invoice-status dashboard, filtered per entity in the browser."""
     context = pages.dashboard_context(con)
@@ -106,7 +124,7 @@ def render_dashboard(
         "statusColours": STATUS_COLOURS,
         "ageingColours": AGEING_COLOURS,
     })  # fmt: skip
-    context.update(_common(period, readings, generated_at))
+    context.update(_common(period, readings, run))
     return _environment().get_template("dashboard.html.j2").render(**context)
 
 

@@ -27,14 +27,38 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> dict:
     return rows[0] if rows else {}
 
 
+def _global_row(con: duckdb.DuckDBPyConnection) -> dict:
+    """The global PMP row the headline shows: the warehouse's ('ALL', nothing declared) or the
+    only declared administration's; empty when several are declared (each in ``administrations``)."""
+    rows = _rows(con, "select * from main.pmp where is_global order by administration_id")
+    return rows[0] if len(rows) == 1 else {}
+
+
 def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The figures a reader wants first (also returned by ``build_reports``)."""
-    pmp = _one(con, "select * from main.pmp where entity_nif = 'ALL'")
-    morosity = _one(con, "select * from main.morosity where entity_nif = 'ALL'")
+    pmp = _global_row(con)
+    totals = _one(con, """
+        select sum(paid_count) as paid_count, coalesce(sum(paid_amount), 0) as paid_amount,
+               sum(pending_count) as pending_count, coalesce(sum(pending_amount), 0) as pending_amount,
+               sum(start_inferred_count) as start_inferred_count,
+               sum(negative_days_count) as negative_days_count,
+               any_value(pmp_method) as pmp_method, any_value(method_label) as method_label
+        from main.pmp where not is_global""")  # fmt: skip
+    morosity = _one(con, """
+        select coalesce(sum(paid_late_count), 0) as paid_late_count,
+               coalesce(sum(paid_late_amount), 0) as paid_late_amount,
+               coalesce(sum(pending_late_count), 0) as pending_late_count,
+               coalesce(sum(pending_late_amount), 0) as pending_late_amount
+        from main.morosity where entity_nif <> 'ALL'""")  # fmt: skip
     status = _one(con, """
         select count(*) as invoices,
                count(*) filter (where is_quarantined) as quarantined,
                count(*) filter (where exclusion_reason = 'credit_note') as credit_notes,
+               count(*) filter (where operation_role is not null and scope_exclusion is not null)
+                   as scope_excluded,
+               coalesce(sum(amount) filter (
+                   where operation_role is not null and scope_exclusion is not null), 0)
+                   as scope_excluded_amount,
                count(*) filter (where owed_to_hub_count > 0 and not is_quarantined)
                    as invoices_owing_hub,
                coalesce(sum(owed_to_hub_count) filter (where not is_quarantined), 0)
@@ -43,21 +67,27 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     art10 = _one(con, "select count(*) as n, sum(amount) as amount from main.pending_recognition")
     interest = _one(con, """
         select count(*) as n, sum(interest) as interest, sum(recovery_costs) as recovery_costs,
-               count(*) filter (where is_rate_missing) as refused
+               sum(total_claimable) as total_claimable,
+               count(*) filter (where is_rate_missing) as unrated,
+               coalesce(sum(unrated_days), 0) as unrated_days,
+               coalesce(sum(unrated_principal), 0) as unrated_principal
         from main.late_interest""")  # fmt: skip
     obligations = _one(con, "select count(*) as n from main.obligations")
+    source = pmp or totals
     return {
         "pmp_global": pmp.get("pmp"),
+        "pmp_global_administration": pmp.get("administration_name"),
+        "is_within_30_days": pmp.get("is_within_30_days"),
         "paid_ratio": pmp.get("paid_ratio"),
         "pending_ratio": pmp.get("pending_ratio"),
-        "paid_count": pmp.get("paid_count", 0),
-        "paid_amount": pmp.get("paid_amount", 0),
-        "pending_count": pmp.get("pending_count", 0),
-        "pending_amount": pmp.get("pending_amount", 0),
-        "method": pmp.get("pmp_method"),
-        "method_label": pmp.get("method_label"),
-        "start_inferred_count": pmp.get("start_inferred_count", 0),
-        "negative_days_count": pmp.get("negative_days_count", 0),
+        "paid_count": source.get("paid_count") or 0,
+        "paid_amount": source.get("paid_amount") or 0,
+        "pending_count": source.get("pending_count") or 0,
+        "pending_amount": source.get("pending_amount") or 0,
+        "method": totals.get("pmp_method") or pmp.get("pmp_method"),
+        "method_label": totals.get("method_label") or pmp.get("method_label"),
+        "start_inferred_count": totals.get("start_inferred_count") or 0,
+        "negative_days_count": totals.get("negative_days_count") or 0,
         "paid_late_count": morosity.get("paid_late_count", 0),
         "paid_late_amount": morosity.get("paid_late_amount", 0),
         "pending_late_count": morosity.get("pending_late_count", 0),
@@ -65,6 +95,8 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "invoices": status.get("invoices", 0),
         "quarantined_count": status.get("quarantined", 0),
         "credit_note_count": status.get("credit_notes", 0),
+        "scope_excluded_count": status.get("scope_excluded", 0),
+        "scope_excluded_amount": status.get("scope_excluded_amount", 0),
         "invoices_owing_hub": status.get("invoices_owing_hub", 0),
         "updates_owed_to_hub": status.get("updates_owed_to_hub", 0),
         "art10_count": art10.get("n", 0),
@@ -72,8 +104,53 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "late_interest_count": interest.get("n", 0),
         "late_interest_amount": interest.get("interest"),
         "recovery_costs_amount": interest.get("recovery_costs"),
-        "late_interest_refused_count": interest.get("refused", 0),
+        "late_interest_total_claimable": interest.get("total_claimable"),
+        "late_interest_unrated_count": interest.get("unrated", 0),
+        "late_interest_unrated_days": interest.get("unrated_days", 0),
+        "late_interest_unrated_principal": interest.get("unrated_principal", 0),
         "obligations_count": obligations.get("n", 0),
+    }
+
+
+# Each legal figure and the invoices of it that carry open quality findings (§4.1).
+_FINDINGS_BY_FIGURE = """
+    select 'PMP' as figure, count(*) as n, coalesce(sum(amount), 0) as amount
+    from main.invoice_status where is_quarantined and pmp_role is not null
+    union all
+    select 'Morosity', count(*), coalesce(sum(amount), 0)
+    from main.invoice_status where is_quarantined and morosity_role is not null
+    union all
+    select 'Art. 10 list', count(*), coalesce(sum(amount), 0)
+    from main.pending_recognition where is_quarantined
+    union all
+    select 'Late-payment interest', count(*), coalesce(sum(principal), 0)
+    from main.late_interest where is_quarantined
+"""
+
+
+def legal_notes(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
+    """What the legal figures rest on: open findings per figure and the invoices behind them,
+    the scope exclusions, the administrations' global PMPs and the interest rates used."""
+    return {
+        "findings_by_figure": _rows(con, _FINDINGS_BY_FIGURE),
+        "findings_invoices": _rows(con, """
+            select invoice_id, entity_nif, invoice_number, supplier_nif, amount, status,
+                   pmp_role, morosity_role, quarantine_reasons
+            from main.invoice_status where is_quarantined
+            order by entity_nif, invoice_id"""),
+        "scope_exclusions": _rows(con, """
+            select invoice_id, entity_nif, supplier_nif, supplier_name, amount, status,
+                   scope_exclusion, scope_exclusion_source
+            from main.invoice_status where scope_exclusion is not null
+            order by scope_exclusion, entity_nif, invoice_id"""),
+        "administrations": _rows(con, """
+            select administration_id, administration_name, paid_count, paid_amount, pending_count,
+                   pending_amount, pmp, is_within_30_days, findings_count, findings_amount
+            from main.pmp where is_global order by administration_id"""),
+        "rates_used": _rows(con, """
+            select half_year_start, half_year_end, legal_rate, source, status, source_file,
+                   invoice_count, accrual_days, interest
+            from main.interest_rates where is_used order by half_year_start"""),
     }
 
 
@@ -86,13 +163,22 @@ def left_out(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
         "exclusions": _rows(con, """
             select exclusion_reason, count(*) as n, sum(amount) as amount
             from main.invoice_status where exclusion_reason is not null
-            group by all order by n desc, exclusion_reason"""),
+            group by all
+            union all
+            select 'out of PMP scope: ' || scope_exclusion, count(*), sum(amount)
+            from main.invoice_status
+            where exclusion_reason is null and scope_exclusion is not null
+            group by all
+            order by 2 desc, 1"""),
     }
 
 
 def _trend(con: duckdb.DuckDBPyConnection, entity_names: dict[str, str]) -> dict[str, Any]:
     rows = _rows(con, "select * from main.pmp_trend order by period_start")
-    totals = [r for r in rows if r["entity_nif"] == "ALL"]  # every period has its ALL row
+    # every period has one ALL row per administration; the chart's total is the first one
+    first_admin = min((r["administration_id"] for r in rows if r["entity_nif"] == "ALL"), default=None)
+    rows = [r for r in rows if r["entity_nif"] != "ALL" or r["administration_id"] == first_admin]
+    totals = [r for r in rows if r["entity_nif"] == "ALL"]
     labels = [r["period"] for r in totals]
     breaks = [i for i, r in enumerate(totals) if r["is_method_break"]]
     by_entity: dict[str, dict[str, float | None]] = {}
@@ -164,7 +250,8 @@ def report_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "rates": _rows(con, """
             select status, count(*) as n, min(half_year_start) as first_day,
                    max(half_year_end) as last_day
-            from reference.legal_interest_rates group by status order by status"""),
+            from main.interest_rates group by status order by status"""),
+        **legal_notes(con),
         "entity_names": names,
     }
 

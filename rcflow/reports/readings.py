@@ -13,6 +13,10 @@ PmpMethod = Literal["auto", "rd1040_2017", "rd635_2014_original"]
 PendingWithoutAcceptance = Literal["include_from_registry", "exclude_until_accepted"]
 CreditNotes = Literal["exclude_and_flag", "include"]
 PartialPayments = Literal["full_amount_until_paid"]
+QuarantinedInvoices = Literal["include_and_flag", "exclude"]
+InterestDueDate = Literal["earlier_of_conformity_30_registry_60", "conformity_plus_30",
+                          "registry_plus_30"]
+PublicBodyRule = Literal["nif_prefix_pqs", "declared_only"]
 
 METHOD_LABELS: dict[str, str] = {
     "rd1040_2017": "RD 635/2014 in the wording of RD 1040/2017 (from 04/2018)",
@@ -47,6 +51,32 @@ SETTING_MEANINGS: dict[str, dict[str, str]] = {
             "(the hub history has no instalments)"
         ),
     },
+    "quarantined_invoices": {
+        "include_and_flag": (
+            "invoices with open quality findings count in every legal figure with the hub's "
+            "amount and registry date and the accounting dates, flagged and listed "
+            "(a finding is not a legal exclusion, §4.1)"
+        ),
+        "exclude": (
+            "OPT-IN: invoices with open quality findings are left out of every figure; the "
+            "figures are then NOT the legal ones (§4.1)"
+        ),
+    },
+    "interest_due_date": {
+        "earlier_of_conformity_30_registry_60": (
+            "interest runs from the earlier of conformity + 30 and registry + 60 days "
+            "(LCSP art. 198.4 as the Supreme Court read it, STS 1880/2024; §5.2)"
+        ),
+        "conformity_plus_30": "interest runs from conformity + 30 days, however late conformity came",
+        "registry_plus_30": "interest runs from registry + 30 days (the CJEU reading of Directive 2011/7)",
+    },
+    "public_body_rule": {
+        "nif_prefix_pqs": (
+            "a supplier whose NIF starts with P, Q or S is a public body, out of the PMP scope "
+            "(RD 635/2014 art. 3), unless the accounting import says otherwise"
+        ),
+        "declared_only": "only the accounting import's scope exclusions apply",
+    },
 }
 
 UNCERTAINTIES: tuple[str, ...] = (
@@ -61,14 +91,26 @@ UNCERTAINTIES: tuple[str, ...] = (
     "the accounting system's dates are taken as given; the hub's PATCH carries no date for "
     "ANNOTATED, RECEIVED, ACCEPTED or RECOGNISED, so without an accounting date those fall "
     "back to the hub's state date, which may be the push time.",
-    "Legal payment date = start + 30 days (LCSP art. 198.4); delivery dates are not in the "
-    "data, so lateness at the conformity stage cannot be measured.",
+    "Morosity: legal payment date = start + 30 days (LCSP art. 198.4, as the Ministry's "
+    "morosity guide counts it); delivery dates are not in the data, so lateness at the "
+    "conformity stage cannot be measured.",
     "Morosity 'interest paid' is 0: no interest payments are recorded in the data.",
-    "Late-payment interest: simple, base 365, from the day after the due date to the payment "
-    "date included (period end while unpaid); 40 EUR per late invoice [U]. Half-years without "
-    "a rate row are refused, not guessed; most rates are [S] or [U] (see the rate table).",
-    "Quality-quarantined invoices are left out of every figure and counted; the quarantine "
-    "is applied as it stands when the report runs.",
+    "Late-payment interest: simple, base 365, from the day after the interest due date "
+    "(reading interest_due_date) to the payment date included (the as-of day while unpaid); "
+    "40 EUR per late invoice [U], due whatever the rate. Days in a half-year without a "
+    "published rate are counted as 'rate not yet published' (days and principal), never "
+    "guessed; most rates are [S] or [U] (see the rate table).",
+    "Quality findings (quarantine) are not legal exclusions: quarantined invoices count, "
+    "flagged on each figure ('with open findings') and listed; the quarantine is applied as "
+    "it stands when the report runs.",
+    "Scope (RD 635/2014 art. 3): invoices the accounting import declares out (public body, "
+    "embargo, set-off, suppliers' payment fund, other) and, by default, suppliers whose NIF "
+    "starts with P, Q or S leave the PMP. Public-body suppliers also leave morosity and "
+    "interest (Ley 3/2004 covers transactions with businesses); the other exclusions stay "
+    "there. The art. 10 list keeps every invoice in the RCF. [U]",
+    "A period still running is measured as of today (Europe/Madrid): pending invoices aged "
+    "to today, overdue status, art. 10 and interest judged at today, later facts unknown; "
+    "its figures are provisional (§1.5).",
     "Ley 25/2013 art. 10 list: an invoice PAID without a RECOGNISED state is treated as "
     "recognised (the missing update is listed under obligations).",
 )
@@ -86,9 +128,9 @@ DATE_READING: tuple[str, ...] = (
     "A state the accounting system recorded but the hub does not show yet counts for the PMP, "
     "morosity, art. 10 and interest figures from its accounting date: the entity's own "
     "registry is the legal source.",
-    "Only facts dated on or before the period end count, so later facts never change a past "
-    "period; a fact dated inside a past period that arrives later does change it on a re-run "
-    "(the data changed).",
+    "Only facts dated on or before the period end (today, while the period is running) count, "
+    "so later facts never change a past period; a fact dated inside a past period that "
+    "arrives later does change it on a re-run (the data changed).",
     "Updates owed to the hub: an accounting state dated on or before the period end that the "
     "hub still does not show when the report runs. What was pushed since, late or not, is no "
     "longer owed; quarantined invoices' updates are left out (the push holds them back).",
@@ -109,6 +151,9 @@ class Readings:
     partial_payments: PartialPayments = "full_amount_until_paid"
     annotation_overdue_days: int = 30
     recovery_costs_eur: int = 40
+    quarantined_invoices: QuarantinedInvoices = "include_and_flag"
+    interest_due_date: InterestDueDate = "earlier_of_conformity_30_registry_60"
+    public_body_rule: PublicBodyRule = "nif_prefix_pqs"
 
     def __post_init__(self) -> None:
         for name, kind in (
@@ -116,6 +161,9 @@ class Readings:
             ("pending_without_acceptance", PendingWithoutAcceptance),
             ("credit_notes", CreditNotes),
             ("partial_payments", PartialPayments),
+            ("quarantined_invoices", QuarantinedInvoices),
+            ("interest_due_date", InterestDueDate),
+            ("public_body_rule", PublicBodyRule),
         ):
             value = getattr(self, name)
             if value not in get_args(kind):

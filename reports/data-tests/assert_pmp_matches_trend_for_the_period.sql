@@ -18,6 +18,7 @@ trend as (
 select pmp.entity_nif, pmp.pmp, trend.pmp as trend_pmp
 from pmp
 full outer join trend on trend.entity_nif = pmp.entity_nif
+    and trend.administration_id is not distinct from pmp.administration_id
 where pmp.entity_nif is null
     or trend.entity_nif is null
     or pmp.paid_count <> trend.paid_count

@@ -1,13 +1,21 @@
-{#- PMP per entity and period, plus one 'ALL' row per period (the global PMP, RD 635/2014):
-    each ratio is the amount-weighted mean of the day counts, and
-    PMP_global = sum_e PMP(e) * ops(e) / sum_e ops(e) = the amount-weighted mean over all
-    operations. Ratios over an empty set are NULL ("n/a"). Takes date_invoices_as_of() rows. -#}
+{#- PMP per entity and period, plus one 'ALL' row per period and administration (the global
+    PMP, RD 635/2014; administrations.sql): each ratio is the amount-weighted mean of the day
+    counts, and PMP_global = sum_e PMP(e) * ops(e) / sum_e ops(e) = the amount-weighted mean
+    over the administration's operations. An entity in no administration has no global row.
+    Ratios over an empty set are NULL ("n/a"). Takes date_invoices_as_of() rows.
+    The *_findings columns count the operations of each figure that rest on invoices with
+    open quality findings (quarantined, counted all the same: compliance-rules.md §4.1);
+    scope_excluded_* the invoices RD 635/2014 art. 3 takes out. -#}
 {% macro aggregate_pmp(dated) -%}
 with
 
 operations as (
 
-    select * from {{ dated }}
+    select
+        *,
+        {{ administration_id_sql('entity_nif') }} as administration_id
+
+    from {{ dated }}
 
 ),
 
@@ -18,6 +26,9 @@ sums as (
         period_start,
         period_end,
         pmp_method,
+        as_of_on,
+        is_provisional,
+        administration_id,
         case when grouping(entity_nif) = 1 then 'ALL' else entity_nif end as entity_nif,
 
         count(*) filter (where pmp_role = 'paid') as paid_count,
@@ -30,6 +41,14 @@ sums as (
             as pending_weighted_days,
 
         count(*) filter (where is_quarantined) as quarantined_count,
+        count(*) filter (where pmp_role is not null and is_quarantined) as findings_count,
+        coalesce(sum(amount) filter (where pmp_role is not null and is_quarantined), 0)
+            as findings_amount,
+        count(*) filter (where operation_role is not null and scope_exclusion is not null)
+            as scope_excluded_count,
+        coalesce(sum(amount) filter (
+            where operation_role is not null and scope_exclusion is not null), 0)
+            as scope_excluded_amount,
         count(*) filter (where exclusion_reason = 'credit_note') as credit_note_count,
         count(*) filter (where pmp_role is not null and is_start_inferred)
             as start_inferred_count,
@@ -38,9 +57,19 @@ sums as (
 
     from operations
     group by grouping sets (
-        (period_label, period_start, period_end, pmp_method, entity_nif),
-        (period_label, period_start, period_end, pmp_method)
+        (period_label, period_start, period_end, pmp_method, as_of_on, is_provisional,
+            administration_id, entity_nif),
+        (period_label, period_start, period_end, pmp_method, as_of_on, is_provisional,
+            administration_id)
     )
+
+),
+
+pooled as (
+
+    -- Never pool what belongs to no administration.
+    select * from sums
+    where entity_nif <> 'ALL' or administration_id is not null
 
 ),
 
@@ -59,7 +88,7 @@ ratios as (
                 / cast(paid_amount + pending_amount as double)
         end as pmp
 
-    from sums
+    from pooled
 
 )
 

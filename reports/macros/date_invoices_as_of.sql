@@ -2,15 +2,23 @@
     disagree. Takes a relation of invoices with the effective date of each state
     (int_invoices_joined_to_milestones; for the trend, int_invoices_dated_as_of_period's dates
     as of the report period's end) and a relation of periods (reporting_periods()), and
-    returns one row per (invoice, period) for invoices known by the period end, with: the
-    states whose effective date is on or before the period end, status at period end, start
-    date of the count (RD 1040/2017), legal due date (start + 30), the invoice's PMP role and
-    day counts. A fact dated after the period end never changes the period.
+    returns one row per (invoice, period) for invoices known by the period's as-of day
+    (as_of_on: the period end, or today while the period is running), with: the states whose
+    effective date is on or before that day, status then, start date of the count
+    (RD 1040/2017), legal due date (start + 30), interest due date (reading
+    interest_due_date), the invoice's roles and day counts. A fact dated after as_of_on never
+    changes the period.
+    Roles: operation_role ('paid' | 'pending' | null) is the invoice's part in the payment
+    figures before the RD 635/2014 art. 3 scope exclusions; pmp_role is the same with those
+    exclusions out; morosity_role keeps them except public bodies (Ley 3/2004 covers
+    transactions with businesses only).
     operations_only=true keeps only the invoices that can be paid in or pending at the end of
     a period (registered by its end, not paid before its start): the trend needs no others. -#}
 {% macro date_invoices_as_of(invoices, periods, operations_only=false) -%}
     {%- set pending_reading = reading('pending_without_acceptance') -%}
     {%- set credit_reading = reading('credit_notes') -%}
+    {%- set quarantine_reading = reading('quarantined_invoices') -%}
+    {%- set interest_due_reading = reading('interest_due_date') -%}
     {%- set milestones = ['sent_on', 'registered_on', 'delivered_on', 'annotated_on',
                           'received_on', 'accepted_on', 'recognised_on', 'payment_on',
                           'rejected_on'] -%}
@@ -23,17 +31,19 @@ as_of as (
         periods.period_start,
         periods.period_end,
         periods.pmp_method,
+        periods.as_of_on,
+        periods.is_provisional,
         invoices.* exclude ({{ milestones | join(', ') }}),
         {%- for column in milestones %}
-        case when invoices.{{ column }} <= periods.period_end
+        case when invoices.{{ column }} <= periods.as_of_on
             then invoices.{{ column }} end as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
 
     from {{ invoices }} as invoices
     cross join {{ periods }} as periods
-    where invoices.first_known_on <= periods.period_end
+    where invoices.first_known_on <= periods.as_of_on
     {%- if operations_only %}
-        and invoices.registered_on <= periods.period_end
+        and invoices.registered_on <= periods.as_of_on
         and (invoices.payment_on is null or invoices.payment_on >= periods.period_start)
     {%- endif %}
 
@@ -109,12 +119,23 @@ scoped as (
     select
         *,
         cast(start_on + 30 as date) as due_on,
+        -- Interest (compliance-rules.md §5.2): the Supreme Court's reading of LCSP art. 198.4
+        -- caps a late conformity at registry + 60; the alternatives are selectable.
+        {%- if interest_due_reading == 'earlier_of_conformity_30_registry_60' %}
+        cast(least(start_on + 30, registered_on + 60) as date) as interest_due_on,
+        {%- elif interest_due_reading == 'conformity_plus_30' %}
+        cast(start_on + 30 as date) as interest_due_on,
+        {%- else %}
+        cast(registered_on + 30 as date) as interest_due_on,
+        {%- endif %}
         case pmp_method
             when 'rd635_2014_original' then cast(registered_on + 30 as date)
             else start_on
         end as pmp_start_on,
         case
+            {%- if quarantine_reading == 'exclude' %}
             when is_quarantined then 'quarantined'
+            {%- endif %}
             when registered_on is null then 'not_registered'
             {%- if credit_reading == 'exclude_and_flag' %}
             when is_credit_note then 'credit_note'
@@ -141,9 +162,21 @@ roles as (
             when is_paid_by_end and payment_on >= period_start then 'paid'
             when is_paid_by_end then null
             else 'pending'
-        end as pmp_role
+        end as operation_role
 
     from scoped
+
+),
+
+scope_roles as (
+
+    select
+        *,
+        case when scope_exclusion is null then operation_role end as pmp_role,
+        case when scope_exclusion is distinct from 'public_body' then operation_role end
+            as morosity_role
+
+    from roles
 
 ),
 
@@ -153,18 +186,22 @@ counted as (
         *,
         case pmp_role
             when 'paid' then payment_on - pmp_start_on
-            when 'pending' then period_end - pmp_start_on
+            when 'pending' then as_of_on - pmp_start_on
         end as pmp_days,
-        case pmp_role
+        case operation_role
             when 'paid' then payment_on - start_on
-            when 'pending' then period_end - start_on
+            when 'pending' then as_of_on - start_on
         end as legal_days,
-        case pmp_role
+        case operation_role
             when 'paid' then payment_on - due_on
-            when 'pending' then period_end - due_on
-        end as days_past_due
+            when 'pending' then as_of_on - due_on
+        end as days_past_due,
+        case operation_role
+            when 'paid' then payment_on - interest_due_on
+            when 'pending' then as_of_on - interest_due_on
+        end as interest_days_late
 
-    from roles
+    from scope_roles
 
 ),
 
@@ -173,6 +210,7 @@ flagged as (
     select
         *,
         coalesce(days_past_due > 0, false) as is_late,
+        coalesce(interest_days_late > 0, false) as is_interest_late,
         coalesce(pmp_method = 'rd1040_2017' and pmp_days < 0, false) as is_negative_days
 
     from counted

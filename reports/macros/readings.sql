@@ -6,6 +6,10 @@
         'credit_notes': ['exclude_and_flag', 'include'],
         'partial_payments': ['full_amount_until_paid'],
         'period_kind': ['month', 'quarter'],
+        'quarantined_invoices': ['include_and_flag', 'exclude'],
+        'interest_due_date': ['earlier_of_conformity_30_registry_60', 'conformity_plus_30',
+                              'registry_plus_30'],
+        'public_body_rule': ['nif_prefix_pqs', 'declared_only'],
     } -%}
     {%- set value = var(name) | string | trim -%}
     {%- if name in allowed and value not in allowed[name] -%}
@@ -18,6 +22,22 @@
 {#- The reporting period as SQL date literals. -#}
 {% macro period_start() -%} date '{{ var("period_start") }}' {%- endmacro %}
 {% macro period_end() -%} date '{{ var("period_end") }}' {%- endmacro %}
+
+{#- "Today": the Europe/Madrid date of the run, from rcflow.clock (the runner always sets it;
+    there is no default, so dbt never guesses a calendar). -#}
+{% macro today() -%}
+    {%- set value = var('today', '') | string | trim -%}
+    {%- if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', value) -%}
+        {{ exceptions.raise_compiler_error(
+            "var today must be the Madrid date of the run, YYYY-MM-DD (rcflow.clock.today()); got '"
+            ~ value ~ "'") }}
+    {%- endif -%}
+    date '{{ value }}'
+{%- endmacro %}
+
+{#- The day the period is measured at (compliance-rules.md §1.5): its last day once it has
+    ended, today while it is still running (facts dated after today are unknown). -#}
+{% macro as_of_date() -%} least({{ period_end() }}, {{ today() }}) {%- endmacro %}
 
 {#- PMP method for a period: RD 1040/2017 from 04/2018, original RD 635/2014 before (+30 days). -#}
 {% macro pmp_method_sql(period_start_column) -%}

@@ -1,10 +1,17 @@
 {#- The reporting period (one row), or the trend series ending with it: the last 12 months
     for a monthly report, the last 4 quarters for a quarterly one. Columns: period_label,
-    period_start, period_end, pmp_method. -#}
+    period_start, period_end, pmp_method, as_of_on (the day the period is measured at: its end,
+    or today while it is running, compliance-rules.md §1.5) and is_provisional (still
+    running). -#}
 {% macro reporting_periods(series=false) -%}
     {%- set kind = reading('period_kind') -%}
     {%- set step = '1 month' if kind == 'month' else '3 month' -%}
     {%- set count = 12 if kind == 'month' else 4 -%}
+    select
+        *,
+        least(period_end, {{ today() }}) as as_of_on,
+        {{ today() }} < period_end as is_provisional
+    from (
     select
         {%- if series %}
         case '{{ kind }}'
@@ -32,4 +39,5 @@
         select {{ period_start() }} as period_start
         {%- endif %}
     ) as starts
+    ) as periods
 {%- endmacro %}

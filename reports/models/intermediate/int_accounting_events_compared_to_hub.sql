@@ -15,7 +15,7 @@ invoices as (
 events_by_period_end as (
 
     select * from events
-    where event_on <= {{ period_end() }}
+    where event_on <= {{ as_of_date() }}
 
 ),
 
@@ -65,7 +65,7 @@ owed as (
         -- PAID and REJECTED are final on the hub: a different update can no longer be pushed.
         is_invoice_on_hub and hub_recorded_on is null and is_final_on_hub
             as is_blocked_by_final_state,
-        {{ period_end() }} - event_on as days_owed
+        {{ as_of_date() }} - event_on as days_owed
 
     from compared
 

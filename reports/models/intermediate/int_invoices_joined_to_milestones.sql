@@ -27,6 +27,12 @@ quarantine as (
 
 ),
 
+exclusions as (
+
+    select * from {{ ref('stg_rcflow__scope_exclusions') }}
+
+),
+
 quarantined as (
 
     select distinct invoice_id
@@ -50,6 +56,23 @@ joined as (
         coalesce(documents.is_corrective, false) as is_corrective,
         quarantined.invoice_id is not null as is_quarantined,
         coalesce(milestones.is_payment_date_inferred, false) as is_payment_date_inferred,
+
+        ----------  RD 635/2014 art. 3 scope: the accounting system's reason, else the default
+        -- rule that a supplier whose NIF starts with P, Q or S (optionally after 'ES') is a
+        -- public body (reading public_body_rule).
+        coalesce(
+            exclusions.reason
+            {%- if reading('public_body_rule') == 'nif_prefix_pqs' %},
+            case when regexp_matches(upper(trim(invoices.supplier_nif)), '^(ES)?[PQS]')
+                then 'public_body' end
+            {%- endif %}
+        ) as scope_exclusion,
+        case
+            when exclusions.reason is not null then 'accounting'
+            {%- if reading('public_body_rule') == 'nif_prefix_pqs' %}
+            when regexp_matches(upper(trim(invoices.supplier_nif)), '^(ES)?[PQS]') then 'nif_rule'
+            {%- endif %}
+        end as scope_exclusion_source,
 
         ----------  dates: the effective date of each state (the legal fact)
         coalesce(invoices.issue_date, documents.issue_date) as issue_date,
@@ -76,6 +99,7 @@ joined as (
     left join milestones on milestones.invoice_id = invoices.invoice_id
     left join documents on documents.invoice_id = invoices.invoice_id
     left join quarantined on quarantined.invoice_id = invoices.invoice_id
+    left join exclusions on exclusions.invoice_id = invoices.invoice_id
 
 ),
 

@@ -8,7 +8,7 @@ invoices as (
 
 rates as (
 
-    select * from {{ ref('legal_interest_rates') }}
+    select * from {{ ref('int_legal_interest_rates_combined') }}
 
 ),
 
@@ -18,15 +18,18 @@ late as (
         invoice_id,
         entity_nif,
         amount,
-        pmp_role,
-        due_on,
-        -- Accrual runs from the day after the due date up to and including the payment date
-        -- (the period end while unpaid).
-        cast(due_on + 1 as date) as accrual_from,
-        case pmp_role when 'paid' then payment_on else period_end end as accrual_to
+        morosity_role,
+        interest_due_on,
+        -- Accrual runs from the day after the interest due date up to and including the
+        -- payment date (the as-of day while unpaid: the period end, or today while the
+        -- period is running; compliance-rules.md §1.5).
+        cast(interest_due_on + 1 as date) as accrual_from,
+        case morosity_role when 'paid' then payment_on else as_of_on end as accrual_to
 
     from invoices
-    where pmp_role is not null and is_late
+    -- Ley 3/2004 covers transactions with businesses: public-body suppliers are out
+    -- (morosity_role), the other RD 635/2014 art. 3 exclusions stay.
+    where morosity_role is not null and is_interest_late
 
 ),
 
@@ -61,9 +64,11 @@ segments as (
         half_years_bounded.entity_nif,
         half_years_bounded.amount,
         half_years_bounded.half_year_start,
+        rates.half_year_start as rate_start,
         rates.legal_rate,
         rates.ecb_rate,
-        rates.boe_id,
+        rates.source as rate_source,
+        rates.source_file as rate_source_file,
         rates.status as rate_status,
         -- A half-year may hold more than one rate row (2013: margin change on 24 Feb).
         greatest(
@@ -92,7 +97,8 @@ accrued as (
         *,
         segment_to - segment_from + 1 as accrual_days,
         legal_rate is null as is_rate_missing,
-        -- Simple interest, base 365 (Ley 3/2004 sets no day basis: usual practice).
+        -- Simple interest, base 365 (Ley 3/2004 sets no day basis: usual practice). NULL for
+        -- the days of a half-year with no published rate (§5.3): counted, never guessed.
         cast(amount as double) * cast(legal_rate as double) / 100
             * (segment_to - segment_from + 1) / 365 as interest
 

@@ -52,14 +52,18 @@ aged as (
             when dated.status_at_end = 'REJECTED' then 'rejected'
             when dated.is_paid_by_end then 'paid'
             when dated.start_on is null then 'not_registered'
-            when dated.period_end - dated.start_on <= 30 then '0-30'
-            when dated.period_end - dated.start_on <= 60 then '31-60'
-            when dated.period_end - dated.start_on <= 90 then '61-90'
-            when dated.period_end - dated.start_on <= 180 then '91-180'
+            when dated.as_of_on - dated.start_on <= 30 then '0-30'
+            when dated.as_of_on - dated.start_on <= 60 then '31-60'
+            when dated.as_of_on - dated.start_on <= 90 then '61-90'
+            when dated.as_of_on - dated.start_on <= 180 then '91-180'
             else '181+'
         end as ageing_bucket,
         dated.exclusion_reason,
+        dated.scope_exclusion,
+        dated.scope_exclusion_source,
         dated.pmp_role,
+        dated.operation_role,
+        dated.morosity_role,
         dated.start_basis,
         descriptions.quarantine_reasons,
         descriptions.reject_reason,
@@ -68,9 +72,9 @@ aged as (
         ----------  numerics
         dated.amount,
         case when not dated.is_paid_by_end and not dated.is_rejected_at_end
-            then dated.period_end - dated.start_on end as days_open,
+            then dated.as_of_on - dated.start_on end as days_open,
         case when not dated.is_paid_by_end and not dated.is_rejected_at_end
-            then greatest(dated.period_end - dated.due_on, 0) end as days_overdue,
+            then greatest(dated.as_of_on - dated.due_on, 0) end as days_overdue,
         dated.pmp_days,
         coalesce(owed_per_invoice.owed_to_hub_count, 0) as owed_to_hub_count,
         coalesce(owed_per_invoice.owed_blocked_count, 0) as owed_blocked_count,
@@ -81,9 +85,10 @@ aged as (
         dated.is_corrective,
         dated.is_start_inferred,
         dated.is_payment_date_inferred,
+        dated.is_provisional,
         coalesce(
             not dated.is_paid_by_end and not dated.is_rejected_at_end
-            and dated.period_end > dated.due_on,
+            and dated.as_of_on > dated.due_on,
             false
         ) as is_overdue,
 
@@ -95,7 +100,9 @@ aged as (
         dated.recognised_on,
         dated.start_on,
         dated.due_on,
+        dated.interest_due_on,
         dated.payment_on,
+        dated.as_of_on,
         owed_per_invoice.owed_since_on
 
     from dated

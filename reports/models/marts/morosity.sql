@@ -12,41 +12,78 @@ entities as (
 
 ),
 
+administrations as (
+
+    {{ administrations_relation() }}
+
+),
+
+operations as (
+
+    select
+        *,
+        {{ administration_id_sql('entity_nif') }} as administration_id
+
+    from dated
+
+),
+
 sums as (
 
     select
         period_label,
+        as_of_on,
+        is_provisional,
+        administration_id,
         case when grouping(entity_nif) = 1 then 'ALL' else entity_nif end as entity_nif,
 
         ----------  payments made in the period (legal period: due = start + 30 days)
-        count(*) filter (where pmp_role = 'paid' and not is_late) as paid_in_time_count,
-        coalesce(sum(amount) filter (where pmp_role = 'paid' and not is_late), 0)
+        count(*) filter (where morosity_role = 'paid' and not is_late) as paid_in_time_count,
+        coalesce(sum(amount) filter (where morosity_role = 'paid' and not is_late), 0)
             as paid_in_time_amount,
-        count(*) filter (where pmp_role = 'paid' and is_late) as paid_late_count,
-        coalesce(sum(amount) filter (where pmp_role = 'paid' and is_late), 0)
+        count(*) filter (where morosity_role = 'paid' and is_late) as paid_late_count,
+        coalesce(sum(amount) filter (where morosity_role = 'paid' and is_late), 0)
             as paid_late_amount,
-        sum(legal_days * amount) filter (where pmp_role = 'paid') as paid_weighted_days,
-        sum(amount) filter (where pmp_role = 'paid') as paid_amount,
-        sum(days_past_due * amount) filter (where pmp_role = 'paid' and is_late)
+        sum(legal_days * amount) filter (where morosity_role = 'paid') as paid_weighted_days,
+        sum(amount) filter (where morosity_role = 'paid') as paid_amount,
+        sum(days_past_due * amount) filter (where morosity_role = 'paid' and is_late)
             as paid_late_weighted_days,
 
         ----------  pending at the period end
-        count(*) filter (where pmp_role = 'pending' and not is_late) as pending_in_time_count,
-        coalesce(sum(amount) filter (where pmp_role = 'pending' and not is_late), 0)
+        count(*) filter (where morosity_role = 'pending' and not is_late) as pending_in_time_count,
+        coalesce(sum(amount) filter (where morosity_role = 'pending' and not is_late), 0)
             as pending_in_time_amount,
-        count(*) filter (where pmp_role = 'pending' and is_late) as pending_late_count,
-        coalesce(sum(amount) filter (where pmp_role = 'pending' and is_late), 0)
+        count(*) filter (where morosity_role = 'pending' and is_late) as pending_late_count,
+        coalesce(sum(amount) filter (where morosity_role = 'pending' and is_late), 0)
             as pending_late_amount,
-        sum(legal_days * amount) filter (where pmp_role = 'pending') as pending_weighted_days,
-        sum(amount) filter (where pmp_role = 'pending') as pending_amount,
-        sum(days_past_due * amount) filter (where pmp_role = 'pending' and is_late)
+        sum(legal_days * amount) filter (where morosity_role = 'pending') as pending_weighted_days,
+        sum(amount) filter (where morosity_role = 'pending') as pending_amount,
+        sum(days_past_due * amount) filter (where morosity_role = 'pending' and is_late)
             as pending_late_weighted_days,
 
-        ----------  exclusions
-        count(*) filter (where is_quarantined) as quarantined_count
+        ----------  flags and exclusions
+        count(*) filter (where is_quarantined) as quarantined_count,
+        count(*) filter (where morosity_role is not null and is_quarantined) as findings_count,
+        coalesce(sum(amount) filter (where morosity_role is not null and is_quarantined), 0)
+            as findings_amount,
+        count(*) filter (where operation_role is not null and morosity_role is null)
+            as scope_excluded_count,
+        coalesce(sum(amount) filter (where operation_role is not null and morosity_role is null),
+            0) as scope_excluded_amount
 
-    from dated
-    group by grouping sets ((period_label, entity_nif), (period_label))
+    from operations
+    group by grouping sets (
+        (period_label, as_of_on, is_provisional, administration_id, entity_nif),
+        (period_label, as_of_on, is_provisional, administration_id)
+    )
+
+),
+
+pooled as (
+
+    -- Never pool what belongs to no administration.
+    select * from sums
+    where entity_nif <> 'ALL' or administration_id is not null
 
 ),
 
@@ -55,6 +92,9 @@ averaged as (
     select
         period_label as period,
         entity_nif,
+        administration_id,
+        as_of_on,
+        is_provisional,
         paid_in_time_count,
         paid_in_time_amount,
         paid_late_count,
@@ -73,9 +113,13 @@ averaged as (
             as pmpe_days,
         cast(pending_late_weighted_days as double)
             / nullif(cast(pending_late_amount as double), 0) as pmppe_days,
-        quarantined_count
+        quarantined_count,
+        findings_count,
+        findings_amount,
+        scope_excluded_count,
+        scope_excluded_amount
 
-    from sums
+    from pooled
 
 ),
 
@@ -84,7 +128,7 @@ labelled as (
     select
         averaged.period,
         averaged.entity_nif,
-        case when averaged.entity_nif = 'ALL' then 'All entities'
+        case when averaged.entity_nif = 'ALL' then administrations.administration_name
             else entities.entity_name end as entity_name,
         averaged.* exclude (period, entity_nif),
         'Ley 15/2010 art. 4 / Ley 3/2004: due date = start of the count (RD 1040/2017 rule)'
@@ -95,6 +139,7 @@ labelled as (
 
     from averaged
     left join entities on entities.entity_nif = averaged.entity_nif
+    left join administrations on administrations.administration_id = averaged.administration_id
 
 )
 

@@ -86,14 +86,14 @@ overdue as (
         registered_on as since_on,
         null::date as accounting_event_on,
         false as is_blocked_by_final_state,
-        'registered ' || (period_end - registered_on)
-            || ' days before the period end; neither annotated nor rejected' as detail
+        'registered ' || (as_of_on - registered_on)
+            || ' days before the as-of day; neither annotated nor rejected' as detail
 
     from in_scope
     where annotated_on is null
         and not is_rejected_at_end
         and payment_on is null
-        and registered_on + {{ var('annotation_overdue_days') }} < period_end
+        and registered_on + {{ var('annotation_overdue_days') }} < as_of_on
 
     union all
 
@@ -105,14 +105,14 @@ overdue as (
         annotated_on,
         null::date,
         false,
-        'annotated more than 3 months before the period end (Ley 25/2013 art. 10)'
+        'annotated more than 3 months before the as-of day (Ley 25/2013 art. 10)'
 
     from in_scope
     where annotated_on is not null
         and recognised_on is null
         and payment_on is null
         and not is_rejected_at_end
-        and cast(annotated_on + interval 3 month as date) < period_end
+        and cast(annotated_on + interval 3 month as date) < as_of_on
 
     union all
 
@@ -170,7 +170,7 @@ described as (
 
         ----------  numerics
         dated.amount,
-        dated.period_end - strongest.since_on as days_outstanding,
+        dated.as_of_on - strongest.since_on as days_outstanding,
 
         ----------  dates
         strongest.since_on,

@@ -25,7 +25,11 @@ candidates as (
         -- update is listed in `obligations`).
         and payment_on is null
         and not is_rejected_at_end
+        -- Quarantined invoices are listed (flagged): a quality finding is not a legal
+        -- exclusion (compliance-rules.md §4.1), unless the opt-in reading excludes them.
+        {%- if reading('quarantined_invoices') == 'exclude' %}
         and not is_quarantined
+        {%- endif %}
         {%- if reading('credit_notes') == 'exclude_and_flag' %}
         and not is_credit_note
         {%- endif %}
@@ -50,12 +54,19 @@ listed as (
         descriptions.managing_body,
         descriptions.processing_unit,
         candidates.status_at_end,
+        descriptions.quarantine_reasons,
+        candidates.scope_exclusion,
 
         ----------  numerics
         candidates.amount,
-        candidates.period_end - candidates.annotated_on as days_since_annotation,
+        candidates.as_of_on - candidates.annotated_on as days_since_annotation,
+
+        ----------  booleans
+        candidates.is_quarantined,
+        candidates.is_provisional,
 
         ----------  dates
+        candidates.as_of_on,
         candidates.issue_date,
         candidates.annotated_on,
         candidates.three_months_on,
@@ -65,7 +76,8 @@ listed as (
     from candidates
     inner join descriptions on descriptions.invoice_id = candidates.invoice_id
     -- Ley 25/2013 art. 10.2: "more than three months" since annotation, strictly.
-    where candidates.three_months_on < candidates.period_end
+    -- Judged at the as-of day: today while the quarter is running (§1.5).
+    where candidates.three_months_on < candidates.as_of_on
 
 )
 

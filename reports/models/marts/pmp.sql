@@ -21,6 +21,12 @@ periods as (
 
 ),
 
+administrations as (
+
+    {{ administrations_relation() }}
+
+),
+
 dated as (
 
     {{ date_invoices_as_of('invoices', 'periods') }}
@@ -41,6 +47,9 @@ entities_without_operations as (
         periods.period_start,
         periods.period_end,
         periods.pmp_method,
+        periods.as_of_on,
+        periods.is_provisional,
+        {{ administration_id_sql('entities.entity_nif') }} as administration_id,
         entities.entity_nif
 
     from entities
@@ -49,16 +58,22 @@ entities_without_operations as (
 
     union all
 
-    -- The global row is always there, n/a when nothing was known by the period end.
+    -- Each administration's global row is always there, n/a when it had no operations.
     select
-        period_label,
-        period_start,
-        period_end,
-        pmp_method,
+        periods.period_label,
+        periods.period_start,
+        periods.period_end,
+        periods.pmp_method,
+        periods.as_of_on,
+        periods.is_provisional,
+        administrations.administration_id,
         'ALL' as entity_nif
 
     from periods
-    where 'ALL' not in (select entity_nif from aggregated)
+    cross join administrations
+    where administrations.administration_id not in (
+        select administration_id from aggregated where entity_nif = 'ALL'
+    )
 
 ),
 
@@ -77,6 +92,10 @@ completed as (
         0 as pending_amount,
         0 as pending_weighted_days,
         0 as quarantined_count,
+        0 as findings_count,
+        0 as findings_amount,
+        0 as scope_excluded_count,
+        0 as scope_excluded_amount,
         0 as credit_note_count,
         0 as start_inferred_count,
         0 as negative_days_count,
@@ -93,13 +112,22 @@ labelled as (
     select
         completed.period_label as period,
         completed.entity_nif,
-        case when completed.entity_nif = 'ALL' then 'All entities (global PMP)'
+        case when completed.entity_nif = 'ALL'
+            then administrations.administration_name || ' (global PMP)'
             else entities.entity_name end as entity_name,
         completed.* exclude (period_label, entity_nif),
+        administrations.administration_name,
+        completed.entity_nif = 'ALL' as is_global,
+        -- LO 2/2012 art. 13.6: the 30-day maximum only means something for the current
+        -- method (compliance-rules.md §1.3); NULL = no verdict.
+        case when completed.pmp_method = 'rd1040_2017' and completed.pmp is not null
+            then completed.pmp <= 30 end as is_within_30_days,
         {{ pmp_method_label_sql('completed.pmp_method') }} as method_label
 
     from completed
     left join entities on entities.entity_nif = completed.entity_nif
+    left join administrations
+        on administrations.administration_id = completed.administration_id
 
 )
 

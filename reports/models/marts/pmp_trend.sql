@@ -18,6 +18,9 @@ invoices as (
         is_credit_note,
         is_quarantined,
 
+        ----------  text
+        scope_exclusion,
+
         ----------  dates
         issue_date,
         first_known_on,
@@ -41,6 +44,12 @@ periods as (
 
 ),
 
+administrations as (
+
+    {{ administrations_relation() }}
+
+),
+
 dated as (
 
     {{ date_invoices_as_of('invoices', 'periods', operations_only=true) }}
@@ -53,7 +62,8 @@ aggregated as (
 
 ),
 
--- Every period keeps an ALL row, even with no operations, so the series has no holes.
+-- Every period keeps each administration's ALL row, even with no operations, so the series
+-- has no holes.
 completed as (
 
     select * from aggregated
@@ -61,7 +71,8 @@ completed as (
     union all by name
 
     select
-        *,
+        periods.*,
+        administrations.administration_id,
         'ALL' as entity_nif,
         0 as paid_count,
         0 as paid_amount,
@@ -72,7 +83,13 @@ completed as (
         null as pmp
 
     from periods
-    where period_label not in (select period_label from aggregated)
+    cross join administrations
+    where not exists (
+        select 1 from aggregated
+        where aggregated.entity_nif = 'ALL'
+            and aggregated.period_label = periods.period_label
+            and aggregated.administration_id = administrations.administration_id
+    )
 
 ),
 
@@ -81,8 +98,11 @@ labelled as (
     select
         period_label as period,
         entity_nif,
+        administration_id,
         period_start,
         period_end,
+        as_of_on,
+        is_provisional,
         pmp_method,
         paid_count,
         paid_amount,
@@ -94,7 +114,8 @@ labelled as (
         -- True on the first period of a series computed with a different method than the one
         -- before it: the two methods must never be read as one series.
         coalesce(
-            pmp_method <> lag(pmp_method) over (partition by entity_nif order by period_start),
+            pmp_method <> lag(pmp_method) over (
+                partition by entity_nif, administration_id order by period_start),
             false
         ) as is_method_break,
         {{ pmp_method_label_sql('pmp_method') }} as method_label

@@ -18,7 +18,6 @@ transitions as (
         period_end
 
     from dated
-    where not is_quarantined
 
     union all
 
@@ -32,7 +31,6 @@ transitions as (
         period_end
 
     from dated
-    where not is_quarantined
 
     union all
 
@@ -46,7 +44,6 @@ transitions as (
         period_end
 
     from dated
-    where not is_quarantined
 
 ),
 
