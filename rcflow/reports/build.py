@@ -86,6 +86,8 @@ class ReportResult:
 def _json_value(value: object) -> object:
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 

@@ -12,7 +12,7 @@ import pytest
 import rep_scenarios as sc
 from rep_builder import load
 
-from rcflow.reports import ReportResult, build_reports
+from rcflow.reports import Readings, ReportResult, build_reports
 from rcflow.reports.dbt_runner import REPORTS_PROJECT_DIR
 
 
@@ -66,6 +66,16 @@ def main_q1(tmp_path_factory: pytest.TempPathFactory) -> Built:
     new_files = _project_files() - before
     assert not new_files, f"the build wrote into reports/: {sorted(new_files)[:5]}"
     return Built(result, root / "out")
+
+
+@pytest.fixture(scope="session")
+def main_q1_without_findings(main_q1: Built, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """main_q1's warehouse under the opt-in reading that leaves quarantined invoices out."""
+    out = tmp_path_factory.mktemp("main_without_findings") / "out"
+    result = build_reports(main_q1.out.parent / "warehouse.duckdb", "2025-Q1", out,
+                           reports_db=out / "reports.duckdb", checks=False,
+                           readings=Readings(quarantined_invoices="exclude"))  # fmt: skip
+    return Built(result, out)
 
 
 @pytest.fixture(scope="session")

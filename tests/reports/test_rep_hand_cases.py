@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 
@@ -124,11 +125,13 @@ def test_rerunning_a_past_period_gives_identical_outputs(hand):
     assert hand.q1_again.result.headline == hand.q1.result.headline
 
 
-def test_quarantined_invoices_are_excluded_and_counted(main_q1):
-    """Quarantined invoices never reach a figure and are counted with their reasons."""
+def test_quarantined_invoices_count_in_the_legal_figures_flagged(main_q1):
+    """Issue #12, bug 1: a quality finding is not a legal exclusion (§4.1). Quarantined
+    invoices count in PMP, morosity, art. 10 and interest, flagged on each figure and listed;
+    the quarantine still holds back their pushes."""
     assert main_q1.result.quarantined_count == 2
-    assert main_q1.row("pmp.csv", entity_nif=E1)["pending_count"] == "2"  # Q (5,000) is out
-    assert main_q1.row("pmp.csv", entity_nif=E2)["paid_count"] == "1"  # Q2 (800) is out
+    assert main_q1.row("pmp.csv", entity_nif=E1)["pending_count"] == "3"  # Q (5,000) counts
+    assert main_q1.row("pmp.csv", entity_nif=E2)["paid_count"] == "2"  # Q2 (800) counts
     reasons = {(r["entity_nif"], r["stage"], r["reason"]): r["invoice_count"]
                for r in main_q1.csv("quarantine.csv")}  # fmt: skip
     assert reasons == {
@@ -138,7 +141,13 @@ def test_quarantined_invoices_are_excluded_and_counted(main_q1):
     }
     morosity = {r["entity_nif"]: r["quarantined_count"] for r in main_q1.csv("morosity.csv")}
     assert morosity == {E1: "1", E2: "1", "ALL": "2"}
-    assert main_q1.invoice("Q")["exclusion_reason"] == "quarantined"
+    assert main_q1.invoice("Q")["exclusion_reason"] is None
+    assert main_q1.invoice("Q")["pmp_role"] == "pending"
+    # Q was annotated 11-01: not three months by 31-03, so not on the art. 10 list; late
+    # (due 09-02): its interest accrues, flagged.
+    interest = main_q1.row("late_interest.csv", invoice_id="Q")
+    assert (interest["is_quarantined"], interest["due_on"], interest["days_late"]) == (
+        "true", "2025-02-09", "50")
     # Its RECOGNISED is owed to the hub (the per-invoice trace says so), but the push holds it
     # back while quarantined: no obligation row, not in the headline count.
     assert main_q1.invoice("Q")["owed_to_hub_count"] == 1
@@ -148,6 +157,13 @@ def test_quarantined_invoices_are_excluded_and_counted(main_q1):
     assert {(q["stage"], q["reason"]): q["n"] for q in meta["quarantine"]} == {
         ("quality", "amount_mismatch"): 2, ("facturae", "signature_invalid"): 1}
     assert meta["method_label"] == main_q1.result.method_label
+    findings = {f["figure"]: (f["n"], f["amount"]) for f in meta["findings_by_figure"]}
+    assert findings["PMP"] == (2, 5800.0) and findings["Morosity"] == (2, 5800.0)
+    assert findings["Late-payment interest"] == (1, 5000.0)
+    assert {f["invoice_id"] for f in meta["findings_invoices"]} == {"Q", "Q2"}
+    page = (main_q1.out / "report.html").read_text(encoding="utf-8")
+    assert "2 invoices, 5.800,00\u00a0€ with open findings" in page  # the global row
+    assert "1 invoice, 5.000,00\u00a0€ with open findings" in page  # E1
 
 
 def test_later_payment_does_not_leak_into_the_interest_of_q1(hand):
@@ -162,7 +178,8 @@ def test_later_payment_does_not_leak_into_the_interest_of_q1(hand):
 
 def _fail(snapshot, tmp_path, **override) -> str:
     variables = {"period_start": "2025-01-01", "period_end": "2025-03-31",
-                 "period_label": "2025-Q1", "period_kind": "quarter", **override}  # fmt: skip
+                 "period_label": "2025-Q1", "period_kind": "quarter", "today": "2026-12-06",
+                 **override}  # fmt: skip
     with pytest.raises(ReportBuildError) as caught:
         run_dbt_build(snapshot=snapshot, reports_db=tmp_path / "reports.duckdb",
                       variables=variables, work_dir=tmp_path)  # fmt: skip
@@ -194,7 +211,8 @@ def test_an_empty_warehouse_still_reports(tmp_path):
         pass
     result = build_reports(tmp_path / "warehouse.duckdb", "2025-10", tmp_path / "out")
     assert result.pmp_global is None and result.quarantined_count == 0
-    pmp = (tmp_path / "out" / "pmp.csv").read_text().splitlines()
-    assert pmp[1] == "ALL,2025-10,0,0.00,,0,0.00,,"
+    pmp = list(csv.DictReader((tmp_path / "out" / "pmp.csv").open(encoding="utf-8")))
+    assert [(r["entity_nif"], r["period"], r["paid_count"], r["pending_count"], r["pmp"])
+            for r in pmp] == [("ALL", "2025-10", "0", "0", "")]  # fmt: skip
     assert (tmp_path / "out" / "pending_recognition.csv").read_text().count("\n") == 1
     assert "n/a" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")

@@ -28,9 +28,9 @@ def test_pages_are_self_contained(main_q1, page):
 
 def test_report_shows_the_figures_and_the_reading(main_q1):
     """Headline figures with the decimal comma, the method label, quarantine reasons and the
-    reading settings are all on the page."""
+    reading settings are all on the page (figures: test_rep_worked_examples)."""
     html = (main_q1.out / "report.html").read_text(encoding="utf-8")
-    assert "22,00" in html and "31,82" in html and "28,33" in html
+    assert "32,87" in html and "46,88" in html and "28,33" in html
     assert "RD 635/2014 in the wording of RD 1040/2017 (from 04/2018)" in html
     assert "amount_mismatch" in html and "signature_invalid" in html
     assert "pending_without_acceptance" in html and "include_from_registry" in html
@@ -59,7 +59,8 @@ def test_dashboard_filters_per_entity(main_q1, tmp_path: Path):
         funnel = browser.evaluate(
             "Array.from(document.querySelectorAll('#funnel .row')).map(r => r.textContent)"
         )
-        assert funnel[0] == "Registered6" and funnel[-1] == "Rejected1"
+        # Q and Q2 (open findings) count: they are in the funnel too.
+        assert funnel[0] == "Registered8" and funnel[-1] == "Rejected1"
         browser.evaluate(
             f"const s = document.getElementById('entity'); s.value = '{E2}';"
             "s.dispatchEvent(new Event('change'))"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -11,8 +12,21 @@ from typer.testing import CliRunner
 
 from rcflow.reports.cli import app
 
-PMP_COLUMNS = ["entity_nif", "period", "paid_count", "paid_amount", "paid_ratio",
-               "pending_count", "pending_amount", "pending_ratio", "pmp"]  # fmt: skip
+PMP_COLUMNS = ["entity_nif", "administration_id", "administration_name", "period", "as_of_on",
+               "is_provisional", "paid_count", "paid_amount", "paid_ratio", "pending_count",
+               "pending_amount", "pending_ratio", "pmp", "is_within_30_days", "findings_count",
+               "findings_amount", "scope_excluded_count", "scope_excluded_amount", "pmp_method",
+               "method_label"]  # fmt: skip
+PMP_FIGURES = ("paid_count", "paid_amount", "paid_ratio", "pending_count", "pending_amount",
+               "pending_ratio", "pmp")  # fmt: skip
+
+# main_q1 holds §6.1 (E1: A–E) and F (E2) plus two invoices with open quality findings, which
+# count in every legal figure (compliance-rules.md §4.1): Q (E1, 5,000 €, registered 10-01,
+# never conformed: pending 80 days at 31-03) and Q2 (E2, 800 €, paid in 10 days).
+
+
+def figures(row: dict[str, str]) -> tuple[str, ...]:
+    return tuple(row[name] for name in PMP_FIGURES)
 
 
 def test_pmp_csv_has_the_agreed_columns(main_q1):
@@ -20,40 +34,54 @@ def test_pmp_csv_has_the_agreed_columns(main_q1):
     rows = main_q1.csv("pmp.csv")
     assert list(rows[0]) == PMP_COLUMNS
     assert [r["entity_nif"] for r in rows] == [E1, E2, "ALL"]
+    assert {r["administration_id"] for r in rows} == {"ALL"}
+    assert {(r["as_of_on"], r["is_provisional"]) for r in rows} == {("2025-03-31", "false")}
 
 
 def test_6_1_entity_pmp_new_method(main_q1):
-    """§6.1: ratios 28.33 / 36.00 and PMP 31.82 for entity 1 (RD 1040/2017)."""
+    """§6.1 (ratios 28.33 / 36.00, PMP 31.82) plus Q, counted though quarantined: pending
+    (30·4000 + 60·1000 + 80·5000) / 10000 = 58.00, PMP 750000 / 16000 = 46.88, flagged."""
     row = main_q1.row("pmp.csv", entity_nif=E1)
-    assert row == {
-        "entity_nif": E1, "period": "2025-Q1",
-        "paid_count": "3", "paid_amount": "6000.00", "paid_ratio": "28.33",
-        "pending_count": "2", "pending_amount": "5000.00", "pending_ratio": "36.00",
-        "pmp": "31.82",
-    }  # fmt: skip
+    assert figures(row) == ("3", "6000.00", "28.33", "3", "10000.00", "58.00", "46.88")
+    assert (row["findings_count"], row["findings_amount"]) == ("1", "5000.00")
+    assert row["is_within_30_days"] == "false"
     assert main_q1.result.method == "rd1040_2017"
     assert "RD 1040/2017" in main_q1.result.method_label
 
 
+def test_6_1_worked_example_under_the_opt_in_reading(main_q1_without_findings):
+    """quarantined_invoices=exclude gives back §6.1's own figures, and says so on the page."""
+    built = main_q1_without_findings
+    row = built.row("pmp.csv", entity_nif=E1)
+    assert figures(row) == ("3", "6000.00", "28.33", "2", "5000.00", "36.00", "31.82")
+    assert row["findings_count"] == "0"
+    assert built.invoice("Q")["exclusion_reason"] == "quarantined"
+    page = (built.out / "report.html").read_text(encoding="utf-8")
+    assert "not the legal figures" in page and "EXCLUDED" in page
+
+
 def test_6_3_global_pmp(main_q1):
-    """§6.3: entity 2 (PMP 10.00 on 9,000 €) with entity 1 gives a global PMP of 22.00."""
+    """§6.3's rule over the two entities: E2 (F 9,000 € and Q2 800 €, both 10 days) with E1
+    gives (170000 + 580000 + 98000) / 25800 = 32.87."""
     assert main_q1.row("pmp.csv", entity_nif=E2)["pmp"] == "10.00"
     total = main_q1.row("pmp.csv", entity_nif="ALL")
-    assert total["pmp"] == "22.00"
-    assert (total["paid_amount"], total["pending_amount"]) == ("15000.00", "5000.00")
-    assert main_q1.result.pmp_global == pytest.approx(22.0)
+    assert total["pmp"] == "32.87"
+    assert (total["paid_amount"], total["pending_amount"]) == ("15800.00", "10000.00")
+    assert (total["findings_count"], total["findings_amount"]) == ("2", "5800.00")
+    assert main_q1.result.pmp_global == pytest.approx(848000 / 25800)
 
 
 def test_6_4_morosity_classification(main_q1):
-    """§6.4: 2 payments in time (4,000), 1 late (2,000), pending 1 in time / 1 late, PMPE 10,
-    PMPPE 30."""
+    """§6.4: 2 payments in time (4,000), 1 late (2,000), PMPE 10; pending: D in time, E and
+    Q late (Q due 09-02: 50 days past at 31-03), PMPPE (30·1000 + 50·5000) / 6000 = 46.67."""
     row = main_q1.row("morosity.csv", entity_nif=E1)
     assert (row["paid_in_time_count"], row["paid_in_time_amount"]) == ("2", "4000.00")
     assert (row["paid_late_count"], row["paid_late_amount"]) == ("1", "2000.00")
     assert (row["pending_in_time_count"], row["pending_in_time_amount"]) == ("1", "4000.00")
-    assert (row["pending_late_count"], row["pending_late_amount"]) == ("1", "1000.00")
-    assert (row["pmpe_days"], row["pmppe_days"]) == ("10.00", "30.00")
-    assert (row["pmp_days"], row["pmpp_days"]) == ("28.33", "36.00")
+    assert (row["pending_late_count"], row["pending_late_amount"]) == ("2", "6000.00")
+    assert (row["pmpe_days"], row["pmppe_days"]) == ("10.00", "46.67")
+    assert (row["pmp_days"], row["pmpp_days"]) == ("28.33", "58.00")
+    assert (row["findings_count"], row["findings_amount"]) == ("1", "5000.00")
     assert (row["interest_paid_count"], row["interest_paid_amount"]) == ("0", "0.00")
     assert "no interest payments" in row["interest_paid_basis"]
 
@@ -69,9 +97,14 @@ def test_6_2_old_method_through_the_cli(old_method_warehouse: Path, tmp_path: Pa
     assert summary["method"] == "rd635_2014_original"
     assert "original wording" in summary["method_label"]
     assert summary["headline"]["pmp_global"] == pytest.approx(7.18, abs=0.005)
-    row = next(r for r in (out / "pmp.csv").read_text().splitlines() if r.startswith(E1))
-    assert row == f"{E1},2017-Q1,3,6000.00,-0.33,2,5000.00,16.20,7.18"
-    assert "original wording" in (out / "report.html").read_text(encoding="utf-8")
+    rows = {r["entity_nif"]: r for r in csv.DictReader((out / "pmp.csv").open(encoding="utf-8"))}
+    assert figures(rows[E1]) == ("3", "6000.00", "-0.33", "2", "5000.00", "16.20", "7.18")
+    # The 30-day maximum only means something for the current method: no verdict.
+    assert rows[E1]["is_within_30_days"] == rows["ALL"]["is_within_30_days"] == ""
+    assert summary["headline"]["is_within_30_days"] is None
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "original wording" in page
+    assert "no 30-day verdict" in page and "data-verdict" not in page
 
 
 def test_6_5_late_interest_split_by_half_year(hand):
@@ -89,10 +122,10 @@ def test_6_5_late_interest_split_by_half_year(hand):
 
 
 def test_6_5_pending_interest_accrues_to_the_period_end(hand):
-    """While unpaid (Q1) the same invoice accrues to 31-03: 89 days at 11.15 %."""
+    """While unpaid (Q1, closed) the same invoice accrues to 31-03: 89 days at 11.15 %."""
     row = hand.q1.row("late_interest.csv", invoice_id="interest")
     assert (row["accrual_to"], row["days_late"], row["accrual_end_basis"]) == (
-        "2025-03-31", "89", "pending_at_period_end")
+        "2025-03-31", "89", "pending_at_as_of_day")
     assert row["interest"] == "271.88"  # 10000 × 0.1115 × 89 / 365
 
 
