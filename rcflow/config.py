@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for the writer lock")
     language: str = Field(default="ca", description="Language of the legal documents: ca, es or en")
     signatories: Path | None = Field(default=None, description="YAML file of who signs the legal documents")
+    interest_rates_file: Path | None = Field(
+        default=None, description="Interest rates to add (else data/legal_interest_rates.csv)"
+    )
+    administrations_file: Path | None = Field(
+        default=None, description="Entities forming one administration (else data/administrations.yaml)"
+    )
 
     @field_validator("hub_url")
     @classmethod

@@ -13,5 +13,6 @@ from rcflow.config import Settings
 def build_compliance_reports(settings: Settings, period: str, out_dir: str):  # type: ignore[no-untyped-def]
     """dbt build for ``period``, then the CSVs, report.html and dashboard.html in ``out_dir``."""
     from rcflow.reports import build_reports
+    from rcflow.reports.reference import reference_files
 
-    return build_reports(settings.warehouse, period, Path(out_dir))
+    return build_reports(settings.warehouse, period, Path(out_dir), **reference_files(settings))

@@ -11,11 +11,14 @@ from rich.table import Table
 
 from rcflow.cli.common import EXIT_USAGE, fail, handle_errors
 from rcflow.config import ConfigError, load_settings
+from rcflow.reports.administrations import AdministrationsFileError
 from rcflow.reports.build import ReportResult, build_reports
 from rcflow.reports.dbt_runner import ReportBuildError
 from rcflow.reports.formatting import count, euros, number
 from rcflow.reports.periods import PeriodError
+from rcflow.reports.rates import RatesFileError
 from rcflow.reports.readings import ReadingError, Readings
+from rcflow.reports.reference import reference_files
 
 app = typer.Typer(help="Compliance reports (PMP, morosity, art. 10, obligations, interest).")
 
@@ -25,6 +28,7 @@ def _print_summary(result: ReportResult, console: Console) -> None:
     table = Table(title=f"rcflow report {result.period.label}", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
+    table.add_row("Figures", result.status_line)
     table.add_row("Method", result.method_label)
     table.add_row("Global PMP (days)", number(h["pmp_global"]))
     table.add_row("Paid in the period", f"{count(h['paid_count'])} · {euros(h['paid_amount'])}")
@@ -32,7 +36,12 @@ def _print_summary(result: ReportResult, console: Console) -> None:
     table.add_row("Pending past the legal date", count(h["pending_late_count"]))
     table.add_row("Art. 10 list (>3 months unrecognised)", count(h["art10_count"]))
     table.add_row("Updates owed to the hub", count(h["updates_owed_to_hub"]))
-    table.add_row("Quality-quarantined (excluded)", count(h["quarantined_count"]))
+    table.add_row("With open quality findings (counted, flagged)", count(h["quarantined_count"]))
+    table.add_row("Out of the PMP scope (RD 635/2014 art. 3)", count(h["scope_excluded_count"]))
+    if h["late_interest_unrated_count"]:
+        table.add_row("Interest: days at a rate not yet published",
+                      f"{count(h['late_interest_unrated_days'])} days · "
+                      f"{euros(h['late_interest_unrated_principal'])}")  # fmt: skip
     console.print(table)
     console.print(f"Written to {result.paths['report.html'].parent}")
 
@@ -51,6 +60,14 @@ def report(
         "include_from_registry", help="include_from_registry | exclude_until_accepted"
     ),
     credit_notes: str = typer.Option("exclude_and_flag", help="exclude_and_flag | include"),
+    quarantined_invoices: str = typer.Option(
+        "include_and_flag", help="include_and_flag | exclude (opt-in: not the legal figures)"
+    ),
+    interest_due_date: str = typer.Option(
+        "earlier_of_conformity_30_registry_60",
+        help="earlier_of_conformity_30_registry_60 | conformity_plus_30 | registry_plus_30",
+    ),
+    public_body_rule: str = typer.Option("nif_prefix_pqs", help="nif_prefix_pqs | declared_only"),
 ) -> None:
     """Build every report for PERIOD from the warehouse snapshot into OUT."""
     try:
@@ -58,11 +75,17 @@ def report(
             pmp_method=pmp_method,  # type: ignore[arg-type]
             pending_without_acceptance=pending_without_acceptance,  # type: ignore[arg-type]
             credit_notes=credit_notes,  # type: ignore[arg-type]
+            quarantined_invoices=quarantined_invoices,  # type: ignore[arg-type]
+            interest_due_date=interest_due_date,  # type: ignore[arg-type]
+            public_body_rule=public_body_rule,  # type: ignore[arg-type]
         )
+        settings = load_settings()
         result = build_reports(
-            warehouse or load_settings().warehouse, period, out, readings=readings
+            warehouse or settings.warehouse, period, out, readings=readings,
+            **reference_files(settings),
         )
-    except (ConfigError, PeriodError, ReadingError, ReportBuildError, FileNotFoundError) as exc:
+    except (ConfigError, PeriodError, ReadingError, ReportBuildError, FileNotFoundError,
+            RatesFileError, AdministrationsFileError) as exc:  # fmt: skip
         fail(str(exc), EXIT_USAGE)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
