@@ -37,6 +37,7 @@ class ReportResult:
     paths: dict[str, Path]
     readings: Readings
     as_of: date
+    today: date
     seconds: dict[str, float] = field(default_factory=dict)
     dbt_node_seconds: dict[str, float] = field(default_factory=dict, repr=False)
 
@@ -50,8 +51,9 @@ class ReportResult:
 
     @property
     def is_provisional(self) -> bool:
-        """The period had not ended on the day of the run: measured as of that day (§1.5)."""
-        return self.as_of < self.period.end
+        """The period had not ended on the day of the run (its last day included): measured
+        as of that day (§1.5), its figures may still change."""
+        return self.today <= self.period.end
 
     @property
     def status_line(self) -> str:
@@ -202,6 +204,7 @@ def build_reports(
         run = html.RunFacts(
             generated_at=generated_at,
             as_of=as_of,
+            today=today,
             administrations_note=_administrations_note(administrations, administrations_file),
         )
         with duckdb.connect(str(db), read_only=True) as con:
@@ -232,6 +235,7 @@ def build_reports(
         paths=paths,
         readings=readings,
         as_of=as_of,
+        today=today,
         seconds=seconds,
         dbt_node_seconds=dbt_run.node_seconds,
     )

@@ -35,6 +35,7 @@ class RunFacts:
 
     generated_at: datetime
     as_of: date
+    today: date
     administrations_note: str
 
 
@@ -70,7 +71,7 @@ def _embedded_json(data: object) -> Markup:
 
 
 def _common(period: Period, readings: Readings, run: RunFacts) -> dict[str, Any]:
-    provisional = run.as_of < period.end
+    provisional = run.today <= period.end
     return {
         "period": pages.period_dict(period),
         "readings": readings.describe(),

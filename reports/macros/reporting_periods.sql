@@ -2,7 +2,7 @@
     for a monthly report, the last 4 quarters for a quarterly one. Columns: period_label,
     period_start, period_end, pmp_method, as_of_on (the day the period is measured at: its end,
     or today while it is running, compliance-rules.md §1.5) and is_provisional (still
-    running). -#}
+    running: today is on or before its last day). -#}
 {% macro reporting_periods(series=false) -%}
     {%- set kind = reading('period_kind') -%}
     {%- set step = '1 month' if kind == 'month' else '3 month' -%}
@@ -10,7 +10,7 @@
     select
         *,
         least(period_end, {{ today() }}) as as_of_on,
-        {{ today() }} < period_end as is_provisional
+        {{ today() }} <= period_end as is_provisional
     from (
     select
         {%- if series %}
