@@ -37,7 +37,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         # A public-body supplier (NIF starting with Q): out of the PMP by the default rule.
         _paid("to_public_body", PARENT, 9000, 29, supplier_nif="Q0801234I"),
         # Declared by the accounting import: an embargo (out of the PMP, still in morosity).
-        Inv("embargoed", PARENT, 4000, date(2025, 8, 1), {"ANNOTATED": date(2025, 8, 2)}),
+        Inv("embargoed", PARENT, 4000, date(2025, 7, 1), {"ANNOTATED": date(2025, 7, 2)}),
     ], entities=[(PARENT, "Ajuntament"), (DEPENDENT, "Organisme autònom"),
                  (ALONE, "Empresa de serveis")])  # fmt: skip
     with Warehouse(path, lock_timeout=30) as wh:
@@ -75,7 +75,7 @@ def test_scope_exclusions_leave_the_pmp_and_are_listed(undeclared):
 
 def test_only_public_bodies_leave_morosity_and_interest(undeclared):
     """Ley 3/2004 covers transactions with businesses: the public-body supplier leaves morosity
-    and interest; the embargoed invoice (annotated 02-08, overdue at 31-10) stays there, and on
+    and interest; the embargoed invoice (annotated 02-07, overdue at 31-10) stays there, and on
     the art. 10 list."""
     row = undeclared.row("morosity.csv", entity_nif=PARENT)
     assert (row["paid_in_time_count"], row["pending_late_count"]) == ("1", "1")
