@@ -15,6 +15,8 @@ def test_demo_passes_at_madrid_midnight_on_new_year(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     env["RCFLOW_CLOCK"] = "2026-12-31T23:30:00Z"
+    # On a loaded machine Prefect's local server may need more than its default 20 s to start.
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
     proc = subprocess.run(
         [sys.executable, "-m", "rcflow.cli.main", "demo", "--invoices", "150", "--data-dir", "demo"],
         env=env,
