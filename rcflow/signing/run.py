@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from rcflow.config import ConfigError, Settings
 from rcflow.reports import build_reports
+from rcflow.reports.reference import reference_files
 from rcflow.reports.documents import DOCUMENTS, SignatureBox, applicable, signature_placements
 from rcflow.reports.i18n import check_language, translations
 from rcflow.reports.periods import parse_period
@@ -72,7 +73,8 @@ def sign_period(
     boxes = [SignatureBox(role, person.full_name) for role, person in people]
     out = settings.warehouse.parent / "reports" / parsed.label
     result = build_reports(
-        settings.warehouse, parsed, out, documents_lang=lang, documents=[document], signers=boxes
+        settings.warehouse, parsed, out, documents_lang=lang, documents=[document], signers=boxes,
+        **reference_files(settings),
     )
     pdf_path = result.paths[f"{document}.{lang}.pdf"]
     placements = signature_placements(boxes, last_page=len(PdfReader(pdf_path).pages))
