@@ -10,10 +10,10 @@ from pypdf import PdfReader
 
 from rcflow.config import ConfigError, Settings
 from rcflow.reports import build_reports
-from rcflow.reports.reference import reference_files
 from rcflow.reports.documents import DOCUMENTS, SignatureBox, applicable, signature_placements
 from rcflow.reports.i18n import check_language, translations
 from rcflow.reports.periods import parse_period
+from rcflow.reports.reference import reference_files
 from rcflow.signing.efirma.client import EfirmaClient
 from rcflow.signing.efirma.settings import EfirmaSettings
 from rcflow.signing.signatories import load_signatories
