@@ -223,7 +223,7 @@ def build_reports(
                     period=period, administration="", generated_at=generated_at,
                     method_label=METHOD_LABELS[method],
                     readings=[f"{r['name']} = {r['value']}: {r['meaning']}" for r in readings.describe()],
-                    as_of=as_of,
+                    as_of=as_of, today=today,
                 )  # fmt: skip
                 paths.update(write_documents(con, out_dir, facts, documents_lang, documents, signers))
         seconds["outputs"] = time.perf_counter() - output_started

@@ -88,9 +88,12 @@ class DocumentFacts:
     readings: Sequence[str]
     generated_at: datetime
     as_of: date
+    today: date | None = None  # the run's Madrid date; a period is provisional through its last day
 
     @property
     def provisional(self) -> bool:
+        if self.today is not None:
+            return self.today <= self.period.end
         return self.as_of < self.period.end
 
 
