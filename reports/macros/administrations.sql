@@ -30,7 +30,7 @@
     {%- set declared = declared_administrations() -%}
     {%- if not declared -%}
         select 'ALL' as administration_id,
-            'All entities (no administrations declared: the warehouse is one administration)'
+            'All entities (none declared: one administration)'
                 as administration_name,
             cast(null as integer) as member_count
     {%- else -%}
