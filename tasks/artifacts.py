@@ -83,9 +83,10 @@ def report_rows(method_label: str | None, headline: Mapping[str, Any], paths: Ma
         ("Art. 10 list (>3 months unrecognised)", counted("art10_count", "art10_amount")),
         ("Late-payment interest", counted("late_interest_count", "late_interest_amount")),
         ("Recovery costs (Ley 3/2004 art. 8)", euros(h.get("recovery_costs_amount"))),
-        ("Interest not computed (no rate for the period)", h.get("late_interest_refused_count")),
+        ("Interest days at a rate not yet published", h.get("late_interest_unrated_days")),
         ("Invoices in the warehouse", h.get("invoices")),
-        ("Quality-quarantined (excluded)", h.get("quarantined_count")),
+        ("With open quality findings (counted, flagged)", h.get("quarantined_count")),
+        ("Out of the PMP scope (RD 635/2014 art. 3)", h.get("scope_excluded_count")),
         ("Credit notes (excluded)", h.get("credit_note_count")),
         ("Updates owed to the hub", h.get("updates_owed_to_hub")),
     ]

@@ -27,7 +27,7 @@ def _headline_table(title: str, headline: dict, extra: list[tuple[str, object]])
         "pending_late_count": "pending past the legal date",
         "art10_count": "art. 10 list (>3 months unrecognised)",
         "updates_owed_to_hub": "updates owed to the hub",
-        "quarantined_count": "quality-quarantined (excluded)",
+        "quarantined_count": "with open quality findings (counted, flagged)",
     }
     for key, label in labels.items():
         if key in headline:

@@ -33,7 +33,8 @@ HEADLINE = {
     "late_interest_count": 0,
     "late_interest_amount": None,
     "recovery_costs_amount": None,
-    "late_interest_refused_count": 0,
+    "late_interest_unrated_days": 0,
+    "scope_excluded_count": 0,
     "obligations_count": 7,
 }
 
