@@ -2,51 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 import rep_scenarios as sc
-from rep_builder import load
+from rep_builder import Built, load
 
-from rcflow.reports import Readings, ReportResult, build_reports
+from rcflow.reports import Readings, build_reports
 from rcflow.reports.dbt_runner import REPORTS_PROJECT_DIR
-
-
-@dataclass
-class Built:
-    """A report run: its result and its outputs read back."""
-
-    result: ReportResult
-    out: Path
-
-    @property
-    def db(self) -> Path:
-        return self.out / "reports.duckdb"
-
-    def query(self, sql: str) -> list[dict]:
-        """Rows of a query on the built reports database."""
-        with duckdb.connect(str(self.db), read_only=True) as con:
-            cursor = con.execute(sql)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    def invoice(self, invoice_id: str) -> dict:
-        rows = self.query(f"select * from main.invoice_status where invoice_id = '{invoice_id}'")
-        assert len(rows) == 1, f"{invoice_id}: {len(rows)} rows"
-        return rows[0]
-
-    def csv(self, name: str) -> list[dict[str, str]]:
-        with open(self.out / name, newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-
-    def row(self, name: str, **match: str) -> dict[str, str]:
-        rows = [r for r in self.csv(name) if all(r[k] == v for k, v in match.items())]
-        assert len(rows) == 1, f"{name}: {len(rows)} rows match {match}"
-        return rows[0]
 
 
 def _project_files() -> set[Path]:

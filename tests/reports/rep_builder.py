@@ -5,6 +5,7 @@ Data goes into a real warehouse file through ``Warehouse`` and Arrow tables, as 
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,8 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pyarrow as pa
 
+from rcflow.reports import ReportResult
 from rcflow.warehouse import Warehouse
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -188,3 +191,36 @@ def load(
             wh.upsert("ops.accounting_events", pa.Table.from_pylist(events),
                       ["invoice_id", "state"])  # fmt: skip
     return path
+
+
+@dataclass
+class Built:
+    """A report run: its result and its outputs read back."""
+
+    result: ReportResult
+    out: Path
+
+    @property
+    def db(self) -> Path:
+        return self.out / "reports.duckdb"
+
+    def query(self, sql: str) -> list[dict]:
+        """Rows of a query on the built reports database."""
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            cursor = con.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def invoice(self, invoice_id: str) -> dict:
+        rows = self.query(f"select * from main.invoice_status where invoice_id = '{invoice_id}'")
+        assert len(rows) == 1, f"{invoice_id}: {len(rows)} rows"
+        return rows[0]
+
+    def csv(self, name: str) -> list[dict[str, str]]:
+        with open(self.out / name, newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+
+    def row(self, name: str, **match: str) -> dict[str, str]:
+        rows = [r for r in self.csv(name) if all(r[k] == v for k, v in match.items())]
+        assert len(rows) == 1, f"{name}: {len(rows)} rows match {match}"
+        return rows[0]

@@ -11,8 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Built
-from rep_builder import Inv, load
+from rep_builder import Built, Inv, load
 
 from rcflow import clock
 from rcflow.relative_period import resolve_period

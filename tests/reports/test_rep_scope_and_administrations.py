@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from conftest import Built
-from rep_builder import Inv, load
+from rep_builder import Built, Inv, load
 
 from rcflow import clock
 from rcflow.reports import build_reports
