@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import time
@@ -27,18 +26,13 @@ log = logging.getLogger("rcflow.ingest")
 
 
 def clear_dead_downloads(store: BlobStore, *, older_than: timedelta = DEAD_DOWNLOAD_AGE) -> int:
-    """Remove the temp files of downloads killed mid-way (never a blob: those are renamed out).
+    """Temp files of downloads killed mid-way removed by ``store`` (when opened, and now).
 
     Called by a sync or backfill holding the writer lock before its own downloads start: the only
-    processes that write blobs are such a run and its workers, so an old temp file is an orphan.
+    processes that write blobs are such a run and its workers, so under the lock a temp file
+    untouched for ``older_than`` is an orphan (the store alone, without the lock, waits longer).
     """
-    cutoff = time.time() - older_than.total_seconds()
-    removed = 0
-    for path in store.tmp_dir.iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
+    removed = store.swept + store.sweep_tmp(older_than=older_than.total_seconds())
     if removed:
         log.info("removed %d temp files of dead downloads from %s", removed, store.tmp_dir)
     return removed
