@@ -49,6 +49,15 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     # Retries are counted in every summary; one log line per retry is noise on a terminal.
     logging.getLogger("stamina").setLevel(logging.ERROR)
+    ours = logging.getLogger("rcflow")
+    if os.environ.get("RCFLOW_DEBUG"):
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    elif not ours.handlers:
+        # rcflow's own log lines (a retry, a run record it could not write after the real error)
+        # detail what the one-line error already names: RCFLOW_DEBUG=1 shows them, the terminal
+        # of a scheduled run does not.
+        ours.addHandler(logging.NullHandler())
+        ours.propagate = False
 
 
 def settings() -> Settings:
