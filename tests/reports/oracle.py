@@ -16,7 +16,7 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -63,11 +63,12 @@ class Reading:
     """
 
     quarantine: Literal["count", "exclude"] = "count"  # §4.1 (opt-in: exclude)
-    scope_exclusions: bool = True  # §3.1, §4 cases 13-14: art. 3 exclusions leave PMP/morosity
+    scope_exclusions: bool = True  # §3.1, §4 cases 13-14: art. 3 exclusions leave the PMP
+    public_body_prefix: bool = True  # issue 12: a P/Q/S supplier NIF is a public body
     as_of_today: bool = True  # §1.5: a running period is measured as of today
-    interest_due: Literal["capped", "conformity_30"] = "capped"  # §5.2
+    interest_due: Literal["capped", "conformity_30", "registry_30"] = "capped"  # §5.2
     pool_unknown_entity: bool = False  # issue 12: never pool an unknown entity
-    administrations: Mapping[str, tuple[str, ...]] | None = None  # declared: name -> entity NIFs
+    administrations: Mapping[str, tuple[str, ...]] | None = None  # declared: id -> entity NIFs
 
     @classmethod
     def legacy(cls) -> Reading:
@@ -110,13 +111,16 @@ class Invoice:
         """§4 case 12, README reading ``credit_notes=exclude_and_flag``: a negative total."""
         return self.amount < 0
 
-    @property
-    def excluded_from_scope(self) -> str | None:
-        """RD 635/2014 art. 3 (§3.1, §4 cases 13-14): the accounting system's exclusion, or the
-        default rule that a supplier whose NIF starts with P, Q or S is a public body."""
+    def excluded_from_scope(self, reading: Reading = Reading()) -> str | None:
+        """RD 635/2014 art. 3 (§3.1, §4 cases 13-14): the accounting system's exclusion (its
+        reason stands), or the default rule that a supplier whose NIF starts with P, Q or S is a
+        public body."""
+        if not reading.scope_exclusions:
+            return None
         if self.scope_exclusion:
             return self.scope_exclusion
-        if self.supplier_nif and self.supplier_nif.upper().startswith(PUBLIC_BODY_PREFIXES):
+        nif = (self.supplier_nif or "").upper()
+        if reading.public_body_prefix and nif.startswith(PUBLIC_BODY_PREFIXES):
             return "public_body"
         return None
 
@@ -186,7 +190,8 @@ class Operation:
 
     invoice: Invoice
     role: Literal["paid", "pending"] | None  # §1.1 paid(P) / pending(P); None: not in them
-    left_out: str | None  # why it is not an operation: rejected, credit_note, quarantined, scope
+    left_out: str | None  # why it is not an operation: rejected, credit_note, quarantined
+    scope: str | None  # RD 635/2014 art. 3 exclusion: out of the PMP (public_body: of all, §3.2)
     start_on: date | None  # §1.2 (new method) start of the count
     is_start_inferred: bool  # §4 cases 5 and 6: registry start for lack of conformity
     pmp_start_on: date | None  # the start the period's method uses (§1.3: registry + 30)
@@ -211,8 +216,8 @@ def operation(invoice: Invoice, start: date, as_of: date, method: str, reading: 
     accepted, paid, rejected = known("ACCEPTED"), known("PAID"), known("REJECTED")
     recognised, annotated = known("RECOGNISED"), known("ANNOTATED")
     if registered is None:
-        return Operation(invoice, None, "not_registered", None, False, None, None, None, None,
-                         paid, annotated, recognised, rejected)  # fmt: skip
+        return Operation(invoice, None, "not_registered", None, None, False, None, None, None,
+                         None, paid, annotated, recognised, rejected)  # fmt: skip
     # §1.2 + §4 cases 1, 4, 5, 6: conformity if approved by the as-of day and not before the
     # registry entry; otherwise the registry entry (flagged inferred when there is no conformity).
     start_on = accepted if accepted is not None and accepted >= registered else registered
@@ -220,9 +225,11 @@ def operation(invoice: Invoice, start: date, as_of: date, method: str, reading: 
     # §1.3: before 04/2018 the count started 30 days after the registry entry.
     pmp_start = start_on if method == "rd1040_2017" else registered + timedelta(days=30)
     legal_due = start_on + timedelta(days=30)
-    interest_due = legal_due
-    if reading.interest_due == "capped":
-        interest_due = min(legal_due, registered + timedelta(days=60))  # §5.2
+    interest_due = {  # §5.2: the courts' reading, the opt-in "conformity + 30", the CJEU's
+        "capped": min(legal_due, registered + timedelta(days=60)),
+        "conformity_30": legal_due,
+        "registry_30": registered + timedelta(days=30),
+    }[reading.interest_due]
     left_out = None
     if rejected is not None:
         left_out = "rejected"  # §4 case 9
@@ -237,8 +244,9 @@ def operation(invoice: Invoice, start: date, as_of: date, method: str, reading: 
             role, days = "pending", (as_of - pmp_start).days  # §1.1, §1.5
         elif paid >= start:
             role, days = "paid", (paid - pmp_start).days  # §1.1, §4 case 8
-    return Operation(invoice, role, left_out, start_on, inferred, pmp_start, days, legal_due,
-                     interest_due, paid, annotated, recognised, rejected)  # fmt: skip
+    return Operation(invoice, role, left_out, invoice.excluded_from_scope(reading), start_on,
+                     inferred, pmp_start, days, legal_due, interest_due, paid, annotated,
+                     recognised, rejected)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,8 +265,14 @@ class PmpRow:
     pending_amount: Decimal = Decimal(0)
     pending_weighted_days: Decimal = Decimal(0)
     start_inferred_count: int = 0
-    quarantined_count: int = 0  # counted operations resting on invoices with open findings
-    quarantined_amount: Decimal = Decimal(0)
+    findings_count: int = 0  # §4.1: counted operations resting on invoices with open findings
+    findings_amount: Decimal = Decimal(0)
+    scope_excluded_count: int = 0  # §3.1: operations left out by an art. 3 exclusion
+    scope_excluded_amount: Decimal = Decimal(0)
+
+    def exclude(self, op: Operation) -> None:
+        self.scope_excluded_count += 1
+        self.scope_excluded_amount += op.invoice.amount
 
     def add(self, op: Operation) -> None:
         weight = op.invoice.amount * op.pmp_days
@@ -272,8 +286,8 @@ class PmpRow:
             self.pending_weighted_days += weight
         self.start_inferred_count += op.is_start_inferred
         if op.invoice.is_quarantined:
-            self.quarantined_count += 1
-            self.quarantined_amount += op.invoice.amount
+            self.findings_count += 1
+            self.findings_amount += op.invoice.amount
 
     @property
     def paid_ratio(self) -> Decimal | None:
@@ -303,13 +317,24 @@ class MorosityRow:
     pending_in_time_amount: Decimal = Decimal(0)
     pending_late_count: int = 0
     pending_late_amount: Decimal = Decimal(0)
+    findings_count: int = 0  # §4.1, as in PmpRow
+    findings_amount: Decimal = Decimal(0)
+    scope_excluded_count: int = 0  # operations out of the morosity report (public bodies, §3.2)
+    scope_excluded_amount: Decimal = Decimal(0)
     _paid_days: Decimal = Decimal(0)
     _pending_days: Decimal = Decimal(0)
     _paid_excess: Decimal = Decimal(0)
     _pending_excess: Decimal = Decimal(0)
 
+    def exclude(self, op: Operation) -> None:
+        self.scope_excluded_count += 1
+        self.scope_excluded_amount += op.invoice.amount
+
     def add(self, op: Operation, as_of: date) -> None:
         amount = op.invoice.amount
+        if op.invoice.is_quarantined:
+            self.findings_count += 1
+            self.findings_amount += amount
         if op.role == "paid":
             self._paid_days += amount * (op.payment_on - op.start_on).days
             if op.payment_on <= op.legal_due_on:  # §4 case 23: on the due date is in time
@@ -360,6 +385,7 @@ class Art10Row:
     annotated_on: date
     three_months_on: date
     days_since_annotation: int
+    is_quarantined: bool  # §4.1: listed, flagged
 
 
 @dataclass(frozen=True)
@@ -376,6 +402,12 @@ class InterestRow:
     recovery_costs: Decimal  # art. 8: stands whatever the rate
     unpublished_days: int  # §5.3: days in half-years without a rate
     unpublished_principal: Decimal  # the principal of those days (0 when none)
+    is_quarantined: bool  # §4.1: flagged
+
+    @property
+    def total_claimable(self) -> Decimal:
+        """Interest on the published days plus the recovery costs (§5.3: never NULL)."""
+        return self.interest + self.recovery_costs
 
     @property
     def is_rate_missing(self) -> bool:
@@ -419,7 +451,14 @@ class Figures:
     morosity: dict[str, MorosityRow]
     art10: dict[str, Art10Row]
     interest: dict[str, InterestRow]
-    pmp_ids: set[str]  # the invoices counted in the PMP and morosity
+    pmp_ids: set[str]  # the invoices counted in the PMP
+
+    def is_within_30_days(self, key: str | None) -> bool | None:
+        """LO 2/2012 art. 13.6: the 30-day verdict, for the current method only (§1.3)."""
+        row = self.pmp.get(key)
+        if self.method != "rd1040_2017" or row is None or row.pmp is None:
+            return None
+        return row.pmp <= 30
 
 
 def period_method(period_start: date) -> str:
@@ -432,26 +471,31 @@ def as_of_day(period_end: date, today: date, reading: Reading = Reading()) -> da
     return min(period_end, today) if reading.as_of_today else period_end
 
 
-def _in_pmp(op: Operation, reading: Reading) -> bool:
-    if op.role is None:
-        return False
-    return not (reading.scope_exclusions and op.invoice.excluded_from_scope)
+def in_pmp(op: Operation) -> bool:
+    """An operation of §1.1 not excluded by RD 635/2014 art. 3 (§3.1)."""
+    return op.role is not None and op.scope is None
 
 
-def _global_groups(ops: Iterable[Operation], reading: Reading) -> dict[str, list[Operation]]:
-    """§1.1 global PMP: per declared administration; with no declaration the warehouse is one
-    administration ("ALL"). An unknown entity is never pooled (issue 12)."""
-    groups: dict[str, list[Operation]] = defaultdict(list)
-    for op in ops:
-        entity = op.invoice.entity_nif
-        if reading.administrations is None:
-            if entity is not None or reading.pool_unknown_entity:
-                groups[ALL].append(op)
-            continue
-        for name, members in reading.administrations.items():
-            if entity in members:
-                groups[name].append(op)
-    return groups
+def in_commercial_scope(op: Operation) -> bool:
+    """Morosity and interest (Ley 3/2004, §3.2) cover transactions with businesses (art. 2.a):
+    a public-body supplier is out; the other art. 3 exclusions (embargo, set-off, the suppliers'
+    fund) are PMP rules and leave the debt, its lateness and its interest as they are."""
+    return op.role is not None and op.scope != "public_body"
+
+
+def pooled(entity: str | None, reading: Reading) -> list[str]:
+    """The global rows an entity's operations go to (§1.1 global PMP): its declared
+    administration; with no declaration the warehouse is one administration ("ALL"). An unknown
+    entity is never pooled, nor is an entity in no declaration (issue 12)."""
+    if reading.administrations is None:
+        return [ALL] if entity is not None or reading.pool_unknown_entity else []
+    return [global_key(name) for name, members in reading.administrations.items()
+            if entity in members]  # fmt: skip
+
+
+def global_key(administration: str | None) -> str:
+    """The key of an administration's global row: "ALL" with no declaration, else "ALL/<id>"."""
+    return ALL if administration in (None, ALL) else f"{ALL}/{administration}"
 
 
 def compute(
@@ -465,38 +509,42 @@ def compute(
     as_of = as_of_day(period_end, today, reading)
     method = period_method(period_start)
     ops = {i.invoice_id: operation(i, period_start, as_of, method, reading) for i in invoices}
-    in_pmp = [op for op in ops.values() if _in_pmp(op, reading)]
 
-    pmp: dict[str, PmpRow] = defaultdict(PmpRow)
-    morosity: dict[str, MorosityRow] = defaultdict(MorosityRow)
-    for op in in_pmp:
-        pmp[op.invoice.entity_nif].add(op)
-    for name, group in _global_groups(in_pmp, reading).items():
-        pmp[name] = PmpRow()
-        for op in group:
-            pmp[name].add(op)
-    # §2.2: the morosity report counts days from the §1.2 start whatever the PMP method.
-    for op in in_pmp:
-        morosity[op.invoice.entity_nif].add(op, as_of)
-        if op.invoice.entity_nif is not None or reading.pool_unknown_entity:
-            morosity[ALL].add(op, as_of)
+    pmp: dict[str | None, PmpRow] = defaultdict(PmpRow)
+    morosity: dict[str | None, MorosityRow] = defaultdict(MorosityRow)
+    for op in ops.values():
+        if op.role is None:
+            continue
+        entity = op.invoice.entity_nif
+        for key in (entity, *pooled(entity, reading)):
+            if in_pmp(op):
+                pmp[key].add(op)
+            else:
+                pmp[key].exclude(op)
+        # §2.2: one row per entity and one per administration, as the PMP; the days count from
+        # the §1.2 start whatever the PMP method.
+        for key in (entity, *pooled(entity, reading)):
+            if in_commercial_scope(op):
+                morosity[key].add(op, as_of)
+            else:
+                morosity[key].exclude(op)
 
     art10: dict[str, Art10Row] = {}
     for op in ops.values():
-        if op.annotated_on is None or op.left_out in ("rejected", "credit_note", "quarantined"):
-            continue
-        if op.left_out == "not_registered":
+        # §2.3: every invoice in the RCF (art. 3 exclusions are PMP rules); rejected invoices,
+        # credit notes and, under the opt-in reading, quarantined invoices are not listed.
+        if op.annotated_on is None or op.left_out is not None:
             continue
         three_months = add_months(op.annotated_on, 3)
         # §2.3, §4 cases 21-22; paying implies recognition (README).
         if three_months < as_of and op.recognised_on is None and op.payment_on is None:
             art10[op.invoice.invoice_id] = Art10Row(
                 op.invoice.invoice_id, op.invoice.entity_nif, op.invoice.amount, op.annotated_on,
-                three_months, (as_of - op.annotated_on).days)  # fmt: skip
+                three_months, (as_of - op.annotated_on).days, op.invoice.is_quarantined)  # fmt: skip
 
     interest: dict[str, InterestRow] = {}
     for op in ops.values():
-        if op.role is None:
+        if not in_commercial_scope(op):
             continue
         accrual_to = op.payment_on if op.role == "paid" else as_of
         days_late = (accrual_to - op.interest_due_on).days
@@ -506,12 +554,8 @@ def compute(
         interest[op.invoice.invoice_id] = InterestRow(
             op.invoice.invoice_id, op.invoice.entity_nif, op.invoice.amount, op.interest_due_on,
             accrual_to, days_late, amount, RECOVERY_COSTS, unpublished,
-            op.invoice.amount if unpublished else Decimal(0))  # fmt: skip
+            op.invoice.amount if unpublished else Decimal(0), op.invoice.is_quarantined)  # fmt: skip
 
+    counted = {iid for iid, op in ops.items() if in_pmp(op)}
     return Figures(period_start, period_end, as_of, as_of < period_end, method, ops, dict(pmp),
-                   dict(morosity), art10, interest, {op.invoice.invoice_id for op in in_pmp})  # fmt: skip
-
-
-def with_reading(reading: Reading, **changes: object) -> Reading:
-    """``reading`` with some settings changed (for the opt-in variants)."""
-    return replace(reading, **changes)
+                   dict(morosity), art10, interest, counted)  # fmt: skip

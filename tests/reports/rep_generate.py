@@ -56,12 +56,29 @@ class Generated:
 
 
 def _stamp(rng: random.Random, day: date) -> datetime:
-    """A time on ``day``: mostly office hours in Madrid, sometimes 23:30 UTC of the day before
-    (already ``day`` in Madrid, whatever the season)."""
-    if rng.random() < 0.12:
-        before = day - timedelta(days=1)
+    """A time near ``day``: mostly office hours in Madrid; sometimes 23:30 UTC of the day before
+    (already ``day`` in Madrid, whatever the season); sometimes any minute between 21:00 UTC the
+    day before and 02:00 UTC (``day`` or the day before in Madrid, by season)."""
+    before = day - timedelta(days=1)
+    draw = rng.random()
+    if draw < 0.10:
         return datetime(before.year, before.month, before.day, 23, 30, tzinfo=UTC)
+    if draw < 0.18:
+        night = datetime(before.year, before.month, before.day, 21, 0, tzinfo=UTC)
+        return night + timedelta(minutes=rng.randint(0, 5 * 60))
     return datetime.combine(day, time(rng.randint(8, 19), rng.randint(0, 59)), MADRID)
+
+
+def _dst_days(lo: date, hi: date) -> list[date]:
+    """The last Sundays of March and October (Madrid changes its offset) between lo and hi."""
+    days = []
+    for year in range(lo.year, hi.year + 1):
+        for month in (3, 10):
+            last = date(year, month, 31)
+            sunday = last - timedelta(days=(last.weekday() + 1) % 7)
+            if lo <= sunday <= hi:
+                days.append(sunday)
+    return days
 
 
 def _special_days(lo: date, hi: date) -> list[date]:
@@ -128,6 +145,23 @@ def edge_cases(period_start: date, as_of: date, *, closed: bool, features: Featu
                 {"ANNOTATED": end - timedelta(days=9), "PAID": late},
                 payment_date=NO_PAYMENT_DATE, supplier_nif=b),
         ]  # fmt: skip
+    # Bad data: paid before its conformity (negative days under RD 1040/2017, flagged).
+    out.append(Inv("E-paid-before-conformity", ENTITIES[2][0], "1500.00", mid - timedelta(days=10),
+                   {"PAID": mid - timedelta(days=5), "ACCEPTED": mid - timedelta(days=2)},
+                   supplier_nif=b))  # fmt: skip
+    # Instants around the two nights Madrid changes its offset (and the night before): the
+    # registry and the payment (no dataPagament: the state's instant decides the day).
+    for n, sunday in enumerate(_dst_days(as_of - timedelta(days=400), as_of)):
+        for m, (shift, hour, minute) in enumerate([(-1, 22, 30), (-1, 23, 30), (0, 0, 30), (0, 0, 59),
+                                                   (0, 1, 0), (0, 1, 30), (0, 2, 30)]):
+            day = sunday + timedelta(days=shift)
+            instant = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+            paid = instant + timedelta(days=(as_of - sunday).days // 2)
+            states = {"ANNOTATED": instant + timedelta(hours=1)}
+            if m % 2 == 0 and paid.date() < as_of:
+                states["PAID"] = paid
+            out.append(Inv(f"E-dst-{n}-{m}", ENTITIES[m % 3][0], f"{100 + 7 * m}.{n:02d}", instant,
+                           states, payment_date=NO_PAYMENT_DATE, supplier_nif=b))  # fmt: skip
     if features.quarantine:
         annotated = _months_before(as_of, 4)
         out.append(Inv("E-quarantined", ENTITIES[1][0], "4321.00", annotated,
@@ -152,7 +186,7 @@ def generate(
     window: tuple[date, date],
     today: date,
     period: tuple[date, date],
-    count: int = 200,
+    count: int = 120,
     features: Features = Features(),
 ) -> Generated:
     """Write a warehouse at ``path`` with ``count`` invoices registered within ``window``."""
@@ -246,6 +280,21 @@ def generate(
         invoices.append(Inv("E-future-paid", ENTITIES[0][0], "3100.00", start - timedelta(days=5),
                             {"ANNOTATED": start - timedelta(days=4)}, supplier_nif="B99999999"))
         accounting.append(("E-future-paid", "PAID", today + timedelta(days=3)))
+        # the hub shows PAID today with a payment date after today (scheduled)
+        invoices.append(Inv("E-future-dataPagament", ENTITIES[1][0], "3200.00",
+                            start - timedelta(days=6), {"ANNOTATED": start - timedelta(days=5),
+                                                        "PAID": today},
+                            payment_date=today + timedelta(days=2), supplier_nif="B99999999"))
+        # a rejection only the accounting system knows, dated after today
+        invoices.append(Inv("E-future-rejection", ENTITIES[2][0], "3300.00",
+                            start - timedelta(days=7), {"ANNOTATED": start - timedelta(days=6)},
+                            supplier_nif="B99999999"))
+        accounting.append(("E-future-rejection", "REJECTED", today + timedelta(days=1)))
+    # a rejection only the accounting system knows (the hub was never told)
+    invoices.append(Inv("E-rejected-in-accounting", ENTITIES[0][0], "3400.00",
+                        start - timedelta(days=8), {"ANNOTATED": start - timedelta(days=7)},
+                        supplier_nif="B99999999"))
+    accounting.append(("E-rejected-in-accounting", "REJECTED", start - timedelta(days=3)))
     # one accounting event per (invoice, state): keep the first written
     seen: set[tuple[str, str]] = set()
     accounting = [e for e in accounting if (e[0], e[1]) not in seen and not seen.add((e[0], e[1]))]
