@@ -28,6 +28,7 @@ import duckdb
 MADRID = ZoneInfo("Europe/Madrid")
 ALL = "ALL"
 NEW_METHOD_FROM = date(2018, 4, 1)  # §1.2 timing, §4 case 19
+PMP_SCOPE_FROM = date(2014, 1, 1)  # §3.1, §4 case 20: invoices issued since 1-1-2014
 PUBLIC_BODY_PREFIXES = ("P", "Q", "S")  # issue 12: default rule, the supplier is a public body
 RECOVERY_COSTS = Decimal("40.00")  # §5 art. 8
 DAYS_IN_YEAR = Decimal(365)  # §5 computation convention [U]
@@ -92,6 +93,7 @@ class Invoice:
     is_quarantined: bool
     scope_exclusion: str | None  # ops.scope_exclusions reason, if the accounting system gave one
     registered_on: date | None
+    issue_date: date | None = None
     hub: dict[str, date] = field(default_factory=dict)  # state -> Madrid date of its state_at
     payment_date: date | None = None  # dataPagament of the hub's PAID state
     accounting: dict[str, date] = field(default_factory=dict)  # state -> accounting event date
@@ -115,6 +117,8 @@ class Invoice:
         """RD 635/2014 art. 3 (§3.1, §4 cases 13-14): the accounting system's exclusion (its
         reason stands), or the default rule that a supplier whose NIF starts with P, Q or S is a
         public body."""
+        if self.issue_date is not None and self.issue_date < PMP_SCOPE_FROM:
+            return "issued_before_2014"  # §4 case 20: outside the PMP (not the Ley 3/2004)
         if not reading.scope_exclusions:
             return None
         if self.scope_exclusion:
@@ -138,7 +142,8 @@ def read_warehouse(path: Path) -> list[Invoice]:
     with duckdb.connect(str(path), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         rows = con.execute(
-            "select invoice_id, entity_nif, supplier_nif, amount, registry_date from main.invoices"
+            "select invoice_id, entity_nif, supplier_nif, amount, registry_date, issue_date"
+            " from main.invoices"
         ).fetchall()
         quarantined = {r[0] for r in con.execute(
             "select invoice_id from main.quarantine where resolved_at is null").fetchall()}
@@ -151,8 +156,8 @@ def read_warehouse(path: Path) -> list[Invoice]:
             "select invoice_id, state, event_date from ops.accounting_events").fetchall()
     invoices = {
         iid: Invoice(iid, entity, supplier, amount, iid in quarantined, exclusions.get(iid),
-                     _madrid(registry))
-        for iid, entity, supplier, amount, registry in rows
+                     _madrid(registry), issue)
+        for iid, entity, supplier, amount, registry, issue in rows
     }  # fmt: skip
     for iid, state, state_at, registry_at, payment_date in states:
         invoice = invoices.get(iid)
@@ -231,8 +236,9 @@ def operation(invoice: Invoice, start: date, as_of: date, method: str, reading: 
         "registry_30": registered + timedelta(days=30),
     }[reading.interest_due]
     left_out = None
-    if rejected is not None:
-        left_out = "rejected"  # §4 case 9
+    if rejected is not None and (paid is None or paid > rejected):
+        left_out = "rejected"  # §4 case 9 (a rejection after a material payment undoes nothing)
+        paid = None
     elif invoice.is_credit_note:
         left_out = "credit_note"  # §4 case 12 (README default)
     elif invoice.is_quarantined and reading.quarantine == "exclude":

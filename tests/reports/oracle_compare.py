@@ -276,6 +276,13 @@ def compare_headline(report_json: Path, figures: Figures) -> list[str]:
         "late_interest_unrated_days": sum(r.unpublished_days for r in rows_),
         "late_interest_unrated_principal": sum((r.unpublished_principal for r in rows_), Decimal(0)),
     }  # fmt: skip
+    if figures.is_provisional:  # §1.5 / issue 12: the page says so on its face
+        page = (report_json.parent / "report.html").read_text(encoding="utf-8")
+        stamp = f"provisional, as of {figures.as_of:%d/%m/%Y}"
+        if stamp not in page and stamp not in meta.get("status", ""):
+            out.append(f"report: neither report.html nor report.json says {stamp!r}")
+        elif stamp not in page:
+            out.append(f"report.html does not say {stamp!r}")
     for name, want in wanted.items():
         got = head.get(name)
         if isinstance(want, Decimal | float) or name == "pmp_global":

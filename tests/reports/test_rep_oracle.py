@@ -324,3 +324,23 @@ def test_oracle_counts_quarantined_and_leaves_out_scope_exclusions():
     legacy = oracle.compute([q, public, embargo, nobody], date(2025, 1, 1), date(2025, 3, 31),
                             date(2025, 5, 1), Reading.legacy())  # fmt: skip
     assert legacy.pmp[ALL].pending_amount == 900
+
+
+def test_oracle_scope_of_each_law():
+    """§4 case 20: an invoice issued before 2014 is outside the PMP, not outside Ley 3/2004 (it
+    is still late and accrues interest); a public-body supplier is outside both (§3.2); an
+    embargo leaves only the PMP; a rejection after a material payment does not undo it."""
+    old = _inv("old", 600, date(2014, 1, 3))
+    old.issue_date = date(2013, 12, 20)
+    public = _inv("public", 700, date(2024, 10, 1))
+    public.supplier_nif = "P0800000J"
+    embargo = _inv("embargo", 800, date(2024, 10, 1))
+    embargo.scope_exclusion = "embargo"
+    paid_then_rejected = _inv("paid_then_rejected", 900, date(2025, 1, 5), PAID=date(2025, 2, 1),
+                              REJECTED=date(2025, 2, 10))  # fmt: skip
+    run = oracle.compute([old, public, embargo, paid_then_rejected], date(2025, 1, 1),
+                         date(2025, 3, 31), date(2025, 5, 1))  # fmt: skip
+    assert (run.pmp["E1"].pending_count, run.pmp["E1"].paid_count) == (0, 1)
+    assert run.pmp["E1"].scope_excluded_count == 3
+    assert run.morosity["E1"].pending_late_count == 2  # old and embargo
+    assert set(run.interest) == {"old", "embargo"}
