@@ -70,6 +70,7 @@ class Reading:
     interest_due: Literal["capped", "conformity_30", "registry_30"] = "capped"  # §5.2
     pool_unknown_entity: bool = False  # issue 12: never pool an unknown entity
     administrations: Mapping[str, tuple[str, ...]] | None = None  # declared: id -> entity NIFs
+    added_rates: Mapping[str, Decimal] = field(default_factory=dict)  # §5.3: "2027-H1" -> rate %
 
     @classmethod
     def legacy(cls) -> Reading:
@@ -420,21 +421,26 @@ class InterestRow:
         return self.unpublished_days > 0
 
 
-def legal_rate(day: date) -> Decimal | None:
-    """§5.1 legal rate (percent) in force on ``day``; None when not yet published (§5.3)."""
+def legal_rate(day: date, added: Mapping[str, Decimal] | None = None) -> Decimal | None:
+    """§5.1 legal rate (percent) in force on ``day``; None when not yet published (§5.3).
+    ``added``: rates the user declared per half-year ("2027-H1"), which win over the table."""
+    half_year = f"{day.year}-H{1 if day.month <= 6 else 2}"
+    if added and half_year in added:
+        return added[half_year]
     for first, last, rate in LEGAL_RATES:
         if first <= day <= last:
             return rate
     return None
 
 
-def late_interest(principal: Decimal, due_on: date, accrual_to: date) -> tuple[Decimal, int]:
+def late_interest(principal: Decimal, due_on: date, accrual_to: date,
+                  added: Mapping[str, Decimal] | None = None) -> tuple[Decimal, int]:
     """§5: simple interest, base 365, from the day after ``due_on`` to ``accrual_to`` included,
     each day at its half-year's rate. Returns (interest on published days, unpublished days)."""
     interest, unpublished = Decimal(0), 0
     day = due_on + timedelta(days=1)
     while day <= accrual_to:
-        rate = legal_rate(day)
+        rate = legal_rate(day, added)
         if rate is None:
             unpublished += 1
         else:
@@ -556,12 +562,15 @@ def compute(
         days_late = (accrual_to - op.interest_due_on).days
         if days_late <= 0:
             continue
-        amount, unpublished = late_interest(op.invoice.amount, op.interest_due_on, accrual_to)
+        amount, unpublished = late_interest(op.invoice.amount, op.interest_due_on, accrual_to,
+                                            reading.added_rates)  # fmt: skip
         interest[op.invoice.invoice_id] = InterestRow(
             op.invoice.invoice_id, op.invoice.entity_nif, op.invoice.amount, op.interest_due_on,
             accrual_to, days_late, amount, RECOVERY_COSTS, unpublished,
             op.invoice.amount if unpublished else Decimal(0), op.invoice.is_quarantined)  # fmt: skip
 
     counted = {iid for iid, op in ops.items() if in_pmp(op)}
-    return Figures(period_start, period_end, as_of, as_of < period_end, method, ops, dict(pmp),
+    # §1.5: provisional while the period runs, its last day included (facts of today may still come)
+    provisional = reading.as_of_today and today <= period_end
+    return Figures(period_start, period_end, as_of, provisional, method, ops, dict(pmp),
                    dict(morosity), art10, interest, counted)  # fmt: skip

@@ -40,7 +40,8 @@ AS_OF_TODAY = "issue 12: a running period is measured as of today, Madrid (§1.5
 CAPPED_DUE = "issue 12: interest due = min(conformity + 30, registry + 60) (§5.2)"
 UNRATED = "issue 12: days without a published rate never NULL the interest or the 40 EUR (§5.3)"
 FLAGS = "issue 12: as-of day, provisional status, findings and exclusions flagged on every figure"
-READINGS = "issue 12: declared administrations and the opt-in readings (quarantine, due date, P/Q/S)"
+READINGS = ("issue 12: declared administrations, rates added by the user and the opt-in readings "
+            "(quarantine, due date, P/Q/S)")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Scenario:
     readings: dict[str, str] = field(default_factory=dict)  # Readings(...) of the build
     reading: Reading = Reading()  # the oracle's same reading
     administrations: dict[str, tuple[str, ...]] | None = None  # parent NIF -> dependents
+    rates: dict[str, str] = field(default_factory=dict)  # rates file: half-year -> rate %
 
     @property
     def today(self) -> date:
@@ -87,9 +89,12 @@ SCENARIOS = [
     Scenario("old_method_quarter", 14, "2018-Q1", "2018-07-01T10:00:00Z",
              Features(quarantine=False, scope_exclusions=False),
              _failing(interest=CAPPED_DUE)),
+    # The user adds the 2027 rates (a rates file); 2026 H2 and 2028 H1 stay unpublished.
     Scenario("running_quarter_on_leap_day", 15, "2028-Q1", "2028-02-29T12:00:00Z",
              Features(quarantine=False, scope_exclusions=False),
-             _failing(**dict.fromkeys(FIGURES, f"{AS_OF_TODAY}; {UNRATED}"))),
+             _failing(**dict.fromkeys(FIGURES, f"{AS_OF_TODAY}; {UNRATED}; {READINGS}")),
+             rates={"2027-H1": "9.50", "2027-H2": "9.75"},
+             reading=Reading(added_rates={"2027-H1": Decimal("9.50"), "2027-H2": Decimal("9.75")})),
     Scenario("declared_administration_and_opt_in_readings", 16, "2025-Q4", "2026-01-20T10:00:00Z",
              Features(unknown_entity=True), _failing(**dict.fromkeys(FIGURES, READINGS)),
              readings={"quarantined_invoices": "exclude", "interest_due_date": "registry_plus_30",
@@ -138,6 +143,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
             try:
                 if scenario.readings:
                     options["readings"] = Readings(**scenario.readings)
+                if scenario.rates:
+                    options["rates_file"] = root / "rates.csv"
+                    options["rates_file"].write_text("half_year,legal_rate,source\n" + "".join(
+                        f"{h},{r},test resolution\n" for h, r in scenario.rates.items()))
                 if scenario.administrations:
                     options["administrations_file"] = _administrations_file(
                         root / "administrations.yaml", scenario.administrations)
