@@ -153,7 +153,8 @@ def edge_cases(period_start: date, as_of: date, *, closed: bool, features: Featu
     # registry and the payment (no dataPagament: the state's instant decides the day).
     for n, sunday in enumerate(_dst_days(as_of - timedelta(days=400), as_of)):
         for m, (shift, hour, minute) in enumerate([(-1, 22, 30), (-1, 23, 30), (0, 0, 30), (0, 0, 59),
-                                                   (0, 1, 0), (0, 1, 30), (0, 2, 30)]):
+                                                   (0, 1, 0), (0, 1, 30), (0, 2, 30), (0, 21, 59),
+                                                   (0, 22, 0), (0, 22, 30), (0, 23, 30)]):
             day = sunday + timedelta(days=shift)
             instant = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
             paid = instant + timedelta(days=(as_of - sunday).days // 2)

@@ -40,6 +40,8 @@ AS_OF_TODAY = "issue 12: a running period is measured as of today, Madrid (§1.5
 CAPPED_DUE = "issue 12: interest due = min(conformity + 30, registry + 60) (§5.2)"
 UNRATED = "issue 12: days without a published rate never NULL the interest or the 40 EUR (§5.3)"
 FLAGS = "issue 12: as-of day, provisional status, findings and exclusions flagged on every figure"
+HEADLINE_UNKNOWN = ("legal-reports 5dd8ab5: the headline's pending-late figure (art. 4.3) pools the unknown "
+                    "entity that the morosity ALL row leaves out")
 READINGS = ("issue 12: declared administrations, rates added by the user and the opt-in readings "
             "(quarantine, due date, P/Q/S)")
 
@@ -80,7 +82,8 @@ SCENARIOS = [
              Features(unknown_entity=True),
              _failing(pmp=f"{QUARANTINE}; {SCOPE}; {UNKNOWN}", trend=f"{QUARANTINE}; {SCOPE}; {UNKNOWN}",
                       operations=f"{QUARANTINE}; {SCOPE}", morosity=f"{QUARANTINE}; {SCOPE}; {UNKNOWN}",
-                      art10=QUARANTINE, interest=f"{CAPPED_DUE}; {QUARANTINE}; {SCOPE}")),
+                      art10=QUARANTINE, interest=f"{CAPPED_DUE}; {QUARANTINE}; {SCOPE}",
+                      headline=f"{FLAGS}; {HEADLINE_UNKNOWN}")),
     # 23:30 UTC on 30 November is already 1 December in Madrid: the quarter runs to that day;
     # 2026 H2 has no published rate.
     Scenario("running_quarter_at_madrid_midnight", 13, "2026-Q4", "2026-11-30T23:30:00Z",
