@@ -115,9 +115,10 @@ class Invoice:
         return self.amount < 0
 
     def excluded_from_scope(self, reading: Reading = Reading()) -> str | None:
-        """RD 635/2014 art. 3 (§3.1, §4 cases 13-14): the accounting system's exclusion (its
-        reason stands), or the default rule that a supplier whose NIF starts with P, Q or S is a
-        public body."""
+        """Why the invoice is outside the PMP scope, if it is: issued before 2014 (§4 case 20);
+        an RD 635/2014 art. 3 exclusion (§3.1, §4 cases 13-14) the accounting system declared
+        (its reason stands); or the default rule that a supplier whose NIF starts with P, Q or S
+        is a public body."""
         if self.issue_date is not None and self.issue_date < PMP_SCOPE_FROM:
             return "issued_before_2014"  # §4 case 20: outside the PMP (not the Ley 3/2004)
         if not reading.scope_exclusions:

@@ -5,12 +5,18 @@ project, clock pinned; every figure of the marts is compared with ``oracle.py``,
 same warehouse's views and applies ``compliance-rules.md`` in plain Python: to the cent for money
 and interest, to 0.01 for days. The oracle itself is first checked against the worked examples of
 §6, so a disagreement points at the marts, not at the oracle.
+
+Cases marked xfail(strict) are the gaps issue 12 names, as the marts on main stand; they turn
+into failures (XPASS) as the reports catch up. ``ORACLE_SEEDS=20`` adds twenty random scenarios
+for a deeper run.
 """
 
 from __future__ import annotations
 
+import os
+import random
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -169,9 +175,26 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
     return get
 
 
+def random_scenarios(count: int) -> list[Scenario]:
+    """``count`` more scenarios for a deeper run (``ORACLE_SEEDS=20``): a random month or
+    quarter from 2016 to 2026, reported while it runs or after it closed, at a random hour of a
+    Madrid night or day; every feature on. Not run by default (one dbt build each)."""
+    scenarios = []
+    for n in range(count):
+        rng = random.Random(1000 + n)
+        year = rng.choice([2016, 2017, 2018, 2019, 2021, 2024, 2025, 2026])
+        label = f"{year}-Q{rng.randint(1, 4)}" if rng.random() < 0.5 else f"{year}-{rng.randint(1, 12):02d}"
+        period = parse_period(label)
+        day = period.start + timedelta(days=rng.randint(0, (period.end - period.start).days + 90))
+        now = f"{day.isoformat()}T{rng.choice(['00:30', '09:00', '21:30', '22:30', '23:30'])}:00Z"
+        scenarios.append(Scenario(f"random_{1000 + n}_{label}", 1000 + n, label, now,
+                                  Features(unknown_entity=rng.random() < 0.5, future_facts=True)))
+    return scenarios
+
+
 def _cases() -> list:
     cases = []
-    for scenario in SCENARIOS:
+    for scenario in SCENARIOS + random_scenarios(int(os.environ.get("ORACLE_SEEDS", "0"))):
         for figure in FIGURES:
             reason = scenario.known_failing.get(figure)
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
