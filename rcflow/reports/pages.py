@@ -43,13 +43,13 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                sum(start_inferred_count) as start_inferred_count,
                sum(negative_days_count) as negative_days_count,
                any_value(pmp_method) as pmp_method, any_value(method_label) as method_label
-        from main.pmp where not is_global""")  # fmt: skip
+        from main.pmp where not is_global and entity_nif <> '(unknown)'""")  # fmt: skip
     morosity = _one(con, """
         select coalesce(sum(paid_late_count), 0) as paid_late_count,
                coalesce(sum(paid_late_amount), 0) as paid_late_amount,
                coalesce(sum(pending_late_count), 0) as pending_late_count,
                coalesce(sum(pending_late_amount), 0) as pending_late_amount
-        from main.morosity where entity_nif <> 'ALL'""")  # fmt: skip
+        from main.morosity where entity_nif not in ('ALL', '(unknown)')""")  # fmt: skip
     status = _one(con, """
         select count(*) as invoices,
                count(*) filter (where is_quarantined) as quarantined,
