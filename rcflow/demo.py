@@ -1,7 +1,9 @@
 """`rcflow demo`: the whole pipeline on a local hub simulator, with no credentials.
 
 A simulator on a free loopback port, a fresh warehouse under ``data/demo/``, the real Prefect
-flows (sync → simulated accounting → check → push → report), then the headline figures.
+flows (sync → simulated accounting → check → push → report), then the period's PMP publication
+sent for signature to an efirma GO simulator on loopback and collected signed; then the headline
+figures.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from pathlib import Path
 from typing import Any
 
 DEMO_ISSUER = "rcflow-demo"
+DEMO_CLIENT_CIF = "P0899999D"
+DEMO_SIGNATORIES = """\
+- {role: Interventor/a, name: Marta Puig Soler, email: intervencio@demo.cat, phone: "+34600111222", order: 1}
+- {role: Tresorer/a, name: Jordi Vila Roca, email: tresoreria@demo.cat, order: 2}
+"""
 
 
 @dataclass
@@ -26,6 +33,7 @@ class DemoResult:
     push: dict[str, Any]
     check: dict[str, Any]
     accounting_file: Path
+    signature: dict[str, Any]
 
 
 def quiet_prefect() -> None:
@@ -51,11 +59,9 @@ def write_accounting_file(warehouse: Path, folder: Path, *, seed: int) -> Path:
                 " from raw.invoices where registry_at is not null"
             )
         )
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
+    from rcflow import clock
 
-    today = datetime.now(ZoneInfo("Europe/Madrid")).date()
-    events = simulate_accounting_events(invoices, seed=seed, today=today)
+    events = simulate_accounting_events(invoices, seed=seed, today=clock.today())
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "accounting-events.csv"
     events.write_csv(path)
@@ -102,6 +108,7 @@ def run_demo(
                 out_dir=str(data_dir / "reports" / label),
             )
         )
+        signature = sign_pmp(data_dir, label)
     return DemoResult(
         warehouse=warehouse,
         period=label,
@@ -110,4 +117,33 @@ def run_demo(
         push=results["push"],
         check=results["check"],
         accounting_file=accounting,
+        signature=signature,
     )
+
+
+def sign_pmp(data_dir: Path, period: str, *, sign_after: float = 0.3, wait: float = 30.0) -> dict[str, Any]:
+    """Send the period's PMP publication to an efirma GO simulator and collect it signed, through
+    the real flows; each signing block acts ``sign_after`` seconds after the previous one."""
+    import time
+
+    from flows.sign_flow import collect_signatures_flow, sign_flow
+    from rcflow.signing.efirma.simulator import EfirmaSim, RunningEfirma
+
+    private_key = secrets.token_urlsafe(24)
+    signatories = data_dir / "signatories.yml"
+    signatories.write_text(DEMO_SIGNATORIES, encoding="utf-8")
+    sim = EfirmaSim(private_key=private_key, developer_cif="B00000000",
+                    clients={DEMO_CLIENT_CIF: "intervencio@demo.cat"}, sign_after=sign_after)  # fmt: skip
+    with RunningEfirma(sim) as efirma:
+        os.environ.update(
+            RCFLOW_SIGNATORIES=str(signatories), RCFLOW_EFIRMA_URL=efirma.url,
+            RCFLOW_EFIRMA_PRIVATE_KEY=private_key, RCFLOW_EFIRMA_DEVELOPER_CIF="B00000000",
+            RCFLOW_EFIRMA_CLIENT_CIF=DEMO_CLIENT_CIF, RCFLOW_EFIRMA_CLIENT_EMAIL="intervencio@demo.cat",
+        )  # fmt: skip
+        sent = sign_flow(period=period, document="pmp")
+        deadline = time.monotonic() + wait
+        collected = collect_signatures_flow()
+        while not collected["signed"] and time.monotonic() < deadline:
+            time.sleep(sign_after)
+            collected = collect_signatures_flow()
+    return {**sent, "signed": bool(collected["signed"])}

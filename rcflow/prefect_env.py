@@ -17,6 +17,9 @@ BASE: dict[str, str] = {
     "DO_NOT_TRACK": "1",
     # The API server's own log lines (one per request at INFO).
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+    # A flow run outside a server starts a temporary API: on a busy machine it can take longer than
+    # Prefect's default 20 s, which fails the run before any of rcflow's code starts.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
 }
 
 QUIET_RUNS: dict[str, str] = {

@@ -111,6 +111,7 @@ def demo(
                 "sync": result.sync,
                 "push": result.push,
                 "check": result.check,
+                "signature": result.signature,
                 "seconds": round(seconds, 1),
             }
         )
@@ -133,4 +134,7 @@ def demo(
     console.print(f"warehouse: {result.warehouse}   (try: rcflow sql --help)")
     console.print(f"report:    {Path(result.report['paths']['report.html']).resolve()}")
     console.print(f"dashboard: {Path(result.report['paths']['dashboard.html']).resolve()}")
+    signature = result.signature
+    state = "signed" if signature["signed"] else signature["state"]
+    console.print(f"PMP PDF:   {Path(signature['pdf']).resolve()}   ({state} in the efirma GO simulator)")
     console.print(f"done in {seconds:.0f} s")

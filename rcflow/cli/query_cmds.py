@@ -151,7 +151,18 @@ def _status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         " from ops.push_outbox where status = 'refused'"
         f" and coalesce(http_status, 0) not in ({not_about_data}) order by invoice_id, state"
     )
+    try:
+        signatures = q(
+            "select document, period, lang, state, operation_id, updated_at from ops.signature_requests"
+            " order by created_at desc limit 20"
+        )
+    except duckdb.CatalogException:  # a snapshot from before migration 009
+        signatures = []
     return {
+        "signatures": [
+            {"document": d, "period": p, "lang": lang, "state": st, "operation_id": op, "updated_at": at}
+            for d, p, lang, st, op, at in signatures
+        ],
         "blocked": held,
         "refused_updates": [
             {"invoice_id": i, "state": s, "http_status": h, "code": c, "reason": m, "at": at}
@@ -232,6 +243,11 @@ def status(
             markup=False,
             soft_wrap=True,
         )
+    signed = data["signatures"]
+    console.print(f"[bold]documents sent for signature:[/] {len(signed) or 'none'}")  # type: ignore[arg-type]
+    for d in signed:  # type: ignore[union-attr]
+        when = str(d["updated_at"])[:19]
+        console.print(f"  {d['document']} {d['period']} ({d['lang']})  {d['state']}  {when}", markup=False)
     if data["damaged_or_missing_blobs"]:
         blobs = data["damaged_or_missing_blobs"]
         console.print(f"[bold red]damaged or missing blobs:[/] {blobs} (see `rcflow store verify`)")

@@ -49,6 +49,14 @@ def test_demo_runs_the_whole_pipeline_cleanly(tmp_path: Path) -> None:
         con.close()
     assert invoices >= 150 and pushed > 0 and runs >= 4
     assert (data_dir / "gx").exists()
+    assert "signed in the efirma GO simulator" in proc.stdout
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        signed = con.execute("select document, state, signed_sha256 from ops.signature_requests").fetchall()
+    finally:
+        con.close()
+    assert [(d, s) for d, s, _ in signed] == [("pmp", "signed")] and signed[0][2]
+    assert (reports / "documents" / "pmp.ca.pdf").read_bytes().startswith(b"%PDF-")
 
 
 def test_run_fails_with_one_line_when_a_step_fails(tmp_path: Path) -> None:

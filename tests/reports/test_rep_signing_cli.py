@@ -65,6 +65,10 @@ def test_sign_a_quarter_then_collect_it_signed(tmp_path: Path) -> None:
         assert json.loads(collected.stdout)["signed"] == [result["reference"]]
         [row] = json.loads(_rcflow(env, "sign", "status", "--json").stdout)
         assert row["state"] == "signed" and Path(row["signed_pdf"]).read_bytes().startswith(b"%PDF-")
+        status = json.loads(_rcflow(env, "status", "--json", "--live").stdout)
+        assert [(s["document"], s["period"], s["state"]) for s in status["signatures"]] == [
+            ("morosity", "2025-Q1", "signed")
+        ]
         assert KEY not in sent.stdout + sent.stderr + collected.stdout + collected.stderr
 
         monthly = _rcflow(env, "sign", "--period", "2025-02", "--document", "art10")
