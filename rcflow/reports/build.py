@@ -19,7 +19,7 @@ from rcflow.reports import html, pages
 from rcflow.reports.administrations import Administration, load_administrations
 from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
 from rcflow.reports.documents import DEFAULT_SIGNERS, DocumentFacts, SignatureBox, write_documents
-from rcflow.reports.export import write_csvs
+from rcflow.reports.export import write_csvs, write_workbook
 from rcflow.reports.periods import Period, PeriodError, parse_period
 from rcflow.reports.rates import DeclaredRate, load_rates_file
 from rcflow.reports.readings import DATE_READING, METHOD_LABELS, UNCERTAINTIES, Readings
@@ -150,6 +150,7 @@ def build_reports(
     documents_lang: str | None = None,
     documents: Sequence[str] | None = None,
     signers: Sequence[SignatureBox] = DEFAULT_SIGNERS,
+    xlsx: bool = False,
     rates_file: Path | None = None,
     administrations_file: Path | None = None,
 ) -> ReportResult:
@@ -159,6 +160,7 @@ def build_reports(
     (plus state_lags.csv, pmp_trend.csv, quarantine.csv), report.html, dashboard.html and
     report.json (the reading used). The dbt database goes to ``reports_db`` (default: a
     temporary file, removed afterwards). ``checks=False`` skips dbt's data and unit tests.
+    ``xlsx`` also writes report.xlsx (every table as a typed sheet; slow on very large tables).
     ``documents_lang`` also writes the legal documents as PDFs in that language (``documents/``),
     with a signature box for each of ``signers`` (``documents``: only those; default all that apply).
     A period still running is measured as of ``clock.today()`` (Europe/Madrid) and marked
@@ -209,6 +211,8 @@ def build_reports(
         )
         with duckdb.connect(str(db), read_only=True) as con:
             paths = write_csvs(con, out_dir)
+            if xlsx:
+                paths["report.xlsx"] = write_workbook(con, out_dir / "report.xlsx")
             headline = pages.headline(con)
             left_out = pages.left_out(con)
             legal = pages.legal_notes(con)

@@ -11,10 +11,13 @@ from rich.table import Table
 
 from rcflow.cli.common import EXIT_USAGE, fail, handle_errors
 from rcflow.config import ConfigError, load_settings
+from rcflow.relative_period import resolve_period
 from rcflow.reports.administrations import AdministrationsFileError
 from rcflow.reports.build import ReportResult, build_reports
 from rcflow.reports.dbt_runner import ReportBuildError
 from rcflow.reports.formatting import count, euros, number
+from rcflow.reports.i18n import LanguageError, check_language
+from rcflow.reports.pdf import PdfError
 from rcflow.reports.periods import PeriodError
 from rcflow.reports.rates import RatesFileError
 from rcflow.reports.readings import ReadingError, Readings
@@ -68,8 +71,13 @@ def report(
         help="earlier_of_conformity_30_registry_60 | conformity_plus_30 | registry_plus_30",
     ),
     public_body_rule: str = typer.Option("nif_prefix_pqs", help="nif_prefix_pqs | declared_only"),
+    documents: bool = typer.Option(
+        False, "--documents", help="Also the legal documents as PDFs (needs Chromium), in --lang"
+    ),
+    lang: str = typer.Option(None, "--lang", help="ca | es | en for the documents (default RCFLOW_LANGUAGE)"),
+    xlsx: bool = typer.Option(False, "--xlsx", help="Also report.xlsx: every table as a typed sheet"),
 ) -> None:
-    """Build every report for PERIOD from the warehouse snapshot into OUT."""
+    """Build every report for PERIOD (2025-10, 2025-Q4, last-month, current-quarter…) into OUT."""
     try:
         readings = Readings(
             pmp_method=pmp_method,  # type: ignore[arg-type]
@@ -81,11 +89,12 @@ def report(
         )
         settings = load_settings()
         result = build_reports(
-            warehouse or settings.warehouse, period, out, readings=readings,
-            **reference_files(settings),
+            warehouse or settings.warehouse, resolve_period(period), out, readings=readings,
+            documents_lang=check_language(lang or settings.language) if documents else None,
+            xlsx=xlsx, **reference_files(settings),
         )
     except (ConfigError, PeriodError, ReadingError, ReportBuildError, FileNotFoundError,
-            RatesFileError, AdministrationsFileError) as exc:  # fmt: skip
+            RatesFileError, AdministrationsFileError, LanguageError, PdfError) as exc:  # fmt: skip
         fail(str(exc), EXIT_USAGE)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

@@ -240,12 +240,6 @@ def test_status_dry_run_and_report_agree_on_what_is_blocked_and_why(cli: Cli, tm
     assert isinstance(first["amount"], float) and isinstance(first["since_on"], datetime)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs main.invoice_status.push_blocked_reasons: the 'stage: reason' list of the invoice's"
-    " ops.quarantine_holds rows with is_holding (released findings and quality findings passed by an"
-    " accounting REJECTED do not block the push); quarantine_reasons lists every unresolved finding",
-)
 def test_report_agrees_after_a_release_and_a_rejection(cli: Cli, tmp_path: Path) -> None:
     i = cli.ids
     cli("quarantine", "release", i["d"], "--reason", "checked", "--by", "ana")

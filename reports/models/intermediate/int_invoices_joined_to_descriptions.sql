@@ -1,6 +1,6 @@
 {#- What the outputs print about an invoice, apart from its figures: numbers, names, offices,
     the RCF number and rejection reason (the hub's state first, then its invoice detail, then
-    the accounting system's), the quarantine reasons. -#}
+    the accounting system's), the quarantine reasons and those of them that hold pushes back. -#}
 with
 
 invoices as (
@@ -30,6 +30,12 @@ entities as (
 quarantine as (
 
     select * from {{ ref('stg_rcflow__quarantine') }}
+
+),
+
+holds as (
+
+    select * from {{ ref('stg_rcflow__quarantine_holds') }}
 
 ),
 
@@ -72,6 +78,19 @@ quarantine_per_invoice as (
 
 ),
 
+holds_per_invoice as (
+
+    select
+        invoice_id,
+        string_agg(distinct stage || ': ' || reason, '; ' order by stage || ': ' || reason)
+            as push_blocked_reasons
+
+    from holds
+    where is_holding
+    group by invoice_id
+
+),
+
 described as (
 
     select
@@ -91,7 +110,8 @@ described as (
         coalesce(
             hub_details.reject_reason, invoices.reject_reason, accounting_details.reject_reason
         ) as reject_reason,
-        quarantine_per_invoice.quarantine_reasons
+        quarantine_per_invoice.quarantine_reasons,
+        holds_per_invoice.push_blocked_reasons
 
     from invoices
     left join hub_details on hub_details.invoice_id = invoices.invoice_id
@@ -99,6 +119,7 @@ described as (
     left join entities on entities.entity_nif = invoices.entity_nif
     left join quarantine_per_invoice
         on quarantine_per_invoice.invoice_id = invoices.invoice_id
+    left join holds_per_invoice on holds_per_invoice.invoice_id = invoices.invoice_id
 
 )
 

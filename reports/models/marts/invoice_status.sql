@@ -66,6 +66,7 @@ aged as (
         dated.morosity_role,
         dated.start_basis,
         descriptions.quarantine_reasons,
+        descriptions.push_blocked_reasons,
         descriptions.reject_reason,
         owed_per_invoice.owed_to_hub_states,
 
