@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
@@ -60,6 +60,12 @@ def translations(lang: str) -> NullTranslations:
     return Translations(fp=compiled)
 
 
+def rounded(value: float | Decimal | int | str, places: int) -> Decimal:
+    """Half-cents away from zero, as the report page rounds (``reports.formatting``): Babel alone
+    would round half to even, and a PDF would then show 31,82 where the page shows 31,83."""
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 class Formatter:
     """Locale-aware filters for templates: ``number``, ``euros``, ``count``, ``day``, ``instant``."""
 
@@ -72,12 +78,13 @@ class Formatter:
         if value is None or value == "":
             return self.na
         pattern = "#,##0" + ("." + "0" * places if places else "")
-        return format_decimal(Decimal(str(value)), format=pattern, locale=self.locale, group_separator=True)
+        amount = rounded(value, places)
+        return format_decimal(amount, format=pattern, locale=self.locale, group_separator=True)
 
     def euros(self, value: float | Decimal | int | None) -> str:
         if value is None or value == "":
             return self.na
-        return format_currency(Decimal(str(value)), "EUR", locale=self.locale)
+        return format_currency(rounded(value, 2), "EUR", locale=self.locale)
 
     def count(self, value: int | None) -> str:
         return self.number(value, 0)

@@ -160,6 +160,16 @@ def test_every_message_is_translated() -> None:
         assert translations(lang).gettext("Average period of payment to suppliers") == LEGAL_TITLES[lang]
 
 
+@pytest.mark.parametrize("value", ["0.125", "31.825", "-0.005", "2.675", "1234.5"])
+def test_documents_round_as_the_report_page_does(value: str) -> None:
+    from decimal import Decimal
+
+    from rcflow.reports import formatting
+
+    assert Formatter("es").number(Decimal(value)) == formatting.number(Decimal(value))
+    assert Formatter("es").euros(Decimal(value)) == formatting.euros(Decimal(value))
+
+
 def test_locale_formats_and_unknown_languages() -> None:
     assert Formatter("ca").euros(1234.56) == "1.234,56\u00a0€"
     assert Formatter("es").day(date(2025, 12, 15)) == "15/12/2025"
