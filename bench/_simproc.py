@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rcflow.simulator.process import set_faults, simulator_process
+from rcflow.connectors.efact.simulator.process import set_faults, simulator_process
 
 ISSUER = "bench"
 SECRET = "bench-secret-0123456789-abcdefghijklmnop"

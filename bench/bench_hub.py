@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _simproc import ISSUER, SECRET, set_latency, simulator  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
-from rcflow.hub import HubClient  # noqa: E402
+from rcflow.connectors.efact import HubClient  # noqa: E402
 
 DURATION = 4.0  # seconds per cell
 

@@ -47,7 +47,7 @@ def write_accounting_file(warehouse: Path, folder: Path, *, seed: int) -> Path:
     """Events from the simulated accounting system for every stored invoice, as a CSV."""
     import polars as pl
 
-    from rcflow.simulator.accounting import simulate_accounting_events
+    from rcflow.connectors.efact.simulator.accounting import simulate_accounting_events
     from rcflow.warehouse import Warehouse
 
     with Warehouse(warehouse, publish=False) as wh:
@@ -77,7 +77,7 @@ def run_demo(
     hostile_rate: float = 0.01,
 ) -> DemoResult:
     quiet_prefect()
-    from rcflow.simulator.process import simulator_process
+    from rcflow.connectors.efact.simulator.process import simulator_process
 
     data_dir = Path(data_dir)
     if data_dir.exists():

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
-from rcflow.hub import HubClient, HubError
-from rcflow.hub.client import Download
+from rcflow.connectors.efact import HubClient, HubError
+from rcflow.connectors.efact.client import Download
 from rcflow.store import BlobStore
 
 # (invoice_id, what, attachment_id or document reference, sha256, size) for every blob referred to.

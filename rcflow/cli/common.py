@@ -123,7 +123,7 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from rcflow.hub import HubError, HubStatusError, PayloadError
+        from rcflow.connectors.efact import HubError, HubStatusError, PayloadError
         from rcflow.ingest.fetchers import WorkerFailed
         from rcflow.push.accounting import ImportRefused
         from rcflow.warehouse import StorageFailure, WarehouseBusy

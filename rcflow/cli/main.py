@@ -9,9 +9,9 @@ import typer
 from rcflow.cli import ingest_cmds, pipeline_cmds, push_cmds, quarantine_cmds, query_cmds, store_cmds
 from rcflow.cli.common import quiet_libraries
 from rcflow.cli.sign_cmds import sign_app
+from rcflow.connectors.efact.simulator.cli import app as hub_app
 from rcflow.quality.cli import check as check_command
 from rcflow.reports.cli import report as report_command
-from rcflow.simulator.cli import app as hub_app
 
 app = typer.Typer(
     name="rcflow",

@@ -65,7 +65,7 @@ def run(
             )
         )
     except Exception as exc:  # a failed step: one line, non-zero
-        from rcflow.hub import HubError
+        from rcflow.connectors.efact import HubError
         from rcflow.warehouse import WarehouseBusy
         from rcflow.warehouse.failures import storage_failure
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from rcflow.cli.common import EXIT_OK, EXIT_PROBLEMS, console, emit_json, fail, handle_errors, settings
-from rcflow.hub import HubClient
+from rcflow.connectors.efact import HubClient
 from rcflow.store import BlobStore
 from rcflow.store_audit import BlobProblem, blob_problems, repair
 from rcflow.warehouse import open_reader

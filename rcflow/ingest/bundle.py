@@ -6,9 +6,9 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rcflow.hub import HubClient, HubError, HubNotFound, HubValidationError, State, StateUpdate
-from rcflow.hub.models import AttachmentRef, InvoiceDetail, StateHistory
-from rcflow.hub.states import DOWNLOADED_STATES, rank
+from rcflow.connectors.efact import HubClient, HubError, HubNotFound, HubValidationError, State, StateUpdate
+from rcflow.connectors.efact.models import AttachmentRef, InvoiceDetail, StateHistory
+from rcflow.connectors.efact.states import DOWNLOADED_STATES, rank
 from rcflow.store import BlobStore
 
 

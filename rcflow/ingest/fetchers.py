@@ -30,8 +30,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from rcflow.config import Settings
-from rcflow.hub import HubClient
-from rcflow.hub.models import InvoiceDetail
+from rcflow.connectors.efact import HubClient
+from rcflow.connectors.efact.models import InvoiceDetail
 from rcflow.ingest.bundle import FetchFailure, InvoiceBundle, acknowledge_delivered, fetch_bundle
 from rcflow.store import BlobStore
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from rcflow.hub.models import InvoiceDetail, StateHistory
+from rcflow.connectors.efact.models import InvoiceDetail, StateHistory
 from rcflow.ingest.bundle import InvoiceBundle
 from rcflow.ingest.facturae_step import STAGE as FACTURAE_STAGE
 from rcflow.ingest.facturae_step import parse_batch

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from rcflow.hub.models import EntityList, InvoiceDetail, StateEntry, StateHistory
-from rcflow.hub.states import parse_state
+from rcflow.connectors.efact.models import EntityList, InvoiceDetail, StateEntry, StateHistory
+from rcflow.connectors.efact.states import parse_state
 from rcflow.ingest.bundle import FetchedAttachment, InvoiceBundle
 
 TS = pa.timestamp("us", tz="UTC")

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from rcflow.config import Settings
-from rcflow.hub import HubClient
+from rcflow.connectors.efact import HubClient
 from rcflow.ingest.fetchers import ProcessFetcher, WorkerFailed
 from rcflow.ingest.sync import ProgressFn, Syncer, SyncSummary
 from rcflow.runs import new_run_id, recorded_run

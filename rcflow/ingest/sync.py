@@ -24,10 +24,10 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 
-from rcflow.hub import HubClient
-from rcflow.hub.models import InvoiceDetail, PendingAttachment, StateHistory
-from rcflow.hub.settle import settle
-from rcflow.hub.states import TERMINAL_STATES
+from rcflow.connectors.efact import HubClient
+from rcflow.connectors.efact.models import InvoiceDetail, PendingAttachment, StateHistory
+from rcflow.connectors.efact.settle import settle
+from rcflow.connectors.efact.states import TERMINAL_STATES
 from rcflow.ingest.bundle import FetchFailure, InvoiceBundle, fetch_attachment, fetch_history
 from rcflow.ingest.fetchers import InProcessFetcher, ProcessFetcher
 from rcflow.ingest.load import existing_ids, record_acknowledged, store_bundles, store_refreshed

@@ -16,9 +16,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from rcflow.hub import HubClient, HubError, HubStatusError
-from rcflow.hub.models import StateHistory
-from rcflow.hub.settle import settle
+from rcflow.connectors.efact import HubClient, HubError, HubStatusError
+from rcflow.connectors.efact.models import StateHistory
+from rcflow.connectors.efact.settle import settle
 from rcflow.ingest.bundle import fetch_history
 from rcflow.ingest.load import store_histories
 from rcflow.push.outbox import Call, Outcome, record_intents, record_outcomes, resolve_confirmed

@@ -21,8 +21,8 @@ from datetime import date, datetime
 
 import polars as pl
 
-from rcflow.hub.models import StateUpdate
-from rcflow.hub.states import TERMINAL_STATES, State, parse_state, rank
+from rcflow.connectors.efact.models import StateUpdate
+from rcflow.connectors.efact.states import TERMINAL_STATES, State, parse_state, rank
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.quarantine import holding_reasons
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rcflow.config import Settings
-from rcflow.hub import HubClient
+from rcflow.connectors.efact import HubClient
 from rcflow.push.accounting import ImportResult, ReadOptions, import_events
 from rcflow.push.execute import PushSummary, left_pending, push
 from rcflow.push.plan import PushPlan, plan_from_warehouse

@@ -167,7 +167,7 @@ group by e.invoice_id
 
 def held_back(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Invoice → the accounting states the hub does not show, held back by a finding (lifecycle order)."""
-    from rcflow.hub.states import State, rank
+    from rcflow.connectors.efact.states import State, rank
 
     return {
         invoice_id: sorted(states, key=lambda s: rank(State(s)))

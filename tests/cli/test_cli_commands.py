@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rcflow.cli.main import app
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.server import start_simulator
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.server import start_simulator
 
 ISSUER = "cli_tests"
 SECRET = "cli-tests-secret-0123456789-abcdefghijklmn"

@@ -15,11 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from rcflow.cli.main import app
-from rcflow.hub.states import State
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.server import start_simulator
+from rcflow.connectors.efact.states import State
 from rcflow.reports import build_reports
 from rcflow.reports.export import write_workbook
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.server import start_simulator
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.quarantine import open_quarantines
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.server import RunningSimulator, start_simulator
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.server import RunningSimulator, start_simulator
 
 ISSUER = "hub_runs"
 SECRET = "runs-tests-secret-0123456789-abcdefghijk"

@@ -7,9 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from rcflow.hub.errors import PayloadError
-from rcflow.hub.models import ErrorBody, InvoiceDetail, PendingInvoicesPage, StateHistory, StateUpdate
-from rcflow.hub.states import State
+from rcflow.connectors.efact.errors import PayloadError
+from rcflow.connectors.efact.models import (
+    ErrorBody,
+    InvoiceDetail,
+    PendingInvoicesPage,
+    StateHistory,
+    StateUpdate,
+)
+from rcflow.connectors.efact.states import State
 
 SPEC_DETAIL = {
     "numeroFactura": "F2310-001",

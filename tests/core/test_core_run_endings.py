@@ -32,11 +32,11 @@ from run_support import (
 )
 
 from rcflow.config import Settings, load_settings
+from rcflow.connectors.efact.simulator.faults import Faults
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
 from rcflow.push.run import run_import, run_push
 from rcflow.runs import ABANDONED, INTERRUPTED, close_abandoned, start_run
-from rcflow.simulator.faults import Faults
-from rcflow.simulator.server import RunningSimulator
 from rcflow.warehouse import Warehouse
 
 

@@ -27,8 +27,8 @@ from run_support import (
 
 from rcflow.cli.common import EXIT_CORRUPT, EXIT_DISK_FULL, EXIT_NOT_WRITABLE
 from rcflow.config import Settings, load_settings
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
-from rcflow.simulator.server import RunningSimulator
 from rcflow.store import BlobStore
 
 

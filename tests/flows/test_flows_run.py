@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.server import start_simulator
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.server import start_simulator
 
 ISSUER = "flow_tests"
 SECRET = "flow-tests-secret-0123456789-abcdefghijkl"

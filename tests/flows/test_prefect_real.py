@@ -25,9 +25,9 @@ import pytest
 import yaml
 
 from rcflow import prefect_env
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.process import free_port
-from rcflow.simulator.server import start_simulator
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.process import free_port
+from rcflow.connectors.efact.simulator.server import start_simulator
 
 # Slow: a server, a worker and two flow runs (about 2 minutes on two idle cores, more when loaded).
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from hub_support import ISSUER, SECRET
 
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.server import RunningSimulator, start_simulator
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.server import RunningSimulator, start_simulator
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from rcflow.hub import HubClient
-from rcflow.simulator.server import RunningSimulator
+from rcflow.connectors.efact import HubClient
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 
 ISSUER = "hub_client_tests"
 SECRET = "client-tests-secret-9f8e7d6c5b4a-0123456789"

@@ -16,7 +16,7 @@ import pytest
 from hub_support import ISSUER, SECRET, client
 from pydantic import SecretStr
 
-from rcflow.hub import (
+from rcflow.connectors.efact import (
     HubAuthError,
     HubClient,
     HubNotFound,
@@ -27,8 +27,8 @@ from rcflow.hub import (
     State,
     StateUpdate,
 )
-from rcflow.hub.auth import MAX_LIFETIME, JwtSigner
-from rcflow.simulator.server import RunningSimulator
+from rcflow.connectors.efact.auth import MAX_LIFETIME, JwtSigner
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.store import BlobStore
 
 

@@ -14,11 +14,11 @@ import pytest
 from hub_support import ISSUER, SECRET, client
 from pydantic import SecretStr
 
-from rcflow.hub import HubClient, HubNotDocument, HubRateLimited, HubRedirect, HubTimeout
-from rcflow.hub.auth import JwtSigner
-from rcflow.hub.documents import attachment_problem, facturae_problem
-from rcflow.simulator.front import RunningFront, start_front
-from rcflow.simulator.server import RunningSimulator
+from rcflow.connectors.efact import HubClient, HubNotDocument, HubRateLimited, HubRedirect, HubTimeout
+from rcflow.connectors.efact.auth import JwtSigner
+from rcflow.connectors.efact.documents import attachment_problem, facturae_problem
+from rcflow.connectors.efact.simulator.front import RunningFront, start_front
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.store import BlobStore
 
 
@@ -149,7 +149,8 @@ async def test_retries_are_debug_lines_of_rcflow_not_stamina_warnings(
         async with client(sim) as hub:
             await hub.entities()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert [r for r in caplog.records if r.name == "rcflow.hub" and r.getMessage().startswith("retry 1 of")]
+    retries = [r for r in caplog.records if r.getMessage().startswith("retry 1 of")]
+    assert [r for r in retries if r.name == "rcflow.connectors.efact"]
 
 
 def test_the_hubs_short_secret_warns_nobody() -> None:

@@ -12,13 +12,13 @@ import pytest
 from pydantic import SecretStr
 
 from rcflow.config import Settings, load_settings
-from rcflow.hub.states import State
+from rcflow.connectors.efact.simulator.accounting import simulate_accounting_events
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.server import RunningSimulator, start_simulator
+from rcflow.connectors.efact.states import State
 from rcflow.ingest.run import run_sync
 from rcflow.push import execute
 from rcflow.push.run import plan_push, run_import, run_push
-from rcflow.simulator.accounting import simulate_accounting_events
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.server import RunningSimulator, start_simulator
 from rcflow.warehouse import Warehouse
 
 ISSUER = "hub_push"

@@ -11,7 +11,7 @@ import httpx
 import jwt
 import pytest
 
-from rcflow.simulator import RunningSimulator, SimConfig, start_simulator
+from rcflow.connectors.efact.simulator import RunningSimulator, SimConfig, start_simulator
 
 ISSUER = "hub_0012"
 SECRET = "test-secret-0123456789-abcdefghijklmnop"

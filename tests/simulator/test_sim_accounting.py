@@ -7,10 +7,10 @@ from datetime import date
 import polars as pl
 import pytest
 
-from rcflow.hub.states import State, rank
-from rcflow.simulator import Hub, SimConfig
-from rcflow.simulator.accounting import simulate_accounting_events
-from rcflow.simulator.clock import madrid_date
+from rcflow.connectors.efact.simulator import Hub, SimConfig
+from rcflow.connectors.efact.simulator.accounting import simulate_accounting_events
+from rcflow.connectors.efact.simulator.clock import madrid_date
+from rcflow.connectors.efact.states import State, rank
 
 TODAY = date(2025, 6, 30)
 

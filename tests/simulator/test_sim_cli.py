@@ -1,4 +1,4 @@
-"""`rcflow hub serve` (here via ``python -m rcflow.simulator``): one line, a working hub."""
+"""`rcflow hub serve` (here via ``python -m rcflow.connectors.efact.simulator``): one line, a working hub."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import httpx
 from typer.testing import CliRunner
 
-from rcflow.simulator.cli import app
+from rcflow.connectors.efact.simulator.cli import app
 
 SECRET = "test-secret-0123456789-abcdefghijklmnop"
 
@@ -19,7 +19,7 @@ SECRET = "test-secret-0123456789-abcdefghijklmnop"
 def test_serve_prints_one_line_and_serves(make_token) -> None:
     """The URL line comes first; the hub answers; Ctrl-C stops it without a traceback."""
     env = {**os.environ, "RCFLOW_SECRET": SECRET, "RCFLOW_ISSUER": "hub_0012"}
-    command = [sys.executable, "-m", "rcflow.simulator", "serve", "--port", "0",
+    command = [sys.executable, "-m", "rcflow.connectors.efact.simulator", "serve", "--port", "0",
                "--invoices", "30", "--seed", "3", "--today", "2025-06-30"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)

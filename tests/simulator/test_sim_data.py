@@ -11,11 +11,11 @@ from datetime import date, timedelta
 from stdnum.es import cif, nie, nif
 from stdnum.eu import vat
 
-from rcflow.hub.states import State
-from rcflow.simulator import Hub, SimConfig
-from rcflow.simulator.clock import madrid_date
-from rcflow.simulator.documents import attachment_body
-from rcflow.simulator.facturae import render_facturae
+from rcflow.connectors.efact.simulator import Hub, SimConfig
+from rcflow.connectors.efact.simulator.clock import madrid_date
+from rcflow.connectors.efact.simulator.documents import attachment_body
+from rcflow.connectors.efact.simulator.facturae import render_facturae
+from rcflow.connectors.efact.states import State
 
 TODAY = date(2025, 6, 30)
 

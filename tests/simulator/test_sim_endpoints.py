@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from rcflow.hub.states import STATE_TABLE, State
-from rcflow.simulator.models import Q_LEGACY_CODES
+from rcflow.connectors.efact.simulator.models import Q_LEGACY_CODES
+from rcflow.connectors.efact.states import STATE_TABLE, State
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?[+-]\d{2}:\d{2}$")
 FACTURAE_NS = {

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from rcflow.simulator import Faults
+from rcflow.connectors.efact.simulator import Faults
 
 
 def test_latency(sim, client) -> None:

@@ -6,8 +6,8 @@ from datetime import date
 
 from lxml import etree
 
-from rcflow.simulator import Hub, SimConfig
-from rcflow.simulator.ftp import write_ftp_archive
+from rcflow.connectors.efact.simulator import Hub, SimConfig
+from rcflow.connectors.efact.simulator.ftp import write_ftp_archive
 
 
 def test_archive_names_and_feedback(tmp_path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rcflow.hub.states import State
-from rcflow.simulator.models import Q_LEGACY_CODES
+from rcflow.connectors.efact.simulator.models import Q_LEGACY_CODES
+from rcflow.connectors.efact.states import State
 
 
 def _first_pending(client) -> str:

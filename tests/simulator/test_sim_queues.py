@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rcflow.hub.states import State
-from rcflow.simulator import RunningSimulator
+from rcflow.connectors.efact.simulator import RunningSimulator
+from rcflow.connectors.efact.states import State
 
 
 @pytest.fixture

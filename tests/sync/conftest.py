@@ -10,8 +10,8 @@ from pydantic import SecretStr
 from sync_support import ISSUER, SECRET, TODAY
 
 from rcflow.config import Settings, load_settings
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.server import RunningSimulator, start_simulator
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.server import RunningSimulator, start_simulator
 
 
 def sim_config(**changes: object) -> SimConfig:

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 
 from rcflow.config import Settings
-from rcflow.hub.states import State
-from rcflow.simulator.server import RunningSimulator
+from rcflow.connectors.efact.simulator.server import RunningSimulator
+from rcflow.connectors.efact.states import State
 from rcflow.store import BlobStore
 
 

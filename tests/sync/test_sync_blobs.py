@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from rcflow.cli.main import app
 from rcflow.config import Settings
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_backfill, run_sync
-from rcflow.simulator.server import RunningSimulator
 from rcflow.store import BlobStore
 
 

@@ -10,8 +10,8 @@ import pytest
 from invariants import assert_nothing_lost, pending_left, warehouse_rows
 
 from rcflow.config import Settings
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_backfill, run_sync
-from rcflow.simulator.server import RunningSimulator
 from rcflow.store import BlobStore
 
 
@@ -115,8 +115,8 @@ def test_backfill_by_ids_stores_history_without_acknowledging(
 
 
 def test_backfill_from_an_ftp_archive(sim: RunningSimulator, settings: Settings, tmp_path: Path) -> None:
+    from rcflow.connectors.efact.simulator.ftp import write_ftp_archive
     from rcflow.ingest.ftp_archive import ids_from_args
-    from rcflow.simulator.ftp import write_ftp_archive
 
     folder = tmp_path / "ftp"
     write_ftp_archive(sim.hub, sim.hub.backfill_ids, folder)
@@ -234,7 +234,7 @@ def test_empty_large_and_unicode_attachments(sim: RunningSimulator, settings: Se
 def test_raw_hub_json_is_kept_as_received(sim: RunningSimulator, settings: Settings) -> None:
     import json
 
-    from rcflow.simulator.models import Q_PROVEEDOR
+    from rcflow.connectors.efact.simulator.models import Q_PROVEEDOR
 
     sync(settings)
     raws = dict(warehouse_rows(settings, "select invoice_id, raw_json from raw.invoices"))

@@ -15,9 +15,9 @@ from invariants import acknowledged_on_hub, assert_nothing_lost, pending_left, w
 from sync_support import ISSUER, SECRET
 
 from rcflow.config import Settings
+from rcflow.connectors.efact.simulator.faults import Faults
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
-from rcflow.simulator.faults import Faults
-from rcflow.simulator.server import RunningSimulator
 
 
 def sync(settings: Settings):

@@ -28,11 +28,11 @@ from pydantic import SecretStr
 from sync_support import ISSUER, SECRET
 
 from rcflow.config import Settings, load_settings
+from rcflow.connectors.efact.simulator.faults import Faults
+from rcflow.connectors.efact.simulator.front import RunningFront, start_front
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
 from rcflow.ingest.sync import SyncSummary
-from rcflow.simulator.faults import Faults
-from rcflow.simulator.front import RunningFront, start_front
-from rcflow.simulator.server import RunningSimulator
 from rcflow.store import BlobStore
 
 

@@ -13,10 +13,10 @@ from invariants import acknowledged_on_hub, assert_nothing_lost, pending_left, w
 from sync_support import SECRET
 
 from rcflow.config import Settings
+from rcflow.connectors.efact.simulator.faults import Faults
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.fetchers import WorkerFailed
 from rcflow.ingest.run import run_sync
-from rcflow.simulator.faults import Faults
-from rcflow.simulator.server import RunningSimulator
 
 WORKER_MARK = "rcflow.ingest.fetchers import worker_main"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
-from rcflow.hub.states import STATE_TABLE, TERMINAL_STATES, State, codes_for
+from rcflow.connectors.efact.states import STATE_TABLE, TERMINAL_STATES, State, codes_for
 from rcflow.quality.suites import BLOCK, FLAG, QUARANTINE, Rule, Suite, rule
 
 VERSION = "1"

@@ -18,12 +18,12 @@ from typing import Any
 from cryptography import x509
 from lxml import etree
 
+from rcflow.connectors.efact.simulator.faults import Action, Decision, Faults, Injection, Phase
 from rcflow.connectors.face import wire
 from rcflow.connectors.face.codes import RESULT_DESCRIPTIONS
 from rcflow.connectors.face.simulator.certs import certificate_pem
 from rcflow.connectors.face.simulator.service import ApiError, FaceHub, tracking_code
 from rcflow.connectors.face.wsse import SOAP_NS, SecurityFault, Signer, parse_envelope, verify
-from rcflow.simulator.faults import Action, Decision, Faults, Injection, Phase
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]

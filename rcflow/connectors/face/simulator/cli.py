@@ -12,11 +12,11 @@ from pathlib import Path
 import typer
 from cryptography import x509
 
+from rcflow.connectors.efact.simulator.faults import Faults
 from rcflow.connectors.face.simulator.certs import certificate_pem, make_identity, write_pkcs12
 from rcflow.connectors.face.simulator.data import FaceSimConfig
 from rcflow.connectors.face.simulator.server import serve as serve_forever
 from rcflow.connectors.face.simulator.service import FaceHub
-from rcflow.simulator.faults import Faults
 
 app = typer.Typer(
     name="face-simulator",

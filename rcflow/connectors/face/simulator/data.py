@@ -11,12 +11,12 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from rcflow.connectors.efact.simulator.clock import DAY_MS, madrid_date, now_ms
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.data import Dataset, add_runtime_invoices, build_dataset
+from rcflow.connectors.efact.simulator.faults import Faults
+from rcflow.connectors.efact.simulator.models import Invoice
 from rcflow.connectors.face.codes import CancellationState, State
-from rcflow.simulator.clock import DAY_MS, madrid_date, now_ms
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.data import Dataset, add_runtime_invoices, build_dataset
-from rcflow.simulator.faults import Faults
-from rcflow.simulator.models import Invoice
 
 PROCESSED_STATES = (
     (State.REGISTERED_RCF, 20),

@@ -23,6 +23,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from rcflow.connectors.efact.simulator.clock import fmt_ts, now_ms
+from rcflow.connectors.efact.simulator.documents import CONTENT_TYPES, attachment_body
+from rcflow.connectors.efact.simulator.facturae import money, render_facturae
+from rcflow.connectors.efact.simulator.faults import FaultEngine, Injection
 from rcflow.connectors.face.codes import (
     FORBIDDEN_TARGETS,
     RESULT_DESCRIPTIONS,
@@ -43,10 +47,6 @@ from rcflow.connectors.face.simulator.data import (
     request_cancellation,
 )
 from rcflow.connectors.face.wire import LIST_REQUEST_ITEM, items
-from rcflow.simulator.clock import fmt_ts, now_ms
-from rcflow.simulator.documents import CONTENT_TYPES, attachment_body
-from rcflow.simulator.facturae import money, render_facturae
-from rcflow.simulator.faults import FaultEngine, Injection
 
 Answer = dict[str, Any]
 _SHA256 = hashes.SHA256()

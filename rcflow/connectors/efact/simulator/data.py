@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Generic, TypeVar
 
-from rcflow.hub.states import State
-from rcflow.simulator import catalog
-from rcflow.simulator.clock import DAY_MS, madrid_date, midnight_ms, today_madrid
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.facturae import invoice_total
-from rcflow.simulator.identifiers import (
+from rcflow.connectors.efact.simulator import catalog
+from rcflow.connectors.efact.simulator.clock import DAY_MS, madrid_date, midnight_ms, today_madrid
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.facturae import invoice_total
+from rcflow.connectors.efact.simulator.identifiers import (
     hub_nif,
     make_cif,
     make_dni,
@@ -27,7 +26,7 @@ from rcflow.simulator.identifiers import (
     make_iban,
     make_nie,
 )
-from rcflow.simulator.models import (
+from rcflow.connectors.efact.simulator.models import (
     Q_AMOUNT_STR,
     Q_LEGACY_CODES,
     Q_NO_ID,
@@ -40,6 +39,7 @@ from rcflow.simulator.models import (
     StateEntry,
     Supplier,
 )
+from rcflow.connectors.efact.states import State
 
 T = TypeVar("T")
 WINDOW_DAYS = 455  # ~15 months of registry history before `today`

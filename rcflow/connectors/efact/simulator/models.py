@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from rcflow.hub.states import STATE_TABLE, State
+from rcflow.connectors.efact.states import STATE_TABLE, State
 
 # Per-invoice quirk bits (applied only when the config's quirks switch is on).
 Q_PROVEEDOR = 1  # nifProveedor / nomProveedor instead of ...Proveidor

@@ -10,9 +10,9 @@ import zlib
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
-from rcflow.simulator.clock import fmt_ts, madrid_date
-from rcflow.simulator.facturae import money
-from rcflow.simulator.models import Attachment, Invoice
+from rcflow.connectors.efact.simulator.clock import fmt_ts, madrid_date
+from rcflow.connectors.efact.simulator.facturae import money
+from rcflow.connectors.efact.simulator.models import Attachment, Invoice
 
 CHUNK = 64 * 1024
 CONTENT_TYPES = {

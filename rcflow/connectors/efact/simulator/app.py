@@ -16,11 +16,11 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs
 
-from rcflow.simulator.auth import AuthError, check_token
-from rcflow.simulator.documents import CONTENT_TYPES, Body
-from rcflow.simulator.errors import status_for
-from rcflow.simulator.faults import Action, Decision, Faults, Injection, Phase
-from rcflow.simulator.hub import ApiError, Hub
+from rcflow.connectors.efact.simulator.auth import AuthError, check_token
+from rcflow.connectors.efact.simulator.documents import CONTENT_TYPES, Body
+from rcflow.connectors.efact.simulator.errors import status_for
+from rcflow.connectors.efact.simulator.faults import Action, Decision, Faults, Injection, Phase
+from rcflow.connectors.efact.simulator.hub import ApiError, Hub
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]

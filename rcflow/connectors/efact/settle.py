@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from rcflow.hub.errors import HubError
+from rcflow.connectors.efact.errors import HubError
 
 T = TypeVar("T")
 R = TypeVar("R")

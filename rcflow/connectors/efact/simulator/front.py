@@ -35,8 +35,8 @@ import brotli
 import httpx
 import uvicorn
 
-from rcflow.simulator.app import Receive, Scope, Send, _close_transport, _read_body
-from rcflow.simulator.server import HOST, RunningSimulator, _bind
+from rcflow.connectors.efact.simulator.app import Receive, Scope, Send, _close_transport, _read_body
+from rcflow.connectors.efact.simulator.server import HOST, RunningSimulator, _bind
 
 ACTIONS = frozenset(
     {"gzip", "deflate", "br", "encoding", "redirect", "html", "empty", "drip", "throttle", "truncate"}

@@ -7,9 +7,9 @@ from datetime import date
 
 import typer
 
-from rcflow.simulator.config import DEFAULT_ISSUER, SimConfig
-from rcflow.simulator.faults import Faults
-from rcflow.simulator.server import serve as serve_forever
+from rcflow.connectors.efact.simulator.config import DEFAULT_ISSUER, SimConfig
+from rcflow.connectors.efact.simulator.faults import Faults
+from rcflow.connectors.efact.simulator.server import serve as serve_forever
 
 app = typer.Typer(name="hub", help="A local eFACT hub simulator (RCF REST API).",
                   no_args_is_help=True, add_completion=False)

@@ -14,27 +14,20 @@ import time
 from datetime import date
 from typing import Any
 
-from rcflow.hub.states import (
-    DOWNLOADED_STATES,
-    SETTABLE_STATES,
-    TERMINAL_STATES,
-    State,
-    rank,
-)
-from rcflow.simulator.auth import Issuers
-from rcflow.simulator.clock import fmt_ts, now_ms
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.data import (
+from rcflow.connectors.efact.simulator.auth import Issuers
+from rcflow.connectors.efact.simulator.clock import fmt_ts, now_ms
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.data import (
     Dataset,
     add_generated_attachment,
     add_runtime_invoices,
     build_dataset,
 )
-from rcflow.simulator.documents import Body, attachment_body, receipt_pdf
-from rcflow.simulator.errors import ErrorWriter
-from rcflow.simulator.facturae import money, render_facturae
-from rcflow.simulator.faults import FaultEngine, Faults, Injection
-from rcflow.simulator.models import (
+from rcflow.connectors.efact.simulator.documents import Body, attachment_body, receipt_pdf
+from rcflow.connectors.efact.simulator.errors import ErrorWriter
+from rcflow.connectors.efact.simulator.facturae import money, render_facturae
+from rcflow.connectors.efact.simulator.faults import FaultEngine, Faults, Injection
+from rcflow.connectors.efact.simulator.models import (
     Q_AMOUNT_STR,
     Q_NO_ID,
     Q_NO_MILLIS,
@@ -43,7 +36,14 @@ from rcflow.simulator.models import (
     Invoice,
     StateEntry,
 )
-from rcflow.simulator.requestlog import RequestLog
+from rcflow.connectors.efact.simulator.requestlog import RequestLog
+from rcflow.connectors.efact.states import (
+    DOWNLOADED_STATES,
+    SETTABLE_STATES,
+    TERMINAL_STATES,
+    State,
+    rank,
+)
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 REASON_KEYS = ("codiMotiuRebuig", "descripcioMotiuRebuig")

@@ -39,7 +39,7 @@ def simulator_process(
         [
             sys.executable,
             "-m",
-            "rcflow.simulator",
+            "rcflow.connectors.efact.simulator",
             "serve",
             "--port",
             str(port),

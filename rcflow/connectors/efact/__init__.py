@@ -1,7 +1,7 @@
 """The eFACT RCF hub: client, auth, errors, models, lifecycle states."""
 
-from rcflow.hub.client import ClientStats, Download, HubClient
-from rcflow.hub.errors import (
+from rcflow.connectors.efact.client import ClientStats, Download, HubClient
+from rcflow.connectors.efact.errors import (
     HubAuthError,
     HubError,
     HubNotDocument,
@@ -16,8 +16,8 @@ from rcflow.hub.errors import (
     HubValidationError,
     PayloadError,
 )
-from rcflow.hub.models import StateUpdate
-from rcflow.hub.states import State
+from rcflow.connectors.efact.models import StateUpdate
+from rcflow.connectors.efact.states import State
 
 __all__ = [
     "ClientStats",

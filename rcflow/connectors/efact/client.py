@@ -10,7 +10,7 @@ Every attempt has an overall deadline, not only httpx's per-read one: ``timeout`
 and the headers, extended only as the body arrives at ``MIN_BODY_RATE`` or faster, so a body
 dripping a byte at a time fails in about ``timeout`` seconds instead of holding a lane for hours.
 
-A download is stored only if it is the document (see ``rcflow.hub.documents``): a 2xx answer
+A download is stored only if it is the document (see ``rcflow.connectors.efact.documents``): a 2xx answer
 (redirects are errors, never followed), its body decoded as the transport encoded it (identity is
 asked for; gzip, deflate and br are undone if a front compresses anyway), as long as announced, and
 plausibly of the expected type. Its sha256 is that of the decoded, stored bytes.
@@ -35,9 +35,9 @@ import httpx
 import stamina
 from pydantic import SecretStr, ValidationError
 
-from rcflow.hub.auth import DEFAULT_LIFETIME, JwtAuth, JwtSigner
-from rcflow.hub.documents import FACTURAE, HEAD_BYTES, RECEIPT, Expect, encoding_problem
-from rcflow.hub.errors import (
+from rcflow.connectors.efact.auth import DEFAULT_LIFETIME, JwtAuth, JwtSigner
+from rcflow.connectors.efact.documents import FACTURAE, HEAD_BYTES, RECEIPT, Expect, encoding_problem
+from rcflow.connectors.efact.errors import (
     HubAuthError,
     HubError,
     HubNotDocument,
@@ -50,7 +50,7 @@ from rcflow.hub.errors import (
     HubTransportError,
     status_error,
 )
-from rcflow.hub.models import (
+from rcflow.connectors.efact.models import (
     EntityList,
     ErrorBody,
     HubModel,
@@ -62,7 +62,7 @@ from rcflow.hub.models import (
 )
 from rcflow.store import BlobStore, StoredBlob
 
-log = logging.getLogger("rcflow.hub")
+log = logging.getLogger("rcflow.connectors.efact")
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 4

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from rcflow.hub.states import State, rank
-from rcflow.simulator.catalog import RCF_REJECTIONS
+from rcflow.connectors.efact.simulator.catalog import RCF_REJECTIONS
+from rcflow.connectors.efact.states import State, rank
 
 COLUMNS = ("invoice_id", "state", "date", "rcf_number", "reason_code", "reason")
 SCHEMA = {"invoice_id": pl.Utf8, "state": pl.Utf8, "date": pl.Date, "rcf_number": pl.Utf8,

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
-from rcflow.hub.errors import PayloadError
-from rcflow.hub.states import SETTABLE_STATES, State, parse_state
+from rcflow.connectors.efact.errors import PayloadError
+from rcflow.connectors.efact.states import SETTABLE_STATES, State, parse_state
 
 HUB_TZ = ZoneInfo("Europe/Madrid")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

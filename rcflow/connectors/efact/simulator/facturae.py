@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from xml.sax.saxutils import escape, quoteattr
 
-from rcflow.simulator.catalog import GOODS, UNITS
-from rcflow.simulator.clock import fmt_ts
-from rcflow.simulator.identifiers import make_cif, make_dni
-from rcflow.simulator.models import Invoice, Supplier
+from rcflow.connectors.efact.simulator.catalog import GOODS, UNITS
+from rcflow.connectors.efact.simulator.clock import fmt_ts
+from rcflow.connectors.efact.simulator.identifiers import make_cif, make_dni
+from rcflow.connectors.efact.simulator.models import Invoice, Supplier
 
 NAMESPACES = {
     "3.2": "http://www.facturae.es/Facturae/2009/v3.2/Facturae",

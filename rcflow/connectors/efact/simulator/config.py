@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from rcflow.simulator.faults import Faults
+from rcflow.connectors.efact.simulator.faults import Faults
 
 DEFAULT_ISSUER = "hub_0012"
 

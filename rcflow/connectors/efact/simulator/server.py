@@ -11,9 +11,9 @@ from types import TracebackType
 
 import uvicorn
 
-from rcflow.simulator.app import SimulatorApp
-from rcflow.simulator.config import SimConfig
-from rcflow.simulator.hub import Hub
+from rcflow.connectors.efact.simulator.app import SimulatorApp
+from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.hub import Hub
 
 HOST = "127.0.0.1"
 

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from rcflow.simulator.clock import fmt_ts
-from rcflow.simulator.facturae import money
-from rcflow.simulator.hub import Hub
-from rcflow.simulator.models import Invoice
+from rcflow.connectors.efact.simulator.clock import fmt_ts
+from rcflow.connectors.efact.simulator.facturae import money
+from rcflow.connectors.efact.simulator.hub import Hub
+from rcflow.connectors.efact.simulator.models import Invoice
 
 _UNSAFE = re.compile(r"[^0-9A-Za-z._-]")
 
