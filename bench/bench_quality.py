@@ -19,8 +19,8 @@ from pathlib import Path
 import pyarrow as pa
 from stdnum.es import cif
 
+from rcflow.cli.common import hush_stderr_at_exit
 from rcflow.quality import run_checks
-from rcflow.quality.quiet import hush_stderr_at_exit
 from rcflow.warehouse import Warehouse
 
 GOAL_SECONDS = 60.0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from rcflow.relative_period import resolve_period
+from rcflow.reports.periods import parse_period
 from tasks.artifacts import publish, report_rows
 from tasks.report_tasks import build_compliance_reports
 from tasks.settings import flow_settings
@@ -20,7 +20,7 @@ def default_out_dir(warehouse: Path, period: str) -> Path:
 def report_flow(period: str = "last-month", out_dir: str | None = None) -> dict:
     """Build every report for ``period`` (``YYYY-MM``, ``YYYY-Qn``, ``last-month``, ``last-quarter``…)."""
     settings = flow_settings()
-    label = resolve_period(period)
+    label = parse_period(period).label
     target = Path(out_dir) if out_dir else default_out_dir(settings.warehouse, label)
     result = build_compliance_reports(settings, label, str(target))
     publish(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from rcflow.relative_period import resolve_period
+from rcflow.reports.periods import parse_period
 from tasks.artifacts import publish
 from tasks.settings import flow_settings
 from tasks.sign_tasks import collect_signed, send_for_signature
@@ -14,7 +14,7 @@ from tasks.sign_tasks import collect_signed, send_for_signature
 def sign_flow(period: str = "last-month", document: str = "pmp", lang: str | None = None) -> dict:
     """Send ``document`` of ``period`` (``last-month``, ``last-quarter``, ``2025-Q4``…) for signature."""
     settings = flow_settings()
-    sent = send_for_signature(settings, resolve_period(period), document, lang)
+    sent = send_for_signature(settings, parse_period(period).label, document, lang)
     publish("rcflow-sign", f"rcflow: {sent.document} {sent.period} sent for signature",
             [("document", sent.document), ("period", sent.period), ("state", sent.state),
              ("operation", sent.operation_id), ("PDF", sent.pdf)])  # fmt: skip

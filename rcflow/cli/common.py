@@ -1,7 +1,13 @@
-"""What every command shares: settings, one-line errors, exit codes, JSON output, progress."""
+"""What every command shares: settings, one-line errors, exit codes, JSON output, progress, a
+quiet terminal.
+
+Imports the library packages (lazily, to map their errors to exit codes) and ``rcflow.config``;
+never ``flows/`` or ``tasks/``.
+"""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import logging
@@ -60,6 +66,21 @@ def quiet_libraries() -> None:
         ours.propagate = False
 
 
+def hush_stderr_at_exit() -> None:
+    """For commands and scripts: send stderr to /dev/null once the interpreter starts exiting.
+
+    After GX has run over DuckDB 2.0, interpreter shutdown prints "nanobind: leaked ..." lines
+    (module teardown order between duckdb-engine, GX and DuckDB's nanobind types; nothing leaks
+    while the process runs). A command's output is complete by then. Not for library code.
+    """
+
+    def hush() -> None:
+        sys.stderr.flush()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+
+    atexit.register(hush)
+
+
 def settings() -> Settings:
     try:
         return load_settings()
@@ -78,7 +99,8 @@ def fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-_STORAGE_EXIT = {
+# A storage failure's kind → its exit code.
+STORAGE_EXIT = {
     "disk_full": EXIT_DISK_FULL,
     "not_writable": EXIT_NOT_WRITABLE,
     "corrupt": EXIT_CORRUPT,
@@ -126,6 +148,7 @@ def handle_errors(func: F) -> F:
         from rcflow.connectors.efact import HubError, HubStatusError, PayloadError
         from rcflow.ingest.fetchers import WorkerFailed
         from rcflow.push.accounting import ImportRefused
+        from rcflow.reports.periods import PeriodError
         from rcflow.warehouse import StorageFailure, WarehouseBusy
         from rcflow.warehouse.failures import storage_failure, storage_failure_in_text
 
@@ -134,8 +157,8 @@ def handle_errors(func: F) -> F:
                 return func(*args, **kwargs)
         except StorageFailure as exc:
             _debug(exc)
-            fail(str(exc), _STORAGE_EXIT[exc.kind])
-        except ConfigError as exc:
+            fail(str(exc), STORAGE_EXIT[exc.kind])
+        except (ConfigError, PeriodError) as exc:
             fail(str(exc), EXIT_USAGE)
         except ImportRefused as exc:
             for problem in exc.problems[:50]:
@@ -155,7 +178,7 @@ def handle_errors(func: F) -> F:
             _debug(exc)
             failure = storage_failure_in_text(str(exc))  # a worker's error comes back as text
             if failure is not None:
-                fail(str(failure), _STORAGE_EXIT[failure.kind])
+                fail(str(failure), STORAGE_EXIT[failure.kind])
             fail(str(exc), EXIT_PROBLEMS)
         except KeyboardInterrupt:
             signum = _received[-1] if _received else signal.SIGINT
@@ -168,7 +191,7 @@ def handle_errors(func: F) -> F:
             failure = storage_failure(exc)
             if failure is not None:
                 _debug(exc)
-                fail(str(failure), _STORAGE_EXIT[failure.kind])
+                fail(str(failure), STORAGE_EXIT[failure.kind])
             if isinstance(exc, FileNotFoundError | IsADirectoryError | PermissionError):
                 fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), EXIT_USAGE)
             if os.environ.get("RCFLOW_DEBUG"):

@@ -1,4 +1,7 @@
-"""`rcflow sync` and `rcflow backfill`."""
+"""`rcflow sync` and `rcflow backfill`: progress, summaries and exit codes around :mod:`rcflow.ingest`.
+
+Imports :mod:`rcflow.ingest` (the use cases) and :mod:`rcflow.cli.common`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The `rcflow` command: typer app wiring every sub-command."""
+"""The `rcflow` command: the Typer app wiring every sub-command (the console script's entry point).
+
+Imports only the ``*_cmds`` modules beside it.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,19 @@ from importlib.metadata import version as package_version
 
 import typer
 
-from rcflow.cli import ingest_cmds, pipeline_cmds, push_cmds, quarantine_cmds, query_cmds, store_cmds
+from rcflow.cli import (
+    hub_cmds,
+    ingest_cmds,
+    pipeline_cmds,
+    push_cmds,
+    quality_cmds,
+    quarantine_cmds,
+    query_cmds,
+    report_cmds,
+    store_cmds,
+)
 from rcflow.cli.common import quiet_libraries
 from rcflow.cli.sign_cmds import sign_app
-from rcflow.connectors.efact.simulator.cli import app as hub_app
-from rcflow.quality.cli import check as check_command
-from rcflow.reports.cli import report as report_command
 
 app = typer.Typer(
     name="rcflow",
@@ -28,10 +38,10 @@ app.add_typer(push_cmds.accounting_app, name="accounting")
 app.add_typer(quarantine_cmds.app, name="quarantine")
 app.command()(query_cmds.sql)
 app.command()(query_cmds.status)
-app.add_typer(hub_app, name="hub")
+app.add_typer(hub_cmds.app, name="hub")
 app.add_typer(store_cmds.app, name="store")
-app.command("check")(check_command)
-app.command("report")(report_command)
+app.command()(quality_cmds.check)
+app.command()(report_cmds.report)
 app.command()(pipeline_cmds.run)
 app.command()(pipeline_cmds.demo)
 app.add_typer(sign_app, name="sign")

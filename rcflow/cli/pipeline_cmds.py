@@ -1,4 +1,8 @@
-"""`rcflow run` (the whole pipeline as one Prefect run) and `rcflow demo`."""
+"""`rcflow run` (the whole pipeline as one Prefect run) and `rcflow demo`.
+
+The only commands that start Prefect flows: they import ``flows/`` (lazily, after Prefect's
+settings are applied) and :mod:`rcflow.cli.demo`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from rcflow.cli.common import EXIT_OK, EXIT_PROBLEMS, console, emit_json, fail, handle_errors, settings
+from rcflow.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    console,
+    emit_json,
+    fail,
+    handle_errors,
+    hush_stderr_at_exit,
+    settings,
+)
+from rcflow.reports.periods import parse_period
 
 
 def _headline_table(title: str, headline: dict, extra: list[tuple[str, object]]) -> Table:
@@ -39,7 +53,7 @@ def _headline_table(title: str, headline: dict, extra: list[tuple[str, object]])
 @handle_errors
 def run(
     period: str = typer.Option(
-        "last-month", help="Report period: YYYY-MM, YYYY-Qn, last-month, last-quarter."
+        "last-month", help="Report period: 2025-10, 2025-Q4, last-month, current-month, last-quarter…"
     ),
     accounting: list[Path] = typer.Option(
         [], "--accounting", help="Accounting files to import before the push."
@@ -48,18 +62,18 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """The whole pipeline as one Prefect run: sync → import → check → push → report."""
-    from rcflow.demo import quiet_prefect
-    from rcflow.quality.quiet import hush_stderr_at_exit
+    from rcflow import prefect_env
 
     settings().require_hub()
-    quiet_prefect()
+    label = parse_period(period).label  # a wrong period fails now, not after the sync
+    prefect_env.apply(quiet_runs=True)  # before Prefect is imported: it reads them once
     hush_stderr_at_exit()
     from flows.pipeline_flow import pipeline_flow
 
     try:
         results = asyncio.run(
             pipeline_flow(
-                period=period,
+                period=label,
                 accounting_files=[str(p) for p in accounting] or None,
                 out_dir=str(out) if out else None,
             )
@@ -93,8 +107,7 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Run the whole pipeline on a local eFACT simulator: no credentials, nothing leaves loopback."""
-    from rcflow.demo import run_demo
-    from rcflow.quality.quiet import hush_stderr_at_exit
+    from rcflow.cli.demo import run_demo
 
     hush_stderr_at_exit()
     started = time.monotonic()

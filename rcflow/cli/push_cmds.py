@@ -1,4 +1,8 @@
-"""`rcflow push` and `rcflow accounting import`."""
+"""`rcflow push` and `rcflow accounting import`: the plan and outcome as tables, files or JSON.
+
+Imports :mod:`rcflow.push` (plan, execution, outbox), :mod:`rcflow.warehouse`, :mod:`rcflow.tabular`
+and the shared CSV option of :mod:`rcflow.cli.query_cmds`.
+"""
 
 from __future__ import annotations
 

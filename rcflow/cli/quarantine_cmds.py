@@ -1,4 +1,7 @@
-"""`rcflow quarantine list | release | reopen`: an operator's review of what is held back."""
+"""`rcflow quarantine list | release | reopen`: an operator's review of what is held back.
+
+Imports :mod:`rcflow.warehouse` (findings and reviews live there) and :mod:`rcflow.clock`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""`rcflow sql` (read-only ad-hoc SQL) and `rcflow status`."""
+"""`rcflow sql` (read-only ad-hoc SQL) and `rcflow status`.
+
+Reads only: imports :mod:`rcflow.warehouse` (readers, snapshot, quarantine), the blob store and
+:mod:`rcflow.tabular`; nothing here writes.
+"""
 
 from __future__ import annotations
 

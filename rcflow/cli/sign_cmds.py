@@ -1,4 +1,7 @@
-"""`rcflow sign`: send a period's legal document for signature, follow it, collect it signed."""
+"""`rcflow sign`: send a period's legal document for signature, follow it, collect it signed.
+
+Imports :mod:`rcflow.signing` (the use cases) and its errors, to map them to exit codes.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from rcflow.cli.common import (
     handle_errors,
     settings,
 )
+from rcflow.reports.i18n import LanguageError
 from rcflow.signing.efirma.errors import EfirmaError, Kind
 from rcflow.signing.run import collect_signatures, sign_period, signature_status, signed_pdf
 from rcflow.signing.signatories import SignatoriesError
@@ -30,7 +34,7 @@ sign_app = typer.Typer(help="Legal documents sent for signature (efirma GO).", i
 @handle_errors
 def sign(
     ctx: typer.Context,
-    period: str = typer.Option(None, "--period", "-p", help="2025-11 or 2025-Q4"),
+    period: str = typer.Option(None, "--period", "-p", help="2025-11, 2025-Q4, last-month, last-quarter…"),
     document: str = typer.Option("pmp", "--document", "-d", help="pmp, morosity, art10 or interest"),
     lang: str = typer.Option(None, "--lang", help="ca, es or en (default RCFLOW_LANGUAGE)"),
     new_version: bool = typer.Option(
@@ -97,5 +101,5 @@ def _signing_errors() -> Iterator[None]:
         yield
     except EfirmaError as exc:
         fail(str(exc), EXIT_USAGE if exc.kind is Kind.CREDENTIALS else EXIT_HUB)
-    except (SignatoriesError, SigningInputError) as exc:
+    except (SignatoriesError, SigningInputError, LanguageError) as exc:
         fail(str(exc), EXIT_USAGE)

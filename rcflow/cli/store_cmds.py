@@ -1,4 +1,7 @@
-"""`rcflow store verify`: damaged or missing blobs, and the invoices they belong to."""
+"""`rcflow store verify`: damaged or missing blobs, and the invoices they belong to.
+
+Imports the blob store and its audit, :mod:`rcflow.warehouse` (read) and the hub client (``--repair``).
+"""
 
 from __future__ import annotations
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,18 +24,3 @@ def quiet_gx() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
-
-
-def hush_stderr_at_exit() -> None:
-    """For commands and scripts: send stderr to /dev/null once the interpreter starts exiting.
-
-    After GX has run over DuckDB 2.0, interpreter shutdown prints "nanobind: leaked ..." lines
-    (module teardown order between duckdb-engine, GX and DuckDB's nanobind types; nothing leaks
-    while the process runs). A command's output is complete by then. Not for library code.
-    """
-
-    def hush() -> None:
-        sys.stderr.flush()
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-
-    atexit.register(hush)

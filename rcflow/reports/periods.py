@@ -1,4 +1,9 @@
-"""Reporting periods: a calendar month (``2025-10``) or quarter (``2025-Q4``)."""
+"""Reporting periods: a calendar month (``2025-10``) or quarter (``2025-Q4``), or one named relative
+to today in Madrid (``last-month``, ``current-quarter``…).
+
+The one period parser: every command, flow and library function that takes a period reads it
+with :func:`parse_period`. Imports only :mod:`rcflow.clock`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
+
+from rcflow import clock
 
 PeriodKind = Literal["month", "quarter"]
 
@@ -16,6 +23,9 @@ FIRST_REPORTABLE_YEAR = 2014
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
+# Relative periods (for schedules): the period containing a day relative to today.
+RELATIVE = ("current-month", "last-month", "current-quarter", "last-quarter")
+FORMS = "YYYY-MM (2025-10), YYYY-Qn (2025-Q4), " + ", ".join(RELATIVE)
 
 
 class PeriodError(ValueError):
@@ -71,13 +81,19 @@ def _period_containing(day: date, kind: PeriodKind) -> Period:
     )
 
 
-def parse_period(text: str) -> Period:
-    """Read ``YYYY-MM`` (a month) or ``YYYY-Qn`` (a quarter).
+def parse_period(text: str, today: date | None = None) -> Period:
+    """Read ``YYYY-MM`` (a month), ``YYYY-Qn`` (a quarter) or a relative period.
+
+    Relative periods count from ``today`` (default: :func:`rcflow.clock.today`, Madrid's date).
 
     >>> parse_period("2025-Q1").end
     datetime.date(2025, 3, 31)
+    >>> parse_period("last-quarter", date(2026, 1, 5)).label
+    '2025-Q4'
     """
     value = text.strip()
+    if value.lower() in RELATIVE:
+        return _relative(value.lower(), today or clock.today())
     if match := _MONTH.match(value):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
@@ -87,12 +103,15 @@ def parse_period(text: str) -> Period:
         year, quarter = int(match[1]), int(match[2])
         period = _period_containing(date(year, 3 * quarter, 1), "quarter")
     else:
-        raise PeriodError(
-            f"period {text!r} is not a month or a quarter: write YYYY-MM (2025-10) "
-            "or YYYY-Qn (2025-Q4)"
-        )
+        raise PeriodError(f"period {text!r} is not a month or a quarter: write {FORMS}")
     if year < FIRST_REPORTABLE_YEAR:
         raise PeriodError(
             f"period {text!r}: PMP reporting starts in {FIRST_REPORTABLE_YEAR} (RD 635/2014)"
         )
     return period
+
+
+def _relative(name: str, today: date) -> Period:
+    kind: PeriodKind = "month" if name.endswith("month") else "quarter"
+    current = _period_containing(today, kind)
+    return current if name.startswith("current") else current.previous()

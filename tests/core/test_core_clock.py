@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from rcflow import clock
-from rcflow.relative_period import resolve_period
+from rcflow.reports.periods import parse_period
 
 
 @pytest.mark.parametrize(
@@ -54,6 +54,6 @@ def test_a_naive_instant_is_refused() -> None:
 
 def test_relative_periods_follow_the_madrid_calendar() -> None:
     with clock.pinned("2026-12-31T23:30:00Z"):
-        assert resolve_period("current-month") == "2027-01"
-        assert resolve_period("last-month") == "2026-12"
-        assert resolve_period("last-quarter") == "2026-Q4"
+        assert parse_period("current-month").label == "2027-01"
+        assert parse_period("last-month").label == "2026-12"
+        assert parse_period("last-quarter").label == "2026-Q4"

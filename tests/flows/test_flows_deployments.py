@@ -58,11 +58,10 @@ def test_no_secret_in_the_repo_config() -> None:
 def test_relative_periods_resolve() -> None:
     from datetime import date
 
-    from rcflow.relative_period import resolve_period
     from rcflow.reports.periods import parse_period
 
     today = date(2026, 1, 5)
     for value in ("last-month", "current-month", "last-quarter", "current-quarter", "2025-Q4"):
-        parse_period(resolve_period(value, today))
-    assert resolve_period("last-quarter", today) == "2025-Q4"
-    assert resolve_period("last-month", today) == "2025-12"
+        parse_period(value, today)
+    assert parse_period("last-quarter", today).label == "2025-Q4"
+    assert parse_period("last-month", today).label == "2025-12"

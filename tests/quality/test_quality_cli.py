@@ -14,7 +14,7 @@ from qual_data import Data, write
 from qual_scenarios import broken_keys
 from typer.testing import CliRunner
 
-from rcflow.quality import cli
+from rcflow.cli import quality_cmds as cli
 
 # The lead mounts the command on the `rcflow` app the same way.
 app = typer.Typer()
@@ -23,7 +23,7 @@ app.callback()(lambda: None)
 
 MOUNTED = """
 import sys, typer
-from rcflow.quality.cli import check
+from rcflow.cli.quality_cmds import check
 app = typer.Typer()
 app.command()(check)
 app.callback()(lambda: None)

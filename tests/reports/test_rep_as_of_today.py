@@ -14,8 +14,7 @@ import pytest
 from rep_builder import Built, Inv, load
 
 from rcflow import clock
-from rcflow.relative_period import resolve_period
-from rcflow.reports import PeriodError, build_reports
+from rcflow.reports import PeriodError, build_reports, parse_period
 
 E = "P0800009J"
 
@@ -60,7 +59,7 @@ def calendar_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _build(warehouse: Path, night: Night, period: str, out: Path) -> Built:
     with clock.pinned(night.instant):
-        label = resolve_period(period)
+        label = parse_period(period).label
         result = build_reports(warehouse, label, out, reports_db=out / "reports.duckdb",
                                checks=False)  # fmt: skip
     return Built(result, out)

@@ -32,12 +32,50 @@ def test_parse_period(text, start, end, label, kind):
         ("Q4-2025", "not a month or a quarter"),
         ("", "not a month or a quarter"),
         ("2013-12", "starts in 2014"),
+        ("last-week", "not a month or a quarter"),
+        ("previous-month", "not a month or a quarter"),
     ],
 )
 def test_parse_period_errors(text, message):
     """Bad periods fail with a message that says what to write."""
     with pytest.raises(PeriodError, match=message):
         parse_period(text)
+
+
+def test_a_wrong_period_names_every_form_it_could_be():
+    """One message for every command: the explicit forms and the relative ones."""
+    with pytest.raises(PeriodError) as caught:
+        parse_period("2025/10")
+    for form in ("YYYY-MM (2025-10)", "YYYY-Qn (2025-Q4)", "last-month", "current-month",
+                 "last-quarter", "current-quarter"):  # fmt: skip
+        assert form in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "label", "kind"),
+    [
+        ("last-month", date(2026, 1, 5), "2025-12", "month"),
+        ("current-month", date(2026, 1, 5), "2026-01", "month"),
+        ("last-quarter", date(2026, 1, 5), "2025-Q4", "quarter"),
+        ("current-quarter", date(2026, 1, 5), "2026-Q1", "quarter"),
+        ("last-month", date(2025, 3, 31), "2025-02", "month"),
+        ("last-quarter", date(2025, 9, 30), "2025-Q2", "quarter"),
+        (" Last-Quarter ", date(2025, 7, 1), "2025-Q2", "quarter"),
+    ],
+)
+def test_relative_periods(text, today, label, kind):
+    """Relative periods are the month or quarter containing today, or the one before it."""
+    period = parse_period(text, today)
+    assert (period.label, period.kind) == (label, kind)
+    assert period == parse_period(label)  # the same Period as the explicit form
+
+
+def test_relative_periods_default_to_madrid_today():
+    from rcflow import clock
+
+    with clock.pinned("2026-03-31T22:30:00Z"):  # already 1 April in Madrid
+        assert parse_period("current-month").label == "2026-04"
+        assert parse_period("last-quarter").label == "2026-Q1"
 
 
 def test_trend_series():

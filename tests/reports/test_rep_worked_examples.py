@@ -10,7 +10,7 @@ import pytest
 from rep_scenarios import E1, E2, E3, E4
 from typer.testing import CliRunner
 
-from rcflow.reports.cli import app
+from rcflow.cli.main import app
 
 PMP_COLUMNS = ["entity_nif", "administration_id", "administration_name", "period", "as_of_on",
                "is_provisional", "paid_count", "paid_amount", "paid_ratio", "pending_count",
@@ -90,7 +90,7 @@ def test_6_2_old_method_through_the_cli(old_method_warehouse: Path, tmp_path: Pa
     """§6.2: the same operations before 04/2018 use the original RD 635/2014 (+30 days):
     ratios -0.33 / 16.20, PMP 7.18, labelled as such (run through `rcflow report --json`)."""
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["--period", "2017-Q1", "--out", str(out),
+    result = CliRunner().invoke(app, ["report", "--period", "2017-Q1", "--out", str(out),
                                       "--warehouse", str(old_method_warehouse), "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)

@@ -11,7 +11,7 @@ import sys
 import httpx
 from typer.testing import CliRunner
 
-from rcflow.connectors.efact.simulator.cli import app
+from rcflow.cli.hub_cmds import app
 
 SECRET = "test-secret-0123456789-abcdefghijklmnop"
 

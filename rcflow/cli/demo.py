@@ -4,6 +4,9 @@ A simulator on a free loopback port, a fresh warehouse under ``data/demo/``, the
 flows (sync → simulated accounting → check → push → report), then the period's PMP publication
 sent for signature to an efirma GO simulator on loopback and collected signed; then the headline
 figures.
+
+Part of the command line because it drives the Prefect flows (``flows/``), which no library
+package may import; it also imports the simulators and the warehouse.
 """
 
 from __future__ import annotations
@@ -34,13 +37,6 @@ class DemoResult:
     check: dict[str, Any]
     accounting_file: Path
     signature: dict[str, Any]
-
-
-def quiet_prefect() -> None:
-    """Prefect's ephemeral API and its run loggers stay silent in a healthy run."""
-    from rcflow import prefect_env
-
-    prefect_env.apply(quiet_runs=True)
 
 
 def write_accounting_file(warehouse: Path, folder: Path, *, seed: int) -> Path:
@@ -76,7 +72,9 @@ def run_demo(
     period: str = "last-month",
     hostile_rate: float = 0.01,
 ) -> DemoResult:
-    quiet_prefect()
+    from rcflow import prefect_env
+
+    prefect_env.apply(quiet_runs=True)  # a healthy run prints rcflow's outcome, not Prefect's
     from rcflow.connectors.efact.simulator.process import simulator_process
 
     data_dir = Path(data_dir)
@@ -96,9 +94,9 @@ def run_demo(
         )
         from flows.pipeline_flow import pipeline_flow
         from flows.sync_flow import sync_flow
-        from rcflow.relative_period import resolve_period
+        from rcflow.reports.periods import parse_period
 
-        label = resolve_period(period)
+        label = parse_period(period).label
         first_sync = asyncio.run(sync_flow())
         accounting = write_accounting_file(warehouse, data_dir / "accounting", seed=seed)
         results = asyncio.run(

@@ -1,32 +1,42 @@
-"""``rcflow report``: build the compliance reports for one month or quarter."""
+"""``rcflow report``: build the compliance reports for one month or quarter.
+
+Owns the command's options, its summary table and how report errors map to exit codes. Imports
+:mod:`rcflow.reports` (the library doing the work) and :mod:`rcflow.cli.common`.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from rcflow.cli.common import EXIT_USAGE, fail, handle_errors
-from rcflow.config import ConfigError, load_settings
-from rcflow.relative_period import resolve_period
+from rcflow.cli.common import (
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    STORAGE_EXIT,
+    console,
+    emit_json,
+    fail,
+    handle_errors,
+    settings,
+)
 from rcflow.reports.administrations import AdministrationsFileError
 from rcflow.reports.build import ReportResult, build_reports
 from rcflow.reports.dbt_runner import ReportBuildError
 from rcflow.reports.formatting import count, euros, number
 from rcflow.reports.i18n import LanguageError, check_language
 from rcflow.reports.pdf import PdfError
-from rcflow.reports.periods import PeriodError
+from rcflow.reports.periods import parse_period
 from rcflow.reports.rates import RatesFileError
 from rcflow.reports.readings import ReadingError, Readings
 from rcflow.reports.reference import reference_files
 
-app = typer.Typer(help="Compliance reports (PMP, morosity, art. 10, obligations, interest).")
+# Wrong options or reference files: nothing was built (exit 2; a wrong period is every command's).
+_USAGE_ERRORS = (ReadingError, RatesFileError, AdministrationsFileError, LanguageError)
 
 
-def _print_summary(result: ReportResult, console: Console) -> None:
+def _print_summary(result: ReportResult) -> None:
     h = result.headline
     table = Table(title=f"rcflow report {result.period.label}", show_header=False)
     table.add_column(style="bold")
@@ -49,10 +59,11 @@ def _print_summary(result: ReportResult, console: Console) -> None:
     console.print(f"Written to {result.paths['report.html'].parent}")
 
 
-@app.command("report")
 @handle_errors
 def report(
-    period: str = typer.Option(..., "--period", "-p", help="YYYY-MM (month) or YYYY-Qn (quarter)"),
+    period: str = typer.Option(
+        ..., "--period", "-p", help="2025-10, 2025-Q4, last-month, current-month, last-quarter…"
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the CSV and HTML outputs"),
     warehouse: Path = typer.Option(
         None, "--warehouse", help="Warehouse file (its snapshot is read); default RCFLOW_WAREHOUSE"
@@ -87,16 +98,24 @@ def report(
             interest_due_date=interest_due_date,  # type: ignore[arg-type]
             public_body_rule=public_body_rule,  # type: ignore[arg-type]
         )
-        settings = load_settings()
+        config = settings()
         result = build_reports(
-            warehouse or settings.warehouse, resolve_period(period), out, readings=readings,
-            documents_lang=check_language(lang or settings.language) if documents else None,
-            xlsx=xlsx, **reference_files(settings),
-        )
-    except (ConfigError, PeriodError, ReadingError, ReportBuildError, FileNotFoundError,
-            RatesFileError, AdministrationsFileError, LanguageError, PdfError) as exc:  # fmt: skip
+            warehouse or config.warehouse, parse_period(period), out, readings=readings,
+            documents_lang=check_language(lang or config.language) if documents else None,
+            xlsx=xlsx, **reference_files(config),
+        )  # fmt: skip
+    except _USAGE_ERRORS as exc:
         fail(str(exc), EXIT_USAGE)
+    except ReportBuildError as exc:  # dbt failed: a full disk or a broken file first, if named
+        from rcflow.warehouse.failures import storage_failure_in_text
+
+        failure = storage_failure_in_text(str(exc))
+        if failure is not None:
+            fail(str(failure), STORAGE_EXIT[failure.kind])
+        fail(str(exc), EXIT_PROBLEMS)
+    except PdfError as exc:  # the CSVs and pages are written; the PDFs are not
+        fail(str(exc), EXIT_PROBLEMS)
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        emit_json(result.to_dict())
     else:
-        _print_summary(result, Console())
+        _print_summary(result)

@@ -1,4 +1,7 @@
-"""`rcflow check`: run the data-quality suites; exit 1 when a blocking expectation failed."""
+"""`rcflow check`: run the data-quality suites; exit 1 when a blocking expectation failed.
+
+Owns the check's table and exit code; the suites and their runner are :mod:`rcflow.quality`'s.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ from rcflow.cli.common import (
     emit_json,
     fail,
     handle_errors,
+    hush_stderr_at_exit,
     settings,
 )
-from rcflow.quality.quiet import hush_stderr_at_exit
 from rcflow.quality.report import CheckReport, ExpectationOutcome
 
 SAMPLE_SHOWN = 3

@@ -1,4 +1,9 @@
-"""``rcflow hub serve``: run the eFACT simulator on loopback (the secret comes from the env)."""
+"""``rcflow hub serve``: run the eFACT simulator on loopback (the secret comes from the env).
+
+Owns the command's options and errors; the simulator itself is
+:mod:`rcflow.connectors.efact.simulator`, which this imports. Also the program behind
+``python -m rcflow.connectors.efact.simulator`` (its ``__main__`` is an entry point, not a library).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import date
 
 import typer
 
+from rcflow.cli.common import EXIT_PROBLEMS, EXIT_USAGE, fail
 from rcflow.connectors.efact.simulator.config import DEFAULT_ISSUER, SimConfig
 from rcflow.connectors.efact.simulator.faults import Faults
 from rcflow.connectors.efact.simulator.server import serve as serve_forever
@@ -45,15 +51,13 @@ def serve(
     today: str | None = typer.Option(None, help="Anchor date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Serve the simulated hub until Ctrl-C; prints one line with the base URL."""
-    from rcflow.cli.common import fail  # the one error line of every rcflow command
-
     secret = os.environ.get(secret_env, "")
     if not secret:
-        fail(f"set {secret_env} to the HMAC secret the simulator should accept", 2)
+        fail(f"set {secret_env} to the HMAC secret the simulator should accept", EXIT_USAGE)
     try:
         anchor = date.fromisoformat(today) if today else None
     except ValueError:
-        fail(f"--today must be YYYY-MM-DD, got {today!r}", 2)
+        fail(f"--today must be YYYY-MM-DD, got {today!r}", EXIT_USAGE)
     config = SimConfig(
         seed=seed, invoices=invoices, backfill=backfill, today=anchor,
         issuers={issuer: secret}, hostile_rate=hostile_rate, legacy_codes=legacy_codes,
@@ -69,7 +73,7 @@ def serve(
     try:
         serve_forever(config, host=host, port=port, on_ready=ready)
     except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_PROBLEMS)
 
 
 if __name__ == "__main__":
