@@ -186,6 +186,26 @@ def test_every_command_fails_with_the_one_prefix(monkeypatch: pytest.MonkeyPatch
         assert lines[0].startswith("rcflow: ") and "error:" not in lines[0], (args, lines)
 
 
+def test_every_command_reads_a_period_alike(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """report, run and sign read a period with the one parser: the same line, exit 2, nothing run."""
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("RCFLOW_HUB_URL", "http://127.0.0.1:9/rcf")  # nothing listens: never called
+    monkeypatch.setenv("RCFLOW_ISSUER", ISSUER)
+    monkeypatch.setenv("RCFLOW_SECRET", SECRET)
+    lines = set()
+    for args in (["report", "--period", "last-week", "--out", str(tmp_path / "out")],
+                 ["run", "--period", "last-week"], ["sign", "--period", "last-week"]):  # fmt: skip
+        result = runner.invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 2, (args, result.output)
+        lines.add(result.stderr.strip())
+    assert len(lines) == 1
+    (line,) = lines
+    assert line.startswith("rcflow: period 'last-week' is not a month or a quarter") and "\n" not in line
+    assert "current-quarter" in line
+    assert not warehouse.parent.exists() and not (tmp_path / "out").exists()
+
+
 def test_every_invalid_setting_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RCFLOW_CONCURRENCY", "many")
     monkeypatch.setenv("RCFLOW_LOCK_TIMEOUT", "-5")
