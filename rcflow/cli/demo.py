@@ -48,11 +48,11 @@ def write_accounting_file(warehouse: Path, folder: Path, *, seed: int) -> Path:
 
     with Warehouse(warehouse, publish=False) as wh:
         invoices = pl.from_arrow(
-            wh.arrow(
+            wh.arrow(  # the documented view: amounts in euros, converted there once
                 "select invoice_id,"
-                " cast(timezone('Europe/Madrid', registry_at) as date) as registry_date,"
-                " amount_cents / 100.0 as amount, hub_state"
-                " from raw.invoices where registry_at is not null"
+                " cast(timezone('Europe/Madrid', registry_date) as date) as registry_date,"
+                " amount, hub_state"
+                " from main.invoices where registry_date is not null"
             )
         )
     from rcflow import clock
