@@ -111,6 +111,16 @@ def test_connectors_import_only_the_leaves() -> None:
     _none(found)
 
 
+def test_the_leaves_import_only_leaves() -> None:
+    """clock, config, store, taxid and facturae sit under everything: they import no other layer."""
+    found = [
+        str(e) for e in GRAPH
+        if _within(e.source, *LEAVES) and _within(e.target, "rcflow")
+        and e.target != "rcflow" and not _within(e.target, *LEAVES)
+    ]  # fmt: skip
+    _none(found)
+
+
 def test_the_root_package_imports_nothing_of_its_own() -> None:
     """``from rcflow import clock`` loads rcflow/__init__.py: it must stay free of rcflow imports."""
     _none([str(e) for e in GRAPH if e.source == "rcflow" and _within(e.target, "rcflow")])
