@@ -99,8 +99,7 @@ def fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-# A storage failure's kind → its exit code.
-STORAGE_EXIT = {
+_STORAGE_EXIT = {
     "disk_full": EXIT_DISK_FULL,
     "not_writable": EXIT_NOT_WRITABLE,
     "corrupt": EXIT_CORRUPT,
@@ -148,7 +147,6 @@ def handle_errors(func: F) -> F:
         from rcflow.connectors.efact import HubError, HubStatusError, PayloadError
         from rcflow.ingest.fetchers import WorkerFailed
         from rcflow.push.accounting import ImportRefused
-        from rcflow.reports.periods import PeriodError
         from rcflow.warehouse import StorageFailure, WarehouseBusy
         from rcflow.warehouse.failures import storage_failure, storage_failure_in_text
 
@@ -157,8 +155,8 @@ def handle_errors(func: F) -> F:
                 return func(*args, **kwargs)
         except StorageFailure as exc:
             _debug(exc)
-            fail(str(exc), STORAGE_EXIT[exc.kind])
-        except (ConfigError, PeriodError) as exc:
+            fail(str(exc), _STORAGE_EXIT[exc.kind])
+        except ConfigError as exc:
             fail(str(exc), EXIT_USAGE)
         except ImportRefused as exc:
             for problem in exc.problems[:50]:
@@ -178,7 +176,7 @@ def handle_errors(func: F) -> F:
             _debug(exc)
             failure = storage_failure_in_text(str(exc))  # a worker's error comes back as text
             if failure is not None:
-                fail(str(failure), STORAGE_EXIT[failure.kind])
+                fail(str(failure), _STORAGE_EXIT[failure.kind])
             fail(str(exc), EXIT_PROBLEMS)
         except KeyboardInterrupt:
             signum = _received[-1] if _received else signal.SIGINT
@@ -188,10 +186,14 @@ def handle_errors(func: F) -> F:
         except typer.Exit:
             raise
         except Exception as exc:  # storage causes first, then one line for the operator
+            from rcflow.reports.periods import PeriodError
+
+            if isinstance(exc, PeriodError):  # every command reads a period with the one parser
+                fail(str(exc), EXIT_USAGE)
             failure = storage_failure(exc)
             if failure is not None:
                 _debug(exc)
-                fail(str(failure), STORAGE_EXIT[failure.kind])
+                fail(str(failure), _STORAGE_EXIT[failure.kind])
             if isinstance(exc, FileNotFoundError | IsADirectoryError | PermissionError):
                 fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), EXIT_USAGE)
             if os.environ.get("RCFLOW_DEBUG"):

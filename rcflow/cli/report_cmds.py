@@ -14,7 +14,6 @@ from rich.table import Table
 from rcflow.cli.common import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
-    STORAGE_EXIT,
     console,
     emit_json,
     fail,
@@ -106,12 +105,12 @@ def report(
         )  # fmt: skip
     except _USAGE_ERRORS as exc:
         fail(str(exc), EXIT_USAGE)
-    except ReportBuildError as exc:  # dbt failed: a full disk or a broken file first, if named
+    except ReportBuildError as exc:  # dbt failed: a full or unwritable disk first, if it names one
         from rcflow.warehouse.failures import storage_failure_in_text
 
         failure = storage_failure_in_text(str(exc))
         if failure is not None:
-            fail(str(failure), STORAGE_EXIT[failure.kind])
+            raise failure from exc  # its line and exit code, as for every command
         fail(str(exc), EXIT_PROBLEMS)
     except PdfError as exc:  # the CSVs and pages are written; the PDFs are not
         fail(str(exc), EXIT_PROBLEMS)
