@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     timeout: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=4, ge=0, le=10)
     lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for the writer lock")
-    language: str = Field(default="ca", description="Language of the legal documents: ca, es or en")
+    language: str = Field(
+        default="ca", description="Language of the report pages, CSV headers and documents: ca, es or en"
+    )
     signatories: Path | None = Field(default=None, description="YAML file of who signs the legal documents")
     interest_rates_file: Path | None = Field(
         default=None, description="Interest rates to add (else data/legal_interest_rates.csv)"
@@ -54,6 +56,16 @@ class Settings(BaseSettings):
         parsed = urlparse(value)
         if parsed.scheme not in {"http", "https"} or not parsed.netloc:
             raise ValueError(f"RCFLOW_HUB_URL is not an http(s) URL: {value!r}")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        from rcflow.reports.i18n import LANGUAGES  # the reports' catalogues decide
+
+        value = value.strip().lower()
+        if value not in LANGUAGES:
+            raise ValueError(f"RCFLOW_LANGUAGE must be one of {', '.join(LANGUAGES)}: {value!r}")
         return value
 
     @cached_property

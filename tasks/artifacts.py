@@ -16,7 +16,9 @@ from typing import Any
 
 from prefect.artifacts import acreate_markdown_artifact, create_markdown_artifact
 
-from rcflow.reports.formatting import NOT_AVAILABLE, count, euros, number
+from rcflow.reports.i18n import CONSOLE
+
+NOT_AVAILABLE, count, euros, number = CONSOLE.na, CONSOLE.count, CONSOLE.euros, CONSOLE.number
 
 Row = tuple[str, object]
 Section = tuple[str, Sequence[Row]]  # (heading, (reason, invoices) rows)

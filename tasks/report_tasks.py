@@ -15,4 +15,5 @@ def build_compliance_reports(settings: Settings, period: str, out_dir: str):  # 
     from rcflow.reports import build_reports
     from rcflow.reports.reference import reference_files
 
-    return build_reports(settings.warehouse, period, Path(out_dir), **reference_files(settings))
+    return build_reports(settings.warehouse, period, Path(out_dir), lang=settings.language,
+                         **reference_files(settings))

@@ -23,8 +23,7 @@ from rcflow.cli.common import (
 from rcflow.reports.administrations import AdministrationsFileError
 from rcflow.reports.build import ReportResult, build_reports
 from rcflow.reports.dbt_runner import ReportBuildError
-from rcflow.reports.formatting import count, euros, number
-from rcflow.reports.i18n import LanguageError, check_language
+from rcflow.reports.i18n import CONSOLE, LanguageError, check_language
 from rcflow.reports.pdf import PdfError
 from rcflow.reports.periods import parse_period
 from rcflow.reports.rates import RatesFileError
@@ -37,6 +36,7 @@ _USAGE_ERRORS = (ReadingError, RatesFileError, AdministrationsFileError, Languag
 
 def _print_summary(result: ReportResult) -> None:
     h = result.headline
+    count, euros, number = CONSOLE.count, CONSOLE.euros, CONSOLE.number
     table = Table(title=f"rcflow report {result.period.label}", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -84,7 +84,9 @@ def report(
     documents: bool = typer.Option(
         False, "--documents", help="Also the legal documents as PDFs (needs Chromium), in --lang"
     ),
-    lang: str = typer.Option(None, "--lang", help="ca | es | en for the documents (default RCFLOW_LANGUAGE)"),
+    lang: str = typer.Option(
+        None, "--lang", help="ca | es | en: the pages, CSV headers and documents (default RCFLOW_LANGUAGE)"
+    ),
     xlsx: bool = typer.Option(False, "--xlsx", help="Also report.xlsx: every table as a typed sheet"),
 ) -> None:
     """Build every report for PERIOD (2025-10, 2025-Q4, last-month, current-quarter…) into OUT."""
@@ -98,9 +100,10 @@ def report(
             public_body_rule=public_body_rule,  # type: ignore[arg-type]
         )
         config = settings()
+        language = check_language(lang or config.language)
         result = build_reports(
             warehouse or config.warehouse, parse_period(period), out, readings=readings,
-            documents_lang=check_language(lang or config.language) if documents else None,
+            lang=language, documents_lang=language if documents else None,
             xlsx=xlsx, **reference_files(config),
         )  # fmt: skip
     except _USAGE_ERRORS as exc:

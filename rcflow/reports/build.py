@@ -20,6 +20,7 @@ from rcflow.reports.administrations import Administration, load_administrations
 from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
 from rcflow.reports.documents import DEFAULT_SIGNERS, DocumentFacts, SignatureBox, write_documents
 from rcflow.reports.export import write_csvs, write_workbook
+from rcflow.reports.i18n import check_language, translations
 from rcflow.reports.periods import Period, PeriodError, parse_period
 from rcflow.reports.rates import DeclaredRate, load_rates_file
 from rcflow.reports.readings import DATE_READING, METHOD_LABELS, UNCERTAINTIES, Readings
@@ -132,11 +133,7 @@ def _reference_vars(
 
 
 def _administrations_note(administrations: list[Administration], source: Path | None) -> str:
-    if not administrations:
-        return ("No administrations declared: the warehouse is taken as one administration "
-                "(one global PMP); invoices with no entity are reported alone.")  # fmt: skip
-    return (f"{len(administrations)} administration(s) declared in {source}: each gets its "
-            "global PMP; entities in no declaration are reported alone.")  # fmt: skip
+    return html.administrations_note(len(administrations), source)
 
 
 def build_reports(
@@ -153,6 +150,7 @@ def build_reports(
     xlsx: bool = False,
     rates_file: Path | None = None,
     administrations_file: Path | None = None,
+    lang: str | None = None,
 ) -> ReportResult:
     """Build every report for ``period`` from ``warehouse``'s read-only snapshot into ``out_dir``.
 
@@ -166,6 +164,9 @@ def build_reports(
     A period still running is measured as of ``clock.today()`` (Europe/Madrid) and marked
     provisional. ``rates_file`` adds legal interest rates (:mod:`rcflow.reports.rates`);
     ``administrations_file`` declares administrations (:mod:`rcflow.reports.administrations`).
+    ``lang`` (ca, es, en; default ``documents_lang``) is the language of the pages and the CSV
+    headers; without either, English pages and the columns' own names as headers (report.json
+    is English whatever the language).
 
     Raises:
         PeriodError: ``period`` is not ``YYYY-MM`` / ``YYYY-Qn``, or has not started.
@@ -174,6 +175,7 @@ def build_reports(
         ReportBuildError: dbt failed (the message names the failing models or tests).
     """
     started = time.perf_counter()
+    lang = check_language(lang) if lang else (check_language(documents_lang) if documents_lang else None)
     period = parse_period(period) if isinstance(period, str) else period
     readings = readings or Readings()
     today = clock.today()
@@ -208,11 +210,15 @@ def build_reports(
             as_of=as_of,
             today=today,
             administrations_note=_administrations_note(administrations, administrations_file),
+            lang=lang or "en",
+            administrations_declared=len(administrations),
+            administrations_source=str(administrations_file) if administrations_file else None,
+            snapshot=snapshot,
         )
         with duckdb.connect(str(db), read_only=True) as con:
-            paths = write_csvs(con, out_dir)
+            paths = write_csvs(con, out_dir, lang=lang)
             if xlsx:
-                paths["report.xlsx"] = write_workbook(con, out_dir / "report.xlsx")
+                paths["report.xlsx"] = write_workbook(con, out_dir / "report.xlsx", lang=lang)
             headline = pages.headline(con)
             left_out = pages.left_out(con)
             legal = pages.legal_notes(con)
@@ -226,7 +232,7 @@ def build_reports(
                 facts = DocumentFacts(
                     period=period, administration="", generated_at=generated_at,
                     method_label=METHOD_LABELS[method],
-                    readings=[f"{r['name']} = {r['value']}: {r['meaning']}" for r in readings.describe()],
+                    readings=readings.lines(translations(documents_lang).gettext),
                     as_of=as_of, today=today,
                 )  # fmt: skip
                 paths.update(write_documents(con, out_dir, facts, documents_lang, documents, signers))

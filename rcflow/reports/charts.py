@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from rcflow.reports.formatting import number
+from rcflow.reports.i18n import Formatter
 
 PALETTE = ("#2f7ebc", "#e08a2e", "#3a9d5d", "#c44e52", "#8c6bb1", "#17a2b8", "#b5a11f",
            "#7f7f7f")  # fmt: skip
@@ -58,10 +58,15 @@ def line_chart(
     threshold_label: str = "30-day limit",
     breaks: Sequence[int] = (),
     unit: str = "days",
+    break_label: str = "method change",
+    title: str = "PMP trend",
+    fmt: Formatter | None = None,
     width: int = 760,
     height: int = 250,
 ) -> str:
-    """A multi-line chart over ``labels``, a dashed threshold, and method-break markers."""
+    """A multi-line chart over ``labels``, a dashed threshold, and method-break markers; the
+    words are the caller's (already translated), numbers written by ``fmt`` (default English)."""
+    number = (fmt or Formatter("en")).number
     left, right, top, bottom = 52, 16, 14, 34
     legend_rows = math.ceil((len(series) + (threshold is not None)) / 3)
     total_height = height + 8 + legend_rows * 18
@@ -80,7 +85,7 @@ def line_chart(
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_height}" '
-        f'width="100%" role="img" style="{FONT}" aria-label="PMP trend">'
+        f'width="100%" role="img" style="{FONT}" aria-label="{escape(title)}">'
     ]
     for tick in ticks:
         y = y_at(tick)
@@ -102,7 +107,7 @@ def line_chart(
         x = (x_at(i - 1) + x_at(i)) / 2
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" '
                      'stroke="#8c6bb1" stroke-width="1.5" stroke-dasharray="2 3"/>')
-        parts.append(_t(x + 4, top + 10, "method change", size=10, fill="#8c6bb1"))
+        parts.append(_t(x + 4, top + 10, break_label, size=10, fill="#8c6bb1"))
     colours = iter(PALETTE * (len(series) // len(PALETTE) + 1))
     legend = []
     for s in series:
@@ -149,6 +154,7 @@ def bar_chart(
     width: int = 460,
     label_width: int = 120,
     bar_height: int = 20,
+    empty_label: str = "nothing to show",
 ) -> str:
     """Horizontal bars: ``(label, value, printed value)`` per row."""
     gap = 8
@@ -168,6 +174,6 @@ def bar_chart(
                      f'height="{bar_height}" rx="3" fill="{fill}"/>')  # fmt: skip
         parts.append(_t(label_width + length + 6, y + bar_height * 0.7, printed, size=12))
     if not items:
-        parts.append(_t(width / 2, height / 2 + 4, "nothing to show", anchor="middle"))
+        parts.append(_t(width / 2, height / 2 + 4, empty_label, anchor="middle"))
     parts.append("</svg>")
     return "".join(parts)

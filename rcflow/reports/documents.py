@@ -17,22 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 
 from rcflow.reports.export import OUTPUTS
-from rcflow.reports.i18n import Formatter, check_language, translations
+from rcflow.reports.i18n import N_, check_language, environment, translations
 from rcflow.reports.pdf import print_to_pdf
 from rcflow.reports.periods import Period
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "reports" / "templates"
 MM_TO_PX = 96 / 25.4  # A4 pixels at 96 PPI, the grid signing services take positions in
 PAGE_MARGIN_MM = (16, 18)  # left, top: the @page margins of documents/_document.html.j2
 SIGNATURE_TOP_MM, SIGNATURE_STEP_MM = 14, 50
-
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
-    return message
 
 
 @dataclass(frozen=True)
@@ -121,30 +116,48 @@ def _entity_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {nif: name or nif for nif, name in pairs}
 
 
+def _pmp_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The PMP rows as one group per global PMP (each declared administration, or the whole
+    warehouse when none is declared) with its entities, then the entities reported alone."""
+    totals = [r for r in rows if r["entity_nif"] == "ALL"]
+    entities = [r for r in rows if r["entity_nif"] != "ALL"]
+    groups = []
+    for total in totals:
+        declared = total["administration_id"] not in (None, "", "ALL")
+        members = [r for r in entities if r["administration_id"] == total["administration_id"]]
+        groups.append({"name": total["administration_name"] if declared else None, "declared": declared,
+                       "entities": members, "total": total})  # fmt: skip
+    grouped = {id(r) for g in groups for r in g["entities"]}
+    alone = [r for r in entities if id(r) not in grouped]
+    if alone:
+        groups.append({"name": None, "declared": False, "entities": alone, "total": None})
+    return groups
+
+
 def _content(con: duckdb.DuckDBPyConnection, doc: LegalDocument, gettext: Any) -> dict[str, Any]:
     rows = _rows(con, doc.csv)
     if doc.key in ("pmp", "morosity"):
         names = _entity_names(con)
         for row in rows:
             row.setdefault("entity_name", names.get(row["entity_nif"], row["entity_nif"]))
-        total = next((r for r in rows if r["entity_nif"] == "ALL"), None)
-        entities = [r for r in rows if r["entity_nif"] != "ALL"]
-        if doc.key == "morosity" and total is not None:
-            total["entity_name"] = gettext("All entities")
-            entities.append(total)
-        return {"entities": entities, "total": total}
+        if doc.key == "pmp":
+            groups = _pmp_groups(rows)
+            return {"groups": groups, "administrations": [g["name"] for g in groups if g["declared"]]}
+        totals = [r for r in rows if r["entity_nif"] == "ALL"]
+        for total in totals:
+            if not total["entity_name"] or total["entity_name"] == "ALL":
+                total["entity_name"] = gettext("All entities")
+        entities = [r for r in rows if r["entity_nif"] != "ALL"] + totals
+        declared = [t["entity_name"] for t in totals if t["administration_id"] not in (None, "", "ALL")]
+        return {"entities": entities, "administrations": declared}
     if doc.key == "art10":
         return {"rows": rows, "total_amount": sum((r["amount"] or 0) for r in rows)}
     return {"rows": rows, "total_claimable": sum((r["total_claimable"] or 0) for r in rows)}
 
 
 def _environment(lang: str) -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
-                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True,
-                      lstrip_blocks=True)  # fmt: skip
-    env.policies["ext.i18n.trimmed"] = True
-    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(Formatter(lang).filters(), css_string=_css_string)
+    env = environment(lang)
+    env.filters["css_string"] = _css_string
     return env
 
 
@@ -167,15 +180,17 @@ def render_html(
     env = _environment(lang)
     gettext = translations(lang).gettext
     names = sorted(set(_entity_names(con).values()) - {"ALL"})
+    content = _content(con, doc, gettext)
+    declared = content.pop("administrations", [])
     context = {
         "lang": lang, "title": gettext(doc.title), "legal_basis": gettext(doc.legal_basis),
-        "administration": facts.administration or "; ".join(names),
-        "period": facts.period, "method_label": facts.method_label,
+        "administration": facts.administration or "; ".join(declared or names),
+        "period": facts.period, "method_label": gettext(facts.method_label) if facts.method_label else "",
         "readings": list(facts.readings), "generated_at": facts.generated_at, "as_of": facts.as_of,
         "provisional": facts.provisional,
         "signers": [{"role": gettext(s.role), "name": s.name, "top_mm": s.top_mm(i)}
                     for i, s in enumerate(signers)],
-        **_content(con, doc, gettext),
+        **content,
     }  # fmt: skip
     return env.get_template(f"documents/{key}.html.j2").render(**context)
 

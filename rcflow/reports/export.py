@@ -1,6 +1,8 @@
 """CSV outputs of a report run, written straight from the built marts (money and days: 2 decimals).
 
-How files are written (CSV dialects, CSV-injection neutralisation, XLSX) is ``rcflow.tabular``'s.
+Headers are the columns' own names, or their labels in a report language (:data:`HEADERS`, English
+msgids translated through the reports' catalogues). How files are written (CSV dialects,
+CSV-injection neutralisation, XLSX) is ``rcflow.tabular``'s.
 """
 
 from __future__ import annotations
@@ -11,11 +13,81 @@ from pathlib import Path
 
 import duckdb
 
+from rcflow.reports.i18n import N_, translations
 from rcflow.tabular import CsvDialect, Sheet, copy_csv, csv_dialect, write_xlsx
 
 
 def _d2(column: str) -> str:
-    return f"cast({column} as decimal(18, 2)) as {column}"
+    return f"cast({column} as decimal(18, 2))"
+
+
+HEADERS: dict[str, str] = {
+    "entity_nif": N_("Entity NIF"), "entity_name": N_("Entity"),
+    "administration_id": N_("Administration (parent NIF)"), "administration_name": N_("Administration"),
+    "period": N_("Period"), "as_of_on": N_("Data as of"), "is_provisional": N_("Provisional"),
+    "paid_count": N_("Payments made"), "paid_amount": N_("Total payments made"),
+    "paid_ratio": N_("Ratio of paid transactions (days)"),
+    "pending_count": N_("Payments pending"), "pending_amount": N_("Total payments pending"),
+    "pending_ratio": N_("Ratio of transactions pending payment (days)"),
+    "pmp": N_("Average period of payment to suppliers (days)"),
+    "is_within_30_days": N_("Within 30 days"),
+    "findings_count": N_("Invoices with open findings"), "findings_amount": N_("Amount with open findings"),
+    "scope_excluded_count": N_("Invoices out of the PMP scope"),
+    "scope_excluded_amount": N_("Amount out of the PMP scope"),
+    "pmp_method": N_("Method (code)"), "method_label": N_("Method"),
+    "paid_in_time_count": N_("Payments within the legal payment period: number"),
+    "paid_in_time_amount": N_("Payments within the legal payment period: total amount"),
+    "paid_late_count": N_("Payments outside the legal payment period: number"),
+    "paid_late_amount": N_("Payments outside the legal payment period: total amount"),
+    "interest_paid_count": N_("Late-payment interest paid: number of payments"),
+    "interest_paid_amount": N_("Late-payment interest paid: total amount"),
+    "pending_in_time_count": N_("Pending within the legal payment period: number of transactions"),
+    "pending_in_time_amount": N_("Pending within the legal payment period: total amount"),
+    "pending_late_count": N_("Pending outside the legal payment period: number of transactions"),
+    "pending_late_amount": N_("Pending outside the legal payment period: total amount"),
+    "pmp_days": N_("Average period of payment (PMP) (days)"),
+    "pmpp_days": N_("Average period of pending payment (PMPP) (days)"),
+    "pmpe_days": N_("Exceeded average period of payment (PMPE) (days)"),
+    "pmppe_days": N_("Exceeded average period of pending payment (PMPPE) (days)"),
+    "quarantined_count": N_("With open quality findings"),
+    "interest_paid_basis": N_("Basis of the interest paid"),
+    "invoice_id": N_("Invoice id"), "rcf_number": N_("RCF number"),
+    "supplier_nif": N_("Supplier NIF"), "supplier_name": N_("Supplier"),
+    "invoice_number": N_("Invoice number"), "issue_date": N_("Issue date"), "amount": N_("Amount"),
+    "annotated_on": N_("Annotated on"), "three_months_on": N_("Three months on"),
+    "days_since_annotation": N_("Days since annotation"),
+    "status_at_end": N_("State at the end of the period"), "status_on": N_("State since"),
+    "accounting_office": N_("Accounting office"), "managing_body": N_("Managing body"),
+    "processing_unit": N_("Processing unit"), "report_due_on": N_("Report due on"),
+    "is_quarantined": N_("With open findings"), "quarantine_reasons": N_("Findings"),
+    "scope_exclusion": N_("Out of the PMP scope"), "state": N_("State"), "obligation": N_("Obligation"),
+    "is_mandatory": N_("Mandatory"), "is_blocked_by_final_state": N_("Blocked by a final state"),
+    "hub_status_at_end": N_("Hub state at the end of the period"), "since_on": N_("Since"),
+    "days_outstanding": N_("Days outstanding"), "accounting_event_on": N_("Accounting date"),
+    "detail": N_("Detail"), "principal": N_("Principal"), "start_on": N_("Start of the count"),
+    "registered_on": N_("Registered on"), "due_on": N_("Due on"), "due_basis": N_("Due date basis"),
+    "accrual_to": N_("Accrued to"), "accrual_end_basis": N_("Accrual end basis"),
+    "days_late": N_("Days late"), "interest": N_("Interest"),
+    "unrated_days": N_("Days without a published rate"),
+    "unrated_principal": N_("Principal without a published rate"), "recovery_costs": N_("Recovery costs"),
+    "total_claimable": N_("Total claimable"), "is_rate_missing": N_("Rate not yet published"),
+    "weakest_rate_status": N_("Weakest rate source"), "rate_detail": N_("Rates"),
+    "transition": N_("Transition"), "transition_count": N_("Count"), "mean_days": N_("Mean (days)"),
+    "median_days": N_("Median (days)"), "p95_days": N_("95th percentile (days)"),
+    "max_days": N_("Maximum (days)"),
+    "is_method_break": N_("Change of method"), "stage": N_("Stage"), "reason": N_("Reason"),
+    "invoice_count": N_("Invoices"), "status": N_("Status"), "source": N_("Source"), "note": N_("Note"),
+    "import_id": N_("Import"), "line_no": N_("Line"), "is_out_of_morosity": N_("Out of morosity"),
+    "half_year_start": N_("From"), "half_year_end": N_("To"), "legal_rate": N_("Legal interest rate (%)"),
+    "ecb_rate": N_("ECB rate (%)"), "source_file": N_("Source file"), "is_used": N_("Used"),
+    "accrual_days": N_("Days"),
+}  # fmt: skip
+
+
+def headers(columns: tuple[str, ...], lang: str) -> list[str]:
+    """``columns``' labels in ``lang``."""
+    gettext = translations(lang).gettext
+    return [gettext(HEADERS[c]) for c in columns]
 
 
 @dataclass(frozen=True)
@@ -28,9 +100,18 @@ class CsvOutput:
     two_decimals: frozenset[str]
     order_by: str
 
-    def query(self) -> str:
-        select = ", ".join(_d2(c) if c in self.two_decimals else c for c in self.columns)
+    def query(self, lang: str | None = None) -> str:
+        """The rows in order; columns named as the mart names them, or labelled in ``lang``."""
+        names = self.columns if lang is None else headers(self.columns, lang)
+        select = ", ".join(
+            f"{_d2(c) if c in self.two_decimals else c} as {_quoted(name)}"
+            for c, name in zip(self.columns, names, strict=True)
+        )
         return f"select {select} from main.{self.mart} order by {self.order_by}"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 OUTPUTS: tuple[CsvOutput, ...] = (
@@ -152,23 +233,27 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str) -> Iterator[tuple]:
 
 
 def write_csvs(
-    con: duckdb.DuckDBPyConnection, out_dir: Path, dialect: CsvDialect | None = None
+    con: duckdb.DuckDBPyConnection, out_dir: Path, dialect: CsvDialect | None = None, lang: str | None = None
 ) -> dict[str, Path]:
     """Write every CSV output into ``out_dir`` (text cells neutralised against CSV injection, in
-    ``dialect``, default ``RCFLOW_CSV_DIALECT`` or plain); returns file name → path."""
+    ``dialect``, default ``RCFLOW_CSV_DIALECT`` or plain; headers labelled in ``lang``, default the
+    columns' names); returns file name → path."""
     chosen = dialect or csv_dialect()
     written = {}
     for output in OUTPUTS:
         path = out_dir / output.file_name
-        copy_csv(con, output.query(), path, chosen)
+        copy_csv(con, output.query(lang), path, chosen)
         written[output.file_name] = path
     return written
 
 
-def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
-    """Every output as a sheet of one XLSX workbook (typed cells, bold frozen header)."""
+def write_workbook(con: duckdb.DuckDBPyConnection, path: Path, lang: str | None = None) -> Path:
+    """Every output as a sheet of one XLSX workbook (typed cells, bold frozen header, labelled in
+    ``lang`` as the CSVs are)."""
     sheets = [
-        Sheet(output.file_name.removesuffix(".csv"), output.columns, _rows(con, output.query()))
+        Sheet(output.file_name.removesuffix(".csv"),
+              output.columns if lang is None else headers(output.columns, lang),
+              _rows(con, output.query()))
         for output in OUTPUTS
-    ]
+    ]  # fmt: skip
     return write_xlsx(path, sheets)

@@ -1,8 +1,10 @@
-"""Render ``report.html`` and ``dashboard.html``: self-contained pages (inline CSS and SVG)."""
+"""Render ``report.html`` and ``dashboard.html``: self-contained pages (inline CSS and SVG), in the
+run's language (:mod:`rcflow.reports.i18n`: Babel catalogues, locale numbers and dates)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,50 +12,50 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 
-from rcflow import clock
-from rcflow.reports import charts, formatting, pages
-from rcflow.reports.dbt_runner import REPORTS_PROJECT_DIR
+from rcflow.reports import charts, pages
+from rcflow.reports.documents import DOCUMENTS
+from rcflow.reports.i18n import N_, Formatter, environment, translations
 from rcflow.reports.periods import Period
 from rcflow.reports.readings import DATE_READING, UNCERTAINTIES, Readings
 
-TEMPLATES_DIR = REPORTS_PROJECT_DIR / "templates"
 STATUS_COLOURS = {
     "SENT": "#b8c4d0", "REGISTERED": "#8fa8c2", "DELIVERED": "#7d9cc0", "ANNOTATED": "#5f8fc4",
     "RECEIVED": "#4a82c0", "ACCEPTED": "#3574b8", "RECOGNISED": "#2a63a0", "PAID": "#3a9d5d",
     "REJECTED": "#c44e52",
 }  # fmt: skip
 AGEING_COLOURS = ("#3a9d5d", "#b5a11f", "#e08a2e", "#d0603a", "#c44e52")
+NO_DECLARATION = N_("No administrations declared: the warehouse is taken as one administration (one "
+                    "global PMP); invoices with no entity are reported alone.")  # fmt: skip
+DECLARED = N_("%(n)s administration(s) declared in %(file)s: each gets its global PMP; entities in no "
+              "declaration are reported alone.")  # fmt: skip
+
+
+def administrations_note(
+    declared: int, source: Path | str | None, gettext: Callable[[str], str] = str
+) -> str:
+    """How the administrations were taken, for the pages and report.json (``gettext``: language)."""
+    if not declared:
+        return gettext(NO_DECLARATION)
+    return gettext(DECLARED) % {"n": declared, "file": source}
 
 
 @dataclass(frozen=True)
 class RunFacts:
     """What a page says about its run: when it was generated, the day its figures are as of,
-    and how the administrations were taken."""
+    how the administrations were taken, its language, and the warehouse snapshot whose signed
+    documents the dashboard lists."""
 
     generated_at: datetime
     as_of: date
     today: date
     administrations_note: str
-
-
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html", "j2"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(
-        number=formatting.number,
-        euros=formatting.euros,
-        count=formatting.count,
-        day=formatting.day,
-    )
-    return env
+    lang: str = "en"
+    administrations_declared: int = 0
+    administrations_source: str | None = None
+    snapshot: Path | None = None
 
 
 def _json_default(value: object) -> object:
@@ -70,19 +72,45 @@ def _embedded_json(data: object) -> Markup:
     return Markup(text.replace("</", "<\\/"))
 
 
+def _page_environment(lang: str) -> Environment:
+    """The templates' environment plus the filters that name the marts' codes in ``lang``."""
+    env = environment(lang)
+    gettext = translations(lang).gettext
+
+    def labelled(table: dict[str, str]) -> Callable[[str | None], str]:
+        return lambda code: "" if code is None else (gettext(table[code]) if code in table else code)
+
+    env.filters.update(
+        status=labelled(pages.STATUS_LABELS),
+        figure=labelled(pages.FIGURE_LABELS),
+        exclusion=labelled(pages.EXCLUSION_LABELS),
+        scope=labelled(pages.SCOPE_LABELS),
+        obligation=labelled(pages.OBLIGATION_LABELS),
+        signature_state=labelled(pages.SIGNATURE_STATES),
+        translated=lambda text: gettext(text) if text else text,
+    )
+    return env
+
+
 def _common(period: Period, readings: Readings, run: RunFacts) -> dict[str, Any]:
+    gettext = translations(run.lang).gettext
+    fmt = Formatter(run.lang)
     provisional = run.today <= period.end
+    status = N_("provisional, as of %(day)s") if provisional else N_("closed, as of %(day)s")
     return {
         "period": pages.period_dict(period),
-        "readings": readings.describe(),
-        "uncertainties": UNCERTAINTIES,
-        "date_reading": DATE_READING,
-        "generated": clock.format_local(run.generated_at),
+        "readings": readings.describe(gettext),
+        "uncertainties": [gettext(u) for u in UNCERTAINTIES],
+        "date_reading": [gettext(d) for d in DATE_READING],
+        "generated": fmt.instant(run.generated_at),
         "as_of": run.as_of,
         "is_provisional": provisional,
-        "status_line": f"{'provisional' if provisional else 'closed'}, as of {run.as_of:%d/%m/%Y}",
-        "administrations_note": run.administrations_note,
+        "status_line": gettext(status) % {"day": fmt.day(run.as_of)},
+        "administrations_note": administrations_note(
+            run.administrations_declared, run.administrations_source, gettext
+        ),
         "quarantine_excluded": readings.quarantined_invoices == "exclude",
+        "all_entities": gettext("All entities"),
     }
 
 
@@ -90,43 +118,63 @@ def render_report(
     con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, run: RunFacts
 ) -> str:
     """The e-mailable report page."""
+    gettext = translations(run.lang).gettext
+    fmt = Formatter(run.lang)
     context = pages.report_context(con)
+    if not run.administrations_declared:  # the mart names the whole warehouse in English
+        context["headline"]["pmp_global_administration"] = None
     trend = context["trend"]
+    for series in trend["series"]:
+        if series["entity_nif"] == "ALL":
+            series["name"] = gettext("All entities")
     context["trend_svg"] = Markup(charts.line_chart(
         trend["labels"],
         [charts.Series(s["name"], [None if v is None else float(v) for v in s["values"]],
                        emphasis=s["entity_nif"] == "ALL") for s in trend["series"]],
-        breaks=trend["breaks"],
+        breaks=trend["breaks"], threshold_label=gettext("30-day limit"), unit=gettext("days"),
+        break_label=gettext("method change"), title=gettext("PMP trend"), fmt=fmt,
     ))  # fmt: skip
+    statuses = {code: gettext(label) for code, label in pages.STATUS_LABELS.items()}
     context["status_svg"] = Markup(charts.bar_chart(
-        [(s["status"].title(), float(s["n"]), formatting.count(s["n"]))
+        [(statuses[s["status"]], float(s["n"]), fmt.count(s["n"]))
          for s in context["status_counts"]],
         colours=[STATUS_COLOURS[s["status"]] for s in context["status_counts"]] or None,
+        empty_label=gettext("nothing to show"),
     ))  # fmt: skip
     context["ageing_svg"] = Markup(charts.bar_chart(
-        [(f"{a['bucket']} days", float(a["amount"] or 0),
-          formatting.compact_euros(a["amount"] or 0))
+        [(gettext("%(bucket)s days") % {"bucket": a["bucket"]}, float(a["amount"] or 0),
+          fmt.compact_euros(a["amount"] or 0))
          for a in context["ageing"]],
-        colours=AGEING_COLOURS,
+        colours=AGEING_COLOURS, empty_label=gettext("nothing to show"),
     ))  # fmt: skip
     context.update(_common(period, readings, run))
-    return _environment().get_template("report.html.j2").render(**context)
+    return _page_environment(run.lang).get_template("report.html.j2").render(**context)
 
 
 def render_dashboard(
     con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, run: RunFacts
 ) -> str:
-    """The invoice-status dashboard, filtered per entity in the browser."""
+    """The invoice-status dashboard, filtered per entity in the browser, and the documents sent
+    for signature (read from ``run.snapshot``)."""
+    gettext = translations(run.lang).gettext
     context = pages.dashboard_context(con)
+    context["entities"]["ALL"]["name"] = gettext("All entities")
+    context["signatures"] = pages.signatures(run.snapshot)
+    context["document_titles"] = {key: gettext(doc.title) for key, doc in DOCUMENTS.items()}
     context["data_json"] = _embedded_json({
         "entities": context["entities"],
         "statusOrder": pages.STATUS_ORDER,
         "ageingOrder": pages.AGEING_ORDER,
         "statusColours": STATUS_COLOURS,
         "ageingColours": AGEING_COLOURS,
+        "locale": str(Formatter(run.lang).locale).replace("_", "-"),
+        "words": {
+            "status": {code: gettext(label) for code, label in pages.STATUS_LABELS.items()},
+            "bucket": {b: gettext("%(bucket)s days") % {"bucket": b} for b in pages.AGEING_ORDER},
+        },
     })  # fmt: skip
     context.update(_common(period, readings, run))
-    return _environment().get_template("dashboard.html.j2").render(**context)
+    return _page_environment(run.lang).get_template("dashboard.html.j2").render(**context)
 
 
 def write_page(path: Path, html: str) -> Path:

@@ -1,9 +1,11 @@
-"""Languages of the legal documents: Babel message catalogues under Jinja's i18n extension, and
-numbers, money and dates in the locale's own format (``1.234,56 €``, ``15/12/2025``).
+"""The reports' languages (pages, CSV headers, legal documents): Babel message catalogues under
+Jinja's i18n extension, and numbers, money and dates in the locale's own format (``1.234,56 €``,
+``15/12/2025``). The one definition of how a report writes a number.
 
 Catalogues are the ``.po`` files in ``reports/locales/<lang>/LC_MESSAGES/messages.po`` (English is
-the source language); they are compiled in memory when first used, so nothing generated is kept
-in the repository. ``RCFLOW_LANGUAGE`` (default ``ca``) or ``--lang`` chooses.
+the source language); they are compiled in memory with Babel when first used (cached per process),
+so nothing generated is kept in the repository. ``RCFLOW_LANGUAGE`` (default ``ca``) or ``--lang``
+chooses.
 """
 
 from __future__ import annotations
@@ -20,13 +22,20 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from rcflow import clock
 
 LANGUAGES: dict[str, str] = {"ca": "ca_ES", "es": "es_ES", "en": "en_GB"}
 DEFAULT_LANGUAGE = "ca"
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "reports" / "locales"
+TEMPLATES_DIR = LOCALES_DIR.parent / "templates"
 NOT_AVAILABLE = {"ca": "n/d", "es": "n/d", "en": "n/a"}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+    """Mark ``message`` for extraction; it is translated where it is shown."""
+    return message
 
 
 class LanguageError(ValueError):
@@ -61,18 +70,18 @@ def translations(lang: str) -> NullTranslations:
 
 
 def rounded(value: float | Decimal | int | str, places: int) -> Decimal:
-    """Half-cents away from zero, as the report page rounds (``reports.formatting``): Babel alone
-    would round half to even, and a PDF would then show 31,82 where the page shows 31,83."""
+    """Half-cents away from zero (``31.825`` → ``31,83``): Babel alone would round half to even,
+    and a figure would then differ from the CSV's two-decimal value by a cent."""
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 class Formatter:
-    """Locale-aware filters for templates: ``number``, ``euros``, ``count``, ``day``, ``instant``."""
+    """Locale-aware numbers, money and dates, and the template filters of the same names."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, *, not_available: str | None = None) -> None:
         self.lang = check_language(lang)
         self.locale = Locale.parse(LANGUAGES[self.lang])
-        self.na = NOT_AVAILABLE[self.lang]
+        self.na = NOT_AVAILABLE[self.lang] if not_available is None else not_available
 
     def number(self, value: float | Decimal | int | None, places: int = 2) -> str:
         if value is None or value == "":
@@ -85,6 +94,17 @@ class Formatter:
         if value is None or value == "":
             return self.na
         return format_currency(rounded(value, 2), "EUR", locale=self.locale)
+
+    def compact_euros(self, value: float | Decimal | int | None) -> str:
+        """Short amounts for chart labels: ``1.475,5 M€`` (``€1,475.5M`` in English), ``8.532 €``."""
+        if value is None or value == "":
+            return self.na
+        amount = Decimal(str(value))
+        if abs(amount) < 1_000_000:
+            return format_currency(rounded(amount, 0), "EUR", format="#,##0\xa0¤" if self.lang != "en"
+                                   else "¤#,##0", locale=self.locale, currency_digits=False)
+        millions = self.number(amount / 1_000_000, 1)
+        return f"€{millions}M" if self.lang == "en" else f"{millions}\u00a0M€"
 
     def count(self, value: int | None) -> str:
         return self.number(value, 0)
@@ -108,4 +128,24 @@ class Formatter:
             "count": self.count,
             "day": self.day,
             "instant": self.instant,
+            "compact_euros": self.compact_euros,
         }
+
+
+# English lines for the operator (CLI summaries, Prefect artifacts) with the figures written as the
+# Catalan and Spanish pages write them.
+CONSOLE = Formatter("es", not_available="n/a")
+
+
+def environment(lang: str) -> Environment:
+    """The Jinja environment of every report template in ``lang``: its catalogue installed
+    (``_``, ``ngettext``, ``{% trans %}``) and the :class:`Formatter` filters."""
+    lang = check_language(lang)
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
+                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True,
+                      lstrip_blocks=True)  # fmt: skip
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(Formatter(lang).filters())
+    env.globals["lang"] = lang
+    return env

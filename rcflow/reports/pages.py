@@ -1,11 +1,15 @@
-"""What the HTML pages show, read from the built marts into plain dicts."""
+"""What the HTML pages show, read from the built marts into plain dicts (codes as the marts
+have them; the labels below, English msgids, are translated where they are shown)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from rcflow.reports.i18n import N_
 from rcflow.reports.periods import Period
 
 STATUS_ORDER = ("SENT", "REGISTERED", "DELIVERED", "ANNOTATED", "RECEIVED", "ACCEPTED",
@@ -14,6 +18,29 @@ AGEING_ORDER = ("0-30", "31-60", "61-90", "91-180", "181+")
 TOP_OVERDUE = 15
 TOP_ART10 = 25
 DASHBOARD_ROWS = 400
+
+STATUS_LABELS = {
+    "SENT": N_("Sent"), "REGISTERED": N_("Registered"), "DELIVERED": N_("Delivered"),
+    "ANNOTATED": N_("Annotated"), "RECEIVED": N_("Received"), "ACCEPTED": N_("Accepted"),
+    "RECOGNISED": N_("Recognised"), "PAID": N_("Paid"), "REJECTED": N_("Rejected"),
+}  # fmt: skip
+FIGURE_LABELS = {"PMP": N_("Average period of payment to suppliers"), "Morosity": N_("Morosity"),
+                 "Art. 10 list": N_("Art. 10 list"),
+                 "Late-payment interest": N_("Late-payment interest")}  # fmt: skip
+EXCLUSION_LABELS = {
+    "quarantined": N_("open quality findings (opt-in reading)"),
+    "not_registered": N_("not registered"),
+    "credit_note": N_("credit note"),
+    "rejected": N_("rejected"),
+    "issued_before_scope": N_("issued before the PMP scope"),
+    "pending_not_yet_accepted": N_("pending, not yet conformed"),
+}
+SCOPE_LABELS = {"public_body": N_("public body"), "embargo": N_("embargo"), "set_off": N_("set-off"),
+                "supplier_fund": N_("suppliers' payment fund"), "other": N_("other")}  # fmt: skip
+OBLIGATION_LABELS = {"owed_to_hub": N_("owed to the hub"), "missing_in_sequence": N_("missing in sequence"),
+                     "overdue": N_("overdue")}  # fmt: skip
+SIGNATURE_STATES = {"sending": N_("sending"), "in_process": N_("in process"), "signed": N_("signed"),
+                    "rejected": N_("rejected by a signatory"), "cancelled": N_("cancelled")}  # fmt: skip
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict]:
@@ -161,15 +188,15 @@ def left_out(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
             select stage, reason, sum(invoice_count) as n, sum(amount) as amount
             from main.quarantine_summary group by all order by n desc, stage, reason"""),
         "exclusions": _rows(con, """
-            select exclusion_reason, count(*) as n, sum(amount) as amount
+            select exclusion_reason, null as scope_exclusion, count(*) as n, sum(amount) as amount
             from main.invoice_status where exclusion_reason is not null
             group by all
             union all
-            select 'out of PMP scope: ' || scope_exclusion, count(*), sum(amount)
+            select 'out of PMP scope: ' || scope_exclusion, scope_exclusion, count(*), sum(amount)
             from main.invoice_status
             where exclusion_reason is null and scope_exclusion is not null
             group by all
-            order by 2 desc, 1"""),
+            order by 3 desc, 1"""),
     }
 
 
@@ -299,6 +326,26 @@ def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "oldest_rows": oldest,
         "headline": headline(con),
     }
+
+
+def signatures(warehouse_snapshot: Path | None) -> list[dict[str, Any]]:
+    """The legal documents sent for signature (``ops.signature_requests``), newest period first:
+    document, period, language, state, signers (role and name, in order) and both sha256s."""
+    if warehouse_snapshot is None or not Path(warehouse_snapshot).exists():
+        return []
+    with duckdb.connect(str(warehouse_snapshot), read_only=True) as con:
+        known = con.execute("select count(*) from information_schema.tables where table_schema = 'ops'"
+                            " and table_name = 'signature_requests'").fetchone()  # fmt: skip
+        if not known or not known[0]:
+            return []
+        rows = _rows(con, """
+            select document, period, lang, state, signatories, sent_sha256, signed_sha256, updated_at
+            from ops.signature_requests order by period desc, document, created_at desc""")
+    for row in rows:
+        people = json.loads(row.pop("signatories") or "[]")
+        people.sort(key=lambda p: p.get("order") or 0)
+        row["signers"] = [{"role": p.get("role") or "", "name": p.get("name") or ""} for p in people]
+    return rows
 
 
 def period_dict(period: Period) -> dict[str, Any]:

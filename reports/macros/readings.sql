@@ -1,16 +1,7 @@
-{#- Reading settings (dbt vars), validated once so a typo fails the build instead of a figure. -#}
+{#- Reading settings (dbt vars), validated once so a typo fails the build instead of a figure.
+    Their values and the method labels come from rcflow/reports/readings.py (generated below). -#}
 {% macro reading(name) -%}
-    {%- set allowed = {
-        'pmp_method': ['auto', 'rd1040_2017', 'rd635_2014_original'],
-        'pending_without_acceptance': ['include_from_registry', 'exclude_until_accepted'],
-        'credit_notes': ['exclude_and_flag', 'include'],
-        'partial_payments': ['full_amount_until_paid'],
-        'period_kind': ['month', 'quarter'],
-        'quarantined_invoices': ['include_and_flag', 'exclude'],
-        'interest_due_date': ['earlier_of_conformity_30_registry_60', 'conformity_plus_30',
-                              'registry_plus_30'],
-        'public_body_rule': ['nif_prefix_pqs', 'declared_only'],
-    } -%}
+    {%- set allowed = dict(reading_choices(), period_kind=['month', 'quarter']) -%}
     {%- set value = var(name) | string | trim -%}
     {%- if name in allowed and value not in allowed[name] -%}
         {{ exceptions.raise_compiler_error(
@@ -52,8 +43,51 @@
 
 {% macro pmp_method_label_sql(method_column) -%}
     case {{ method_column }}
-        when 'rd1040_2017'
-            then 'RD 635/2014 in the wording of RD 1040/2017 (from 04/2018)'
-        else 'RD 635/2014 original wording (until 03/2018): count starts 30 days after registry'
+    {%- for method, label in method_labels().items() %}
+        when '{{ method }}' then '{{ label }}'
+    {%- endfor %}
     end
 {%- endmacro %}
+
+{#- BEGIN generated from rcflow/reports/readings.py (write_dbt_macros) -#}
+{% macro reading_choices() -%}
+{{ return({
+    "pmp_method": [
+        "auto",
+        "rd1040_2017",
+        "rd635_2014_original"
+    ],
+    "pending_without_acceptance": [
+        "include_from_registry",
+        "exclude_until_accepted"
+    ],
+    "credit_notes": [
+        "exclude_and_flag",
+        "include"
+    ],
+    "partial_payments": [
+        "full_amount_until_paid"
+    ],
+    "quarantined_invoices": [
+        "include_and_flag",
+        "exclude"
+    ],
+    "interest_due_date": [
+        "earlier_of_conformity_30_registry_60",
+        "conformity_plus_30",
+        "registry_plus_30"
+    ],
+    "public_body_rule": [
+        "nif_prefix_pqs",
+        "declared_only"
+    ]
+}) }}
+{%- endmacro %}
+
+{% macro method_labels() -%}
+{{ return({
+    "rd1040_2017": "RD 635/2014 in the wording of RD 1040/2017 (from 04/2018)",
+    "rd635_2014_original": "RD 635/2014 original wording (until 03/2018): count starts 30 days after registry"
+}) }}
+{%- endmacro %}
+{#- END generated -#}

@@ -9,7 +9,9 @@ import pytest
 
 from rcflow.reports import ReadingError, Readings
 from rcflow.reports.charts import Series, bar_chart, line_chart, nice_ticks
-from rcflow.reports.formatting import count, euros, number
+from rcflow.reports.i18n import CONSOLE, Formatter
+
+CA, ES, EN = Formatter("ca"), Formatter("es"), Formatter("en")
 
 
 def test_readings_defaults_travel_to_dbt_as_vars():
@@ -34,16 +36,20 @@ def test_readings_refuse_unknown_values(kwargs):
 @pytest.mark.parametrize(
     ("value", "text"),
     [(31.818181, "31,82"), (-0.3333, "-0,33"), (22, "22,00"), (Decimal("0.005"), "0,01"),
-     (1234567.891, "1.234.567,89"), (None, "n/a")],
+     (Decimal("31.825"), "31,83"), (1234567.891, "1.234.567,89"), (None, "n/d")],
 )
 def test_numbers_use_the_decimal_comma(value, text):
-    """Spanish/Catalan formatting: decimal comma, dot thousands, half-up rounding."""
-    assert number(value) == text
+    """Catalan and Spanish formatting: decimal comma, dot thousands, half-up rounding."""
+    assert CA.number(value) == ES.number(value) == text
 
 
-def test_money_and_counts():
-    assert euros(Decimal("6000")) == "6.000,00\u00a0€"
-    assert count(12345) == "12.345"
+def test_money_counts_and_short_amounts_per_language():
+    assert CA.euros(Decimal("6000")) == ES.euros(6000) == "6.000,00\u00a0€"
+    assert EN.euros(Decimal("6000")) == "€6,000.00" and EN.number(Decimal("-0.005")) == "-0.01"
+    assert CA.count(12345) == "12.345" and EN.count(12345) == "12,345"
+    assert CA.compact_euros(1475461424) == "1.475,5\u00a0M€" and CA.compact_euros(8532) == "8.532\u00a0€"
+    assert EN.compact_euros(1475461424) == "€1,475.5M" and EN.compact_euros(8532) == "€8,532"
+    assert CONSOLE.number(None) == "n/a" and CONSOLE.euros(1234.5) == "1.234,50\u00a0€"
 
 
 def test_nice_ticks_cover_the_range():
@@ -56,13 +62,14 @@ def test_line_chart_is_valid_svg_with_gaps_and_breaks():
     svg = line_chart(
         ["2018-Q1", "2018-Q2", "2018-Q3"],
         [Series("All <entities>", [12.5, None, 31.0], emphasis=True), Series("B&B", [1, 2, 3])],
-        breaks=[1],
+        breaks=[1], fmt=CA, break_label="canvi de mètode",
     )
     root = ET.fromstring(svg)
     ns = "{http://www.w3.org/2000/svg}"
     assert len(root.findall(f"{ns}polyline")) == 1  # the gap splits the first series in dots
     assert len(root.findall(f"{ns}circle")) == 5
-    assert "method change" in svg and "All &lt;entities&gt;" in svg and "B&amp;B" in svg
+    assert "canvi de mètode" in svg and "All &lt;entities&gt;" in svg and "B&amp;B" in svg
+    assert "12,50 days" in svg  # the point's tooltip, in the formatter's locale
 
 
 def test_bar_chart_is_valid_svg():
