@@ -115,7 +115,7 @@ def test_no_english_is_left_in_the_catalan_documents(catalan) -> None:
     for name, pdf in catalan.items():
         text = _text(pdf)
         assert "Criteris aplicats" in text and "els interessos es meriten des de" in text, name
-        assert not [w for w in english if re.search(rf"\b{w}\b", text)], name  # codes like partial_payments pass
+        assert not [w for w in english if re.search(rf"\b{w}\b", text)], name  # partial_payments passes
 
 
 @needs_chromium

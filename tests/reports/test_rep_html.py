@@ -27,10 +27,12 @@ def test_pages_are_self_contained(main_q1, page):
 
 
 def test_report_shows_the_figures_and_the_reading(main_q1):
-    """Headline figures with the decimal comma, the method label, quarantine reasons and the
-    reading settings are all on the page (figures: test_rep_worked_examples)."""
+    """Headline figures (an English page: build_reports without a language), the method label,
+    quarantine reasons and the reading settings are all on the page (figures:
+    test_rep_worked_examples; other languages: test_rep_lang_pages)."""
     html = (main_q1.out / "report.html").read_text(encoding="utf-8")
-    assert "32,87" in html and "46,88" in html and "28,33" in html
+    assert '<html lang="en">' in html
+    assert "32.87" in html and "46.88" in html and "28.33" in html
     assert "RD 635/2014 in the wording of RD 1040/2017 (from 04/2018)" in html
     assert "amount_mismatch" in html and "signature_invalid" in html
     assert "pending_without_acceptance" in html and "include_from_registry" in html
