@@ -4,6 +4,7 @@ run's language (:mod:`rcflow.reports.i18n`: Babel catalogues, locale numbers and
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -80,7 +81,17 @@ def _page_environment(lang: str) -> Environment:
     def labelled(table: dict[str, str]) -> Callable[[str | None], str]:
         return lambda code: "" if code is None else (gettext(table[code]) if code in table else code)
 
+    fmt = Formatter(lang)
+
+    def rate_detail(text: str | None) -> str:
+        """The mart's ``2025-02-10..2025-03-31 50d @ 11.15% [S] BOE…`` in the page's language."""
+        text = re.sub(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})",
+                      lambda m: f"{fmt.day(m[1])} – {fmt.day(m[2])}", text or "")  # fmt: skip
+        text = re.sub(r"@ (-?\d+(?:\.\d+)?)%", lambda m: f"@ {fmt.number(Decimal(m[1]))} %", text)
+        return text.replace("rate not yet published", gettext("rate not yet published"))
+
     env.filters.update(
+        rate_detail=rate_detail,
         status=labelled(pages.STATUS_LABELS),
         figure=labelled(pages.FIGURE_LABELS),
         exclusion=labelled(pages.EXCLUSION_LABELS),

@@ -11,6 +11,7 @@ from rep_scenarios import E1, E2, E3, E4
 from typer.testing import CliRunner
 
 from rcflow.cli.main import app
+from rcflow.reports.export import HEADERS, OUTPUTS
 
 PMP_COLUMNS = ["entity_nif", "administration_id", "administration_name", "period", "as_of_on",
                "is_provisional", "paid_count", "paid_amount", "paid_ratio", "pending_count",
@@ -90,14 +91,17 @@ def test_6_2_old_method_through_the_cli(old_method_warehouse: Path, tmp_path: Pa
     """§6.2: the same operations before 04/2018 use the original RD 635/2014 (+30 days):
     ratios -0.33 / 16.20, PMP 7.18, labelled as such (run through `rcflow report --json`)."""
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["report", "--period", "2017-Q1", "--out", str(out),
+    result = CliRunner().invoke(app, ["report", "--period", "2017-Q1", "--out", str(out), "--lang", "en",
                                       "--warehouse", str(old_method_warehouse), "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["method"] == "rd635_2014_original"
     assert "original wording" in summary["method_label"]
     assert summary["headline"]["pmp_global"] == pytest.approx(7.18, abs=0.005)
-    rows = {r["entity_nif"]: r for r in csv.DictReader((out / "pmp.csv").open(encoding="utf-8"))}
+    column = {HEADERS[name]: name for name in OUTPUTS[0].columns}  # English headers to column names
+    with (out / "pmp.csv").open(encoding="utf-8") as handle:
+        rows = {r["entity_nif"]: r for r in ({column[k]: v for k, v in row.items()}
+                                             for row in csv.DictReader(handle))}  # fmt: skip
     assert figures(rows[E1]) == ("3", "6000.00", "-0.33", "2", "5000.00", "16.20", "7.18")
     # The 30-day maximum only means something for the current method: no verdict.
     assert rows[E1]["is_within_30_days"] == rows["ALL"]["is_within_30_days"] == ""
