@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LANGUAGES = ("ca", "es", "en")  # the reports' languages (rcflow.reports.i18n holds their catalogues)
 TEST_HUB_URL = "https://efact-pre.aoc.cat/rcf"
 PRO_HUB_URL = "https://efact.aoc.cat/rcf"
 
@@ -61,8 +62,6 @@ class Settings(BaseSettings):
     @field_validator("language")
     @classmethod
     def _check_language(cls, value: str) -> str:
-        from rcflow.reports.i18n import LANGUAGES  # the reports' catalogues decide
-
         value = value.strip().lower()
         if value not in LANGUAGES:
             raise ValueError(f"RCFLOW_LANGUAGE must be one of {', '.join(LANGUAGES)}: {value!r}")

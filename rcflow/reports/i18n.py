@@ -24,9 +24,10 @@ from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from rcflow import clock
+from rcflow import clock, config
 
-LANGUAGES: dict[str, str] = {"ca": "ca_ES", "es": "es_ES", "en": "en_GB"}
+LOCALES = {"ca": "ca_ES", "es": "es_ES", "en": "en_GB"}
+LANGUAGES: dict[str, str] = {code: LOCALES[code] for code in config.LANGUAGES}
 DEFAULT_LANGUAGE = "ca"
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "reports" / "locales"
 TEMPLATES_DIR = LOCALES_DIR.parent / "templates"
