@@ -24,12 +24,12 @@ from rcflow.cli.common import (
     handle_errors,
     settings,
 )
-from rcflow.push.plan import NOT_ABOUT_THE_DATA
 from rcflow.store import BlobStore
 from rcflow.store_audit import blob_problem_count
 from rcflow.tabular import CsvDialect, DialectError, csv_dialect, write_csv_stream
 from rcflow.warehouse import open_reader, snapshot_path_for
 from rcflow.warehouse.failures import storage_failure
+from rcflow.warehouse.owed import due_by_state
 from rcflow.warehouse.quarantine import blocked
 
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN", "PRAGMA"}
@@ -137,24 +137,15 @@ def _status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         " where resolved_at is null group by 1 order by 2 desc"
     )
     unacked = q("select count(*) from raw.invoices where delivered_at is null and source = 'pending'")[0][0]
-    try:
-        events_owed = q(
-            "select e.state, count(*) from ops.accounting_events e"
-            " where not exists (select 1 from raw.invoice_states s"
-            "  where s.invoice_id = e.invoice_id and s.state = e.state) group by 1 order by 1"
-        )
-    except duckdb.Error:
-        events_owed = []
-    try:
+    try:  # the one definition of what is owed (ops.owed_updates), as the push plan reads it
+        events_owed = due_by_state(con)
         held = blocked(con)
-    except duckdb.CatalogException:  # a snapshot from before migration 005
-        held = []
-    not_about_data = ", ".join(str(code) for code in sorted(NOT_ABOUT_THE_DATA))
-    refused = q(
-        "select invoice_id, state, http_status, error_code, error_message, updated_at"
-        " from ops.push_outbox where status = 'refused'"
-        f" and coalesce(http_status, 0) not in ({not_about_data}) order by invoice_id, state"
-    )
+        refused = q(
+            "select invoice_id, state, refused_status, refused_code, refused_message, refused_at"
+            " from ops.owed_updates where is_refused order by invoice_id, state"
+        )
+    except duckdb.CatalogException:  # a snapshot from before migration 011
+        events_owed, held, refused = [], [], []
     try:
         signatures = q(
             "select document, period, lang, state, operation_id, updated_at from ops.signature_requests"

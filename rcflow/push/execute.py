@@ -22,7 +22,7 @@ from rcflow.connectors.efact.settle import settle
 from rcflow.ingest.bundle import fetch_history
 from rcflow.ingest.load import store_histories
 from rcflow.push.outbox import Call, Outcome, record_intents, record_outcomes, resolve_confirmed
-from rcflow.push.plan import PushPlan, Update, build_plan, load_events, load_hub_views, quarantined
+from rcflow.push.plan import PushPlan, Update, plan_from_warehouse
 from rcflow.warehouse import Warehouse
 
 AMBIGUOUS_RETRIES = 3
@@ -60,22 +60,15 @@ class Pusher:
         self.unreachable: set[str] = set()
 
     async def run(self, *, batch: int = 500) -> None:
-        events = load_events(self.wh)
-        ids = sorted(set(events.get_column("invoice_id").to_list())) if events.height else []
-        first = build_plan(events, load_hub_views(self.wh, ids), quarantined(self.wh))
+        first = plan_from_warehouse(self.wh)
         self.summary.blocked = dict(first.blocked)
         candidates = sorted(first.owed)
         for start in range(0, len(candidates), batch):
             chunk = candidates[start : start + batch]
             # Pre-flight: the hub's current history decides, not our possibly stale copy.
             await self._refresh(chunk, preflight=True)
-            plan = build_plan(
-                events.filter(events["invoice_id"].is_in(chunk)),
-                load_hub_views(self.wh, chunk),
-                {},
-            )
-            await self._push_plan(plan)
-        final = build_plan(events, load_hub_views(self.wh, ids), quarantined(self.wh))
+            await self._push_plan(plan_from_warehouse(self.wh, chunk))
+        final = plan_from_warehouse(self.wh)
         self.summary.discrepancies = [asdict(d) for d in final.discrepancies]
 
     async def _refresh(self, invoice_ids: list[str], *, preflight: bool) -> None:

@@ -86,10 +86,8 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                coalesce(sum(amount) filter (
                    where operation_role is not null and scope_exclusion is not null), 0)
                    as scope_excluded_amount,
-               count(*) filter (where owed_to_hub_count > 0 and not is_quarantined)
-                   as invoices_owing_hub,
-               coalesce(sum(owed_to_hub_count) filter (where not is_quarantined), 0)
-                   as updates_owed_to_hub
+               count(*) filter (where owed_due_count > 0) as invoices_owing_hub,
+               coalesce(sum(owed_due_count), 0) as updates_owed_to_hub
         from main.invoice_status""")  # fmt: skip
     art10 = _one(con, "select count(*) as n, sum(amount) as amount from main.pending_recognition")
     interest = _one(con, """
@@ -294,8 +292,8 @@ def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             select entity_nif, any_value(entity_name) as entity_name, status, ageing_bucket,
                    is_quarantined, exclusion_reason is null as in_scope, is_overdue,
                    count(*) as n,
-                   sum(owed_to_hub_count) filter (where not is_quarantined) as owed,
-                   count(*) filter (where owed_to_hub_count > 0 and not is_quarantined) as owing
+                   sum(owed_due_count) as owed,
+                   count(*) filter (where owed_due_count > 0) as owing
             from main.invoice_status group by all"""):  # fmt: skip
         for key in (r["entity_nif"], "ALL"):
             entry = per_entity.setdefault(key, empty(r["entity_name"] or key))
@@ -312,7 +310,7 @@ def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                 entry["ageing"][r["ageing_bucket"]] = entry["ageing"].get(r["ageing_bucket"], 0) + n
                 entry["overdue"] += n if r["is_overdue"] else 0
     owed = _rows(con, f"""
-        select * from main.invoice_status where owed_to_hub_count > 0 and not is_quarantined
+        select * from main.invoice_status where owed_due_count > 0
         order by owed_since_on, invoice_id limit {DASHBOARD_ROWS}""")  # fmt: skip
     oldest = _rows(con, f"""
         select * from main.invoice_status

@@ -180,6 +180,13 @@ class Warehouse:
         with self._lock:
             return self.con.execute(sql, params or []).fetchall()
 
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection for reads by a read-model function, with no write of a thread meanwhile."""
+        with self._lock:
+            self.con.complete()
+            yield self.con
+
     def arrow(self, sql: str) -> pa.Table:
         """Run a query and return the rows as one Arrow table (no DB-API copy)."""
         with self._lock:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import duckdb
 
+from rcflow.warehouse import owed
 from rcflow.warehouse.db import Warehouse
 
 _OPEN = """
@@ -152,27 +153,9 @@ def record_review(
     return changed
 
 
-_HELD_BACK = """
-select e.invoice_id, list(e.state)
-from ops.accounting_events e
-join raw.invoices i using (invoice_id)
-where e.invoice_id in (select invoice_id from ops.quarantine_holds where is_holding)
-  and e.state is distinct from i.hub_state
-  and not exists (
-      select 1 from raw.invoice_states s where s.invoice_id = e.invoice_id and s.state = e.state
-  )
-group by e.invoice_id
-"""
-
-
 def held_back(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """Invoice → the accounting states the hub does not show, held back by a finding (lifecycle order)."""
-    from rcflow.connectors.efact.states import State, rank
-
-    return {
-        invoice_id: sorted(states, key=lambda s: rank(State(s)))
-        for invoice_id, states in con.execute(_HELD_BACK).fetchall()
-    }
+    """Invoice → the owed states an open finding holds back, in lifecycle order (ops.owed_updates)."""
+    return owed.held_back(con, "quarantine")
 
 
 def blocked(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:

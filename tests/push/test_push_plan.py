@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from rcflow.push.plan import build_plan, load_hub_views
+from rcflow.push.plan import plan_from_warehouse
 from rcflow.warehouse import Warehouse
 
 
@@ -29,9 +29,18 @@ def events(*rows: tuple) -> pl.DataFrame:
 
 
 def plan_for(path: Path, frame: pl.DataFrame, quarantine: dict | None = None):
+    """Store the events (and quarantine findings, invoice → 'stage: reason') and plan from the view."""
+    events = frame.with_columns(import_id=pl.lit("test"), line_no=pl.int_range(pl.len(), dtype=pl.Int32))
     with Warehouse(path, publish=False) as wh:
-        views = load_hub_views(wh, frame.get_column("invoice_id").unique().to_list())
-    return build_plan(frame, views, quarantine or {})
+        with wh.transaction() as con:
+            con.execute("delete from ops.accounting_events")
+            con.execute("delete from ops.quarantine")
+            wh.append("ops.accounting_events", events.to_arrow())
+            for invoice_id, label in (quarantine or {}).items():
+                stage, reason = label.split(": ", 1)
+                row = [invoice_id, stage, reason]
+                con.execute("insert into ops.quarantine values (?, ?, ?, null, now(), null)", row)
+        return plan_from_warehouse(wh)
 
 
 def test_owed_in_lifecycle_order_whatever_the_file_order(seeded: Path) -> None:

@@ -22,13 +22,16 @@ owed_per_invoice as (
 
     select
         invoice_id,
-        count(*) as owed_to_hub_count,
+        count(*) filter (where is_owed_to_hub) as owed_to_hub_count,
+        count(*) filter (where is_due_to_hub) as owed_due_count,
+        count(*) filter (where is_held_back) as owed_held_count,
         count(*) filter (where is_blocked_by_final_state) as owed_blocked_count,
-        string_agg(state, ', ' order by event_on, state) as owed_to_hub_states,
-        min(event_on) as owed_since_on
+        string_agg(state, ', ' order by event_on, state)
+            filter (where is_owed_to_hub or is_blocked_by_final_state) as owed_to_hub_states,
+        min(event_on) filter (where is_owed_to_hub or is_blocked_by_final_state) as owed_since_on
 
     from accounting
-    where is_owed_to_hub
+    where is_owed_to_hub or is_blocked_by_final_state
     group by invoice_id
 
 ),
@@ -78,6 +81,8 @@ aged as (
             then greatest(dated.as_of_on - dated.due_on, 0) end as days_overdue,
         dated.pmp_days,
         coalesce(owed_per_invoice.owed_to_hub_count, 0) as owed_to_hub_count,
+        coalesce(owed_per_invoice.owed_due_count, 0) as owed_due_count,
+        coalesce(owed_per_invoice.owed_held_count, 0) as owed_held_count,
         coalesce(owed_per_invoice.owed_blocked_count, 0) as owed_blocked_count,
 
         ----------  booleans

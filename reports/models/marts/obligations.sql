@@ -39,7 +39,7 @@ owed_to_hub as (
             || '; the hub does not show it' as detail
 
     from accounting
-    where is_owed_to_hub and not is_quarantined
+    where is_due_to_hub
 
 ),
 
