@@ -31,7 +31,7 @@ import duckdb
 from rcflow import clock
 from rcflow.reports import Readings, build_reports, parse_period
 from rcflow.reports.dbt_runner import run_dbt_build
-from rcflow.warehouse import Warehouse, snapshot_path_for
+from rcflow.warehouse import Warehouse, fresh_snapshot, snapshot_path_for
 
 ENTITIES = 20
 PMP_PAIRS = 5  # at least this many (PMP-only build, hand query) pairs: they take seconds
@@ -257,7 +257,7 @@ def main() -> None:
             for stale in root.glob("warehouse*.duckdb*"):
                 stale.unlink()
             setup = synthesise(warehouse, args.invoices)
-        with duckdb.connect(str(snapshot_path_for(warehouse)), read_only=True) as con:
+        with duckdb.connect(str(fresh_snapshot(warehouse)), read_only=True) as con:
             states, events = con.execute(
                 "select (select count(*) from raw.invoice_states),"
                 " (select count(*) from ops.accounting_events)"

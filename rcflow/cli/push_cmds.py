@@ -27,11 +27,11 @@ from rcflow.cli.common import (
 from rcflow.cli.query_cmds import dialect_option
 from rcflow.push.accounting import read_options
 from rcflow.push.execute import PushSummary
-from rcflow.push.outbox import retry_refused as retry_refused_updates
 from rcflow.push.plan import Hold, PushPlan
 from rcflow.push.run import plan_push, run_import, run_push
 from rcflow.tabular import Sheet, write_csv, write_xlsx
 from rcflow.warehouse import Warehouse
+from rcflow.warehouse.outbox import retry_refused as retry_refused_updates
 
 accounting_app = typer.Typer(help="Accounting-system events (what rcflow pushes to the hub).")
 

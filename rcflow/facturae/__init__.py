@@ -1,7 +1,6 @@
 """Facturae 3.2.x: parse untrusted files safely, cross-check them, shape them for the warehouse."""
 
 from rcflow.facturae.arrow import (
-    KEYS,
     SCHEMAS,
     documents_to_arrow,
     mismatches_to_arrow,
@@ -22,7 +21,6 @@ from rcflow.facturae.security import DEFAULT_MAX_BYTES, parse_untrusted
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
-    "KEYS",
     "NAMESPACES",
     "REJECT_REASONS",
     "SCHEMAS",

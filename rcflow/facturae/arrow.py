@@ -88,14 +88,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "raw.facturae_installments": INSTALLMENTS_SCHEMA,
     "raw.facturae_centres": CENTRES_SCHEMA,
 }
-# Upsert keys, for ``Warehouse.upsert``.
-KEYS: dict[str, list[str]] = {
-    "raw.facturae_documents": ["invoice_id"],
-    "raw.facturae_lines": ["invoice_id", "line_no"],
-    "raw.facturae_installments": ["invoice_id", "seq"],
-    "raw.facturae_centres": ["invoice_id", "role_code"],
-    "raw.facturae_mismatches": ["invoice_id", "field"],
-}
+# How these rows are written (keys, replacement per invoice, the hub column) is the warehouse's
+# table contract, rcflow.warehouse.tables, built on these schemas.
 
 Parsed = FacturaeDocument | FacturaeRejected
 

@@ -6,7 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rcflow.connectors.efact import HubClient, HubError, HubNotFound, HubValidationError, State, StateUpdate
+from rcflow.connectors.efact import HubClient, HubError, HubValidationError, State, StateUpdate
+from rcflow.connectors.efact.history import fetch_history
 from rcflow.connectors.efact.models import AttachmentRef, InvoiceDetail, StateHistory
 from rcflow.connectors.efact.states import DOWNLOADED_STATES, rank
 from rcflow.store import BlobStore
@@ -51,16 +52,6 @@ async def fetch_attachment(
     return FetchedAttachment(
         ref.idAdjunt, ref.nom, download.media_type, download.blob.sha256, download.blob.size
     )
-
-
-async def fetch_history(hub: HubClient, invoice_id: str) -> StateHistory:
-    """The state history; a 2003 (no history yet) is an empty history, not an error."""
-    try:
-        return await hub.states(invoice_id)
-    except HubNotFound as exc:
-        if exc.code == 2003:
-            return StateHistory()
-        raise
 
 
 async def fetch_bundle(

@@ -8,12 +8,18 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from rcflow.facturae import FacturaeRejected, crosscheck, documents_to_arrow, parse_facturae
+from rcflow.facturae import (
+    FacturaeRejected,
+    Mismatch,
+    crosscheck,
+    documents_to_arrow,
+    mismatches_to_arrow,
+    parse_facturae,
+)
 from rcflow.ingest.bundle import InvoiceBundle
-from rcflow.ingest.rows import MISMATCH_SCHEMA, QUARANTINE_SCHEMA
+from rcflow.ingest.rows import QUARANTINE_SCHEMA
 from rcflow.store import BlobStore
-
-STAGE = "facturae"  # ops.quarantine.stage of a file that will not parse
+from rcflow.warehouse.raw import FACTURAE_STAGE as STAGE
 
 
 @dataclass
@@ -28,7 +34,7 @@ def parse_batch(store: BlobStore, bundles: Sequence[InvoiceBundle], parsed_at: d
     """Parse every bundle's XML; hostile or broken files are kept and quarantined, never raised."""
     items: list[tuple[str, str, object]] = []
     quarantine: list[dict[str, object]] = []
-    mismatches: list[dict[str, object]] = []
+    checks: list[tuple[str, list[Mismatch]]] = []
     for bundle in bundles:
         try:
             doc = parse_facturae(store.get(bundle.xml_sha256))
@@ -46,23 +52,20 @@ def parse_batch(store: BlobStore, bundles: Sequence[InvoiceBundle], parsed_at: d
             continue
         items.append((bundle.invoice_id, bundle.xml_sha256, doc))
         detail = bundle.detail
-        for m in crosscheck(
-            doc,
-            hub_total_cents=detail.amount_cents,
-            hub_supplier_nif=detail.nifProveidor,
-            hub_entity_nif=detail.nif,
-        ):
-            mismatches.append(
-                {
-                    "invoice_id": bundle.invoice_id,
-                    "field": m.field,
-                    "hub_value": None if m.hub_value is None else str(m.hub_value),
-                    "xml_value": None if m.xml_value is None else str(m.xml_value),
-                }
+        checks.append(
+            (
+                bundle.invoice_id,
+                crosscheck(
+                    doc,
+                    hub_total_cents=detail.amount_cents,
+                    hub_supplier_nif=detail.nifProveidor,
+                    hub_entity_nif=detail.nif,
+                ),
             )
+        )
     return FacturaeBatch(
         tables=documents_to_arrow(items, parsed_at),
         quarantine=pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
-        mismatches=pa.Table.from_pylist(mismatches, schema=MISMATCH_SCHEMA),
+        mismatches=mismatches_to_arrow(checks),
         quarantined_ids=[str(q["invoice_id"]) for q in quarantine],
     )

@@ -13,10 +13,10 @@ from rcflow.config import Settings
 from rcflow.connectors.efact import HubClient
 from rcflow.ingest.fetchers import ProcessFetcher, WorkerFailed
 from rcflow.ingest.sync import ProgressFn, Syncer, SyncSummary
-from rcflow.runs import new_run_id, recorded_run
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.failures import storage_failure_in_text
+from rcflow.warehouse.runs import new_run_id, recorded_run
 
 DEFAULT_REFRESH_AGE = timedelta(hours=1)
 DEFAULT_REFRESH_LIMIT = 5000

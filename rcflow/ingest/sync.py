@@ -30,10 +30,10 @@ from rcflow.connectors.efact.settle import settle
 from rcflow.connectors.efact.states import TERMINAL_STATES
 from rcflow.ingest.bundle import FetchFailure, InvoiceBundle, fetch_attachment, fetch_history
 from rcflow.ingest.fetchers import InProcessFetcher, ProcessFetcher
-from rcflow.ingest.load import existing_ids, record_acknowledged, store_bundles, store_refreshed
+from rcflow.ingest.load import record_acknowledged, store_bundles, store_refreshed
 from rcflow.ingest.rows import ATTACHMENT_SCHEMA, attachment_row, entity_rows
 from rcflow.store import BlobStore
-from rcflow.warehouse import Warehouse
+from rcflow.warehouse import Warehouse, raw
 
 ProgressFn = Callable[[str, int], None]
 Fetcher = InProcessFetcher | ProcessFetcher
@@ -126,8 +126,7 @@ class Syncer:
 
     async def entities(self) -> None:
         listing = await self.hub.entities()
-        with self.wh.transaction():
-            self.wh.upsert("raw.entities", entity_rows(listing, _now()), ["entity_nif"])
+        raw.store_entities(self.wh, entity_rows(listing, _now()))
         self.summary.entities = len(listing.ens)
 
     # ------------------------------------------------------------ pending invoices
@@ -290,7 +289,7 @@ class Syncer:
                 return
 
     async def _process_attachment_page(self, items: list[PendingAttachment]) -> int:
-        known = existing_ids(self.wh, "raw.attachments", "attachment_id", [a.idAdjunt for a in items])
+        known = raw.known_ids(self.wh, "raw.attachments", "attachment_id", [a.idAdjunt for a in items])
         todo = [a for a in items if a.idAdjunt not in known]
         now = _now()
         fetched, failed = await settle(todo, lambda a: fetch_attachment(self.hub, self.store, a.idFactura, a))
@@ -298,13 +297,7 @@ class Syncer:
             self._defer(item.idFactura, f"attachment {item.idAdjunt}: {error}")
         rows = [attachment_row(a.idFactura, got, source="pending", fetched_at=now) for a, got in fetched]
         stored = known | {a.idAdjunt for a, _ in fetched}
-        if rows:
-            with self.wh.transaction():
-                self.wh.upsert(
-                    "raw.attachments",
-                    pa.Table.from_pylist(rows, schema=ATTACHMENT_SCHEMA),
-                    ["attachment_id"],
-                )
+        raw.store_attachments(self.wh, pa.Table.from_pylist(rows, schema=ATTACHMENT_SCHEMA))
         self.summary.late_attachments_stored += len(rows)
         self.progress("attachments", len(rows))
         # Durable: now release them on the hub.
@@ -313,14 +306,7 @@ class Syncer:
         for attachment_id, error in failed:
             self._defer("", f"release of attachment {attachment_id}: {error}")
         released = [attachment_id for attachment_id, _ in done]
-        if released:
-            released_ids = pa.table({"id": pa.array(released, pa.string())})
-            with self.wh.registered("_rcflow_rel", released_ids), self.wh.transaction() as con:
-                con.execute(
-                    "update raw.attachments set released_at = ?"
-                    " where attachment_id in (select id from _rcflow_rel)",
-                    [_now()],
-                )
+        raw.mark_attachments_released(self.wh, released, now=_now())
         self.summary.attachments_released += len(released)
         return len(released)
 
@@ -330,15 +316,7 @@ class Syncer:
         """Re-read detail and history of non-final invoices not refreshed for ``max_age``."""
         cutoff = _now() - max_age
         terminal = [s.value for s in TERMINAL_STATES]
-        ids = [
-            r[0]
-            for r in self.wh.con.execute(
-                "select invoice_id from raw.invoices"
-                " where coalesce(hub_state, '') not in (select unnest(?::varchar[]))"
-                " and fetched_at < ? order by fetched_at limit ?",
-                [terminal, cutoff, limit],
-            ).fetchall()
-        ]
+        ids = raw.invoices_to_refresh(self.wh, final_states=terminal, fetched_before=cutoff, limit=limit)
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
             done, failed = await settle(chunk, self._refresh_one)

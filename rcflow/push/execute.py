@@ -17,13 +17,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from rcflow.connectors.efact import HubClient, HubError, HubStatusError
+from rcflow.connectors.efact.history import fetch_history, history_tables
 from rcflow.connectors.efact.models import StateHistory
 from rcflow.connectors.efact.settle import settle
-from rcflow.ingest.bundle import fetch_history
-from rcflow.ingest.load import store_histories
-from rcflow.push.outbox import Call, Outcome, record_intents, record_outcomes, resolve_confirmed
 from rcflow.push.plan import PushPlan, Update, plan_from_warehouse
 from rcflow.warehouse import Warehouse
+from rcflow.warehouse.outbox import Call, Intent, Outcome, record_intents, record_outcomes, resolve_confirmed
+from rcflow.warehouse.raw import store_histories
 
 AMBIGUOUS_RETRIES = 3
 AMBIGUOUS_WAIT = 0.5
@@ -82,7 +82,10 @@ class Pusher:
             for invoice_id, error in failed:
                 self.unreachable.add(invoice_id)
                 self.summary.failed.append({"invoice_id": invoice_id, "reason": f"pre-flight: {error}"})
-        store_histories(self.wh, [result for _, result in done], now=datetime.now(UTC))
+        histories = [result for _, result in done]
+        now = datetime.now(UTC)
+        states, last = history_tables(histories, now)
+        store_histories(self.wh, [i for i, _ in histories], states=states, last=last, now=now)
         resolve_confirmed(self.wh)
 
     async def _history(self, invoice_id: str) -> tuple[str, StateHistory]:
@@ -93,7 +96,8 @@ class Pusher:
         self.summary.owed += sum(len(u) for u in queues.values())
         while queues:
             wave = [updates.pop(0) for updates in queues.values()]
-            record_intents(self.wh, wave, self.summary.run_id)
+            intents = [Intent(u.invoice_id, u.state.value, u.update.to_json()) for u in wave]
+            record_intents(self.wh, intents, self.summary.run_id)
             outcomes = await asyncio.gather(*(self._push_one(u) for u in wave))
             record_outcomes(self.wh, outcomes, self.summary.run_id)
             done_ok = set()

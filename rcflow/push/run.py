@@ -9,8 +9,8 @@ from rcflow.connectors.efact import HubClient
 from rcflow.push.accounting import ImportResult, ReadOptions, import_events
 from rcflow.push.execute import PushSummary, left_pending, push
 from rcflow.push.plan import PushPlan, plan_from_warehouse
-from rcflow.runs import new_run_id, recorded_run
 from rcflow.warehouse import Warehouse
+from rcflow.warehouse.runs import new_run_id, recorded_run
 
 
 async def run_push(settings: Settings) -> PushSummary:

@@ -18,8 +18,8 @@ from rcflow.quality.record import record_run
 from rcflow.quality.report import CheckReport
 from rcflow.quality.suites import all_suites
 from rcflow.quality.validate import gx_session
-from rcflow.runs import new_run_id
-from rcflow.warehouse import Warehouse, snapshot_path_for
+from rcflow.warehouse import Warehouse, fresh_snapshot, snapshot_path_for
+from rcflow.warehouse.runs import new_run_id
 
 HUB_TIMEZONE = ZoneInfo("Europe/Madrid")
 
@@ -35,8 +35,8 @@ def _snapshot(warehouse: Path) -> Path:
         if not warehouse.exists():
             raise FileNotFoundError(f"no warehouse at {warehouse}: run `rcflow sync` first")
         with Warehouse(warehouse):
-            pass  # migrates and publishes the first snapshot
-    return snapshot
+            pass  # migrates; the snapshot is published just below
+    return fresh_snapshot(warehouse)  # republished if writer sessions ended since the last one
 
 
 @contextmanager

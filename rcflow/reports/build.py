@@ -24,7 +24,7 @@ from rcflow.reports.i18n import check_language, translations
 from rcflow.reports.periods import Period, PeriodError, parse_period
 from rcflow.reports.rates import DeclaredRate, load_rates_file
 from rcflow.reports.readings import DATE_READING, METHOD_LABELS, UNCERTAINTIES, Readings
-from rcflow.warehouse import open_reader, snapshot_path_for
+from rcflow.warehouse import fresh_snapshot
 
 
 @dataclass(frozen=True)
@@ -95,10 +95,7 @@ def _json_value(value: object) -> object:
 
 
 def _ensure_snapshot(warehouse: Path) -> Path:
-    snapshot = snapshot_path_for(warehouse)
-    if not snapshot.exists():
-        open_reader(warehouse).close()  # publishes the first snapshot (or explains what's missing)
-    return snapshot
+    return fresh_snapshot(warehouse)  # published if writers ended since (or explains what's missing)
 
 
 def _period_vars(period: Period) -> dict[str, Any]:

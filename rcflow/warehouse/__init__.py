@@ -1,9 +1,21 @@
-"""The DuckDB warehouse: schema migrations, the single-writer connection, bulk writes, snapshots."""
+"""The DuckDB warehouse, and what it means.
+
+Owns: the schema (``migrations/``) and each bulk-written table's contract (``tables``: Arrow
+schema and keys beside the DDL); the single-writer connection and the read snapshot (``db``:
+published lazily, once per read after writes); every write (``raw``: what a hub sent;
+``outbox``: push intents, outcomes and audit; ``quality``: check results; ``quarantine``:
+findings and reviews; ``runs``: ``ops.runs``; ``signatures``); and the read models every
+consumer shares (``owed``: ``ops.owed_updates``, what the hub is owed; ``ops.quarantine_holds``).
+
+May import: the leaves only (``rcflow.clock``, ``rcflow.facturae``, pyarrow, duckdb); never a
+connector, ``ingest``, ``push``, ``quality``, ``reports``, ``cli``, ``flows`` or ``tasks``.
+"""
 
 from rcflow.warehouse.db import (
     NoSnapshot,
     Warehouse,
     WarehouseBusy,
+    fresh_snapshot,
     migrate,
     open_reader,
     publish_snapshot,
@@ -17,6 +29,7 @@ __all__ = [
     "StorageFailure",
     "Warehouse",
     "WarehouseBusy",
+    "fresh_snapshot",
     "migrate",
     "open_reader",
     "publish_snapshot",

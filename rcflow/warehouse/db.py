@@ -4,14 +4,22 @@ DuckDB allows one writing process per file. rcflow's rule:
 
 * writers (sync, push, check, import) open ``warehouse.duckdb`` through :class:`Warehouse`,
   waiting (bounded) while another writer holds it;
-* readers (``rcflow sql``, dashboards, dbt) open the *snapshot*, a read-only copy that every
-  writer republishes atomically when it finishes, so a reader never blocks a writer and a
-  writer never breaks a reader. A reader never becomes a writer: without a snapshot it copies
-  the live file under a read-only connection (which keeps writers out meanwhile), or, when a
-  writer holds it, says so in one line (:class:`NoSnapshot`).
+* readers (``rcflow sql``, dashboards, dbt, the checks) open the *snapshot*, a read-only copy
+  of the live file, so a reader never blocks a writer and a writer never breaks a reader. A
+  reader never becomes a writer: without a snapshot it copies the live file under a read-only
+  connection (which keeps writers out meanwhile), or, when a writer holds it, says so in one
+  line (:class:`NoSnapshot`).
 
-A writer session that ends in a database or storage error does not publish: the last good
-snapshot stays. Its exception is re-raised as the first cause found in the chain
+Publishing is lazy, once per run rather than once per writer session: a writer session that
+ends soundly only marks the snapshot *stale* (a one-word state file beside the warehouse); the
+next reader (:func:`fresh_snapshot`, :func:`open_reader`) copies the live file once, under a
+read-only connection, when no writer holds it (else it reads the last snapshot: it never
+waits). A pipeline run (sync, check, push, report) thus copies the warehouse when its check
+and its report read it, not after each of its writer sessions.
+
+A writer session that ends in a database or storage error, or never ends (a killed process),
+does not make the snapshot stale: the last good snapshot stays until a sound session follows.
+Its exception is re-raised as the first cause found in the chain
 (:class:`~rcflow.warehouse.failures.StorageFailure`: full disk, read-only, corrupt file).
 """
 
@@ -99,13 +107,44 @@ def connect_with_retry(path: Path, *, read_only: bool, timeout: float) -> duckdb
             time.sleep(LOCK_RETRY_SECONDS)
 
 
+# The snapshot's state file (``warehouse.duckdb.snapshot-state``), one word:
+OPEN = "open"  # a writer session is running, or died: nothing of it may be published yet
+STALE = "stale"  # sound sessions ended since the last publish: the next reader publishes
+UNSOUND = "unsound"  # a session ended in a database or storage error: keep the last snapshot
+CURRENT = "current"  # the snapshot is the live file as the last sound session left it
+
+
+def _state_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".snapshot-state")
+
+
+def snapshot_state(warehouse: Path) -> str | None:
+    """The snapshot's state (None: never recorded, a warehouse from before lazy publishing)."""
+    try:
+        return _state_path(warehouse).read_text(encoding="ascii").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _set_state(warehouse: Path, state: str) -> None:
+    path = _state_path(warehouse)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(state, encoding="ascii")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 class Warehouse:
     """The writer's handle on the warehouse. Use as a context manager.
 
-    On a clean exit the connection is checkpointed and closed, and the reader snapshot
-    republished. "Clean" means the session did not end in a database or storage error: a run
-    that was interrupted or that the hub failed still publishes (its ``ops.runs`` row is written);
-    a corrupt file or a full disk never replaces the last good snapshot.
+    On a clean exit the connection is checkpointed and closed, and the reader snapshot marked
+    stale (the next reader republishes it; ``publish=False``: left as it is). "Clean" means the
+    session did not end in a database or storage error: a run that was interrupted or that the
+    hub failed still publishes (its ``ops.runs`` row is written); a corrupt file or a full disk
+    never replaces the last good snapshot.
     """
 
     def __init__(self, path: Path | str, *, lock_timeout: float = 600.0, publish: bool = True):
@@ -123,6 +162,8 @@ class Warehouse:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._con = connect_with_retry(self.path, read_only=False, timeout=self.lock_timeout)
             migrate(self._con)
+            if self.publish:
+                _set_state(self.path, OPEN)
         except Exception as exc:
             if self._con is not None:
                 with contextlib.suppress(duckdb.Error):
@@ -149,8 +190,16 @@ class Warehouse:
                 raise failure from closing_error
             log.debug("checkpoint after a failed session also failed", exc_info=closing_error)
             sound = False
-        if sound and self.publish:
-            publish_snapshot(self.path)
+        try:
+            if not sound:
+                _set_state(self.path, UNSOUND)
+            elif self.publish:
+                _set_state(self.path, STALE)
+        except OSError as marking:
+            if exc is None:  # the session's work is committed, but readers would not see it
+                failure = storage_failure(marking, database=self.path)
+                raise (failure or marking) from marking
+            log.debug("could not record the snapshot's state after a failed session", exc_info=marking)
         if exc is not None and isinstance(exc, Exception):
             failure = storage_failure(exc, database=self.path)
             if failure is not None and failure is not exc:
@@ -317,12 +366,38 @@ def open_reader(
     once. A reader never opens the writer, never migrates, never waits for a sync.
     """
     warehouse = Path(warehouse)
-    path = warehouse if live else snapshot_path_for(warehouse)
-    if not path.exists():
+    path = warehouse if live else fresh_snapshot(warehouse)
+    return _read_only(path, timeout=timeout)
+
+
+def fresh_snapshot(warehouse: Path | str) -> Path:
+    """The snapshot's path, published first if sound sessions ended since the last publish.
+
+    Without a snapshot, the live file is copied (or :class:`NoSnapshot` raised while a writer
+    holds it). A stale snapshot is republished when no writer holds the live file; while one
+    does, the last snapshot is returned as it is (a reader never waits).
+    """
+    warehouse = Path(warehouse)
+    snapshot = snapshot_path_for(warehouse)
+    if not snapshot.exists():
         if not warehouse.exists():
             raise FileNotFoundError(f"no warehouse at {warehouse}: run `rcflow sync` first")
         _publish_from_live(warehouse)
-    return _read_only(path, timeout=timeout)
+    elif snapshot_state(warehouse) == STALE:
+        try:
+            guard = duckdb.connect(str(warehouse), read_only=True)
+        except duckdb.IOException as exc:
+            if _is_lock_error(exc):
+                return snapshot  # a writer holds it: the last snapshot, published when it ends
+            failure = storage_failure(exc, database=warehouse)
+            raise (failure or exc) from exc
+        try:
+            if snapshot_state(warehouse) == STALE:  # no writer can start while we hold the guard
+                publish_snapshot(warehouse)
+                _set_state(warehouse, CURRENT)
+        finally:
+            guard.close()
+    return snapshot
 
 
 def _read_only(path: Path, *, timeout: float) -> duckdb.DuckDBPyConnection:
@@ -350,5 +425,7 @@ def _publish_from_live(warehouse: Path) -> None:
         ) from None
     try:
         publish_snapshot(warehouse)
+        if snapshot_state(warehouse) == STALE:
+            _set_state(warehouse, CURRENT)
     finally:
         guard.close()

@@ -43,13 +43,13 @@ def test_without_a_snapshot_readers_copy_the_live_file_read_only(tmp_path: Path,
     warehouse = tmp_path / "warehouse.duckdb"
     make_warehouse(warehouse)
     snapshot = snapshot_path_for(warehouse)
-    snapshot.unlink()
+    snapshot.unlink(missing_ok=True)
     before = digest(warehouse)
     query = rcflow("sql", "select run_id from ops.runs", "--format", "csv")
     assert query.exit_code == 0, query.output
     assert query.stdout.split() == ["run_id", "sync-1"]
     assert snapshot.exists() and digest(warehouse) == before  # the live file was only read
-    snapshot.unlink()
+    snapshot.unlink(missing_ok=True)
     status = rcflow("status", "--json")
     assert status.exit_code == 0 and '"sync-1"' in status.stdout
     assert digest(warehouse) == before
@@ -58,7 +58,7 @@ def test_without_a_snapshot_readers_copy_the_live_file_read_only(tmp_path: Path,
 def test_without_a_snapshot_a_held_warehouse_is_one_line_at_once(tmp_path: Path, rcflow) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     make_warehouse(warehouse)
-    snapshot_path_for(warehouse).unlink()
+    snapshot_path_for(warehouse).unlink(missing_ok=True)
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time, duckdb
@@ -88,7 +88,7 @@ def test_a_first_snapshot_includes_what_a_killed_writer_left_in_its_log(tmp_path
     """A writer killed before its checkpoint leaves a WAL: the snapshot still shows its commits."""
     warehouse = tmp_path / "warehouse.duckdb"
     make_warehouse(warehouse)
-    snapshot_path_for(warehouse).unlink()
+    snapshot_path_for(warehouse).unlink(missing_ok=True)
     subprocess.run(
         [sys.executable, "-c", textwrap.dedent(f"""
             import os, duckdb

@@ -36,8 +36,8 @@ from rcflow.connectors.efact.simulator.faults import Faults
 from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
 from rcflow.push.run import run_import, run_push
-from rcflow.runs import ABANDONED, INTERRUPTED, close_abandoned, start_run
-from rcflow.warehouse import Warehouse
+from rcflow.warehouse import Warehouse, fresh_snapshot
+from rcflow.warehouse.runs import ABANDONED, INTERRUPTED, close_abandoned, start_run
 
 
 def settings_for(sim: RunningSimulator, warehouse: Path) -> Settings:
@@ -69,7 +69,7 @@ def test_a_signalled_sync_stops_cleanly_and_is_recorded_interrupted(tmp_path: Pa
         assert summary["invoices_new"] == rows(warehouse, "select count(*) from raw.invoices")[0][0]
         assert_acknowledged_were_stored(sim, warehouse)
         # The snapshot holds the interrupted run's record: `rcflow status` shows what happened.
-        snapshot = warehouse.with_name("warehouse.snapshot.duckdb")
+        snapshot = fresh_snapshot(warehouse)
         assert rows(snapshot, "select status from ops.runs") == [(INTERRUPTED,)]
 
 

@@ -30,6 +30,7 @@ from rcflow.config import Settings, load_settings
 from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
 from rcflow.store import BlobStore
+from rcflow.warehouse import fresh_snapshot
 
 
 def settings_for(sim: RunningSimulator, warehouse: Path, workers: int = 1) -> Settings:
@@ -79,12 +80,13 @@ def test_a_full_disk_while_publishing_keeps_the_last_snapshot(tmp_path: Path) ->
         warehouse = disk / "warehouse.duckdb"
         env = rcflow_env(sim, warehouse)
         assert run_rcflow(env, "sync").returncode == 0
-        snapshot = warehouse.with_name("warehouse.snapshot.duckdb")
+        snapshot = fresh_snapshot(warehouse)
         before = digest(snapshot)
         free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
         filler = disk / "filler"  # leave less room than a copy of the warehouse needs
         filler.write_bytes(b"\0" * (free - warehouse.stat().st_size // 2))
-        result = run_rcflow(env, "push")
+        assert run_rcflow(env, "push").returncode == 0  # a writer no longer copies the warehouse
+        result = run_rcflow(env, "status")  # the reader that republishes the snapshot
         assert result.returncode == EXIT_DISK_FULL, result.stderr
         assert one_line(result.stderr).startswith("rcflow: disk full: cannot write")
         assert digest(snapshot) == before and not leftovers(disk)
@@ -97,6 +99,7 @@ def test_a_read_only_file_system(tmp_path: Path) -> None:
         warehouse = disk / "warehouse.duckdb"
         env = rcflow_env(sim, warehouse)
         assert run_rcflow(env, "sync").returncode == 0
+        fresh_snapshot(warehouse)  # a reader published the sync's snapshot
         sim.reset(sim.config.with_(seed=12))
         remount(disk, "ro")
         result = run_rcflow(env, "sync")
@@ -113,7 +116,7 @@ def test_a_corrupt_warehouse_is_named_and_the_snapshot_kept(tmp_path: Path) -> N
     with simulator(invoices=40) as sim:
         warehouse = tmp_path / "data" / "warehouse.duckdb"
         asyncio.run(run_sync(settings_for(sim, warehouse)))
-        snapshot = warehouse.with_name("warehouse.snapshot.duckdb")
+        snapshot = fresh_snapshot(warehouse)
         before = digest(snapshot)
         size = warehouse.stat().st_size
         with open(warehouse, "r+b") as handle:  # garbage over every block past the header

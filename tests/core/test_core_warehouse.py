@@ -79,7 +79,7 @@ def test_snapshot_is_published_and_readers_see_views(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     with Warehouse(path) as wh:
         wh.upsert("raw.entities", entities(("A", "x")), ["entity_nif"])
-    assert snapshot_path_for(path).exists()
+    assert not snapshot_path_for(path).exists()  # published lazily, by the first reader
     con = open_reader(path)
     assert con.execute("select entity_nif from entities").fetchall() == [("A",)]
     con.close()
@@ -215,6 +215,8 @@ def test_a_failed_snapshot_copy_leaves_nothing_behind(
     import errno
     import shutil
 
+    import duckdb
+
     from rcflow.warehouse import Storage, StorageFailure
 
     path = tmp_path / "w.duckdb"
@@ -226,10 +228,16 @@ def test_a_failed_snapshot_copy_leaves_nothing_behind(
         real_copy(src, dst)  # type: ignore[arg-type]
         raise OSError(errno.ENOSPC, "No space left on device", str(dst))
 
-    monkeypatch.setattr(shutil, "copyfile", copy_then_fill)
-    with pytest.raises(StorageFailure) as info, Warehouse(path) as wh:
+    assert _snapshot_entities(path) == [("A",)]
+    with Warehouse(path) as wh:
         wh.upsert("raw.entities", entities(("B", "y")), ["entity_nif"])
+    monkeypatch.setattr(shutil, "copyfile", copy_then_fill)
+    with pytest.raises(StorageFailure) as info:  # the reader that republishes says why it cannot
+        _snapshot_entities(path)
     assert info.value.kind is Storage.disk_full
     monkeypatch.undo()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb", "w.snapshot.duckdb"]
-    assert _snapshot_entities(path) == [("A",)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "w.duckdb", "w.duckdb.snapshot-state", "w.snapshot.duckdb"]  # fmt: skip
+    with duckdb.connect(str(snapshot_path_for(path)), read_only=True) as con:  # the last snapshot
+        assert con.execute("select entity_nif from raw.entities").fetchall() == [("A",)]
+    assert _snapshot_entities(path) == [("A",), ("B",)]  # published once the disk has room

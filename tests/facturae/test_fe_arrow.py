@@ -11,7 +11,6 @@ import pyarrow as pa
 import pytest
 
 from rcflow.facturae import (
-    KEYS,
     SCHEMAS,
     FacturaeRejected,
     Mismatch,
@@ -19,8 +18,8 @@ from rcflow.facturae import (
     mismatches_to_arrow,
     parse_facturae,
 )
-from rcflow.facturae.arrow import MISMATCHES_SCHEMA
 from rcflow.warehouse import Warehouse, migrate
+from rcflow.warehouse.tables import TABLES
 
 Load = Callable[[str], bytes]
 PARSED_AT = datetime(2024, 6, 1, 8, 30, tzinfo=UTC)
@@ -60,35 +59,8 @@ def items(fixture_bytes: Load) -> list[tuple[str, str, object]]:
     return parsed
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    schema, name = table.split(".")
-    rows = con.execute(
-        "select column_name from information_schema.columns"
-        " where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, name],
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
-ALL_SCHEMAS = {**SCHEMAS, "raw.facturae_mismatches": MISMATCHES_SCHEMA}
-
-
-@pytest.mark.parametrize("table", ALL_SCHEMAS)
-def test_arrow_schemas_have_the_tables_columns_in_order(
-    con: duckdb.DuckDBPyConnection, table: str
-) -> None:
-    """Every column of the warehouse table, same names, same order."""
-    assert ALL_SCHEMAS[table].names == _columns(con, table)
-
-
-@pytest.mark.parametrize("table", ALL_SCHEMAS)
-def test_arrow_types_match_duckdb_types(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """DuckDB reads the Arrow schema as exactly the table's column types."""
-    declared = [row[:2] for row in con.execute(f"describe {table}").fetchall()]
-    con.register("empty_arrow", ALL_SCHEMAS[table].empty_table())
-    seen = [row[:2] for row in con.execute("describe select * from empty_arrow").fetchall()]
-    con.unregister("empty_arrow")
-    assert seen == declared
+# The schemas' agreement with the DDL (names, order, types, keys) is the warehouse's table
+# contract: tests/core/test_wh_tables.py checks rcflow.warehouse.tables, built on these schemas.
 
 
 def test_insert_parsed_and_refused_documents(
@@ -155,12 +127,12 @@ def test_insert_parsed_and_refused_documents(
 
 
 def test_upsert_through_the_warehouse(tmp_path: Path, items: list[tuple[str, str, object]]) -> None:
-    """The tables go through ``Warehouse.upsert`` with the published keys, twice, idempotently."""
+    """The tables go through ``Warehouse.upsert`` with the contract's keys, twice, idempotently."""
     tables = documents_to_arrow(items, PARSED_AT)  # type: ignore[arg-type]
     with Warehouse(tmp_path / "wh.duckdb", publish=False) as warehouse:
         for _ in range(2):
             for name, table in tables.items():
-                warehouse.upsert(name, table, KEYS[name])
+                warehouse.upsert(name, table, list(TABLES[name].key))
         counts = {
             name: warehouse.con.execute(f"select count(*) from {name}").fetchone()[0]
             for name in tables

@@ -11,9 +11,9 @@ import pyarrow as pa
 import pytest
 
 from rcflow import clock
-from rcflow.push.outbox import retry_refused
 from rcflow.push.plan import plan_from_warehouse
 from rcflow.warehouse import Warehouse
+from rcflow.warehouse.outbox import retry_refused
 from rcflow.warehouse.quarantine import ReviewRefused, open_findings, open_quarantines, record_review
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

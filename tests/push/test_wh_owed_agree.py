@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
-from conftest import invoice, states
 from typer.testing import CliRunner
 
 from rcflow.cli.main import app
@@ -31,6 +30,29 @@ EVENTS = [
     ("700", "RECOGNISED", "2025-02-15", None),  # waits behind the refused ANNOTATED
 ]
 DUE = Counter({"RECOGNISED": 1, "ANNOTATED": 1, "PAID": 1})
+
+
+def _at(day: str) -> datetime:
+    return datetime.fromisoformat(day + "T10:00:00+00:00")
+
+
+def invoice(invoice_id: str, registry_day: str, state: str) -> dict:
+    """A raw.invoices row as the sync writes it (the `seeded` fixture's shape)."""
+    row = dict.fromkeys(INVOICE_SCHEMA.names)
+    row.update(invoice_id=invoice_id, amount_cents=10000, entity_nif="ESP0800000B", hub_state=state,
+               registry_at=_at(registry_day), source="pending", raw_json="{}",
+               first_seen_at=_at(registry_day), fetched_at=_at(registry_day))  # fmt: skip
+    return row
+
+
+def states(invoice_id: str, *entries: tuple[str, str]) -> list[dict]:
+    rows = []
+    for seq, (state, day) in enumerate(entries, start=1):
+        row = dict.fromkeys(STATE_SCHEMA.names)
+        row.update(invoice_id=invoice_id, seq=seq, state=state, state_at=_at(day), raw_json="{}",
+                   fetched_at=_at(day))  # fmt: skip
+        rows.append(row)
+    return rows
 
 
 def _disagreeing(path: Path) -> None:

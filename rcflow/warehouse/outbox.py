@@ -1,8 +1,8 @@
 """The push outbox and audit log: intent written before each PATCH, outcome after, all in bulk.
 
-An outbox entry the hub refused (4xx) keeps the payload it refused: the plan does not send that
-payload again (``rcflow.push.plan``), only another one for the same state, or the same after an
-operator's :func:`retry_refused`.
+An outbox entry the hub refused (4xx) keeps the payload it refused: ``ops.owed_updates`` holds
+that payload back (the push plan does not send it again), only another one for the same state,
+or the same after an operator's :func:`retry_refused`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,20 @@ from datetime import datetime
 import pyarrow as pa
 
 from rcflow import clock
-from rcflow.push.plan import Update
-from rcflow.warehouse import Warehouse
+from rcflow.warehouse.db import Warehouse
+from rcflow.warehouse.tables import TABLES
 
 TS = pa.timestamp("us", tz="UTC")
+OUTBOX, AUDIT = TABLES["ops.push_outbox"], TABLES["ops.push_audit"]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A PATCH about to be sent: which invoice, which state, the body."""
+
+    invoice_id: str
+    state: str
+    payload: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ def _now() -> datetime:
     return clock.now()
 
 
-def record_intents(wh: Warehouse, updates: Sequence[Update], run_id: str) -> None:
+def record_intents(wh: Warehouse, updates: Sequence[Intent], run_id: str) -> None:
     """Durably note the PATCHes about to be sent (status 'pending')."""
     if not updates:
         return
@@ -55,8 +65,8 @@ def record_intents(wh: Warehouse, updates: Sequence[Update], run_id: str) -> Non
     table = pa.table(
         {
             "invoice_id": pa.array([u.invoice_id for u in updates], pa.string()),
-            "state": pa.array([u.state.value for u in updates], pa.string()),
-            "payload": pa.array([json.dumps(u.update.to_json()) for u in updates], pa.string()),
+            "state": pa.array([u.state for u in updates], pa.string()),
+            "payload": pa.array([json.dumps(u.payload) for u in updates], pa.string()),
             "status": pa.array(["pending"] * len(updates), pa.string()),
             "created_at": pa.array([now] * len(updates), TS),
             "updated_at": pa.array([now] * len(updates), TS),
@@ -64,7 +74,7 @@ def record_intents(wh: Warehouse, updates: Sequence[Update], run_id: str) -> Non
         }
     )
     with wh.transaction():
-        wh.upsert("ops.push_outbox", table, ["invoice_id", "state"], keep=["created_at"])
+        wh.upsert(OUTBOX.name, table, list(OUTBOX.key), keep=list(OUTBOX.keep))
 
 
 def record_outcomes(wh: Warehouse, outcomes: Sequence[Outcome], run_id: str) -> None:
@@ -102,8 +112,8 @@ def record_outcomes(wh: Warehouse, outcomes: Sequence[Outcome], run_id: str) -> 
         }
     )
     with wh.transaction():
-        wh.upsert("ops.push_outbox", outbox, ["invoice_id", "state"], keep=["created_at"])
-        wh.append("ops.push_audit", audit)
+        wh.upsert(OUTBOX.name, outbox, list(OUTBOX.key), keep=list(OUTBOX.keep))
+        wh.append(AUDIT.name, audit)
 
 
 def resolve_confirmed(wh: Warehouse) -> int:

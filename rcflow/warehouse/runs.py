@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rcflow import clock
-from rcflow.warehouse import Warehouse
+from rcflow.warehouse.db import Warehouse
 from rcflow.warehouse.failures import storage_failure
 
 RUNNING, OK, FAILED, INTERRUPTED, ABANDONED = "running", "ok", "failed", "interrupted", "abandoned"

@@ -1,0 +1,182 @@
+"""Every write of what a hub sent: ``raw.*`` rows, in bulk, one transaction per call.
+
+Callers (the sync, the push's history re-reads) shape rows as :mod:`rcflow.warehouse.tables`
+says (``Table.row_schema()``); these functions decide how they land (upsert, replace per
+invoice, columns kept) and stamp each row with the hub it came from (``source_hub``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import pyarrow as pa
+
+from rcflow.warehouse.db import Warehouse
+from rcflow.warehouse.quarantine import open_quarantines
+from rcflow.warehouse.tables import DEFAULT_HUB, TABLES, with_source
+
+FACTURAE_STAGE = "facturae"  # ops.quarantine.stage of a file that will not parse
+FACTURAE_TABLES = ("raw.facturae_documents", "raw.facturae_lines", "raw.facturae_installments",
+                   "raw.facturae_centres")  # fmt: skip
+TS = pa.timestamp("us", tz="UTC")
+
+
+def _ids(ids: Sequence[str]) -> pa.Table:
+    return pa.table({"id": pa.array(list(ids), pa.string())})
+
+
+def known_ids(wh: Warehouse, table: str, column: str, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` ``table`` already holds in ``column``."""
+    if not ids:
+        return set()
+    with wh.registered("_rcflow_probe", _ids(ids)):
+        rows = wh.fetch(f'select "{column}" from {table} where "{column}" in (select id from _rcflow_probe)')
+    return {r[0] for r in rows}
+
+
+def _write(wh: Warehouse, name: str, rows: pa.Table, source: str, *, ids: Sequence[str] = (),
+           keep: Sequence[str] = ()) -> None:  # fmt: skip
+    """Land ``rows`` in table ``name`` as its contract says (call inside a transaction)."""
+    table = TABLES[name]
+    rows = with_source(rows, source)
+    if table.replace_by:
+        wh.replace_for(name, rows, ids, table.replace_by)
+    else:
+        wh.upsert(name, rows, list(table.key), keep=[*table.keep, *keep])
+
+
+def store_entities(wh: Warehouse, rows: pa.Table, *, source: str = DEFAULT_HUB) -> int:
+    """Upsert the entities a hub lists."""
+    with wh.transaction():
+        _write(wh, "raw.entities", rows, source)
+    return rows.num_rows
+
+
+_RESOLVE_REPARSED = """
+update ops.quarantine q set resolved_at = ?
+where q.stage = ? and q.resolved_at is null
+  and q.invoice_id in (select id from _rcflow_reparsed)
+  and not exists (
+      select 1 from _rcflow_quarantined n where n.invoice_id = q.invoice_id and n.reason = q.reason
+  )
+"""
+
+
+def store_invoices(
+    wh: Warehouse,
+    ids: Sequence[str],
+    *,
+    invoices: pa.Table,
+    states: pa.Table,
+    attachments: pa.Table,
+    facturae: Mapping[str, pa.Table],
+    mismatches: pa.Table,
+    quarantined: pa.Table,
+    now: datetime,
+    source: str = DEFAULT_HUB,
+) -> set[str]:
+    """Commit a batch of invoices with everything fetched and parsed for them; returns the new ids.
+
+    Histories, Facturae child rows and mismatches are replaced whole per invoice. ``quarantined``
+    (invoice_id, reason, detail) are the files that would not parse: their findings open (or
+    reopen), and the Facturae findings of these invoices that no longer apply are resolved.
+    """
+    with wh.transaction():
+        new_ids = set(ids) - known_ids(wh, "raw.invoices", "invoice_id", ids)
+        _write(wh, "raw.invoices", invoices, source)
+        _write(wh, "raw.invoice_states", states, source, ids=ids)
+        _write(wh, "raw.attachments", attachments, source)
+        for name in FACTURAE_TABLES:
+            _write(wh, name, facturae[name], source, ids=ids)
+        _write(wh, "raw.facturae_mismatches", mismatches, source, ids=ids)
+        with wh.registered("_rcflow_quarantined", quarantined), wh.registered("_rcflow_reparsed", _ids(ids)):
+            open_quarantines(wh.con, "_rcflow_quarantined", stage=FACTURAE_STAGE, at=now)
+            wh.con.execute(_RESOLVE_REPARSED, [now, FACTURAE_STAGE])
+    return new_ids
+
+
+def mark_acknowledged(wh: Warehouse, acked: pa.Table, *, now: datetime) -> None:
+    """Mark invoices delivered (``acked``: invoice_id, hub_state, hub_state_at as the hub answered)."""
+    if acked.num_rows == 0:
+        return
+    with wh.registered("_rcflow_acked", acked), wh.transaction() as con:
+        con.execute(
+            "update raw.invoices i set delivered_at = ?,"
+            " hub_state = coalesce(a.hub_state, i.hub_state),"
+            " hub_state_at = coalesce(a.hub_state_at, i.hub_state_at)"
+            " from _rcflow_acked a where a.invoice_id = i.invoice_id",
+            [now],
+        )
+
+
+def store_refreshed(
+    wh: Warehouse, ids: Sequence[str], *, invoices: pa.Table, states: pa.Table, source: str = DEFAULT_HUB
+) -> None:
+    """Replace detail columns and histories of invoices re-read during a state refresh (the
+    file reference and how the invoice first came are kept)."""
+    if not ids:
+        return
+    with wh.transaction():
+        _write(wh, "raw.invoices", invoices, source, keep=["xml_sha256"])
+        _write(wh, "raw.invoice_states", states, source, ids=ids)
+
+
+def store_histories(
+    wh: Warehouse,
+    ids: Sequence[str],
+    *,
+    states: pa.Table,
+    last: pa.Table,
+    now: datetime,
+    source: str = DEFAULT_HUB,
+) -> None:
+    """Each invoice's stored history becomes exactly the hub's latest answer; ``last``
+    (invoice_id, hub_state, hub_state_at) sets the invoice's hub state."""
+    if not ids:
+        return
+    with wh.transaction(), wh.registered("_rcflow_last", last):
+        _write(wh, "raw.invoice_states", states, source, ids=ids)
+        wh.con.execute(
+            "update raw.invoices i set hub_state = l.hub_state, hub_state_at = l.hub_state_at, fetched_at = ?"
+            " from _rcflow_last l where l.invoice_id = i.invoice_id",
+            [now],
+        )
+
+
+def store_attachments(wh: Warehouse, rows: pa.Table, *, source: str = DEFAULT_HUB) -> int:
+    """Upsert attachments (late ones, from the pending-attachments queue)."""
+    if rows.num_rows:
+        with wh.transaction():
+            _write(wh, "raw.attachments", rows, source)
+    return rows.num_rows
+
+
+def mark_attachments_released(wh: Warehouse, attachment_ids: Sequence[str], *, now: datetime) -> None:
+    """Note that the hub acknowledged the release of these attachments."""
+    if not attachment_ids:
+        return
+    with wh.registered("_rcflow_rel", _ids(attachment_ids)), wh.transaction() as con:
+        con.execute(
+            "update raw.attachments set released_at = ? where attachment_id in (select id from _rcflow_rel)",
+            [now],
+        )
+
+
+def invoices_to_refresh(
+    wh: Warehouse, *, final_states: Sequence[str], fetched_before: datetime, limit: int
+) -> list[str]:
+    """Invoices not in a final state and not re-read since ``fetched_before``, oldest first."""
+    rows = wh.fetch(
+        "select invoice_id from raw.invoices"
+        " where coalesce(hub_state, '') not in (select unnest(?::varchar[]))"
+        " and fetched_at < ? order by fetched_at limit ?",
+        [list(final_states), fetched_before, limit],
+    )
+    return [r[0] for r in rows]
+
+
+def acknowledged_rows(rows: list[dict]) -> pa.Table:
+    """(invoice_id, hub_state, hub_state_at) rows as the table the writers above expect."""
+    schema = pa.schema([("invoice_id", pa.string()), ("hub_state", pa.string()), ("hub_state_at", TS)])
+    return pa.Table.from_pylist(rows, schema=schema)
