@@ -3,7 +3,8 @@ session (before) and lazily, once per read after writes (after): wall time, byte
 snapshot copies, side by side.
 
 Both modes run the same code on the same simulated hub (N pending invoices, in its own process),
-in this process (download workers off, so every byte written is this process's): "before"
+each in a fresh process of its own (download workers off, so every byte written is that
+process's): "before"
 republishes the snapshot when each writer session ends, as rcflow did up to issue 13. Bytes
 written are the process's write-call bytes (/proc/self/io wchar: database pages, snapshot
 copies, blobs, report files).
@@ -14,7 +15,9 @@ Run: .venv/bin/python bench/bench_pipeline.py [N]   (default 2000)
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,14 +91,23 @@ def pipeline(base_url: str, folder: Path, *, eager: bool) -> dict[str, float]:
             "warehouse_mib": warehouse.stat().st_size / 2**20}  # fmt: skip
 
 
+def one(mode: str, invoices: int) -> dict[str, float]:
+    """One pipeline run in a fresh process (both modes start cold: imports, dbt parse)."""
+    out = subprocess.run([sys.executable, __file__, "--mode", mode, str(invoices)], check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> None:
-    invoices = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    logging.disable(logging.WARNING)
-    results = {}
-    for label, eager in (("before", True), ("after", False)):
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    invoices = int(args[-1]) if args else 2000
+    if "--mode" in sys.argv:  # the child: one run, its figures as JSON
+        mode = sys.argv[sys.argv.index("--mode") + 1]
+        logging.disable(logging.WARNING)
         with simulator(invoices, seed=7) as url, tempfile.TemporaryDirectory(prefix="rcflow-bench-") as tmp:
-            results[label] = pipeline(url, Path(tmp), eager=eager)
-    before, after = results["before"], results["after"]
+            print(json.dumps(pipeline(url, Path(tmp), eager=mode == "before")))
+        return
+    before, after = one("before", invoices), one("after", invoices)
     print(f"pipeline run, {invoices} invoices (sync → check → push → report {PERIOD})")
     print(f"{'':24}{'before':>10}{'after':>10}")
     print(f"{'wall time (s)':24}{before['seconds']:>10.1f}{after['seconds']:>10.1f}")

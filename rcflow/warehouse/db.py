@@ -11,8 +11,9 @@ DuckDB allows one writing process per file. rcflow's rule:
   line (:class:`NoSnapshot`).
 
 Publishing is lazy, once per run rather than once per writer session: a writer session that
-ends soundly only marks the snapshot *stale* (a one-word state file beside the warehouse); the
-next reader (:func:`fresh_snapshot`, :func:`open_reader`) copies the live file once, under a
+ends soundly only marks the snapshot *stale* (a one-word state file beside the warehouse; the
+very first session publishes at once, so a reader never finds no snapshot after one); the next
+reader (:func:`fresh_snapshot`, :func:`open_reader`) copies the live file once, under a
 read-only connection, when no writer holds it (else it reads the last snapshot: it never
 waits). A pipeline run (sync, check, push, report) thus copies the warehouse when its check
 and its report read it, not after each of its writer sessions.
@@ -200,6 +201,9 @@ class Warehouse:
                 failure = storage_failure(marking, database=self.path)
                 raise (failure or marking) from marking
             log.debug("could not record the snapshot's state after a failed session", exc_info=marking)
+        if sound and self.publish and not snapshot_path_for(self.path).exists():
+            publish_snapshot(self.path)  # the first one at once: readers never start without one
+            _set_state(self.path, CURRENT)
         if exc is not None and isinstance(exc, Exception):
             failure = storage_failure(exc, database=self.path)
             if failure is not None and failure is not exc:

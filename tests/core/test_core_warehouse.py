@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from rcflow.warehouse import Warehouse, WarehouseBusy, open_reader, snapshot_path_for
+from rcflow.warehouse.db import snapshot_state
 
 MIGRATIONS = Path(__file__).parents[2] / "rcflow" / "warehouse" / "migrations"
 
@@ -79,10 +80,14 @@ def test_snapshot_is_published_and_readers_see_views(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     with Warehouse(path) as wh:
         wh.upsert("raw.entities", entities(("A", "x")), ["entity_nif"])
-    assert not snapshot_path_for(path).exists()  # published lazily, by the first reader
+    assert snapshot_path_for(path).exists()  # the first session publishes at once
+    with Warehouse(path) as wh:
+        wh.upsert("raw.entities", entities(("B", "y")), ["entity_nif"])
+    assert snapshot_state(path) == "stale"  # later ones leave it to the next reader
     con = open_reader(path)
-    assert con.execute("select entity_nif from entities").fetchall() == [("A",)]
+    assert con.execute("select entity_nif from entities order by 1").fetchall() == [("A",), ("B",)]
     con.close()
+    assert snapshot_state(path) == "current"
 
 
 HOLD_WRITER = textwrap.dedent(

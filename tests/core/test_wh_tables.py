@@ -92,3 +92,21 @@ def test_the_lifecycle_view_ranks_states_as_the_connector_does(migrated: duckdb.
 def test_row_builders_fill_every_column_but_what_the_warehouse_adds() -> None:
     invoices = TABLES["raw.invoices"].row_schema().names
     assert SOURCE_HUB not in invoices and "delivered_at" not in invoices and "invoice_id" in invoices
+
+
+def test_the_writers_stamp_each_row_with_its_hub(tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from rcflow.warehouse import raw
+
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    entity = TABLES["raw.entities"].row_schema()
+    rows = pa.Table.from_pylist(
+        [{"entity_nif": "A", "entity_name": "a", "ine10": None, "raw_json": "{}", "fetched_at": at}],
+        schema=entity,
+    )
+    with Warehouse(tmp_path / "w.duckdb", publish=False) as wh:
+        raw.store_entities(wh, rows)
+        assert wh.fetch("select source_hub from raw.entities") == [("efact",)]
+        raw.store_entities(wh, rows, source="face")
+        assert wh.fetch("select entity_nif, source_hub from raw.entities") == [("A", "face")]
