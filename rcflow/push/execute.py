@@ -17,13 +17,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from rcflow.connectors.efact import HubClient, HubError, HubStatusError
-from rcflow.connectors.efact.history import fetch_history, history_tables
+from rcflow.connectors.efact.history import fetch_history, history_rows, last_states
 from rcflow.connectors.efact.models import StateHistory
 from rcflow.connectors.efact.settle import settle
 from rcflow.push.plan import PushPlan, Update, plan_from_warehouse
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.outbox import Call, Intent, Outcome, record_intents, record_outcomes, resolve_confirmed
-from rcflow.warehouse.raw import store_histories
+from rcflow.warehouse.raw import acknowledged_rows, rows_table, store_histories
 
 AMBIGUOUS_RETRIES = 3
 AMBIGUOUS_WAIT = 0.5
@@ -84,8 +84,14 @@ class Pusher:
                 self.summary.failed.append({"invoice_id": invoice_id, "reason": f"pre-flight: {error}"})
         histories = [result for _, result in done]
         now = datetime.now(UTC)
-        states, last = history_tables(histories, now)
-        store_histories(self.wh, [i for i, _ in histories], states=states, last=last, now=now)
+        states = [row for i, history in histories for row in history_rows(i, history, now)]
+        store_histories(
+            self.wh,
+            [i for i, _ in histories],
+            states=rows_table("raw.invoice_states", states),
+            last=acknowledged_rows(last_states(histories)),
+            now=now,
+        )
         resolve_confirmed(self.wh)
 
     async def _history(self, invoice_id: str) -> tuple[str, StateHistory]:

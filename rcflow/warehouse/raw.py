@@ -176,6 +176,11 @@ def invoices_to_refresh(
     return [r[0] for r in rows]
 
 
+def rows_table(name: str, rows: Sequence[Mapping[str, object]]) -> pa.Table:
+    """Rows (dicts) as the Arrow table a writer of table ``name`` expects (its row schema)."""
+    return pa.Table.from_pylist(list(rows), schema=TABLES[name].row_schema())
+
+
 def acknowledged_rows(rows: list[dict]) -> pa.Table:
     """(invoice_id, hub_state, hub_state_at) rows as the table the writers above expect."""
     schema = pa.schema([("invoice_id", pa.string()), ("hub_state", pa.string()), ("hub_state_at", TS)])

@@ -10,13 +10,10 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-import pyarrow as pa
-
 from rcflow.connectors.efact.client import HubClient
 from rcflow.connectors.efact.errors import HubNotFound
 from rcflow.connectors.efact.models import StateEntry, StateHistory
 from rcflow.connectors.efact.states import parse_state
-from rcflow.warehouse.tables import TABLES
 
 
 async def fetch_history(hub: HubClient, invoice_id: str) -> StateHistory:
@@ -93,15 +90,3 @@ def last_states(histories: Sequence[tuple[str, StateHistory]]) -> list[dict]:
         if h.estats
     ]
 
-
-def history_tables(
-    histories: Sequence[tuple[str, StateHistory]], fetched_at: datetime
-) -> tuple[pa.Table, pa.Table]:
-    """``raw.invoice_states`` rows of these answers, and each invoice's last state (for raw.invoices)."""
-    states = [row for i, history in histories for row in history_rows(i, history, fetched_at)]
-    last_schema = pa.schema([("invoice_id", pa.string()), ("hub_state", pa.string()),
-                             ("hub_state_at", pa.timestamp("us", tz="UTC"))])  # fmt: skip
-    return (
-        pa.Table.from_pylist(states, schema=TABLES["raw.invoice_states"].row_schema()),
-        pa.Table.from_pylist(last_states(histories), schema=last_schema),
-    )
