@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 
-import httpx
 import jwt
 import pytest
 from hub_support import ISSUER, SECRET, client
@@ -226,7 +225,7 @@ async def test_secret_never_logged_or_shown(
     async with client(sim) as hub:
         await hub.entities()
         token = hub.signer.token()
-        texts = [repr(hub), repr(hub.signer), repr(hub._clients[0].auth)]
+        texts = [repr(hub), repr(hub.signer), repr(hub.api)]
         with pytest.raises(HubNotFound) as info:
             await hub.invoice("999999999")
         texts.append(str(info.value))
@@ -241,22 +240,6 @@ async def test_spec_quirks_from_the_simulator_are_accepted(sim: RunningSimulator
         details = [await hub.invoice(i) for i in ids]
     assert all(d.id for d in details)
     assert all(d.nifProveidor for d in details if d.estat)
-
-
-def test_httpx_transport_is_pluggable() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        assert request.headers["authorization"].startswith("Bearer ")
-        return httpx.Response(200, json={"ens": [{"nif": "ESP0800000B", "nom": "Ajuntament", "ine10": 1}]})
-
-    async def run() -> str:
-        async with HubClient(
-            "http://hub.test/rcf", ISSUER, SecretStr(SECRET), transport=httpx.MockTransport(handler)
-        ) as hub:
-            return (await hub.entities()).ens[0].ine10 or ""
-
-    import asyncio
-
-    assert asyncio.run(run()) == "1"
 
 
 async def test_hub_clock_far_ahead_is_learnt_from_its_date_header(sim: RunningSimulator) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Generator
 
-import httpx
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 from pydantic import SecretStr
@@ -69,17 +67,3 @@ class JwtSigner:
                 self.clock_offset = parsedate_to_datetime(server_date).timestamp() - time.time()
             except (TypeError, ValueError):
                 pass
-
-
-class JwtAuth(httpx.Auth):
-    """Attaches ``Authorization: Bearer <jwt>``; retry-on-401 lives in the client's retry policy."""
-
-    def __init__(self, signer: JwtSigner):
-        self.signer = signer
-
-    def __repr__(self) -> str:
-        return f"JwtAuth({self.signer!r})"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self.signer.token()}"
-        yield request
