@@ -1,8 +1,12 @@
 """Content-addressed blob store (sha256) beside the warehouse.
 
 Blobs are written to a temporary file, fsynced, then renamed to ``sha256/ab/cd/<digest>``, so a
-blob is either fully present or absent. Names that came from the hub are data: they never become
-paths here.
+blob is either fully present or absent. A bulk writer (the sync) may commit with
+``durable=False`` (no fsync per file: each costs ~6 ms and each directory fsync ~10 ms on ext4)
+and then make a whole batch durable with one ``sync()`` (Linux ``syncfs``: one journal commit)
+before anything refers to those blobs; after a crash before ``sync()``, a blob may be present but
+short, which ``problem()`` detects and the next download replaces. Names that came from the hub
+are data: they never become paths here.
 
 A blob already at its path is trusted only after its size and hash are checked: a damaged one
 (truncated or altered on disk) is replaced by the new, verified copy. Temporary files a killed
@@ -12,9 +16,12 @@ live writer can own them (see ``TMP_MAX_AGE``).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +79,8 @@ class BlobWriter:
         self._file.write(self._buffer)
         self._buffer = bytearray()
 
-    def commit(self) -> StoredBlob:
+    def commit(self, *, durable: bool = True) -> StoredBlob:
+        """The blob at its path; ``durable=False`` leaves the fsync to ``BlobStore.sync()``."""
         digest = self._hash.hexdigest()
         target = self._store.path_for(digest)
         if self._store.problem(digest, self._size) is None:
@@ -83,11 +91,17 @@ class BlobWriter:
             self._spill()
         assert self._file is not None and self._tmp is not None
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if durable:
+            os.fsync(self._file.fileno())
         self._file.close()
+        new_dirs = [d for d in (target.parent.parent, target.parent) if not d.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._tmp, target)
-        _fsync_dir(target.parent)
+        if durable:
+            for folder in [target.parent, *(d.parent for d in new_dirs)]:
+                _fsync_dir(folder)
+        else:
+            self._store.unsynced_add(target)
         return StoredBlob(digest, self._size)
 
     def abort(self) -> None:
@@ -106,12 +120,50 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _syncfs() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """Linux ``syncfs(fd)``: flush one file system at once (None where there is none)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).syncfs
+    except (OSError, AttributeError, TypeError):
+        return None
+
+
+_SYNCFS = _syncfs()
+
+
 class BlobStore:
     def __init__(self, root: Path | str):
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.swept = self.sweep_tmp()
+        self._unsynced: list[Path] = []  # blobs committed with durable=False, not yet synced
+        self._lock = threading.Lock()
+
+    def unsynced_add(self, path: Path) -> None:
+        with self._lock:
+            self._unsynced.append(path)
+
+    def sync(self) -> None:
+        """Make every blob committed with ``durable=False`` so far durable (files and folders)."""
+        with self._lock:
+            pending, self._unsynced = self._unsynced, []
+        if not pending:
+            return
+        if _SYNCFS is not None:
+            fd = os.open(self.root, os.O_RDONLY)
+            try:
+                if _SYNCFS(fd) == 0:
+                    return
+            finally:
+                os.close(fd)
+        folders = {self.root / "sha256"}
+        for path in pending:  # no syncfs: each file, then each directory, once
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+            folders.update((path.parent, path.parent.parent))
+        for folder in folders:
+            _fsync_dir(folder)
 
     def sweep_tmp(self, older_than: float = TMP_MAX_AGE) -> int:
         """Remove temp files of killed writers (``blob-*`` untouched for ``older_than`` s)."""

@@ -145,10 +145,9 @@ def handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from rcflow.connectors.efact import HubError, HubStatusError, PayloadError
-        from rcflow.ingest.fetchers import WorkerFailed
         from rcflow.push.accounting import ImportRefused
         from rcflow.warehouse import StorageFailure, WarehouseBusy
-        from rcflow.warehouse.failures import storage_failure, storage_failure_in_text
+        from rcflow.warehouse.failures import storage_failure
 
         try:
             with _sigterm_interrupts():
@@ -172,12 +171,6 @@ def handle_errors(func: F) -> F:
             fail(str(exc), EXIT_HUB)
         except WarehouseBusy as exc:
             fail(str(exc), EXIT_BUSY)
-        except WorkerFailed as exc:
-            _debug(exc)
-            failure = storage_failure_in_text(str(exc))  # a worker's error comes back as text
-            if failure is not None:
-                fail(str(failure), _STORAGE_EXIT[failure.kind])
-            fail(str(exc), EXIT_PROBLEMS)
         except KeyboardInterrupt:
             signum = _received[-1] if _received else signal.SIGINT
             name = signal.Signals(signum).name

@@ -8,14 +8,8 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from rcflow.facturae import (
-    FacturaeRejected,
-    Mismatch,
-    crosscheck,
-    documents_to_arrow,
-    mismatches_to_arrow,
-    parse_facturae,
-)
+from rcflow.connectors.base import parse_document
+from rcflow.facturae import FacturaeRejected, Mismatch, crosscheck, documents_to_arrow, mismatches_to_arrow
 from rcflow.ingest.bundle import InvoiceBundle
 from rcflow.ingest.rows import QUARANTINE_SCHEMA
 from rcflow.store import BlobStore
@@ -31,14 +25,15 @@ class FacturaeBatch:
 
 
 def parse_batch(store: BlobStore, bundles: Sequence[InvoiceBundle], parsed_at: datetime) -> FacturaeBatch:
-    """Parse every bundle's XML; hostile or broken files are kept and quarantined, never raised."""
+    """Rows of every bundle's Facturae file (parsed by the connector beside its download, or now);
+    hostile or broken files are kept and quarantined, never raised."""
     items: list[tuple[str, str, object]] = []
     quarantine: list[dict[str, object]] = []
     checks: list[tuple[str, list[Mismatch]]] = []
     for bundle in bundles:
-        try:
-            doc = parse_facturae(store.get(bundle.xml_sha256))
-        except FacturaeRejected as rejected:
+        doc = bundle.facturae if bundle.facturae is not None else parse_document(store.get(bundle.xml_sha256))
+        if isinstance(doc, FacturaeRejected):
+            rejected = doc
             items.append((bundle.invoice_id, bundle.xml_sha256, rejected))
             quarantine.append(
                 {

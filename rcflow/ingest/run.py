@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -10,12 +9,10 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from rcflow.config import Settings
-from rcflow.connectors.efact import HubClient
-from rcflow.ingest.fetchers import ProcessFetcher, WorkerFailed
+from rcflow.connectors.registry import connect
 from rcflow.ingest.sync import ProgressFn, Syncer, SyncSummary
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
-from rcflow.warehouse.failures import storage_failure_in_text
 from rcflow.warehouse.runs import new_run_id, recorded_run
 
 DEFAULT_REFRESH_AGE = timedelta(hours=1)
@@ -29,7 +26,7 @@ def clear_dead_downloads(store: BlobStore, *, older_than: timedelta = DEAD_DOWNL
     """Temp files of downloads killed mid-way removed by ``store`` (when opened, and now).
 
     Called by a sync or backfill holding the writer lock before its own downloads start: the only
-    processes that write blobs are such a run and its workers, so under the lock a temp file
+    processes that write blobs are such runs, so under the lock a temp file
     untouched for ``older_than`` is an orphan (the store alone, without the lock, waits longer).
     """
     removed = store.swept + store.sweep_tmp(older_than=older_than.total_seconds())
@@ -40,7 +37,7 @@ def clear_dead_downloads(store: BlobStore, *, older_than: timedelta = DEAD_DOWNL
 
 @asynccontextmanager
 async def _recorded_run(settings: Settings, kind: str, progress: ProgressFn | None) -> AsyncIterator[Syncer]:
-    """A writer session on the warehouse, a hub client, and the run recorded in ``ops.runs``.
+    """A writer session on the warehouse, the hub's connector, and the run recorded in ``ops.runs``.
 
     However the run ends (done, failed, interrupted), its record keeps the counts of what it did.
     """
@@ -59,22 +56,13 @@ async def _recorded_run(settings: Settings, kind: str, progress: ProgressFn | No
     ):
         store = BlobStore(settings.store_dir)
         cleared = clear_dead_downloads(store)
-        async with HubClient.from_settings(settings) as hub:
-            processes = None
-            if settings.workers > 1:
-                processes = functools.partial(ProcessFetcher, settings, settings.workers)
-            syncer = Syncer(hub, wh, store, summary, progress=progress, processes=processes)
-            try:
-                yield syncer
-            except WorkerFailed as exc:  # a worker's full disk comes back as text: name it
-                failure = storage_failure_in_text(str(exc), folder=settings.warehouse.parent)
-                if failure is None:
-                    raise
-                raise failure from exc
-            finally:
-                await syncer.aclose()
-                summary.requests = syncer.requests
-                summary.retries = syncer.retries
+        hub = connect(settings, store)
+        syncer = Syncer(hub, wh, store, summary, progress=progress, window=settings.concurrency)
+        try:
+            yield syncer
+        finally:
+            await hub.aclose()
+            summary.requests, summary.retries = hub.requests, hub.retries
 
 
 async def run_sync(

@@ -52,7 +52,6 @@ def settings(sim: RunningSimulator, front: RunningFront, tmp_path: Path) -> Sett
         warehouse=tmp_path / "data" / "warehouse.duckdb",
         concurrency=8,
         max_retries=2,
-        workers=1,
     )
 
 
@@ -104,7 +103,7 @@ BAD_ANSWERS = [
     ("html", "not the document (an HTML page (text/html"),
     ("empty", "not the document (an empty body"),
     ("encoding", "content encoding x-custom cannot be decoded"),
-    ("truncate", "complete message body"),
+    ("truncate", "body truncated: "),
 ]
 
 
@@ -216,7 +215,7 @@ def test_retries_and_the_short_secret_warning_stay_off_the_terminal(
         env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     summary = __import__("json").loads(done.stdout)
-    assert summary["retries"] > 0 and summary["download_processes"] == 2
+    assert summary["retries"] > 0
     assert "retry_scheduled" not in done.stderr and "stamina" not in done.stderr
     assert "InsecureKeyLengthWarning" not in done.stderr and "HMAC key" not in done.stderr
     assert done.stderr.strip() == ""

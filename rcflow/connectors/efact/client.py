@@ -128,18 +128,26 @@ class EfactApi:
 
     # ----------------------------------------------------------------- downloads
 
-    def facturae(self, invoice_id: str, store: BlobStore) -> Download:
-        """GET /factura/:id/facturae, streamed into the blob store (XML or a signed container)."""
-        return self._download(f"factura/{_seg(invoice_id)}/facturae", store, FACTURAE)
+    def facturae(self, invoice_id: str, store: BlobStore, *, durable: bool = True) -> Download:
+        """GET /factura/:id/facturae, streamed into the blob store (XML or a signed container).
+
+        ``durable=False``: the caller makes it durable with ``store.sync()`` (see the store)."""
+        return self._download(f"factura/{_seg(invoice_id)}/facturae", store, FACTURAE, durable)
 
     def attachment(
-        self, invoice_id: str, attachment_id: str, store: BlobStore, *, name: str | None = None
+        self,
+        invoice_id: str,
+        attachment_id: str,
+        store: BlobStore,
+        *,
+        name: str | None = None,
+        durable: bool = True,
     ) -> Download:
         """GET /factura/:id/adjunts/:idAdjunt, streamed into the blob store (Content-Type kept).
 
         ``name`` is the one the hub gave it: an HTML page served for a ``.pdf`` is refused."""
         path = f"factura/{_seg(invoice_id)}/adjunts/{_seg(attachment_id)}"
-        return self._download(path, store, Expect("attachment", name))
+        return self._download(path, store, Expect("attachment", name), durable)
 
     def receipt(self, invoice_id: str, store: BlobStore) -> Download:
         """GET /factura/:id/rebut: the electronic receipt (PDF)."""
@@ -179,7 +187,7 @@ class EfactApi:
     def _get_model(self, path: str, model: type[M], params: dict[str, str] | None = None) -> M:
         return _parse_model("GET", path, self.http.json("GET", path, params=params), model)
 
-    def _download(self, path: str, store: BlobStore, expect: Expect) -> Download:
+    def _download(self, path: str, store: BlobStore, expect: Expect, durable: bool = True) -> Download:
         def once() -> Download:
             writer = store.writer()
             head = bytearray()
@@ -194,7 +202,7 @@ class EfactApi:
                 media_type = _media_type(answer.headers.get("content-type"))
                 if problem := expect.problem(media_type, bytes(head), writer.size):
                     raise HubNotDocument("GET", path, problem)
-                blob = writer.commit()
+                blob = writer.commit(durable=durable)
             except BaseException:
                 writer.abort()
                 raise

@@ -130,6 +130,10 @@ class RateLimiter:
             time.sleep(delay)
 
 
+class _SinkFailed(Exception):
+    """Writing a downloaded chunk failed (a full disk): raised as the ``OSError`` it wraps."""
+
+
 class _Deadline:
     """One attempt's overall deadline: ``timeout`` to the headers, extended as body bytes arrive."""
 
@@ -268,10 +272,16 @@ class Http:
                     raise HubNotDocument(method, path, problem)
                 body = b""
                 for chunk in _decoded(response, names, conn, deadline, method, path, None):
-                    sink(chunk)
+                    try:
+                        sink(chunk)
+                    except OSError as exc:  # the disk's failure, not the hub's: never retried
+                        raise _SinkFailed from exc
             else:
                 cap = limit if ok and limit is not None else MAX_ERROR_BODY
                 body = b"".join(_decoded(response, names, conn, deadline, method, path, cap))
+        except _SinkFailed as failed:
+            conn.close()
+            raise failed.__cause__ from None  # type: ignore[misc]
         except TimeoutError:
             conn.close()
             raise HubTimeout(method, path, f"no complete answer in time: stalled or slower than "
