@@ -1,10 +1,9 @@
 """The sync end to end: invoices/s, requests per invoice, peak memory, ratio to the bound.
 
 A simulator process with N pending invoices and 20 ms added latency; `rcflow sync` runs in its
-own process with concurrency 16 (and its download workers, RCFLOW_WORKERS=2 by default, share
-those 16 connections). Peak memory is the peak of the summed RSS of the sync and its workers,
-sampled every 50 ms; CPU is theirs too. The bound is the concurrency divided by the latency: the
-most requests/s any client could get.
+own process with concurrency 16. Peak memory is the peak of the summed RSS of the sync and any
+child processes, sampled every 50 ms; CPU is theirs too. The bound is the concurrency divided by
+the latency: the most requests/s any client could get.
 
 Run: .venv/bin/python bench/bench_sync.py [N ...]   (default: 2000 10000)
 """
@@ -106,7 +105,7 @@ def main(sizes: list[int]) -> None:
     print(f"sync, {LATENCY_MS:.0f} ms added latency, concurrency {CONCURRENCY}")
     print(
         "| invoices | stored | sync s | invoices/s | requests/invoice | requests/s | bound | ratio"
-        " | peak RSS (sync + workers) | client CPU s |"
+        " | peak RSS | client CPU s |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, got, secs, ips, rpi, rps, bound, peak, _wall, cpu in rows:

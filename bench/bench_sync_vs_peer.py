@@ -4,7 +4,8 @@ For each latency and queue size, a fresh simulator process is started per run wi
 (so both drain the same invoices), and the runs alternate rcflow, peer, rcflow, peer… so both see
 the same load on this shared machine. Printed per configuration: the median invoices/s of each,
 their ratio (goal ≥ 1.0), rcflow's ratio to the concurrency bound (C / latency) and the client CPU
-seconds per invoice of each (children included: rcflow's download workers).
+seconds per invoice of each (whole processes, start-up included) and the requests each made per
+invoice (rcflow also releases the attachments the hub queues on delivery; the peer does not).
 
 Run: .venv/bin/python bench/bench_sync_vs_peer.py [--runs 2] [--sizes 2000 10000] [--latencies 0 20]
 """
@@ -38,7 +39,7 @@ def _run(command: list[str], env: dict[str, str]) -> tuple[dict, float]:
     return json.loads(out), usage.ru_utime + usage.ru_stime
 
 
-def run_rcflow(base_url: str, folder: Path) -> tuple[float, float, int, float]:
+def run_rcflow(base_url: str, folder: Path) -> tuple[float, float, int, float, float]:
     env = dict(
         os.environ,
         RCFLOW_HUB_URL=base_url,
@@ -49,15 +50,17 @@ def run_rcflow(base_url: str, folder: Path) -> tuple[float, float, int, float]:
     )
     summary, cpu = _run([sys.executable, "-m", "rcflow.cli.main", "sync", "--json", "--no-refresh"], env)
     seconds = summary["seconds"]
-    return summary["invoices_new"] / seconds, cpu, summary["invoices_new"], summary["requests"] / seconds
+    new = summary["invoices_new"]
+    return new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1)
 
 
-def run_peer(base_url: str, folder: Path) -> tuple[float, float, int, float]:
+def run_peer(base_url: str, folder: Path) -> tuple[float, float, int, float, float]:
     env = dict(os.environ, PEER_SECRET=SECRET)
     summary, cpu = _run(
         [sys.executable, str(PEER), base_url, ISSUER, SECRET, str(folder), str(CONCURRENCY)], env
     )
-    return summary["invoices_new"] / summary["seconds"], cpu, summary["invoices_new"]
+    new, seconds = summary["invoices_new"], summary["seconds"]
+    return new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1)
 
 
 def main() -> None:
@@ -71,12 +74,12 @@ def main() -> None:
     )
     print(
         "| latency | invoices | rcflow inv/s | peer inv/s | rcflow / peer (goal ≥ 1.0) | rcflow / bound "
-        "| rcflow CPU ms/inv | peer CPU ms/inv |"
+        "| rcflow CPU ms/inv | peer CPU ms/inv | requests/inv rcflow, peer |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for latency in args.latencies:
         for size in args.sizes:
-            results: dict[str, list[tuple[float, float, int, float]]] = {"rcflow": [], "peer": []}
+            results: dict[str, list[tuple[float, float, int, float, float]]] = {"rcflow": [], "peer": []}
             for _ in range(args.runs):
                 for name, runner in (("rcflow", run_rcflow), ("peer", run_peer)):
                     with simulator(size, latency_ms=latency) as url, tempfile.TemporaryDirectory() as tmp:
@@ -85,6 +88,7 @@ def main() -> None:
             ips = {k: statistics.median(r[0] for r in v) for k, v in results.items()}
             cpu = {k: statistics.median(r[1] / max(r[2], 1) * 1000 for r in v) for k, v in results.items()}
             stored = {k: {r[2] for r in v} for k, v in results.items()}
+            per_invoice = {k: statistics.median(r[4] for r in v) for k, v in results.items()}
             bound = "n/a (CPU-bound)"
             if latency > 0:  # the bound is in requests/s: C requests in flight, each taking the latency
                 rps = statistics.median(r[3] for r in results["rcflow"])
@@ -92,7 +96,8 @@ def main() -> None:
             ratio = ips["rcflow"] / ips["peer"]
             print(
                 f"| {latency:.0f} ms | {size} | {ips['rcflow']:.0f} | {ips['peer']:.0f} | {ratio:.2f} "
-                f"| {bound} | {cpu['rcflow']:.2f} | {cpu['peer']:.2f} |"
+                f"| {bound} | {cpu['rcflow']:.2f} | {cpu['peer']:.2f} "
+                f"| {per_invoice['rcflow']:.2f}, {per_invoice['peer']:.2f} |"
             )
             if stored["rcflow"] != {size} or stored["peer"] != {size}:
                 print(f"  (stored: rcflow {sorted(stored['rcflow'])}, peer {sorted(stored['peer'])})")

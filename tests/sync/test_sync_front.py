@@ -206,7 +206,6 @@ def test_retries_and_the_short_secret_warning_stay_off_the_terminal(
         RCFLOW_ISSUER=ISSUER,
         RCFLOW_SECRET="s" * 21,  # the hub's secrets are 21 bytes: its choice, not an operator's
         RCFLOW_WAREHOUSE=str(tmp_path / "wh.duckdb"),
-        RCFLOW_WORKERS="2",  # worker processes too (120 invoices are enough to start them)
         RCFLOW_MAX_RETRIES="6",
     )
     env.pop("RCFLOW_DEBUG", None)

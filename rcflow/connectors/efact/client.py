@@ -267,6 +267,8 @@ class HubClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Stop: queued calls are cancelled, running ones fail fast (an interrupted run ends now)."""
+        self.api.http.stop()
         await asyncio.to_thread(self.pool.shutdown, wait=True, cancel_futures=True)
         self.api.close()
 

@@ -19,6 +19,7 @@ Rules kept here and nowhere else:
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
@@ -173,8 +174,19 @@ class Http:
         self._local = threading.local()
         self._all: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
+        self.stopped = False
+
+    def stop(self) -> None:
+        """Refuse new requests and wake the threads blocked reading (their calls fail at once)."""
+        with self._lock:
+            self.stopped = True
+            for conn in self._all:
+                if conn.sock is not None:
+                    with contextlib.suppress(OSError):
+                        conn.sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
+        """Close every connection (once no thread uses them)."""
         with self._lock:
             for conn in self._all:
                 conn.close()
@@ -252,6 +264,8 @@ class Http:
     ) -> Answer:
         """Send one request and read its whole answer within the attempt's deadline."""
         path = target.split("?", 1)[0]
+        if self.stopped:
+            raise HubTransportError(method, path, "the client was stopped (the run is ending)")
         self.limiter.wait()
         conn = self._connection()
         headers = {"User-Agent": USER_AGENT, "Authorization": f"Bearer {self.signer.token()}", **extra}
@@ -317,6 +331,8 @@ class Http:
 
     def _retry_wait(self, exc: Exception) -> bool | float:
         """Whether to retry (True: stamina's backoff), or after how many seconds (a 429)."""
+        if self.stopped:
+            return False
         retry = exc.retryable if isinstance(exc, HubStatusError) else isinstance(exc, HubTransportError)
         if not retry:
             return False
