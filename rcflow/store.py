@@ -94,7 +94,7 @@ class BlobWriter:
         if durable:
             os.fsync(self._file.fileno())
         self._file.close()
-        new_dirs = [d for d in (target.parent.parent, target.parent) if not d.exists()]
+        new_dirs = [d for d in (target.parent.parent, target.parent) if durable and not d.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._tmp, target)
         if durable:

@@ -8,6 +8,13 @@ which FACe refuses the download: store first, always); push a state; read a hist
 late attachments some hubs queue apart (FACe has none: an empty page). Hub quirks (eFACT's 3007
 after a lost answer, FACe's 500-item lists and its 1300 on confirmation) stay in the connector.
 
+How FACe fits: ``pending`` maps ``solicitarNuevasFacturas`` (at most 500, so ``more`` is
+``len == 500``; ``office`` is the oficinaContable whose queue it reads); ``bundle`` maps
+``descargarFactura`` (the signed file and its ``anexos`` come in one answer; the history is
+``consultarFactura``); ``acknowledge`` maps ``confirmarDescargaFactura`` with the RCF number the
+connector assigns; ``push_state`` maps ``cambiarEstadoFactura`` (refusing 1200/1300/3100 as
+targets); ``late_attachments`` is always an empty page.
+
 Every method is async and may be called concurrently: the connector bounds its own connections.
 A hub's refusal or a transport failure of one invoice comes back as a ``FetchFailure`` (the invoice
 stays on the hub for the next run); anything else raised is a bug or a broken store.

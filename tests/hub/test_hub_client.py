@@ -270,3 +270,22 @@ async def test_rate_limit_spaces_requests(sim: RunningSimulator) -> None:
         started = time.monotonic()
         await asyncio.gather(*(hub.entities() for _ in range(12)))
         assert time.monotonic() - started >= 11 / 40 * 0.9
+
+
+async def test_closing_the_client_ends_calls_in_flight_at_once(sim: RunningSimulator) -> None:
+    """An interrupted run must not wait for its slow requests (nor retry them) before it ends."""
+    from rcflow.connectors.efact.simulator.faults import Faults
+
+    sim.hub.faults = Faults(latency_ms=5000)
+    try:
+        hub = client(sim, concurrency=4, max_retries=3)
+        calls = [asyncio.ensure_future(hub.entities()) for _ in range(8)]  # 4 running, 4 queued
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        await hub.aclose()
+        assert time.monotonic() - started < 2.0
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(r, (HubTransportError, asyncio.CancelledError)) for r in results), results
+        assert hub.stats.retries == 0
+    finally:
+        sim.hub.faults = Faults()
