@@ -1,4 +1,5 @@
-"""The eFACT RCF hub: client, auth, errors, models, lifecycle states."""
+"""The eFACT RCF hub: HTTP rules (``http``), client, auth, errors, models, lifecycle states, the
+connector the core uses (``connector``) and the simulator (``simulator``)."""
 
 from rcflow.connectors.efact.client import ClientStats, Download, HubClient
 from rcflow.connectors.efact.errors import (
