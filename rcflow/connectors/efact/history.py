@@ -11,19 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from rcflow.connectors.efact.client import HubClient
-from rcflow.connectors.efact.errors import HubNotFound
 from rcflow.connectors.efact.models import StateEntry, StateHistory
 from rcflow.connectors.efact.states import parse_state
 
 
 async def fetch_history(hub: HubClient, invoice_id: str) -> StateHistory:
-    """The state history; a 2003 (no history yet) is an empty history, not an error."""
-    try:
-        return await hub.states(invoice_id)
-    except HubNotFound as exc:
-        if exc.code == 2003:
-            return StateHistory()
-        raise
+    """The state history; a 2003 (no history yet) is an empty history (``EfactApi.history``)."""
+    return await hub.history(invoice_id)
 
 
 def raw_items(raw_json: str | None, key: str, count: int) -> list[str | None]:
