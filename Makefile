@@ -23,13 +23,19 @@ chromium:
 demo: $(STAMP)
 	@$(BIN)/rcflow demo
 
+# The suite in parallel (pytest-xdist): one worker per core, at most 4; one file (or one folder
+# sharing a costly fixture, see tests/conftest.py) per worker at a time, the longest dealt first.
+# `make test JOBS=0` runs it in one process.
+JOBS  ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 4 ? n : 4 )))
+XDIST := $(if $(filter 0,$(JOBS)),-p no:xdist,-n $(JOBS) --dist loadfile)
+
 test: $(STAMP) chromium
 	@$(BIN)/ruff check .
-	@$(BIN)/pytest
+	@$(BIN)/pytest $(XDIST)
 
 test-fast: $(STAMP)   # what a developer runs between edits: the suite without the real-server tests
 	@$(BIN)/ruff check .
-	@$(BIN)/pytest -m "not slow"
+	@$(BIN)/pytest $(XDIST) -m "not slow"
 
 worker: $(STAMP)      # the Prefect process worker for prefect.yaml's deployments (README "Scheduling")
 	@exec $(BIN)/python -m rcflow.prefect_worker

@@ -332,7 +332,7 @@ def test_parsing_is_fast(fixture_bytes: Load) -> None:
     assert 9_000 < len(data) < 12_000
     parse_facturae(data)
     rounds = 300
-    started = time.perf_counter()
+    started = time.process_time()  # this process's CPU: another test process on the core is not ours
     for _ in range(rounds):
         parse_facturae(data)
-    assert (time.perf_counter() - started) / rounds < 0.005
+    assert (time.process_time() - started) / rounds < 0.005

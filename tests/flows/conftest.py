@@ -11,5 +11,7 @@ import pytest
 def prefect_harness() -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    # None: Prefect's PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, which rcflow.prefect_env sets
+    # to 120 s (the API can take over 60 s to start while the other xdist worker is busy).
+    with prefect_test_harness(server_startup_timeout=None):
         yield
