@@ -20,7 +20,9 @@ import pytest
 from rcflow import prefect_env
 
 prefect_env.apply()
-for _name in [n for n in os.environ if n.startswith("RCFLOW_")]:
+# Nor the terminal's size: rich fixes a console's width from COLUMNS when the console is made (at
+# import), and pytest-xdist's workers start with COLUMNS=80 where a plain run has none.
+for _name in [n for n in os.environ if n.startswith("RCFLOW_") or n in ("COLUMNS", "LINES")]:
     del os.environ[_name]
 
 # Before Prefect is imported (it reads its settings once): a home of this process's own, never the
