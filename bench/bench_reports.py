@@ -30,6 +30,7 @@ import duckdb
 
 from rcflow import clock
 from rcflow.reports import Readings, build_reports, parse_period
+from rcflow.reports.build import period_vars
 from rcflow.reports.dbt_runner import run_dbt_build
 from rcflow.warehouse import Warehouse, fresh_snapshot, snapshot_path_for
 
@@ -226,9 +227,7 @@ def pmp_only(path: Path, period: str) -> tuple[float, float, float]:
     """``dbt build --select +pmp`` (the PMP mart and every model it reads, no tests) in this
     warm process: wall seconds, the models' summed execution seconds, global PMP."""
     p = parse_period(period)
-    variables = {"period_start": p.start.isoformat(), "period_end": p.end.isoformat(),
-                 "period_label": p.label, "period_kind": p.kind, "today": clock.today().isoformat(),
-                 **Readings().to_vars()}
+    variables = {**period_vars(p, clock.today()), **Readings().to_vars()}
     with tempfile.TemporaryDirectory(prefix="rcflow-bench-pmp-") as tmp:
         db = Path(tmp) / "pmp.duckdb"
         run = run_dbt_build(snapshot=snapshot_path_for(path), reports_db=db, variables=variables,

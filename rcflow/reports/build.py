@@ -21,7 +21,7 @@ from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
 from rcflow.reports.documents import DEFAULT_SIGNERS, DocumentFacts, SignatureBox, write_documents
 from rcflow.reports.export import write_csvs, write_workbook
 from rcflow.reports.i18n import check_language, translations
-from rcflow.reports.periods import Period, PeriodError, parse_period
+from rcflow.reports.periods import NEW_METHOD_FROM, Period, PeriodError, parse_period
 from rcflow.reports.rates import DeclaredRate, load_rates_file
 from rcflow.reports.readings import DATE_READING, METHOD_LABELS, UNCERTAINTIES, Readings
 from rcflow.warehouse import fresh_snapshot
@@ -98,12 +98,15 @@ def _ensure_snapshot(warehouse: Path) -> Path:
     return fresh_snapshot(warehouse)  # published if writers ended since (or explains what's missing)
 
 
-def _period_vars(period: Period) -> dict[str, Any]:
+def period_vars(period: Period, today: date) -> dict[str, Any]:
+    """The dbt vars of a build for ``period`` run on ``today`` (its readings apart)."""
     return {
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
         "period_label": period.label,
         "period_kind": period.kind,
+        "today": today.isoformat(),
+        "pmp_method_from": NEW_METHOD_FROM.isoformat(),  # the method switch's one definition
     }
 
 
@@ -193,7 +196,7 @@ def build_reports(
         dbt_run = run_dbt_build(
             snapshot=snapshot,
             reports_db=db,
-            variables={**_period_vars(period), "today": today.isoformat(), **readings.to_vars(),
+            variables={**period_vars(period, today), **readings.to_vars(),
                        **_reference_vars(rates, administrations)},
             work_dir=work,
             checks=checks,
@@ -264,4 +267,4 @@ def build_reports(
     return result
 
 
-__all__ = ["ReportBuildError", "ReportResult", "build_reports"]
+__all__ = ["ReportBuildError", "ReportResult", "build_reports", "period_vars"]

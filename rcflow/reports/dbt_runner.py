@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -21,10 +20,12 @@ _PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds"
 _BUILD_LOCK = threading.Lock()
 _MANIFESTS: dict[tuple[str, str, str], Any] = {}  # parsed projects, oldest first
 _MANIFESTS_KEPT = 4
-# A statement that starts with WITH (after blanks and comments), and the blanks after it: dbt
-# puts the ephemeral CTEs right there.
-_LEADING_WITH = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*with\s+", re.IGNORECASE | re.DOTALL)
-_RECURSIVE = re.compile(r"recursive\b", re.IGNORECASE)
+# Parsing is independent of the vars (no configuration reads one; every build compiles with its
+# own), so the project is parsed with these fixed ones: dbt's partial parse then stays valid
+# from one process to the next.
+PARSE_VARS = {"period_start": "2025-01-01", "period_end": "2025-01-31", "period_label": "2025-01",
+              "period_kind": "month", "today": "2025-02-01",
+              "pmp_method_from": "2018-04-01"}  # fmt: skip
 
 
 class ReportBuildError(RuntimeError):
@@ -69,20 +70,6 @@ def _summarise(result: Any) -> tuple[list[str], list[str]]:
     return failures, warnings
 
 
-def _release_duckdb() -> None:
-    """Close the DuckDB instance dbt-duckdb keeps open for the process.
-
-    Otherwise the reports file stays open read-write (we cannot reopen it read-only) and the
-    next run would reuse the old attachment of a snapshot that has since been replaced.
-    """
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    with DuckDBConnectionManager._LOCK:
-        env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
-        if env is not None:
-            env.close()
-
-
 def _project_signature(project_dir: Path) -> str:
     digest = hashlib.sha256()
     for part in _PROJECT_PARTS:
@@ -94,48 +81,22 @@ def _project_signature(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def _forget_compilation(manifest: Any) -> None:
-    """Clear what the previous build compiled into a kept manifest.
+def _release_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open for the process.
 
-    dbt compiles nodes in place. A model is rendered again on every build, but an ephemeral
-    model, once compiled, would not be (it would keep the first build's vars), and a model
-    already marked as injected would not be given its ephemeral CTEs again (the build would
-    fail on a missing CTE).
+    Otherwise the reports file stays open read-write (we cannot reopen it read-only) and the
+    next build would reuse the old attachment of a snapshot that has since been replaced.
+    dbt-duckdb's public switch for this, the profile's ``keep_open: false``, closes the
+    database whenever no node holds a connection, in the middle of a build too, and with it
+    the in-memory ``scratch`` database the intermediate tables live in; so the runner closes
+    it itself, under dbt-duckdb's lock, once the build is over.
     """
-    for node in manifest.nodes.values():
-        if hasattr(node, "_pre_injected_sql"):  # every node compiled from SQL (not seeds)
-            node.compiled = False
-            node.compiled_code = None
-            node.extra_ctes_injected = False
-            node.extra_ctes = []
-            node._pre_injected_sql = None
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-
-def _install_fast_cte_injection() -> None:
-    """Splice ephemeral CTEs into a model without parsing the whole model with sqlparse.
-
-    dbt's ``inject_ctes_into_sql`` parses each model that reads an ephemeral model with
-    sqlparse only to find its leading WITH: about 0.1 s per build for the PMP, as much as the
-    rest of dbt's bookkeeping for it. When the model starts with WITH (after blanks or
-    comments) and not WITH RECURSIVE, this builds the same string dbt does; anything else
-    goes to dbt's own function.
-    """
-    from dbt import compilation
-
-    original = compilation.inject_ctes_into_sql
-    if getattr(original, "rcflow_fast", False):
-        return
-
-    def inject_ctes_into_sql(sql: str, ctes: list[Any]) -> str:
-        match = _LEADING_WITH.match(sql) if ctes else None
-        if match is None or _RECURSIVE.match(sql, match.end()):
-            return original(sql, ctes)
-        injected = ", ".join(cte.sql for cte in ctes)
-        return f"{sql[: match.end()]}{injected}, {sql[match.end() :]}"
-
-    inject_ctes_into_sql.rcflow_fast = True  # type: ignore[attr-defined]
-    inject_ctes_into_sql.dbt_original = original  # type: ignore[attr-defined]
-    compilation.inject_ctes_into_sql = inject_ctes_into_sql
+    with DuckDBConnectionManager._LOCK:
+        env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+        if env is not None:
+            env.close()
 
 
 def _raise_if_failed(outcome: Any) -> tuple[list[str], list[str]]:
@@ -148,6 +109,40 @@ def _raise_if_failed(outcome: Any) -> tuple[list[str], list[str]]:
         more = f" (+{len(failures) - 5} more)" if len(failures) > 5 else ""
         raise ReportBuildError(f"dbt build failed: {detail}{more}")
     return failures, warnings
+
+
+def _parse_cache(project_dir: Path) -> Path:
+    """Where dbt keeps its partial parse of ``project_dir`` between processes: the user's cache
+    (``$XDG_CACHE_HOME``, else ``~/.cache``), never the project folder."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    tag = hashlib.sha256(str(project_dir.resolve()).encode()).hexdigest()[:12]
+    return base / "rcflow" / "dbt-parse" / tag
+
+
+def _parsed_project(project_dir: Path, reports_db: Path, common: list[str]) -> Any:
+    """dbt's manifest of the project, for builds into a database named like ``reports_db``.
+
+    Parsed once per process while the project's files are unchanged, with :data:`PARSE_VARS`,
+    into a persistent target folder (:func:`_parse_cache`), so a fresh process (a Prefect flow
+    run) loads dbt's partial parse there instead of parsing every file again.
+    """
+    from dbt.cli.main import dbtRunner  # heavy import (seconds): only when a report is built
+
+    # Relations are named after the database file's stem: in the key and the folder's name.
+    key = (str(project_dir), _project_signature(project_dir), reports_db.stem)
+    manifest = _MANIFESTS.get(key)
+    if manifest is None:
+        target = _parse_cache(project_dir) / reports_db.stem
+        parsed = dbtRunner().invoke(
+            ["parse", *common, "--target-path", str(target), "--vars", json.dumps(PARSE_VARS),
+             "--partial-parse"]
+        )  # fmt: skip
+        _raise_if_failed(parsed)
+        manifest = parsed.result
+        if len(_MANIFESTS) >= _MANIFESTS_KEPT:
+            _MANIFESTS.pop(next(iter(_MANIFESTS)))
+        _MANIFESTS[key] = manifest
+    return manifest
 
 
 def run_dbt_build(
@@ -164,10 +159,10 @@ def run_dbt_build(
 
     ``checks=False`` leaves out dbt's data and unit tests (same models, a few seconds less).
     ``select`` narrows the build to dbt selectors (``("+pmp",)``: the PMP and what it reads).
-    Builds in one process run one at a time. The parsed project is kept for the next build
-    while its files are unchanged: every model is still compiled with the new vars (what the
-    last build compiled into it is cleared first), but the seconds of parsing are paid once
-    per process.
+    Builds in one process run one at a time. Only dbt's public API is used: the parsed project
+    (:func:`_parsed_project`) is handed to each build as a fresh copy (``dbtRunner(manifest=)``;
+    a build compiles into the manifest it is given); the one thing left outside it is closing
+    dbt-duckdb's database when the build ends (:func:`_release_duckdb`).
 
     Raises:
         ReportBuildError: a model, seed or test failed, or dbt itself could not run.
@@ -175,9 +170,7 @@ def run_dbt_build(
     common = [
         "--project-dir", str(project_dir),
         "--profiles-dir", str(project_dir),
-        "--target-path", str(work_dir / "target"),
         "--log-path", str(work_dir / "logs"),
-        "--vars", json.dumps(variables, default=str),
         "--quiet",
         "--log-level", "none",
         "--log-level-file", "none",
@@ -185,7 +178,6 @@ def run_dbt_build(
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
         "--no-version-check",
-        "--no-partial-parse",
     ]  # fmt: skip
     selection = [] if checks else [
         "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
@@ -198,23 +190,15 @@ def run_dbt_build(
         "DO_NOT_TRACK": "1",
     }
     started = time.perf_counter()
-    from dbt.cli.main import dbtRunner  # heavy import (seconds): only when a report is built
+    from dbt.cli.main import dbtRunner
 
-    # The manifest names relations after the database file's stem, so that is in the key too.
-    key = (str(project_dir), _project_signature(project_dir), reports_db.stem)
     with _BUILD_LOCK, _environment(env):
-        _install_fast_cte_injection()
         try:
-            manifest = _MANIFESTS.get(key)
-            if manifest is None:
-                parsed = dbtRunner().invoke(["parse", *common])
-                _raise_if_failed(parsed)
-                manifest = parsed.result
-                if len(_MANIFESTS) >= _MANIFESTS_KEPT:
-                    _MANIFESTS.pop(next(iter(_MANIFESTS)))
-                _MANIFESTS[key] = manifest
-            _forget_compilation(manifest)
-            outcome = dbtRunner(manifest=manifest).invoke(["build", *common, *selection])
+            manifest = _parsed_project(project_dir, reports_db, common).deepcopy()
+            outcome = dbtRunner(manifest=manifest).invoke(
+                ["build", *common, "--target-path", str(work_dir / "target"),
+                 "--vars", json.dumps(variables, default=str), *selection]
+            )  # fmt: skip
         finally:
             _release_duckdb()
     seconds = time.perf_counter() - started

@@ -30,11 +30,12 @@
     ended, today while it is still running (facts dated after today are unknown). -#}
 {% macro as_of_date() -%} least({{ period_end() }}, {{ today() }}) {%- endmacro %}
 
-{#- PMP method for a period: RD 1040/2017 from 04/2018, original RD 635/2014 before (+30 days). -#}
+{#- PMP method for a period: RD 1040/2017 from the var pmp_method_from on, original RD 635/2014
+    before (+30 days). The runner passes rcflow.reports.periods.NEW_METHOD_FROM: one definition. -#}
 {% macro pmp_method_sql(period_start_column) -%}
     {%- set method = reading('pmp_method') -%}
     {%- if method == 'auto' -%}
-        case when {{ period_start_column }} < date '2018-04-01'
+        case when {{ period_start_column }} < date '{{ var("pmp_method_from") }}'
             then 'rd635_2014_original' else 'rd1040_2017' end
     {%- else -%}
         '{{ method }}'

@@ -1,33 +1,46 @@
-"""The dbt runner's CTE splice. (Builds reusing a kept project with other vars are tested
-through real builds: test_rep_hand_cases.py, test_rerunning_a_past_period_gives_identical_outputs.)"""
+"""The dbt runner: dbt's public API only, a parsed project reused without being changed, and
+dbt's partial parse kept outside the project. (Builds with other vars than the parse's are
+tested through real builds: test_rep_hand_cases.py, test_rerunning_a_past_period_gives_identical_outputs.)"""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from rcflow.reports.dbt_runner import _install_fast_cte_injection
+import duckdb
 
-CTES = [" __dbt__cte__a as (\nselect 1 as x\n)", " __dbt__cte__b as (\nselect * from __dbt__cte__a\n)"]
+from rcflow.reports import dbt_runner
+from rcflow.reports.build import period_vars
+from rcflow.reports.periods import parse_period
+from rcflow.reports.readings import Readings
+from rcflow.warehouse import Warehouse, snapshot_path_for
 
 
-@pytest.mark.parametrize(
-    "sql",
-    [
-        "with\n\nsource as (\n    select * from __dbt__cte__b\n)\n\nselect * from source",
-        "\n\nWITH renamed as (select 1) select * from renamed",
-        "-- a comment\n/* and a block\n with */\nwith x as (select 1) select * from x",
-        "select * from __dbt__cte__b",
-        "with recursive r as (select 1 as n) select * from r",
-        "with",
-    ],
-)
-def test_the_fast_cte_splice_builds_what_dbt_builds(sql):
-    """Same string as dbt's sqlparse-based injection, or dbt's own function when in doubt."""
-    from dbt import compilation
-    from dbt.artifacts.resources import InjectedCTE
+def _empty_snapshot(root: Path) -> Path:
+    with Warehouse(root / "warehouse.duckdb"):
+        pass
+    return snapshot_path_for(root / "warehouse.duckdb")
 
-    _install_fast_cte_injection()
-    fast = compilation.inject_ctes_into_sql
-    ctes = [InjectedCTE(id=f"model.p.{i}", sql=text) for i, text in enumerate(CTES)]
-    assert fast(sql, ctes) == fast.dbt_original(sql, ctes)
-    assert fast(sql, []) == sql
+
+def test_builds_reuse_the_parsed_project_without_compiling_into_it(tmp_path, monkeypatch):
+    """Two builds for different periods in one process: one parse, into the user's cache (not
+    reports/), and the kept manifest is never compiled into (each build gets its own copy)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    snapshot = _empty_snapshot(tmp_path)
+    for period in ("2025-10", "2025-11"):
+        work = tmp_path / period
+        work.mkdir()
+        variables = {**period_vars(parse_period(period), parse_period("2026-01").start),
+                     **Readings().to_vars()}  # fmt: skip
+        run = dbt_runner.run_dbt_build(snapshot=snapshot, reports_db=work / "reports.duckdb",
+                                       variables=variables, work_dir=work, checks=False,
+                                       select=("+pmp",))  # fmt: skip
+        assert run.node_seconds
+        with duckdb.connect(str(work / "reports.duckdb"), read_only=True) as con:
+            assert con.execute("select distinct period from main.pmp").fetchall() == [(period,)]
+    cache = dbt_runner._parse_cache(dbt_runner.REPORTS_PROJECT_DIR)
+    assert str(cache).startswith(str(tmp_path / "cache"))
+    assert (cache / "reports" / "partial_parse.msgpack").is_file()
+    kept = [m for key, m in dbt_runner._MANIFESTS.items() if key[2] == "reports"]
+    assert kept and all(
+        not getattr(node, "compiled", False) for m in kept for node in m.nodes.values()
+    )

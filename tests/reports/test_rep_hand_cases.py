@@ -12,6 +12,7 @@ from rep_scenarios import E1, E2, E3, E4
 
 from rcflow.reports import build_reports
 from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
+from rcflow.reports.periods import NEW_METHOD_FROM
 from rcflow.warehouse import Warehouse, snapshot_path_for
 
 REPRODUCIBLE = ["pmp.csv", "morosity.csv", "pending_recognition.csv", "obligations.csv",
@@ -179,7 +180,7 @@ def test_later_payment_does_not_leak_into_the_interest_of_q1(hand):
 def _fail(snapshot, tmp_path, **override) -> str:
     variables = {"period_start": "2025-01-01", "period_end": "2025-03-31",
                  "period_label": "2025-Q1", "period_kind": "quarter", "today": "2026-12-06",
-                 **override}  # fmt: skip
+                 "pmp_method_from": NEW_METHOD_FROM.isoformat(), **override}  # fmt: skip
     with pytest.raises(ReportBuildError) as caught:
         run_dbt_build(snapshot=snapshot, reports_db=tmp_path / "reports.duckdb",
                       variables=variables, work_dir=tmp_path)  # fmt: skip
