@@ -1,12 +1,14 @@
-"""The dbt runner: dbt's public API only, a parsed project reused without being changed, and
-dbt's partial parse kept outside the project. (Builds with other vars than the parse's are
-tested through real builds: test_rep_hand_cases.py, test_rerunning_a_past_period_gives_identical_outputs.)"""
+"""The dbt runner: a parsed project reused without being changed, dbt's partial parse kept
+outside the project, and the CTE splice that spares dbt's sqlparse pass. (Builds with other
+vars than the parse's are tested through real builds: test_rep_hand_cases.py,
+test_rerunning_a_past_period_gives_identical_outputs.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from rcflow.reports import dbt_runner
 from rcflow.reports.build import period_vars
@@ -44,3 +46,29 @@ def test_builds_reuse_the_parsed_project_without_compiling_into_it(tmp_path, mon
     assert kept and all(
         not getattr(node, "compiled", False) for m in kept for node in m.nodes.values()
     )
+
+
+CTES = [" __dbt__cte__a as (\nselect 1 as x\n)", " __dbt__cte__b as (\nselect * from __dbt__cte__a\n)"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "with\n\nsource as (\n    select * from __dbt__cte__b\n)\n\nselect * from source",
+        "\n\nWITH renamed as (select 1) select * from renamed",
+        "-- a comment\n/* and a block\n with */\nwith x as (select 1) select * from x",
+        "select * from __dbt__cte__b",
+        "with recursive r as (select 1 as n) select * from r",
+        "with",
+    ],
+)
+def test_the_fast_cte_splice_builds_what_dbt_builds(sql):
+    """Same string as dbt's sqlparse-based injection, or dbt's own function when in doubt."""
+    from dbt import compilation
+    from dbt.artifacts.resources import InjectedCTE
+
+    dbt_runner._install_fast_cte_injection()
+    fast = compilation.inject_ctes_into_sql
+    ctes = [InjectedCTE(id=f"model.p.{i}", sql=text) for i, text in enumerate(CTES)]
+    assert fast(sql, ctes) == fast.dbt_original(sql, ctes)
+    assert fast(sql, []) == sql
