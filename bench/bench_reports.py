@@ -11,7 +11,7 @@ heavier case: the trend spans 12 months):
 The PMP-only builds (after one untimed build that parses the project for their database) and
 the hand-written query run alternately (build, query, build, ...), so on a shared machine both
 see the same load; each figure is the median of its runs (at least 5 of each).
-Goals: reports < 60 s; the PMP through dbt within 2x of the hand-written query.
+Goals: reports < 60 s; the PMP through dbt within 1.5x of the hand-written query (issue 15).
 
 Run: .venv/bin/python bench/bench_reports.py [--invoices N] [--period 2025-11] [--repeat 3]
      [--keep DIR [--reuse]]
@@ -35,6 +35,7 @@ from rcflow.reports.dbt_runner import run_dbt_build
 from rcflow.warehouse import Warehouse, fresh_snapshot, snapshot_path_for
 
 ENTITIES = 20
+PMP_GOAL = 1.5  # the PMP through dbt ÷ the hand query, in every run (issue 15)
 PMP_PAIRS = 5  # at least this many (PMP-only build, hand query) pairs: they take seconds
 
 # One row per invoice with every state's timestamp; ~3 % rejected, ~30 % with no ACCEPTED
@@ -292,9 +293,11 @@ def main() -> None:
         pmps = [float(result.pmp_global or "nan"), *(r[2] for r in pmp_runs)]
         same = all(abs(v - hand) < 0.005 for v in pmps)
 
-        def ratio(seconds: float) -> tuple[str, str]:
+        def ratio(seconds: float, goal: float | None = None) -> tuple[str, str]:
             x = seconds / hand_seconds
-            return f"{x:.1f}×", "ok (≤ 2×)" if x <= 2 else "over the 2× goal"
+            if goal is None:
+                return f"{x:.1f}×", ""
+            return f"{x:.2f}×", f"ok (≤ {goal}×)" if x <= goal else f"over the {goal}× goal"
 
         rows = [
             ("invoices / states / accounting events",
@@ -310,9 +313,13 @@ def main() -> None:
             ("  ÷ hand query", *ratio(whole_untested)),
             ("same build on an empty warehouse (dbt's fixed cost)", f"{fixed:.1f} s", ""),
             ("PMP only: dbt build --select +pmp, warm", f"{pmp_wall:.2f} s", ""),
-            ("  ÷ hand query", *ratio(pmp_wall)),
+            ("  ÷ hand query", *ratio(pmp_wall, PMP_GOAL)),
+            ("  ÷ hand query, each pair (build ÷ the query right after it)",
+             " ".join(f"{b[0] / h[0]:.2f}" for b, h in zip(pmp_runs, hand_runs, strict=True)),
+             "ok" if all(b[0] / h[0] <= PMP_GOAL for b, h in zip(pmp_runs, hand_runs, strict=True))
+             else f"over {PMP_GOAL}× in some"),
             ("PMP only: sum of the models' execution times (dbt)", f"{pmp_sql:.2f} s", ""),
-            ("  ÷ hand query", *ratio(pmp_sql)),
+            ("  ÷ hand query", *ratio(pmp_sql, PMP_GOAL)),
             (f"global PMP {args.period} (reports / PMP only / hand)",
              f"{pmps[0]:.2f} / {pmps[1]:.2f} / {hand:.2f}", "same" if same else "DIFFERENT"),
             ("operations in the hand query", f"{operations:,}", ""),
