@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rcflow.reports.periods import NEW_METHOD_FROM
+
 REPORTS_PROJECT_DIR = Path(__file__).resolve().parents[2] / "reports"
 _FAILED_STATUSES = {"error", "fail", "runtime error"}
 _PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests",
@@ -30,7 +32,7 @@ _LEADING_WITH = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*with\s+", re.
 _RECURSIVE = re.compile(r"recursive\b", re.IGNORECASE)
 PARSE_VARS = {"period_start": "2025-01-01", "period_end": "2025-01-31", "period_label": "2025-01",
               "period_kind": "month", "today": "2025-02-01",
-              "pmp_method_from": "2018-04-01"}  # fmt: skip
+              "pmp_method_from": NEW_METHOD_FROM.isoformat()}  # fmt: skip
 
 
 class ReportBuildError(RuntimeError):
