@@ -209,7 +209,8 @@ def synthesise(path: Path, n: int) -> float:
         con.execute(INSERT_STATES)
         con.execute(INSERT_OPS)
         con.execute(
-            f"insert into raw.entities select 'P08' || lpad(cast(i as varchar), 5, '0') || 'A', "
+            "insert into raw.entities (entity_nif, entity_name, ine10, raw_json, fetched_at)"
+            " select 'P08' || lpad(cast(i as varchar), 5, '0') || 'A', "
             f"'Ens ' || i, null, null, now() from range({ENTITIES}) t(i)"
         )
     return time.perf_counter() - started
