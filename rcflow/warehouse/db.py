@@ -69,6 +69,12 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def _define(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the shared SQL definitions (macros) that views and reports call."""
+    definitions = resources.files("rcflow.warehouse") / "migrations" / "definitions.sql"
+    con.execute(definitions.read_text(encoding="utf-8"))
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply pending versioned migrations in order; returns the names applied."""
     con.execute(
@@ -76,6 +82,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         " version integer primary key, name varchar not null, applied_at timestamptz not null)"
     )
     done = {row[0] for row in con.execute("select version from main.schema_migrations").fetchall()}
+    _define(con)
     applied = []
     for version, name, sql in _migrations():
         if version in done:

@@ -1,4 +1,5 @@
-{#- The one place integer cents become euros (DECIMAL(18,2)). -#}
+{#- Integer cents to DECIMAL(18,2) euros: the warehouse's one definition (its macro
+    main.cents_to_euros, rcflow/warehouse/migrations/definitions.sql), called in the snapshot. -#}
 {% macro cents_to_euros(column_name) -%}
-    cast(cast({{ column_name }} as decimal(18, 0)) / 100 as decimal(18, 2))
+    wh.main.cents_to_euros({{ column_name }})
 {%- endmacro %}

@@ -5,7 +5,7 @@ select
     i.invoice_id,
     i.invoice_number,
     i.issue_date,
-    cast(i.amount_cents as decimal(18, 0)) * 0.01::decimal(3, 2) as amount,
+    cents_to_euros(i.amount_cents) as amount,
     f.currency,
     i.supplier_nif,
     i.supplier_name,
@@ -67,8 +67,8 @@ select
     quantity,
     unit_of_measure,
     unit_price,
-    cast(total_cost_cents as decimal(18, 0)) * 0.01::decimal(3, 2) as total_cost,
-    cast(gross_amount_cents as decimal(18, 0)) * 0.01::decimal(3, 2) as gross_amount,
+    cents_to_euros(total_cost_cents) as total_cost,
+    cents_to_euros(gross_amount_cents) as gross_amount,
     tax_rate
 from raw.facturae_lines;
 
@@ -77,7 +77,7 @@ select
     invoice_id,
     seq,
     due_date,
-    cast(amount_cents as decimal(18, 0)) * 0.01::decimal(3, 2) as amount,
+    cents_to_euros(amount_cents) as amount,
     payment_means
 from raw.facturae_installments;
 
