@@ -139,13 +139,18 @@ def _debug(exc: BaseException) -> None:
         log.debug("command failed", exc_info=exc)
 
 
+def _import_refused() -> Any:
+    """The push's ImportRefused if its (polars-heavy) module is loaded — only then can it be
+    raised — else nothing to catch: other commands do not import it."""
+    return getattr(sys.modules.get("rcflow.push.accounting.load"), "ImportRefused", ())
+
+
 def handle_errors(func: F) -> F:
     """Turn known failures into one line on stderr and a meaningful exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from rcflow.connectors.efact import HubError, HubStatusError, PayloadError
-        from rcflow.push.accounting import ImportRefused
         from rcflow.warehouse import StorageFailure, WarehouseBusy
         from rcflow.warehouse.failures import storage_failure
 
@@ -157,7 +162,7 @@ def handle_errors(func: F) -> F:
             fail(str(exc), _STORAGE_EXIT[exc.kind])
         except ConfigError as exc:
             fail(str(exc), EXIT_USAGE)
-        except ImportRefused as exc:
+        except _import_refused() as exc:
             for problem in exc.problems[:50]:
                 err_console.print(f"  {escape(problem)}", soft_wrap=True)
             if len(exc.problems) > 50:

@@ -20,6 +20,7 @@ from rcflow.cli.common import (
     settings,
 )
 from rcflow.ingest.ftp_archive import ids_from_args
+from rcflow.ingest.rows import arrow_without_pandas
 from rcflow.ingest.run import run_backfill, run_sync
 from rcflow.ingest.sync import SyncSummary
 
@@ -56,6 +57,7 @@ def sync(
 ) -> None:
     """Download pending invoices and attachments into the warehouse, then acknowledge them."""
     config = settings()
+    arrow_without_pandas()
     with progress_counter(not as_json, "sync") as progress:
         summary = asyncio.run(run_sync(config, nif=nif, office=office, refresh=refresh, progress=progress))
     report("sync", summary, as_json)
@@ -74,6 +76,7 @@ def backfill(
     if not hub_ids:
         console.print("no hub ids found in the arguments")
         raise typer.Exit(EXIT_PROBLEMS)
+    arrow_without_pandas()
     with progress_counter(not as_json, "backfill") as progress:
         summary = asyncio.run(run_backfill(config, hub_ids, progress=progress))
     report("backfill", summary, as_json)

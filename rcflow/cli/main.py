@@ -1,50 +1,73 @@
 """The `rcflow` command: the Typer app wiring every sub-command (the console script's entry point).
 
-Imports only the ``*_cmds`` modules beside it.
+Imports only the ``*_cmds`` module of the command invoked (``rcflow sync`` loads no polars, GX,
+dbt or PDF code); ``rcflow --help`` imports them all to list their help.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import version as package_version
 
+import click
 import typer
+from typer.core import TyperGroup
 
-from rcflow.cli import (
-    hub_cmds,
-    ingest_cmds,
-    pipeline_cmds,
-    push_cmds,
-    quality_cmds,
-    quarantine_cmds,
-    query_cmds,
-    report_cmds,
-    store_cmds,
-)
-from rcflow.cli.common import quiet_libraries
-from rcflow.cli.sign_cmds import sign_app
+# Every command, in --help's order: name -> (module beside this one, its command function or
+# sub-app). A function becomes `rcflow NAME`, a Typer app the group `rcflow NAME ...`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sync": ("ingest_cmds", "sync"),
+    "backfill": ("ingest_cmds", "backfill"),
+    "push": ("push_cmds", "push"),
+    "accounting": ("push_cmds", "accounting_app"),
+    "quarantine": ("quarantine_cmds", "app"),
+    "sql": ("query_cmds", "sql"),
+    "status": ("query_cmds", "status"),
+    "hub": ("hub_cmds", "app"),
+    "store": ("store_cmds", "app"),
+    "check": ("quality_cmds", "check"),
+    "report": ("report_cmds", "report"),
+    "run": ("pipeline_cmds", "run"),
+    "demo": ("pipeline_cmds", "demo"),
+    "sign": ("sign_cmds", "sign_app"),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """Import command ``name``'s module and build its Click command as ``app`` would have."""
+    module, attribute = COMMANDS[name]
+    target = getattr(import_module(f"rcflow.cli.{module}"), attribute)
+    holder = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name=name)(target)
+    holder.callback()(lambda: None)  # a group even with one entry
+    return typer.main.get_group(holder).commands[name]
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: commands built on first use, one module at a time."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*COMMANDS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            if cmd_name not in self.commands:
+                self.commands[cmd_name] = load_command(cmd_name)
+            return self.commands[cmd_name]
+        return super().get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
     name="rcflow",
     help="Run an invoice registry (RCF) against the eFACT hub: sync, check, push, report.",
+    cls=LazyGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-app.command()(ingest_cmds.sync)
-app.command()(ingest_cmds.backfill)
-app.command()(push_cmds.push)
-app.add_typer(push_cmds.accounting_app, name="accounting")
-app.add_typer(quarantine_cmds.app, name="quarantine")
-app.command()(query_cmds.sql)
-app.command()(query_cmds.status)
-app.add_typer(hub_cmds.app, name="hub")
-app.add_typer(store_cmds.app, name="store")
-app.command()(quality_cmds.check)
-app.command()(report_cmds.report)
-app.command()(pipeline_cmds.run)
-app.command()(pipeline_cmds.demo)
-app.add_typer(sign_app, name="sign")
 
 
 def _version(value: bool) -> None:
@@ -59,6 +82,8 @@ def _main(
         False, "--version", callback=_version, is_eager=True, help="Print rcflow's version and exit."
     ),
 ) -> None:
+    from rcflow.cli.common import quiet_libraries
+
     quiet_libraries()
 
 
