@@ -139,6 +139,8 @@ class BlobStore:
         self.swept = self.sweep_tmp()
         self._unsynced: list[Path] = []  # blobs committed with durable=False, not yet synced
         self._lock = threading.Lock()
+        # Held for a whole flush: a second caller returns only once the blobs it saw are durable.
+        self._sync_lock = threading.Lock()
 
     def unsynced_add(self, path: Path) -> None:
         with self._lock:
@@ -146,10 +148,13 @@ class BlobStore:
 
     def sync(self) -> None:
         """Make every blob committed with ``durable=False`` so far durable (files and folders)."""
-        with self._lock:
-            pending, self._unsynced = self._unsynced, []
-        if not pending:
-            return
+        with self._sync_lock:
+            with self._lock:
+                pending, self._unsynced = self._unsynced, []
+            if pending:
+                self._flush(pending)
+
+    def _flush(self, pending: list[Path]) -> None:
         if _SYNCFS is not None:
             fd = os.open(self.root, os.O_RDONLY)
             try:

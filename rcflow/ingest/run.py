@@ -75,11 +75,10 @@ async def run_sync(
     refresh_limit: int = DEFAULT_REFRESH_LIMIT,
     progress: ProgressFn | None = None,
 ) -> SyncSummary:
-    """Entities, pending invoices, late attachments, then a bounded state refresh."""
+    """Entities, pending invoices and late attachments (alongside), then a bounded state refresh."""
     async with _recorded_run(settings, "sync", progress) as syncer:
         await syncer.entities()
-        await syncer.drain_invoices(nif=nif, office=office)
-        await syncer.drain_attachments(nif=nif, office=office)
+        await syncer.drain(nif=nif, office=office)
         if refresh:
             await syncer.refresh_states(max_age=refresh_age, limit=refresh_limit)
     return syncer.summary

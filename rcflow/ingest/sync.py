@@ -10,6 +10,10 @@ Per page of pending invoices, as a stream of batches of 50:
 The batches overlap (one is acknowledged while the next downloads); the next page is requested
 only when every invoice of the page is stored and acknowledged, as the hub's queue requires.
 
+The late-attachment queue (which the hub fills as invoices are acknowledged) is drained alongside
+the pages, and once more at the end: its releases overlap the downloads. Every warehouse write
+runs in one worker thread at a time, so the event loop never waits for a commit.
+
 A crash anywhere leaves, at worst, stored-but-unacknowledged invoices, which the next run finds
 in the queue again and re-stores idempotently (upserts keyed on the hub id). Late attachments are
 drained the same way: stored, then released on the hub.
@@ -20,6 +24,7 @@ This module speaks only to the connector interface (``rcflow.connectors.base``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +41,8 @@ from rcflow.warehouse import Warehouse, raw
 ProgressFn = Callable[[str, int], None]
 # Invoices committed in one transaction and then acknowledged together.
 BATCH = 50
+# While invoices download, how often the late-attachment queue is looked at again once empty.
+ATTACHMENT_POLL = 0.5
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -133,6 +140,33 @@ class Syncer:
         rows = entity_rows(await self.hub.entities(), _now())
         raw.store_entities(self.wh, rows, source=self.hub.source)
         self.summary.entities = rows.num_rows
+
+    async def _in_writer(self, call: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """``call`` on the warehouse in a worker thread, one at a time: the event loop never
+        waits for a commit in flight."""
+        async with self._writer:
+            return await asyncio.to_thread(call, *args, **kwargs)
+
+    async def drain(self, *, nif: str | None = None, office: str | None = None) -> None:
+        """Pending invoices, with the late-attachment queue drained alongside (its releases
+        overlap the downloads; the hub queues an invoice's attachments once it is acknowledged),
+        then once more when the invoices are done."""
+        invoices_done = asyncio.Event()
+
+        async def alongside() -> None:
+            while not invoices_done.is_set() and self.summary.stopped_early is None:
+                await self.drain_attachments(nif=nif, office=office)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(invoices_done.wait(), ATTACHMENT_POLL)
+
+        side = asyncio.create_task(alongside())
+        try:
+            await self.drain_invoices(nif=nif, office=office)
+            invoices_done.set()
+            await side
+        finally:
+            await _cancel([side])
+        await self.drain_attachments(nif=nif, office=office)
 
     # ------------------------------------------------------------ pending invoices
 
@@ -285,7 +319,7 @@ class Syncer:
 
     async def _process_attachment_page(self, items: list[LateAttachment]) -> int:
         ids = [a.attachment_id for a in items]
-        known = raw.known_ids(self.wh, "raw.attachments", "attachment_id", ids)
+        known = await self._in_writer(raw.known_ids, self.wh, "raw.attachments", "attachment_id", ids)
         todo = [a for a in items if a.attachment_id not in known]
         now = _now()
         fetched, failed = await _settle(todo, self.hub.fetch_late_attachment)
@@ -293,9 +327,12 @@ class Syncer:
             self._defer(item.invoice_id, f"attachment {item.attachment_id}: {failure.reason}")
         rows = [attachment_row(a.invoice_id, got, source="pending", fetched_at=now) for a, got in fetched]
         if rows:
-            await asyncio.to_thread(self.store.sync)  # durable before any row refers to them
-        raw.store_attachments(
-            self.wh, pa.Table.from_pylist(rows, schema=ATTACHMENT_SCHEMA), source=self.hub.source
+            await self._in_writer(self.store.sync)  # durable before any row refers to them
+        await self._in_writer(
+            raw.store_attachments,
+            self.wh,
+            pa.Table.from_pylist(rows, schema=ATTACHMENT_SCHEMA),
+            source=self.hub.source,
         )
         self.summary.late_attachments_stored += len(rows)
         self.progress("attachments", len(rows))
@@ -307,7 +344,7 @@ class Syncer:
         for attachment_id, failure in failed_release:
             self._defer("", f"release of attachment {attachment_id}: {failure.reason}")
         released = [attachment_id for attachment_id, _ in done]
-        raw.mark_attachments_released(self.wh, released, now=_now())
+        await self._in_writer(raw.mark_attachments_released, self.wh, released, now=_now())
         self.summary.attachments_released += len(released)
         return len(released)
 
