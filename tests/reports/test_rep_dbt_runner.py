@@ -27,6 +27,7 @@ def test_builds_reuse_the_parsed_project_without_compiling_into_it(tmp_path, mon
     """Two builds for different periods in one process: one parse, into the user's cache (not
     reports/), and the kept manifest is never compiled into (each build gets its own copy)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(dbt_runner, "_MANIFESTS", {})  # parse here, whatever ran before in this process
     snapshot = _empty_snapshot(tmp_path)
     for period in ("2025-10", "2025-11"):
         work = tmp_path / period

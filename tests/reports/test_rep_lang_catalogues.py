@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 from rcflow.config import ConfigError, load_settings
 from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
 from rcflow.reports.i18n import LANGUAGES, LOCALES_DIR, catalogue_path, translations
+from rcflow.reports.periods import NEW_METHOD_FROM
 from rcflow.reports.readings import (
     CHOICES,
     MACROS_FILE,
@@ -93,7 +94,8 @@ def test_dbt_refuses_a_reading_readings_py_does_not_know(main_q1, tmp_path: Path
     assert {r["method_label"] for r in main_q1.csv("pmp.csv")} == {METHOD_LABELS["rd1040_2017"]}
     variables = {"period_start": "2025-01-01", "period_end": "2025-03-31", "period_label": "2025-Q1",
                  "period_kind": "quarter", "today": "2025-04-01", **Readings().to_vars(),
-                 "credit_notes": "net", "extra_interest_rates": [], "administrations": []}  # fmt: skip
+                 "credit_notes": "net", "extra_interest_rates": [], "administrations": [],
+                 "pmp_method_from": NEW_METHOD_FROM.isoformat()}  # fmt: skip
     snapshot = main_q1.out.parent / "warehouse.snapshot.duckdb"
     with pytest.raises(ReportBuildError, match="credit_notes=net is not one of exclude_and_flag, include"):
         run_dbt_build(snapshot=snapshot, reports_db=tmp_path / "r.duckdb", variables=variables,
