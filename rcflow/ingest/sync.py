@@ -266,8 +266,7 @@ class Syncer:
 
     async def _store(self, bundles: list[InvoiceBundle], *, source: str, now: datetime) -> None:
         """Make the bundles' blobs durable, then commit their rows (one transaction)."""
-        async with self._writer:
-            new_ids, quarantined = await asyncio.to_thread(self._durably, bundles, source, now)
+        new_ids, quarantined = await self._in_writer(self._durably, bundles, source, now)
         self.summary.invoices_seen += len(bundles)
         self.summary.invoices_new += len(new_ids)
         self.summary.quarantined += len(quarantined)
@@ -291,8 +290,7 @@ class Syncer:
         for _, failure in failed:
             self._defer(failure.invoice_id, failure.reason)
         acked = [answer for _, answer in done]
-        async with self._writer:
-            await asyncio.to_thread(record_acknowledged, self.wh, acked, now=_now())
+        await self._in_writer(record_acknowledged, self.wh, acked, now=_now())
         self.summary.invoices_acknowledged += len(acked)
         return len(acked)
 
