@@ -22,11 +22,148 @@ stays on the hub for the next run); anything else raised is a bug or a broken st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from rcflow.facturae import FacturaeDocument, FacturaeRejected, parse_facturae
+from rcflow.lifecycle import State
+
+# --------------------------------------------------------------------------- core records
+# What a connector hands the core, in the core's terms (rcflow.lifecycle names, the warehouse's
+# column meanings). ``raw_json`` is the hub's own record exactly as received (JSON text; a SOAP
+# hub's answer turned into JSON), kept for auditors.
+
+
+@dataclass(frozen=True)
+class EntityRecord:
+    """A receiving entity (``raw.entities``)."""
+
+    entity_nif: str
+    entity_name: str | None
+    ine10: str | None
+    raw_json: str
+
+
+@dataclass(frozen=True)
+class InvoiceRecord:
+    """The hub's record of one invoice (``raw.invoices``; the ids are the hub's, namespaced by
+    the connector so two hubs never share one: FACe's are ``face:<numeroRegistro>``)."""
+
+    invoice_id: str
+    raw_json: str
+    invoice_number: str | None = None
+    issue_date: date | None = None
+    amount_cents: int | None = None
+    supplier_nif: str | None = None
+    supplier_name: str | None = None
+    entity_nif: str | None = None
+    entity_name: str | None = None
+    registry_number: str | None = None
+    registry_at: datetime | None = None
+    rcf_number: str | None = None
+    accounting_office: str | None = None
+    managing_body: str | None = None
+    processing_unit: str | None = None
+    hub_state: str | None = None  # a rcflow.lifecycle name (or the hub's, upper-cased, if unknown)
+    hub_state_at: datetime | None = None
+    reject_code: str | None = None
+    reject_reason: str | None = None
+    payment_date: date | None = None
+    face_registry_number: str | None = None
+    face_registry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StateRecord:
+    """One entry of an invoice's state history as the hub shows it (``raw.invoice_states``)."""
+
+    state: str  # a rcflow.lifecycle name (or the hub's, upper-cased, if unknown)
+    raw_json: str
+    state_code: str | None = None  # as the hub sent it
+    state_at: datetime | None = None
+    registry_number: str | None = None
+    registry_at: datetime | None = None
+    rcf_number: str | None = None
+    reject_code: str | None = None
+    reject_reason: str | None = None
+    payment_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """The hub's answer to an acknowledgement: the invoice's state now."""
+
+    invoice_id: str
+    hub_state: str | None
+    hub_state_at: datetime | None
+    rcf_number: str | None = None  # FACe: the (provisional) RCF code sent with the confirmation
+
+
+@dataclass(frozen=True)
+class StatePush:
+    """One state update rcflow owes the hub, in core terms; the connector translates it.
+
+    ``payload()`` is rcflow's canonical form of the update, stored in ``ops.push_outbox.payload``
+    and compared by ``ops.owed_updates`` (a refusal of this very payload holds it back). Its keys
+    are eFACT's names, kept for every hub so the outbox reads one way.
+    """
+
+    state: State
+    rcf_number: str | None = None  # ANNOTATED
+    reason_code: str | None = None  # REJECTED
+    reason: str | None = None  # REJECTED
+    payment_date: date | None = None  # PAID
+
+    def payload(self) -> dict[str, str]:
+        body = {"estat": self.state.value}
+        if self.rcf_number:
+            body["numeroRegistreRCF"] = self.rcf_number
+        if self.reason_code:
+            body["codiMotiuRebuig"] = self.reason_code
+        if self.reason:
+            body["descripcioMotiuRebuig"] = self.reason
+        if self.payment_date:
+            body["dataPagament"] = self.payment_date.isoformat()
+        return body
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What the hub said to one ``StatePush``.
+
+    ``sent``: applied. ``refused``: the hub refused this data (never re-sent unchanged; ``status``
+    the HTTP status, ``code`` the hub's code). ``uncertain``: no answer, a 5xx or a transport
+    failure, so it may have applied: the caller re-reads the history before trying again.
+    """
+
+    invoice_id: str
+    outcome: Literal["sent", "refused", "uncertain"]
+    status: int | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class CancellationRequest:
+    """A supplier's request to cancel an invoice (FACe's anulaciones), as the hub lists it."""
+
+    invoice_id: str
+    requested_at: datetime | None
+    reason: str | None
+    state: Literal["requested", "accepted", "rejected"]
+    raw_json: str
+
+
+@dataclass(frozen=True)
+class CreditAssignment:
+    """A credit assignment (cesión de crédito) the hub reports for an invoice."""
+
+    invoice_id: str
+    state_code: str | None
+    description: str | None
+    raw_json: str
 
 
 @dataclass(frozen=True)
@@ -59,12 +196,14 @@ class InvoiceBundle:
     """
 
     invoice_id: str
-    detail: Any
+    detail: Any  # legacy (eFACT's InvoiceDetail): replaced by ``invoice``
     xml_sha256: str
-    history: Any
+    history: Any  # legacy (eFACT's StateHistory): replaced by ``states``
     attachments: list[FetchedAttachment] = field(default_factory=list)
     fetched_at: datetime | None = None
     facturae: Any = None
+    invoice: InvoiceRecord | None = None
+    states: list[StateRecord] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,3 +277,32 @@ class Connector(Protocol):
         """Tell the hub a late attachment is stored (eFACT: ``DELETE /adjunts-pendents/:id``)."""
 
     async def aclose(self) -> None: ...
+
+    # Target shape (the core's records; replaces the Any-typed methods above):
+    #   entities() -> list[EntityRecord]
+    #   acknowledge(id) -> Acknowledged | FetchFailure
+    #   refresh(id) -> tuple[InvoiceRecord, list[StateRecord]] | FetchFailure
+    #   history(id) -> list[StateRecord]
+    #   push_states(updates) -> list[PushResult]   (replaces push_state)
+
+
+@runtime_checkable
+class PushesInBatches(Protocol):
+    async def push_states(self, updates: Sequence[tuple[str, StatePush]]) -> list[PushResult]:
+        """Send each update once, in one or more hub calls (FACe: ≤ 100 per call); one result
+        per update, in order. Never raises for a hub's answer about one invoice."""
+
+
+@runtime_checkable
+class HandlesCancellations(Protocol):
+    """A hub where suppliers ask to cancel invoices (FACe); eFACT has no such thing."""
+
+    async def cancellation_requests(self, *, office: str | None = None) -> list[CancellationRequest]:
+        """Requests waiting for an answer (every configured office when ``office`` is None)."""
+
+    async def answer_cancellation(self, invoice_id: str, *, accept: bool, comment: str) -> PushResult: ...
+
+
+@runtime_checkable
+class ReportsCreditAssignments(Protocol):
+    async def credit_assignment(self, invoice_id: str) -> CreditAssignment | None: ...
