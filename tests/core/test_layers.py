@@ -15,7 +15,8 @@ from typing import NamedTuple
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LEAVES = ("rcflow.clock", "rcflow.store", "rcflow.facturae", "rcflow.taxid", "rcflow.config")
+LEAVES = ("rcflow.clock", "rcflow.store", "rcflow.facturae", "rcflow.taxid", "rcflow.config",
+          "rcflow.lifecycle")
 HUBS = ("efact", "face")
 
 
@@ -112,7 +113,7 @@ def test_connectors_import_only_the_leaves() -> None:
 
 
 def test_the_leaves_import_only_leaves() -> None:
-    """clock, config, store, taxid and facturae sit under everything: they import no other layer."""
+    """clock, config, lifecycle, store, taxid and facturae sit under everything: no other layer."""
     found = [
         str(e) for e in GRAPH
         if _within(e.source, *LEAVES) and _within(e.target, "rcflow")
