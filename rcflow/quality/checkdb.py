@@ -1,6 +1,7 @@
 """The check database: an in-process DuckDB holding one batch table per suite.
 
-The warehouse snapshot is attached read-only (so checks never wait for, or block, the writer),
+The warehouse is attached read-only (the live file when no writer holds it, else the freshest
+snapshot: :func:`rcflow.warehouse.attached_for_reading`; checks never wait for a writer),
 tax ids are validated once per distinct value, and each suite's frame is materialised once:
 GX then runs many small queries over narrow tables instead of recomputing joins and windows.
 GX only ever queries those tables, through the connection :mod:`gx_duckdb` hands it.
@@ -16,6 +17,7 @@ import duckdb
 
 from rcflow.quality.suites import Suite
 from rcflow.taxid import validate_tax_ids
+from rcflow.warehouse import attached_for_reading
 
 SNAPSHOT_ALIAS = "wh"  # the name suites' frame SQL reads the warehouse through
 
@@ -36,14 +38,13 @@ def _load_tax_ids(db: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def check_database(snapshot: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory database with ``snapshot`` attached as ``wh`` and the ``tax_ids`` table."""
+def check_database(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory database with ``warehouse`` attached as ``wh`` and the ``tax_ids`` table."""
     db = duckdb.connect(":memory:")
     try:
-        literal = str(snapshot).replace("'", "''")
-        db.execute(f"attach '{literal}' as {SNAPSHOT_ALIAS} (read_only)")
-        _load_tax_ids(db)
-        yield db
+        with attached_for_reading(db, SNAPSHOT_ALIAS, warehouse):
+            _load_tax_ids(db)
+            yield db
     finally:
         db.close()
 

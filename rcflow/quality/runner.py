@@ -1,4 +1,5 @@
-"""``run_checks``: snapshot → check database → GX, suite by suite → findings → one writer session."""
+"""``run_checks``: warehouse (read-only) → check database → GX, suite by suite → findings →
+one writer session."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from rcflow.quality.record import record_run
 from rcflow.quality.report import CheckReport
 from rcflow.quality.suites import all_suites
 from rcflow.quality.validate import gx_session
-from rcflow.warehouse import Warehouse, fresh_snapshot, snapshot_path_for
+from rcflow.warehouse import Warehouse, snapshot_path_for
 from rcflow.warehouse.runs import new_run_id
 
 HUB_TIMEZONE = ZoneInfo("Europe/Madrid")
@@ -29,14 +30,14 @@ def docs_dir_for(warehouse: Path) -> Path:
     return warehouse.parent / "gx"
 
 
-def _snapshot(warehouse: Path) -> Path:
-    snapshot = snapshot_path_for(warehouse)
-    if not snapshot.exists():
+def _readable(warehouse: Path) -> Path:
+    """The warehouse, migrated once if no session ever published it (an old or a fresh file)."""
+    if not snapshot_path_for(warehouse).exists():
         if not warehouse.exists():
             raise FileNotFoundError(f"no warehouse at {warehouse}: run `rcflow sync` first")
         with Warehouse(warehouse):
-            pass  # migrates; the snapshot is published just below
-    return fresh_snapshot(warehouse)  # republished if writer sessions ended since the last one
+            pass  # migrates, and publishes the first snapshot
+    return warehouse
 
 
 @contextmanager
@@ -58,7 +59,7 @@ def _counts(affected: pa.Table) -> dict[str, int]:
 def run_checks(
     warehouse: Path | str, *, run_id: str | None = None, now: datetime | None = None
 ) -> CheckReport:
-    """Validate the warehouse snapshot, record results and quarantines, return the report."""
+    """Validate the warehouse (read-only), record results and quarantines, return the report."""
     warehouse = Path(warehouse).resolve()  # GX wants absolute paths (Data Docs)
     started_at = datetime.now(UTC)
     now = now or started_at
@@ -72,7 +73,7 @@ def run_checks(
     found = Findings.empty()
     with quiet_gx(), ExitStack() as stack:
         with _timed(timings, "setup"):
-            db = stack.enter_context(check_database(_snapshot(warehouse)))
+            db = stack.enter_context(check_database(_readable(warehouse)))
             session = stack.enter_context(
                 gx_session(db, parameters=parameters, run_name=run_id, run_time=now, docs_dir=docs)
             )

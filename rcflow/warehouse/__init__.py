@@ -2,10 +2,11 @@
 
 Owns: the schema (``migrations/``) and each bulk-written table's contract (``tables``: Arrow
 schema and keys beside the DDL); the single-writer connection and the read snapshot (``db``:
-published lazily, once per read after writes); every write (``raw``: what a hub sent;
-``outbox``: push intents, outcomes and audit; ``quality``: check results; ``quarantine``:
-findings and reviews; ``runs``: ``ops.runs``; ``signatures``); and the read models every
-consumer shares (``owed``: ``ops.owed_updates``, what the hub is owed; ``ops.quarantine_holds``).
+published lazily, once per read after writes; short reads attach the live file); every write
+(``raw``: what a hub sent; ``outbox``: push intents, outcomes and audit; ``quality``: check
+results; ``quarantine``: findings and reviews; ``runs``: ``ops.runs``; ``signatures``); and the
+read models every consumer shares (``owed``: ``ops.owed_updates``, what the hub is owed;
+``ops.quarantine_holds``).
 
 May import: the leaves only (``rcflow.clock``, ``rcflow.facturae``, pyarrow, duckdb); never a
 connector, ``ingest``, ``push``, ``quality``, ``reports``, ``cli``, ``flows`` or ``tasks``.
@@ -15,6 +16,7 @@ from rcflow.warehouse.db import (
     NoSnapshot,
     Warehouse,
     WarehouseBusy,
+    attached_for_reading,
     fresh_snapshot,
     migrate,
     open_reader,
@@ -29,6 +31,7 @@ __all__ = [
     "StorageFailure",
     "Warehouse",
     "WarehouseBusy",
+    "attached_for_reading",
     "fresh_snapshot",
     "migrate",
     "open_reader",

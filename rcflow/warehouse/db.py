@@ -15,8 +15,10 @@ ends soundly only marks the snapshot *stale* (a one-word state file beside the w
 very first session publishes at once, so a reader never finds no snapshot after one); the next
 reader (:func:`fresh_snapshot`, :func:`open_reader`) copies the live file once, under a
 read-only connection, when no writer holds it (else it reads the last snapshot: it never
-waits). A pipeline run (sync, check, push, report) thus copies the warehouse when its check
-and its report read it, not after each of its writer sessions.
+waits). The checks, a short read, attach the live file itself when no writer holds it
+(:func:`attached_for_reading`: no copy; a writer that starts meanwhile waits for them, within its
+lock timeout). A pipeline run (sync, check, push, report) thus copies the warehouse once, when
+its report reads it, not after each of its writer sessions.
 
 A writer session that ends in a database or storage error, or never ends (a killed process),
 does not make the snapshot stale: the last good snapshot stays until a sound session follows.
@@ -409,6 +411,39 @@ def fresh_snapshot(warehouse: Path | str) -> Path:
         finally:
             guard.close()
     return snapshot
+
+
+@contextmanager
+def attached_for_reading(db: duckdb.DuckDBPyConnection, alias: str, warehouse: Path | str) -> Iterator[Path]:
+    """``warehouse`` attached read-only to ``db`` as ``alias`` for a short read; yields what was attached.
+
+    The live file itself when no writer holds it and no writer left a log to replay: no copy,
+    and writers that start meanwhile wait (within their lock timeout) until the block ends.
+    Otherwise the freshest snapshot (:func:`fresh_snapshot`): a reader never waits for a writer.
+    """
+    warehouse = Path(warehouse)
+    attached = None
+    if warehouse.exists() and not warehouse.with_name(warehouse.name + ".wal").exists():
+        try:
+            _attach(db, alias, warehouse)
+            attached = warehouse
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                failure = storage_failure(exc, database=warehouse)
+                raise (failure or exc) from exc
+    if attached is None:
+        attached = fresh_snapshot(warehouse)
+        _attach(db, alias, attached)
+    try:
+        yield attached
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            db.execute(f"detach {alias}")
+
+
+def _attach(db: duckdb.DuckDBPyConnection, alias: str, path: Path) -> None:
+    literal = str(path).replace("'", "''")
+    db.execute(f"attach '{literal}' as {alias} (read_only)")
 
 
 def _read_only(path: Path, *, timeout: float) -> duckdb.DuckDBPyConnection:
