@@ -1,23 +1,28 @@
 """What the core asks of any invoice hub: the connector interface and the values it returns.
 
-A connector answers, for one hub: what is pending (a page of ids); fetch one invoice's bundle
-(detail, document, attachments and history, the blobs verified and in the store, the Facturae
-already parsed; the caller makes a batch's blobs durable with one ``store.sync()``); acknowledge
-a stored invoice (eFACT: ``PATCH estat=DELIVERED``; FACe: ``confirmarDescargaFactura``, after
-which FACe refuses the download: store first, always); push a state; read a history; plus the
-late attachments some hubs queue apart (FACe has none: an empty page). Hub quirks (eFACT's 3007
-after a lost answer, FACe's 500-item lists and its 1300 on confirmation) stay in the connector.
+A connector answers, for one hub, in the core's records (``EntityRecord``, ``InvoiceRecord``,
+``StateRecord``, ``Acknowledged``, ``PushResult``; states named as ``rcflow.lifecycle`` names
+them): the receiving entities; what is pending (a page of ids); one invoice's bundle (its record,
+document, attachments and history, the blobs verified and in the store, the Facturae already
+parsed; the caller makes a batch's blobs durable with one ``store.sync()``); acknowledge a stored
+invoice (eFACT: ``PATCH estat=DELIVERED``; FACe: ``confirmarDescargaFactura``, after which FACe
+refuses the download: store first, always); re-read an invoice (record and history) or its
+history; push state updates; plus the late attachments some hubs queue apart (FACe has none: an
+empty page). Hub quirks (eFACT's 3007 after a lost answer, its payload rules; FACe's 500-item
+lists and its 1300 on confirmation) and the translation of the hub's records stay in the connector.
 
 How FACe fits: ``pending`` maps ``solicitarNuevasFacturas`` (at most 500, so ``more`` is
 ``len == 500``; ``office`` is the oficinaContable whose queue it reads); ``bundle`` maps
 ``descargarFactura`` (the signed file and its ``anexos`` come in one answer; the history is
 ``consultarFactura``); ``acknowledge`` maps ``confirmarDescargaFactura`` with the RCF number the
-connector assigns; ``push_state`` maps ``cambiarEstadoFactura`` (refusing 1200/1300/3100 as
-targets); ``late_attachments`` is always an empty page.
+connector assigns; ``push_states`` maps ``cambiarEstadoFactura`` (refusing 1200/1300/3100 as
+targets, at most 100 per call); ``late_attachments`` is always an empty page.
 
 Every method is async and may be called concurrently: the connector bounds its own connections.
 A hub's refusal or a transport failure of one invoice comes back as a ``FetchFailure`` (the invoice
-stays on the hub for the next run); anything else raised is a bug or a broken store.
+stays on the hub for the next run) or, for a pushed state, a ``PushResult``; anything else raised
+is a bug, a broken store, or (``entities``, ``pending``, ``history``, ``late_attachments``) a hub
+that cannot be read at all.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from rcflow.facturae import FacturaeDocument, FacturaeRejected, parse_facturae
 from rcflow.lifecycle import State
@@ -187,23 +192,21 @@ class FetchedAttachment:
 
 @dataclass
 class InvoiceBundle:
-    """Detail, Facturae file, attachments and history of one invoice, the blobs in the store
+    """Record, Facturae file, attachments and history of one invoice, the blobs in the store
     (durable after the caller's ``store.sync()``).
 
-    ``detail`` and ``history`` are the hub's own records, which the warehouse's row builders map
-    to ``raw.invoices`` / ``raw.invoice_states``; ``facturae`` is the parsed file (a document or
-    the ``FacturaeRejected`` that quarantines it), parsed where it was fetched.
+    ``invoice`` and ``states`` become ``raw.invoices`` / ``raw.invoice_states`` rows;
+    ``facturae`` is the parsed file (a document or the ``FacturaeRejected`` that quarantines it),
+    parsed where it was fetched (None: the core parses it from the store).
     """
 
     invoice_id: str
-    detail: Any  # legacy (eFACT's InvoiceDetail): replaced by ``invoice``
+    invoice: InvoiceRecord
     xml_sha256: str
-    history: Any  # legacy (eFACT's StateHistory): replaced by ``states``
+    states: list[StateRecord]
     attachments: list[FetchedAttachment] = field(default_factory=list)
     fetched_at: datetime | None = None
-    facturae: Any = None
-    invoice: InvoiceRecord | None = None
-    states: list[StateRecord] | None = None
+    facturae: FacturaeDocument | FacturaeRejected | None = None
 
 
 @dataclass(frozen=True)
@@ -250,24 +253,27 @@ class Connector(Protocol):
     @property
     def retries(self) -> int: ...
 
-    async def entities(self) -> Any:
-        """The hub's list of receiving entities (its own records)."""
+    async def entities(self) -> list[EntityRecord]:
+        """The hub's receiving entities."""
 
     async def pending(self, *, nif: str | None = None, office: str | None = None) -> PendingPage: ...
 
     async def bundle(self, invoice_id: str, fetched_at: datetime) -> InvoiceBundle | FetchFailure: ...
 
-    async def acknowledge(self, invoice_id: str) -> Any | FetchFailure:
-        """Tell the hub a stored invoice was received; its answer (the hub's record) or why not."""
+    async def acknowledge(self, invoice_id: str) -> Acknowledged | FetchFailure:
+        """Tell the hub a stored invoice was received; its state now, or why not."""
 
-    async def refresh(self, invoice_id: str) -> tuple[Any, Any] | FetchFailure:
-        """The invoice's current detail and history, or why not."""
+    async def refresh(self, invoice_id: str) -> tuple[InvoiceRecord, list[StateRecord]] | FetchFailure:
+        """The invoice's current record and history, or why not."""
 
-    async def history(self, invoice_id: str) -> Any:
-        """The invoice's state history (empty when the hub has none yet)."""
+    async def history(self, invoice_id: str) -> list[StateRecord]:
+        """The invoice's state history (empty when the hub has none yet); raises when the hub
+        cannot be read (the push counts it as unreachable)."""
 
-    async def push_state(self, invoice_id: str, update: Any) -> Any:
-        """Send one state update, once (never retried blindly: re-read the history instead)."""
+    async def push_states(self, updates: Sequence[tuple[str, StatePush]]) -> list[PushResult]:
+        """Send each (invoice id, update) once, never retried blindly (an ``uncertain`` result:
+        the caller re-reads the history); one result per update, in order. Never raises for a
+        hub's answer about one invoice."""
 
     async def late_attachments(self, *, nif: str | None = None, office: str | None = None) -> LatePage: ...
 
@@ -278,16 +284,12 @@ class Connector(Protocol):
 
     async def aclose(self) -> None: ...
 
-    # Target shape (the core's records; replaces the Any-typed methods above):
-    #   entities() -> list[EntityRecord]
-    #   acknowledge(id) -> Acknowledged | FetchFailure
-    #   refresh(id) -> tuple[InvoiceRecord, list[StateRecord]] | FetchFailure
-    #   history(id) -> list[StateRecord]
-    #   push_states(updates) -> list[PushResult]   (replaces push_state)
-
 
 @runtime_checkable
 class PushesInBatches(Protocol):
+    """A hub whose state updates go out several per call (FACe); ``Connector.push_states`` is
+    the same method, so the core needs no test for it."""
+
     async def push_states(self, updates: Sequence[tuple[str, StatePush]]) -> list[PushResult]:
         """Send each update once, in one or more hub calls (FACe: ≤ 100 per call); one result
         per update, in order. Never raises for a hub's answer about one invoice."""

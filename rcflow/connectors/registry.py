@@ -8,8 +8,9 @@ from rcflow.connectors.base import Connector
 from rcflow.store import BlobStore
 
 
-def connect(settings: Any, store: BlobStore) -> Connector:
-    """The connector of the configured hub, writing its downloads into ``store``.
+def connect(settings: Any, store: BlobStore | None) -> Connector:
+    """The connector of the configured hub, writing its downloads into ``store`` (None: a
+    connector that downloads nothing, the push's).
 
     Only eFACT is wired today; FACe (``rcflow.connectors.face``) will be chosen here too."""
     from rcflow.connectors.efact.client import HubClient

@@ -1,4 +1,4 @@
-"""Parsing the Facturae files of a batch and cross-checking them against the hub's detail."""
+"""Parsing the Facturae files of a batch and cross-checking them against the hub's record."""
 
 from __future__ import annotations
 
@@ -46,15 +46,15 @@ def parse_batch(store: BlobStore, bundles: Sequence[InvoiceBundle], parsed_at: d
             )
             continue
         items.append((bundle.invoice_id, bundle.xml_sha256, doc))
-        detail = bundle.detail
+        record = bundle.invoice
         checks.append(
             (
                 bundle.invoice_id,
                 crosscheck(
                     doc,
-                    hub_total_cents=detail.amount_cents,
-                    hub_supplier_nif=detail.nifProveidor,
-                    hub_entity_nif=detail.nif,
+                    hub_total_cents=record.amount_cents,
+                    hub_supplier_nif=record.supplier_nif,
+                    hub_entity_nif=record.entity_nif,
                 ),
             )
         )

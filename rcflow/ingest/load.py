@@ -8,11 +8,17 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from rcflow.connectors.efact.history import history_rows
-from rcflow.connectors.efact.models import InvoiceDetail, StateHistory
+from rcflow.connectors.base import Acknowledged, InvoiceRecord, StateRecord
 from rcflow.ingest.bundle import InvoiceBundle
 from rcflow.ingest.facturae_step import parse_batch
-from rcflow.ingest.rows import INVOICE_SCHEMA, STATE_SCHEMA, bundle_tables, invoice_row, state_name
+from rcflow.ingest.rows import (
+    INVOICE_SCHEMA,
+    STATE_SCHEMA,
+    acknowledged_row,
+    bundle_tables,
+    invoice_row,
+    state_rows,
+)
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse, raw
 from rcflow.warehouse.raw import known_ids as existing_ids
@@ -51,27 +57,25 @@ def store_bundles(
     return new_ids, facturae.quarantined_ids
 
 
-def record_acknowledged(wh: Warehouse, details: Sequence[InvoiceDetail], *, now: datetime) -> None:
-    """Mark invoices delivered, with the hub state the PATCH answer reported."""
-    rows = [
-        {"invoice_id": d.id, "hub_state": state_name(d.estat), "hub_state_at": d.dataEstat} for d in details
-    ]
+def record_acknowledged(wh: Warehouse, answers: Sequence[Acknowledged], *, now: datetime) -> None:
+    """Mark invoices delivered, with the hub state the acknowledgement's answer reported."""
+    rows = [acknowledged_row(a) for a in answers]
     raw.mark_acknowledged(wh, raw.acknowledged_rows(rows), now=now)
 
 
 def store_refreshed(
     wh: Warehouse,
-    refreshed: Sequence[tuple[InvoiceDetail, StateHistory]],
+    refreshed: Sequence[tuple[InvoiceRecord, list[StateRecord]]],
     *,
     now: datetime,
     hub: str = DEFAULT_HUB,
 ) -> None:
-    """Replace detail columns and histories of invoices re-read during a state refresh."""
-    invoices = [invoice_row(d, xml_sha256=None, source="refresh", fetched_at=now) for d, _ in refreshed]
-    states = [row for d, history in refreshed for row in history_rows(d.id, history, now)]
+    """Replace the invoice columns and histories of invoices re-read during a state refresh."""
+    invoices = [invoice_row(r, xml_sha256=None, source="refresh", fetched_at=now) for r, _ in refreshed]
+    states = [row for r, history in refreshed for row in state_rows(r.invoice_id, history, now)]
     raw.store_refreshed(
         wh,
-        [d.id for d, _ in refreshed],
+        [r.invoice_id for r, _ in refreshed],
         invoices=pa.Table.from_pylist(invoices, schema=INVOICE_SCHEMA),
         states=pa.Table.from_pylist(states, schema=STATE_SCHEMA),
         source=hub,

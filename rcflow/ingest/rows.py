@@ -1,5 +1,6 @@
-"""Turning fetched hub data into Arrow tables shaped as the warehouse's contract says
-(:mod:`rcflow.warehouse.tables`: the schemas here are its ``row_schema()``s)."""
+"""Turning a connector's records into Arrow tables shaped as the warehouse's contract says
+(:mod:`rcflow.warehouse.tables`: the schemas here are its ``row_schema()``s). Hub-neutral: the
+records already carry the column values (``rcflow.connectors.base``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from importlib.abc import MetaPathFinder
 
 import pyarrow as pa
 
-from rcflow.connectors.efact.history import history_rows, raw_items, state_name, state_rows
-from rcflow.connectors.efact.models import EntityList, InvoiceDetail
+from rcflow.connectors.base import Acknowledged, EntityRecord, InvoiceRecord
 from rcflow.ingest.bundle import FetchedAttachment, InvoiceBundle
+from rcflow.warehouse.raw import state_rows
 from rcflow.warehouse.tables import TABLES
 
 ENTITY_SCHEMA = TABLES["raw.entities"].row_schema()
@@ -23,8 +24,8 @@ QUARANTINE_SCHEMA = TABLES["ops.quarantine"].row_schema()
 
 __all__ = [
     "ATTACHMENT_SCHEMA", "ENTITY_SCHEMA", "INVOICE_SCHEMA", "QUARANTINE_SCHEMA", "STATE_SCHEMA",
-    "arrow_without_pandas", "attachment_row", "bundle_tables", "entity_rows", "history_rows",
-    "invoice_row", "raw_items", "state_name", "state_rows",
+    "acknowledged_row", "arrow_without_pandas", "attachment_row", "bundle_tables", "entity_rows",
+    "invoice_row", "state_rows",
 ]  # fmt: skip
 
 
@@ -58,52 +59,27 @@ class _NoPandasFinder(MetaPathFinder):
 _NO_PANDAS = _NoPandasFinder()
 
 
-def entity_rows(listing: EntityList, fetched_at: datetime) -> pa.Table:
-    raws = raw_items(listing.raw_json, "ens", len(listing.ens))
-    rows = [
-        {
-            "entity_nif": e.nif,
-            "entity_name": e.nom,
-            "ine10": e.ine10,
-            "raw_json": raw or e.model_dump_json(),
-            "fetched_at": fetched_at,
-        }
-        for e, raw in zip(listing.ens, raws, strict=True)
-    ]
+def entity_rows(entities: Sequence[EntityRecord], fetched_at: datetime) -> pa.Table:
+    rows = [{**vars(e), "fetched_at": fetched_at} for e in entities]
     return pa.Table.from_pylist(rows, schema=ENTITY_SCHEMA)
 
 
 def invoice_row(
-    detail: InvoiceDetail, *, xml_sha256: str | None, source: str, fetched_at: datetime
+    record: InvoiceRecord, *, xml_sha256: str | None, source: str, fetched_at: datetime
 ) -> dict[str, object]:
+    """A ``raw.invoices`` row: the record's columns, the file and the provenance."""
     return {
-        "invoice_id": detail.id,
-        "invoice_number": detail.numeroFactura,
-        "issue_date": detail.dataFactura,
-        "amount_cents": detail.amount_cents,
-        "supplier_nif": detail.nifProveidor,
-        "supplier_name": detail.nomProveidor,
-        "entity_nif": detail.nif,
-        "entity_name": detail.nom,
-        "registry_number": detail.numeroRegistre,
-        "registry_at": detail.dataRegistre,
-        "rcf_number": detail.numeroRegistreRCF,
-        "accounting_office": detail.oficinaComptable,
-        "managing_body": detail.organGestor,
-        "processing_unit": detail.unitatTramitadora,
-        "hub_state": state_name(detail.estat),
-        "hub_state_at": detail.dataEstat,
-        "reject_code": detail.codiMotiuRebuig,
-        "reject_reason": detail.descripcioMotiuRebuig,
-        "payment_date": detail.dataPagament,
-        "face_registry_number": detail.numeroRegistreFACe,
-        "face_registry_at": detail.dataRegistreFACe,
+        **vars(record),
         "xml_sha256": xml_sha256,
         "source": source,
-        "raw_json": detail.raw_json or detail.model_dump_json(),
         "first_seen_at": fetched_at,
         "fetched_at": fetched_at,
     }
+
+
+def acknowledged_row(ack: Acknowledged) -> dict[str, object]:
+    """(invoice_id, hub_state, hub_state_at) the hub reported for an acknowledgement or a history."""
+    return {"invoice_id": ack.invoice_id, "hub_state": ack.hub_state, "hub_state_at": ack.hub_state_at}
 
 
 def attachment_row(
@@ -126,8 +102,8 @@ def bundle_tables(bundles: Sequence[InvoiceBundle], *, source: str) -> dict[str,
     invoices, states, attachments = [], [], []
     for b in bundles:
         fetched_at = b.fetched_at
-        invoices.append(invoice_row(b.detail, xml_sha256=b.xml_sha256, source=source, fetched_at=fetched_at))
-        states.extend(history_rows(b.invoice_id, b.history, fetched_at))
+        invoices.append(invoice_row(b.invoice, xml_sha256=b.xml_sha256, source=source, fetched_at=fetched_at))
+        states.extend(state_rows(b.invoice_id, b.states, fetched_at))
         attachments.extend(
             attachment_row(b.invoice_id, a, source="invoice", fetched_at=fetched_at) for a in b.attachments
         )

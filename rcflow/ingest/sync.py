@@ -2,7 +2,7 @@
 
 Per page of pending invoices, as a stream of batches of 50:
 
-1. the connector fetches each invoice's bundle (detail, Facturae file parsed beside its download,
+1. the connector fetches each invoice's bundle (record, Facturae file parsed beside its download,
    attachments, history; blobs fsynced), a window of invoices in flight at once;
 2. each batch's rows are committed (one DuckDB transaction) — durable;
 3. only then is each stored invoice acknowledged to the hub.
@@ -272,7 +272,7 @@ class Syncer:
         self.summary.quarantined += len(quarantined)
         self.summary.attachments_stored += sum(len(b.attachments) for b in bundles)
         self.summary.amount_new_cents += sum(
-            b.detail.amount_cents or 0 for b in bundles if b.invoice_id in new_ids
+            b.invoice.amount_cents or 0 for b in bundles if b.invoice_id in new_ids
         )
         self.progress("invoices", len(bundles))
 
@@ -349,7 +349,7 @@ class Syncer:
     # ------------------------------------------------------------ state refresh
 
     async def refresh_states(self, *, max_age: timedelta, limit: int, batch: int = 500) -> None:
-        """Re-read detail and history of non-final invoices not refreshed for ``max_age``."""
+        """Re-read the record and history of non-final invoices not refreshed for ``max_age``."""
         cutoff = _now() - max_age
         ids = raw.invoices_to_refresh(
             self.wh, final_states=sorted(self.hub.final_states), fetched_before=cutoff, limit=limit
@@ -359,7 +359,7 @@ class Syncer:
             done, failed = await _settle(chunk, self.hub.refresh)
             for invoice_id, failure in failed:
                 self._defer(invoice_id, f"state refresh: {failure.reason}")
-            refreshed: list[Any] = [result for _, result in done]
+            refreshed = [result for _, result in done]
             store_refreshed(self.wh, refreshed, now=_now(), hub=self.hub.source)
             self.summary.states_refreshed += len(refreshed)
             self.progress("refreshed", len(refreshed))

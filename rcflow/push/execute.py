@@ -1,12 +1,16 @@
-"""Executing a push plan: pre-flight the hub's history, then PATCH in waves, in lifecycle order.
+"""Executing a push plan against one hub (its connector): pre-flight the hub's history, then
+send in waves, in lifecycle order.
 
 Never twice, never out of order:
 
-* before any PATCH the invoice's ``/estats`` is re-read, so a state the hub already shows (set
-  elsewhere, or by an earlier run whose answer was lost) is not sent again;
-* an invoice's next update is only sent after the previous one succeeded (waves);
+* before any update the invoice's history is re-read (``connector.history``), so a state the hub
+  already shows (set elsewhere, or by an earlier run whose answer was lost) is not sent again;
+* an invoice's next update is only sent after the previous one succeeded (waves, each one
+  ``connector.push_states`` call);
 * the intent is recorded before each wave and the outcome after it; an interrupted run leaves
-  'pending' entries that the next run resolves by reading ``/estats`` before deciding.
+  'pending' entries that the next run resolves by reading the history before deciding;
+* an ``uncertain`` answer (5xx, no answer) is resolved by re-reading the history, then re-sent
+  only if the hub does not show it.
 """
 
 from __future__ import annotations
@@ -16,14 +20,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from rcflow.connectors.efact import HubClient, HubError, HubStatusError
-from rcflow.connectors.efact.history import fetch_history, history_rows, last_states
-from rcflow.connectors.efact.models import StateHistory
-from rcflow.connectors.efact.settle import settle
+from rcflow.connectors.base import Connector, PushResult, StateRecord
 from rcflow.push.plan import PushPlan, Update, plan_from_warehouse
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.outbox import Call, Intent, Outcome, record_intents, record_outcomes, resolve_confirmed
-from rcflow.warehouse.raw import acknowledged_rows, rows_table, store_histories
+from rcflow.warehouse.raw import acknowledged_rows, rows_table, state_rows, store_histories
 
 AMBIGUOUS_RETRIES = 3
 AMBIGUOUS_WAIT = 0.5
@@ -55,56 +56,66 @@ class PushSummary:
 
 
 class Pusher:
-    def __init__(self, hub: HubClient, wh: Warehouse, summary: PushSummary):
-        self.hub, self.wh, self.summary = hub, wh, summary
+    """One push run against one hub: only the invoices that hub holds are planned."""
+
+    def __init__(self, connector: Connector, wh: Warehouse, summary: PushSummary):
+        self.hub, self.wh, self.summary = connector, wh, summary
         self.unreachable: set[str] = set()
 
+    def _plan(self, invoice_ids: list[str] | None = None) -> PushPlan:
+        return plan_from_warehouse(self.wh, invoice_ids, hub=self.hub.source)
+
     async def run(self, *, batch: int = 500) -> None:
-        first = plan_from_warehouse(self.wh)
+        first = self._plan()
         self.summary.blocked = dict(first.blocked)
         candidates = sorted(first.owed)
         for start in range(0, len(candidates), batch):
             chunk = candidates[start : start + batch]
             # Pre-flight: the hub's current history decides, not our possibly stale copy.
             await self._refresh(chunk, preflight=True)
-            await self._push_plan(plan_from_warehouse(self.wh, chunk))
-        final = plan_from_warehouse(self.wh)
+            await self._push_plan(self._plan(chunk))
+        final = self._plan()
         self.summary.discrepancies = [asdict(d) for d in final.discrepancies]
 
     async def _refresh(self, invoice_ids: list[str], *, preflight: bool) -> None:
-        """Re-read the hub's history of these invoices (one GET each) into the warehouse.
+        """Re-read the hub's history of these invoices (one read each) into the warehouse.
 
         Before pushing, an invoice whose history cannot be read is not pushed this run; after
         pushing, a failed re-read only means the warehouse catches up on the next run.
         """
-        done, failed = await settle(invoice_ids, self._history)
-        if preflight:
-            for invoice_id, error in failed:
-                self.unreachable.add(invoice_id)
-                self.summary.failed.append({"invoice_id": invoice_id, "reason": f"pre-flight: {error}"})
-        histories = [result for _, result in done]
+        results = await asyncio.gather(*(self.hub.history(i) for i in invoice_ids), return_exceptions=True)
+        histories: list[tuple[str, list[StateRecord]]] = []
+        for invoice_id, result in zip(invoice_ids, results, strict=True):
+            if isinstance(result, Exception):
+                if preflight:
+                    self.unreachable.add(invoice_id)
+                    self.summary.failed.append({"invoice_id": invoice_id, "reason": f"pre-flight: {result}"})
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                histories.append((invoice_id, result))
         now = datetime.now(UTC)
-        states = [row for i, history in histories for row in history_rows(i, history, now)]
+        states = [row for i, history in histories for row in state_rows(i, history, now)]
+        last = [{"invoice_id": i, "hub_state": h[-1].state, "hub_state_at": h[-1].state_at}
+                for i, h in histories if h]  # fmt: skip
         store_histories(
             self.wh,
             [i for i, _ in histories],
             states=rows_table("raw.invoice_states", states),
-            last=acknowledged_rows(last_states(histories)),
+            last=acknowledged_rows(last),
             now=now,
+            source=self.hub.source,
         )
         resolve_confirmed(self.wh)
-
-    async def _history(self, invoice_id: str) -> tuple[str, StateHistory]:
-        return invoice_id, await fetch_history(self.hub, invoice_id)
 
     async def _push_plan(self, plan: PushPlan) -> None:
         queues = {i: list(u) for i, u in plan.owed.items() if i not in self.unreachable}
         self.summary.owed += sum(len(u) for u in queues.values())
         while queues:
             wave = [updates.pop(0) for updates in queues.values()]
-            intents = [Intent(u.invoice_id, u.state.value, u.update.to_json()) for u in wave]
+            intents = [Intent(u.invoice_id, u.state.value, u.push.payload()) for u in wave]
             record_intents(self.wh, intents, self.summary.run_id)
-            outcomes = await asyncio.gather(*(self._push_one(u) for u in wave))
+            outcomes = await self._push_wave(wave)
             record_outcomes(self.wh, outcomes, self.summary.run_id)
             done_ok = set()
             for outcome in outcomes:
@@ -140,36 +151,56 @@ class Pusher:
                 }
             )
 
-    async def _push_one(self, update: Update) -> Outcome:
-        payload = update.update.to_json()
-        base = {"invoice_id": update.invoice_id, "state": update.state.value, "payload": payload}
-        calls: list[Call] = []
+    async def _push_wave(self, wave: list[Update]) -> list[Outcome]:
+        """Send a wave (one update per invoice) in one ``push_states`` call; the uncertain ones
+        are resolved by re-reading the history, then re-sent together, up to AMBIGUOUS_RETRIES."""
+        calls: dict[str, list[Call]] = {u.invoice_id: [] for u in wave}
+        outcomes: dict[str, str] = {}
+        todo = list(wave)
         for attempt in range(AMBIGUOUS_RETRIES + 1):
-            try:
-                await self.hub.update_state(update.invoice_id, update.update)
-                calls.append(Call(200, None, None))
-                return Outcome(**base, status="sent", calls=tuple(calls))
-            except HubStatusError as exc:
-                code = None if exc.code is None else str(exc.code)
-                calls.append(Call(exc.status, code, str(exc)))
-                if exc.status < 500:
-                    return Outcome(**base, status="refused", calls=tuple(calls))
-            except HubError as exc:
-                calls.append(Call(None, None, str(exc)))
-            # Ambiguous (5xx or no answer): did it apply? Ask the hub before trying again.
-            try:
-                history = await fetch_history(self.hub, update.invoice_id)
-            except HubError:
-                history = None
-            if history is not None and _shows(history, update):
-                return Outcome(**base, status="confirmed", calls=tuple(calls))
+            results = await self.hub.push_states([(u.invoice_id, u.push) for u in todo])
+            uncertain: list[Update] = []
+            for update, result in zip(todo, results, strict=True):
+                calls[update.invoice_id].append(_call(result))
+                if result.outcome == "uncertain":
+                    uncertain.append(update)
+                else:
+                    outcomes[update.invoice_id] = result.outcome
+            # Uncertain (5xx or no answer): did it apply? Ask the hub before trying again.
+            shown = await asyncio.gather(*(self._shows(u) for u in uncertain))
+            todo = []
+            for update, is_shown in zip(uncertain, shown, strict=True):
+                if is_shown:
+                    outcomes[update.invoice_id] = "confirmed"
+                else:
+                    todo.append(update)
+            if not todo:
+                break
             if attempt < AMBIGUOUS_RETRIES:
                 await asyncio.sleep(AMBIGUOUS_WAIT * (2**attempt))
-        return Outcome(**base, status="failed", calls=tuple(calls))
+        return [
+            Outcome(u.invoice_id, u.state.value, u.push.payload(), outcomes.get(u.invoice_id, "failed"),
+                    tuple(calls[u.invoice_id]))  # fmt: skip
+            for u in wave
+        ]
+
+    async def _shows(self, update: Update) -> bool:
+        """Whether the hub's history shows the update's state (False when it cannot be read)."""
+        try:
+            history = await self.hub.history(update.invoice_id)
+        except Exception:  # the hub cannot be read now: not shown, as far as we know
+            return False
+        return _shows(history, update)
 
 
-def _shows(history: StateHistory, update: Update) -> bool:
-    return any(entry.state is update.state for entry in history.estats)
+def _call(result: PushResult) -> Call:
+    if result.outcome == "sent":
+        return Call(result.status or 200, None, None)
+    return Call(result.status, result.code, result.message)
+
+
+def _shows(history: list[StateRecord], update: Update) -> bool:
+    return any(record.state == update.state.value for record in history)
 
 
 def left_pending(wh: Warehouse, run_id: str) -> int:
@@ -180,15 +211,15 @@ def left_pending(wh: Warehouse, run_id: str) -> int:
 
 
 async def push(
-    hub: HubClient, wh: Warehouse, run_id: str, *, summary: PushSummary | None = None
+    connector: Connector, wh: Warehouse, run_id: str, *, summary: PushSummary | None = None
 ) -> PushSummary:
-    """Execute the plan, filling ``summary`` as it goes (so an interrupted run's caller knows
-    what it did)."""
+    """Execute the plan of the connector's hub, filling ``summary`` as it goes (so an interrupted
+    run's caller knows what it did)."""
     summary = summary or PushSummary(run_id=run_id)
     started = time.monotonic()
     try:
-        await Pusher(hub, wh, summary).run()
+        await Pusher(connector, wh, summary).run()
     finally:
-        summary.requests = hub.stats.requests
+        summary.requests = connector.requests
         summary.seconds = round(time.monotonic() - started, 3)
     return summary

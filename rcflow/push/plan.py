@@ -1,6 +1,6 @@
 """The push plan: what is owed, in what order, and why not, grouped for sending.
 
-What is owed is decided in the warehouse, by the view ``ops.owed_updates`` (migration 011), the
+What is owed is decided in the warehouse, by the view ``ops.owed_updates`` (migration 012), the
 one definition ``rcflow status`` and the reports read too; this module only orders and groups its
 rows. For each invoice the updates owed to the hub are the accounting events the hub does not
 show yet, in lifecycle order (ANNOTATED → RECEIVED → ACCEPTED → RECOGNISED → PAID; REJECTED
@@ -12,6 +12,10 @@ What is owed but held back is a *hold*, named with its reason:
   operator, not a quality finding on an invoice the accounting system REJECTED);
 * ``refused``: the hub refused (4xx) this very payload before; it is not sent again until the
   data changes (another payload for the same state) or an operator asks for a retry.
+
+An update is a hub-neutral ``StatePush``; its connector checks it against its hub's rules. An
+owed row lacking what its state needs (ANNOTATED without RCF number, REJECTED without reason) is
+a blocking discrepancy here, never sent. Plans are per hub (``hub``: the invoices it holds).
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rcflow.connectors.efact.models import StateUpdate
-from rcflow.connectors.efact.states import State
+from rcflow.connectors.base import StatePush
+from rcflow.lifecycle import State
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.owed import owed_rows
 
@@ -31,12 +35,12 @@ from rcflow.warehouse.owed import owed_rows
 @dataclass(frozen=True)
 class Update:
     invoice_id: str
-    update: StateUpdate
+    push: StatePush
     event_date: date
 
     @property
     def state(self) -> State:
-        return self.update.state
+        return self.push.state
 
 
 @dataclass(frozen=True)
@@ -118,22 +122,25 @@ class PushPlan:
                         "action": "push",
                         "state": u.state.value,
                         "date": u.event_date.isoformat(),
-                        "detail": _describe(u.update),
+                        "detail": _describe(u.push),
                     }
                 )
         return rows
 
 
-def _describe(update: StateUpdate) -> str:
-    body = update.to_json()
+def _describe(update: StatePush) -> str:
+    body = update.payload()
     body.pop("estat")
     return ", ".join(f"{k}={v}" for k, v in body.items())
 
 
-def plan_from_warehouse(wh: Warehouse, invoice_ids: Sequence[str] | None = None) -> PushPlan:
-    """The plan from ``ops.owed_updates`` (for ``invoice_ids`` only, when given)."""
+def plan_from_warehouse(
+    wh: Warehouse, invoice_ids: Sequence[str] | None = None, *, hub: str | None = None
+) -> PushPlan:
+    """The plan from ``ops.owed_updates`` (for ``invoice_ids`` only, and only the invoices the
+    hub ``hub`` holds, when given)."""
     with wh.reading() as con:
-        rows = owed_rows(con, invoice_ids)
+        rows = owed_rows(con, invoice_ids, hub=hub)
     return build_plan(rows.to_pylist())
 
 
@@ -154,17 +161,39 @@ def build_plan(rows: Iterable[dict[str, Any]]) -> PushPlan:
         if r["hold_kind"]:
             held.setdefault((invoice_id, r["hold_kind"]), (r["hold_reason"], []))[1].append(state)
         elif r["is_due"]:
-            plan.owed.setdefault(invoice_id, []).append(Update(invoice_id, _update(r), r["event_date"]))
+            push = state_push(r)
+            missing = incomplete(push)
+            if missing:
+                plan.discrepancies.append(Discrepancy(invoice_id, state, missing))
+            else:
+                plan.owed.setdefault(invoice_id, []).append(Update(invoice_id, push, r["event_date"]))
     plan.holds = [Hold(i, tuple(states), kind, reason) for (i, kind), (reason, states) in held.items()]
     return plan
 
 
-def _update(row: dict[str, Any]) -> StateUpdate:
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def state_push(row: dict[str, Any]) -> StatePush:
+    """The update one owed row asks for, each field only with the state that carries it and
+    trimmed (its ``payload()`` is the one ``ops.owed_updates`` compares with a refused one)."""
     state = State(row["state"])
-    return StateUpdate.build(
+    return StatePush(
         state,
-        rcf_number=row["rcf_number"] if state is State.ANNOTATED else None,
-        reason_code=row["reason_code"] if state is State.REJECTED else None,
-        reason=row["reason"] if state is State.REJECTED else None,
+        rcf_number=_text(row["rcf_number"]) if state is State.ANNOTATED else None,
+        reason_code=_text(row["reason_code"]) if state is State.REJECTED else None,
+        reason=_text(row["reason"]) if state is State.REJECTED else None,
         payment_date=row["event_date"] if state is State.PAID else None,
     )
+
+
+def incomplete(push: StatePush) -> str | None:
+    """Why no hub could take this update (what its state needs is missing), or None."""
+    if push.state is State.ANNOTATED and not push.rcf_number:
+        return "ANNOTATED needs an RCF registry number; accounting has none"
+    if push.state is State.REJECTED and not push.reason:
+        return "REJECTED needs a rejection reason; accounting has none"
+    if push.state is State.PAID and not push.payment_date:
+        return "PAID needs a payment date; accounting has none"
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rcflow.config import Settings
-from rcflow.connectors.efact import HubClient
+from rcflow.connectors.registry import connect
 from rcflow.push.accounting import ImportResult, ReadOptions, import_events
 from rcflow.push.execute import PushSummary, left_pending, push
 from rcflow.push.plan import PushPlan, plan_from_warehouse
@@ -28,8 +28,11 @@ async def run_push(settings: Settings) -> PushSummary:
             return summary.as_dict()
 
         with recorded_run(wh, summary.run_id, "push", summary=final, ok=lambda: summary.ok):
-            async with HubClient.from_settings(settings) as hub:
-                await push(hub, wh, summary.run_id, summary=summary)
+            connector = connect(settings, None)  # a push downloads nothing: no blob store opened
+            try:
+                await push(connector, wh, summary.run_id, summary=summary)
+            finally:
+                await connector.aclose()
     return summary
 
 

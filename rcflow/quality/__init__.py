@@ -8,9 +8,10 @@ Importing this package is cheap; GX loads on the first :func:`run_checks`.
 Owns: the GX suites and runner, the findings they make and the report of a run; the results
 are written by ``rcflow.warehouse.quality`` (``record`` shapes them).
 
-May import: ``rcflow.warehouse``, the eFACT state table (``rcflow.connectors.efact.states``,
-for the lifecycle rules of the suites), the leaves. Never ``ingest``, ``push``, ``reports``,
-``flows`` or ``tasks``.
+May import: ``rcflow.warehouse``, the core lifecycle (``rcflow.lifecycle``, for the lifecycle
+rules of the suites), the leaves; of the hub packages only eFACT's state table, for its technical
+state codes (``suites.invoice_states``). Never ``ingest``, ``push``, ``reports``, ``flows`` or
+``tasks``.
 """
 
 from __future__ import annotations

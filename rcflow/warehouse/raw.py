@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -174,6 +175,16 @@ def invoices_to_refresh(
         [list(final_states), fetched_before, limit],
     )
     return [r[0] for r in rows]
+
+
+def state_rows(invoice_id: str, records: Sequence[Any], fetched_at: datetime) -> list[dict[str, object]]:
+    """``raw.invoice_states`` rows (without source_hub) of one history, numbered from 1. Each
+    record's fields are the table's columns (a connector's ``StateRecord``, which this layer does
+    not import)."""
+    return [
+        {**vars(record), "invoice_id": invoice_id, "seq": seq, "fetched_at": fetched_at}
+        for seq, record in enumerate(records, start=1)
+    ]
 
 
 def rows_table(name: str, rows: Sequence[Mapping[str, object]]) -> pa.Table:

@@ -101,6 +101,34 @@ def test_push_and_quality_import_nothing_from_ingest() -> None:
     _none(_violations(("rcflow.push", "rcflow.quality"), ("rcflow.ingest",)))
 
 
+CORE = ("rcflow.ingest", "rcflow.push", "rcflow.quality", "rcflow.reports", "rcflow.warehouse")
+# (importing module, hub module) pairs a core package may still use, each with its reason.
+CORE_HUB_EXCEPTIONS = {
+    # eFACT's technical state codes (2025 /estats codes) belong to eFACT; the suite accepts them
+    # beside every hub's public code.
+    ("rcflow.quality.suites.invoice_states", "rcflow.connectors.efact.states"),
+    ("rcflow.quality.suites.invoice_states", "rcflow.connectors.efact.states.STATE_TABLE"),
+}
+
+
+def test_the_core_imports_no_hub_package() -> None:
+    """ingest, push, quality, reports and warehouse speak to hubs through ``rcflow.connectors.base``
+    and ``registry`` only: no ``rcflow.connectors.<hub>`` (but the listed exceptions)."""
+    hubs = tuple(f"rcflow.connectors.{h}" for h in HUBS)
+    found = [
+        str(e) for e in GRAPH
+        if _within(e.source, *CORE) and _within(e.target, *hubs)
+        and (e.source, e.target) not in CORE_HUB_EXCEPTIONS
+    ]  # fmt: skip
+    _none(found)
+
+
+def test_the_core_hub_exceptions_are_still_needed() -> None:
+    """An exception nobody needs any more is removed from the list, not kept as a loophole."""
+    edges = {(e.source, e.target) for e in GRAPH}
+    assert CORE_HUB_EXCEPTIONS <= edges
+
+
 def test_connectors_import_only_the_leaves() -> None:
     """A connector depends on the leaves and the connectors package, nothing of the core."""
     allowed = (*LEAVES, "rcflow.connectors")

@@ -8,7 +8,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from rcflow.connectors.efact.states import STATE_TABLE
+from rcflow.lifecycle import LIFECYCLE
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.tables import FROM_A_HUB, SOURCE_HUB, TABLES, with_source
 
@@ -80,12 +80,12 @@ def test_every_raw_table_says_which_hub_and_defaults_to_efact(migrated: duckdb.D
     assert with_source(with_source(rows), "face").column(SOURCE_HUB).to_pylist() == ["face"]
 
 
-def test_the_lifecycle_view_ranks_states_as_the_connector_does(migrated: duckdb.DuckDBPyConnection) -> None:
+def test_the_lifecycle_view_ranks_states_as_the_core_lifecycle_does(migrated: duckdb.DuckDBPyConnection) -> None:
     stored = migrated.execute(
         "select state, state_rank, is_mandatory from ops.lifecycle order by 2"
     ).fetchall()
     assert stored == sorted(
-        ((s.value, info.rank, info.mandatory) for s, info in STATE_TABLE.items()), key=lambda r: r[1]
+        ((s.value, stage.rank, stage.mandatory) for s, stage in LIFECYCLE.items()), key=lambda r: r[1]
     )
 
 

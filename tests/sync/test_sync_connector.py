@@ -20,8 +20,6 @@ from rcflow.ingest.run import run_sync
 from rcflow.store import BlobStore
 
 INGEST = Path(rcflow.ingest.__file__).parent
-# Until the warehouse's row builders take core records, rows.py and load.py map eFACT's models.
-HUB_MODEL_READERS = {"rows.py", "load.py"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -38,7 +36,6 @@ def test_the_ingest_imports_no_hub_package() -> None:
     offenders = {
         path.name: sorted(m for m in _imports(path) if m.startswith("rcflow.connectors.efact"))
         for path in INGEST.glob("*.py")
-        if path.name not in HUB_MODEL_READERS
     }
     assert {name: mods for name, mods in offenders.items() if mods} == {}
     assert "rcflow.connectors.registry" in _imports(INGEST / "run.py")

@@ -3,28 +3,43 @@
 An invoice's bundle is fetched in one pool thread, its requests one after the other (detail,
 Facturae file, history, each attachment), the file parsed there too: one thread per invoice in
 flight keeps every connection busy without a scheduler hop per request. eFACT's quirks stay here:
-a 2003 is an empty history, and a 3007 answering the acknowledgement of an invoice that an
-earlier, lost answer already delivered counts as acknowledged.
+a 2003 is an empty history, a 3007 answering the acknowledgement of an invoice that an
+earlier, lost answer already delivered counts as acknowledged, and a state push is validated
+against eFACT's payload rules before it is sent (``StateUpdate``). The hub's answers are handed
+to the core as its records (``records``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from rcflow.connectors.base import (
+    Acknowledged,
+    EntityRecord,
     FetchedAttachment,
     FetchFailure,
     InvoiceBundle,
+    InvoiceRecord,
     LateAttachment,
     LatePage,
     PendingPage,
+    PushResult,
+    StatePush,
+    StateRecord,
     parse_document,
 )
 from rcflow.connectors.efact.client import EfactApi, HubClient
-from rcflow.connectors.efact.errors import HubError, HubValidationError
-from rcflow.connectors.efact.models import EntityList, InvoiceDetail, StateHistory, StateUpdate
+from rcflow.connectors.efact.errors import HubError, HubStatusError, HubValidationError, PayloadError
+from rcflow.connectors.efact.models import StateUpdate
+from rcflow.connectors.efact.records import (
+    acknowledged,
+    entity_records,
+    invoice_record,
+    state_records,
+)
 from rcflow.connectors.efact.states import DOWNLOADED_STATES, TERMINAL_STATES, State, rank
 from rcflow.store import BlobStore
 
@@ -38,9 +53,16 @@ class EfactConnector:
     source = "efact"
     final_states = frozenset(s.value for s in TERMINAL_STATES)
 
-    def __init__(self, hub: HubClient, store: BlobStore):
-        self.hub, self.store = hub, store
+    def __init__(self, hub: HubClient, store: BlobStore | None):
+        """``store``: where downloads go (None: this connector downloads nothing, e.g. the push's)."""
+        self.hub, self._store = hub, store
         self.concurrency = hub.concurrency
+
+    @property
+    def store(self) -> BlobStore:
+        if self._store is None:
+            raise RuntimeError("this eFACT connector was opened without a blob store: it cannot download")
+        return self._store
 
     @property
     def requests(self) -> int:
@@ -53,8 +75,8 @@ class EfactConnector:
     async def aclose(self) -> None:
         await self.hub.aclose()
 
-    async def entities(self) -> EntityList:
-        return await self.hub.entities()
+    async def entities(self) -> list[EntityRecord]:
+        return entity_records(await self.hub.entities())
 
     async def pending(self, *, nif: str | None = None, office: str | None = None) -> PendingPage:
         page = await self.hub.pending_invoices(nif=nif, office=office)
@@ -63,19 +85,24 @@ class EfactConnector:
     async def bundle(self, invoice_id: str, fetched_at: datetime) -> InvoiceBundle | FetchFailure:
         return await self.hub.run(fetch_bundle, self.hub.api, self.store, invoice_id, fetched_at)
 
-    async def acknowledge(self, invoice_id: str) -> InvoiceDetail | FetchFailure:
+    async def acknowledge(self, invoice_id: str) -> Acknowledged | FetchFailure:
         return await self.hub.run(acknowledge_delivered, self.hub.api, invoice_id)
 
-    async def refresh(self, invoice_id: str) -> tuple[InvoiceDetail, StateHistory] | FetchFailure:
+    async def refresh(self, invoice_id: str) -> tuple[InvoiceRecord, list[StateRecord]] | FetchFailure:
         api = self.hub.api
-        return await self.hub.run(_failing_softly, invoice_id, lambda: (api.invoice(invoice_id),
-                                                                        api.history(invoice_id)))  # fmt: skip
 
-    async def history(self, invoice_id: str) -> StateHistory:
-        return await self.hub.history(invoice_id)
+        def read() -> tuple[InvoiceRecord, list[StateRecord]]:
+            return invoice_record(api.invoice(invoice_id), invoice_id), state_records(api.history(invoice_id))
 
-    async def push_state(self, invoice_id: str, update: StateUpdate) -> InvoiceDetail:
-        return await self.hub.update_state(invoice_id, update)
+        return await self.hub.run(_failing_softly, invoice_id, read)
+
+    async def history(self, invoice_id: str) -> list[StateRecord]:
+        """The ``/estats`` records; raises ``HubError`` when the hub cannot be read."""
+        return state_records(await self.hub.history(invoice_id))
+
+    async def push_states(self, updates: Sequence[tuple[str, StatePush]]) -> list[PushResult]:
+        """One PATCH per update, all at once (the client bounds the connections)."""
+        return list(await asyncio.gather(*(self.hub.run(push_one, self.hub.api, i, u) for i, u in updates)))
 
     async def late_attachments(self, *, nif: str | None = None, office: str | None = None) -> LatePage:
         page = await self.hub.pending_attachments(nif=nif, office=office)
@@ -123,19 +150,19 @@ def fetch_bundle(
         return FetchFailure(invoice_id, str(exc))
     return InvoiceBundle(
         invoice_id=invoice_id,
-        detail=detail,
+        invoice=invoice_record(detail, invoice_id),
         xml_sha256=xml.blob.sha256,
-        history=history,
+        states=state_records(history),
         attachments=attachments,
         fetched_at=fetched_at,
         facturae=parse_document(store.get(xml.blob.sha256)),
     )
 
 
-def acknowledge_delivered(api: EfactApi, invoice_id: str) -> InvoiceDetail | FetchFailure:
+def acknowledge_delivered(api: EfactApi, invoice_id: str) -> Acknowledged | FetchFailure:
     """``PATCH estat=DELIVERED`` for a stored invoice: the hub's answer, or why not (blocking)."""
     try:
-        return api.update_state(invoice_id, DELIVERED)
+        return acknowledged(api.update_state(invoice_id, DELIVERED), invoice_id)
     except HubValidationError as exc:
         if exc.code == 3007:
             # Possibly acknowledged by an earlier attempt whose answer was lost.
@@ -145,7 +172,36 @@ def acknowledge_delivered(api: EfactApi, invoice_id: str) -> InvoiceDetail | Fet
                 return FetchFailure(invoice_id, str(again))
             state = detail.state
             if state is not None and (state in DOWNLOADED_STATES or rank(state) > rank(State.DELIVERED)):
-                return detail
+                return acknowledged(detail, invoice_id)
         return FetchFailure(invoice_id, str(exc))
     except HubError as exc:
         return FetchFailure(invoice_id, str(exc))
+
+
+def state_update(push: StatePush) -> StateUpdate:
+    """The PATCH payload of a core update; raises ``PayloadError`` with the code eFACT would answer."""
+    return StateUpdate.build(
+        push.state,
+        rcf_number=push.rcf_number,
+        reason_code=push.reason_code,
+        reason=push.reason,
+        payment_date=push.payment_date,
+    )
+
+
+def push_one(api: EfactApi, invoice_id: str, push: StatePush) -> PushResult:
+    """One ``PATCH /factura/:id``, sent once (blocking): sent, refused (4xx, or a payload eFACT
+    would refuse, then not sent at all), or uncertain (5xx or no answer: it may have applied)."""
+    try:
+        update = state_update(push)
+    except PayloadError as exc:
+        return PushResult(invoice_id, "refused", None, str(exc.code), str(exc))
+    try:
+        api.update_state(invoice_id, update)
+    except HubStatusError as exc:
+        code = None if exc.code is None else str(exc.code)
+        outcome = "refused" if exc.status < 500 else "uncertain"
+        return PushResult(invoice_id, outcome, exc.status, code, str(exc))
+    except HubError as exc:
+        return PushResult(invoice_id, "uncertain", None, None, str(exc))
+    return PushResult(invoice_id, "sent", 200)

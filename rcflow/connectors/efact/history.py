@@ -1,23 +1,17 @@
-"""An invoice's state history as eFACT answers it, and as ``raw.invoice_states`` rows.
+"""An invoice's state history as eFACT answers it, turned into the core's ``StateRecord``s.
 
-Shared by the sync (``rcflow.ingest``) and the push (its pre-flight and its re-reads), so the
-hub's history is read and stored one way.
+Shared by the bundle, the refresh and the push's history reads, so the hub's history is read
+and translated one way: each entry's JSON exactly as the hub sent it, its state as a
+``rcflow.lifecycle`` name (or the hub's own, upper-cased, when unknown).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
 
-from rcflow.connectors.efact.client import HubClient
+from rcflow.connectors.base import StateRecord
 from rcflow.connectors.efact.models import StateEntry, StateHistory
 from rcflow.connectors.efact.states import parse_state
-
-
-async def fetch_history(hub: HubClient, invoice_id: str) -> StateHistory:
-    """The state history; a 2003 (no history yet) is an empty history (``EfactApi.history``)."""
-    return await hub.history(invoice_id)
 
 
 def raw_items(raw_json: str | None, key: str, count: int) -> list[str | None]:
@@ -42,45 +36,22 @@ def state_name(value: str | None) -> str | None:
         return value.strip().upper()
 
 
-def state_rows(
-    invoice_id: str,
-    states: Sequence[StateEntry],
-    fetched_at: datetime,
-    raws: Sequence[str | None] | None = None,
-) -> list[dict]:
-    """``raw.invoice_states`` rows (without source_hub) for a list of history entries."""
-    raws = raws if raws is not None else [None] * len(states)
-    return [
-        {
-            "invoice_id": invoice_id,
-            "seq": seq,
-            "state": state_name(entry.estat),
-            "state_code": entry.codiEstat,
-            "state_at": entry.dataEstat,
-            "registry_number": entry.numeroRegistre,
-            "registry_at": entry.dataRegistre,
-            "rcf_number": entry.numeroRegistreRCF,
-            "reject_code": entry.codiMotiuRebuig,
-            "reject_reason": entry.descripcioMotiuRebuig,
-            "payment_date": entry.dataPagament,
-            "raw_json": raw or entry.model_dump_json(exclude_none=True),
-            "fetched_at": fetched_at,
-        }
-        for seq, (entry, raw) in enumerate(zip(states, raws, strict=True), start=1)
-    ]
+def state_record(entry: StateEntry, raw: str | None = None) -> StateRecord:
+    return StateRecord(
+        state=state_name(entry.estat) or "",
+        raw_json=raw or entry.model_dump_json(exclude_none=True),
+        state_code=entry.codiEstat,
+        state_at=entry.dataEstat,
+        registry_number=entry.numeroRegistre,
+        registry_at=entry.dataRegistre,
+        rcf_number=entry.numeroRegistreRCF,
+        reject_code=entry.codiMotiuRebuig,
+        reject_reason=entry.descripcioMotiuRebuig,
+        payment_date=entry.dataPagament,
+    )
 
 
-def history_rows(invoice_id: str, history: StateHistory, fetched_at: datetime) -> list[dict]:
-    """The rows of one ``/estats`` answer, each with its entry's JSON as received."""
+def state_records(history: StateHistory) -> list[StateRecord]:
+    """The records of one ``/estats`` answer, each with its entry's JSON as received."""
     raws = raw_items(history.raw_json, "estats", len(history.estats))
-    return state_rows(invoice_id, history.estats, fetched_at, raws)
-
-
-def last_states(histories: Sequence[tuple[str, StateHistory]]) -> list[dict]:
-    """(invoice_id, hub_state, hub_state_at) of each non-empty history's last entry."""
-    return [
-        {"invoice_id": i, "hub_state": state_name(h.estats[-1].estat), "hub_state_at": h.estats[-1].dataEstat}
-        for i, h in histories
-        if h.estats
-    ]
-
+    return [state_record(entry, raw) for entry, raw in zip(history.estats, raws, strict=True)]

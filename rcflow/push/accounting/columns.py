@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from rcflow.config import ConfigError
-from rcflow.connectors.efact.states import State
+from rcflow.lifecycle import State
 
 # rcflow's name -> the names an export may use (rcflow's own name always counts).
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {

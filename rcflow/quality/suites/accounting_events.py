@@ -9,7 +9,7 @@ from __future__ import annotations
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
-from rcflow.connectors.efact.states import State
+from rcflow.lifecycle import State
 from rcflow.quality.suites import BLOCK, QUARANTINE, Rule, Suite, rule
 
 VERSION = "1"

@@ -1,7 +1,7 @@
 """``invoice_states_suite``: one row per state in the hub's history (``raw.invoice_states``).
 
 The frame adds what a row cannot see on its own: the latest earlier timestamp in ``seq`` order
-and the final state (PAID / REJECTED) that came before it, if any.
+and the final state (PAID / REJECTED / CANCELLED, ``rcflow.lifecycle``) that came before it, if any.
 """
 
 from __future__ import annotations
@@ -9,13 +9,16 @@ from __future__ import annotations
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
-from rcflow.connectors.efact.states import STATE_TABLE, TERMINAL_STATES, State, codes_for
+# eFACT's technical codes (its 2025 ``/estats`` codes) are its own: the one import of a hub
+# package in the quality layer, listed in tests/core/test_layers.py.
+from rcflow.connectors.efact.states import STATE_TABLE
+from rcflow.lifecycle import FINAL_STATES, LIFECYCLE, State
 from rcflow.quality.suites import BLOCK, FLAG, QUARANTINE, Rule, Suite, rule
 
 VERSION = "1"
 TABLE = "check_invoice_states"
 
-_FINAL = ", ".join(f"'{state.value}'" for state in sorted(TERMINAL_STATES))
+_FINAL = ", ".join(f"'{state.value}'" for state in sorted(FINAL_STATES))
 
 FRAME_SQL = f"""
 select
@@ -39,8 +42,11 @@ window earlier as (
 
 
 def allowed_state_codes() -> list[str]:
-    """Every ``STATE:code`` pair the eFACT table allows (technical or public code)."""
-    return sorted(f"{state.value}:{code}" for state in STATE_TABLE for code in codes_for(state))
+    """Every ``STATE:code`` pair a hub may send: a state's public code (BOE-A-2014-10660, every
+    hub) or its eFACT technical code."""
+    public = {f"{state.value}:{stage.public_code}" for state, stage in LIFECYCLE.items()}
+    technical = {f"{state.value}:{info.technical_code}" for state, info in STATE_TABLE.items()}
+    return sorted(public | technical)
 
 
 def build() -> Suite:
@@ -56,7 +62,7 @@ def build() -> Suite:
                 column="state_and_code", value_set=allowed_state_codes(), severity=QUARANTINE
             ),
             "'seq ' || seq || ': state ' || state || ' with code '"
-            " || coalesce(state_code, '(none)') || ' is not in the eFACT table'",
+            " || coalesce(state_code, '(none)') || ' is not a known code of that state'",
         ),
         rule(
             "state_times_ordered",
