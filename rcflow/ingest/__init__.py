@@ -6,5 +6,6 @@ a connector's records as the warehouse's rows (``rows``, ``load``: rows in,
 (the interface and its records) and picks the connector with ``rcflow.connectors.registry``.
 
 May import: ``rcflow.warehouse``, ``rcflow.connectors.base`` and ``registry`` (never a hub
-package), ``rcflow.facturae``, ``rcflow.store``, the leaves. Never ``push``, ``quality``, ``reports``, ``cli``, ``flows`` or ``tasks``.
+package), ``rcflow.facturae``, ``rcflow.store``, the leaves. Never ``push``, ``quality``,
+``reports``, ``cli``, ``flows`` or ``tasks``.
 """

@@ -126,7 +126,7 @@ def test_the_core_imports_no_hub_package() -> None:
 def test_the_core_hub_exceptions_are_still_needed() -> None:
     """An exception nobody needs any more is removed from the list, not kept as a loophole."""
     edges = {(e.source, e.target) for e in GRAPH}
-    assert CORE_HUB_EXCEPTIONS <= edges
+    assert edges >= CORE_HUB_EXCEPTIONS
 
 
 def test_connectors_import_only_the_leaves() -> None:

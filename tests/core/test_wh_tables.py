@@ -80,7 +80,7 @@ def test_every_raw_table_says_which_hub_and_defaults_to_efact(migrated: duckdb.D
     assert with_source(with_source(rows), "face").column(SOURCE_HUB).to_pylist() == ["face"]
 
 
-def test_the_lifecycle_view_ranks_states_as_the_core_lifecycle_does(migrated: duckdb.DuckDBPyConnection) -> None:
+def test_the_lifecycle_view_ranks_states_as_the_core_lifecycle(migrated: duckdb.DuckDBPyConnection) -> None:
     stored = migrated.execute(
         "select state, state_rank, is_mandatory from ops.lifecycle order by 2"
     ).fetchall()

@@ -54,7 +54,7 @@ def test_owed_in_lifecycle_order_whatever_the_file_order(seeded: Path) -> None:
         ),
     )
     assert [u.state.value for u in plan.owed["100"]] == ["ANNOTATED", "ACCEPTED", "RECOGNISED", "PAID"]
-    assert plan.owed["100"][-1].update.to_json() == {"estat": "PAID", "dataPagament": "2025-03-01"}
+    assert plan.owed["100"][-1].push.payload() == {"estat": "PAID", "dataPagament": "2025-03-01"}
 
 
 def test_states_the_hub_shows_are_skipped(seeded: Path) -> None:
@@ -106,7 +106,7 @@ def test_rejection_pushed_last_with_reason(seeded: Path) -> None:
         ),
     )
     assert [u.state.value for u in plan.owed["100"]] == ["ANNOTATED", "REJECTED"]
-    assert plan.owed["100"][1].update.to_json()["descripcioMotiuRebuig"] == "Sense expedient"
+    assert plan.owed["100"][1].push.payload()["descripcioMotiuRebuig"] == "Sense expedient"
 
 
 def test_plan_rows_for_dry_run(seeded: Path) -> None:
