@@ -114,12 +114,20 @@ def mark_acknowledged(wh: Warehouse, acked: pa.Table, *, now: datetime) -> None:
 def store_refreshed(
     wh: Warehouse, ids: Sequence[str], *, invoices: pa.Table, states: pa.Table, source: str = DEFAULT_HUB
 ) -> None:
-    """Replace detail columns and histories of invoices re-read during a state refresh (the
-    file reference and how the invoice first came are kept)."""
+    """Update the columns and replace the histories of stored invoices re-read during a state
+    refresh. The file reference and how the invoice first came are kept, and so is every stored
+    column the refreshed row leaves empty (FACe serves number, amount, supplier and registry
+    date only before the download is confirmed)."""
     if not ids:
         return
-    with wh.transaction():
-        _write(wh, "raw.invoices", invoices, source, keep=["xml_sha256"])
+    table = TABLES["raw.invoices"]
+    rows = with_source(invoices, source)
+    skip = {*table.key, *table.keep, "xml_sha256"}
+    sets = ", ".join(f'"{c}" = coalesce(r."{c}", i."{c}")' for c in rows.column_names if c not in skip)
+    with wh.transaction(), wh.registered("_rcflow_refreshed", rows):
+        wh.con.execute(
+            f"update raw.invoices i set {sets} from _rcflow_refreshed r where r.invoice_id = i.invoice_id"
+        )
         _write(wh, "raw.invoice_states", states, source, ids=ids)
 
 
