@@ -10,13 +10,35 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-from conftest import invoice, states
 
 from rcflow.ingest.rows import INVOICE_SCHEMA, STATE_SCHEMA
 from rcflow.push.plan import plan_from_warehouse
 from rcflow.warehouse import Warehouse
 
 AT = datetime(2025, 3, 1, 10, tzinfo=UTC)
+
+
+def _ts(day: str) -> datetime:
+    return datetime.fromisoformat(day + "T10:00:00+00:00")
+
+
+def invoice(invoice_id: str, registry_day: str, state: str, **extra: object) -> dict:
+    row = dict.fromkeys(INVOICE_SCHEMA.names)
+    row.update(invoice_id=invoice_id, registry_number=f"E{invoice_id}", registry_at=_ts(registry_day),
+               hub_state=state, source="pending", raw_json="{}", first_seen_at=_ts(registry_day),
+               fetched_at=_ts(registry_day), **extra)  # fmt: skip
+    return row
+
+
+def states(invoice_id: str, *entries: tuple[str, str]) -> list[dict]:
+    rows = []
+    for seq, (state, day) in enumerate(entries, start=1):
+        row = dict.fromkeys(STATE_SCHEMA.names)
+        paid = date.fromisoformat(day) if state == "PAID" else None
+        row.update(invoice_id=invoice_id, seq=seq, state=state, state_at=_ts(day), raw_json="{}",
+                   fetched_at=_ts(day), payment_date=paid)  # fmt: skip
+        rows.append(row)
+    return rows
 
 
 @contextmanager
