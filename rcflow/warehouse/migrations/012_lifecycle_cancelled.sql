@@ -41,10 +41,16 @@ with
 
 lifecycle as (select * from ops.lifecycle),
 
+-- Every verdict is about an invoice with accounting events: the hub's side is read for those
+-- only (a fifth of the warehouse's invoices on the 1,000,000-invoice bench: half the time).
+with_events as (select distinct invoice_id from ops.accounting_events),
+
 shown as (
     select invoice_id, upper(trim(state)) as state from raw.invoice_states
+    where invoice_id in (select invoice_id from with_events)
     union all
-    select invoice_id, upper(trim(hub_state)) from raw.invoices where hub_state is not null
+    select invoice_id, upper(trim(hub_state)) from raw.invoices
+    where hub_state is not null and invoice_id in (select invoice_id from with_events)
     union all
     select invoice_id, state from ops.push_outbox where status in ('sent', 'confirmed')
 ),
@@ -58,7 +64,7 @@ shown_top as (
 paid_in_history as (
     select invoice_id, max(payment_date) as paid_on
     from raw.invoice_states
-    where upper(trim(state)) = 'PAID'
+    where upper(trim(state)) = 'PAID' and invoice_id in (select invoice_id from with_events)
     group by invoice_id
 ),
 
@@ -70,6 +76,7 @@ hub as (
         coalesce(paid_in_history.paid_on, i.payment_date) as hub_paid_on,
         coalesce(current_state.state_rank, shown_top.top_rank) as current_rank
     from raw.invoices i
+    semi join with_events using (invoice_id)
     left join lifecycle current_state on current_state.state = upper(trim(i.hub_state))
     left join shown_top using (invoice_id)
     left join paid_in_history using (invoice_id)
