@@ -2,22 +2,29 @@
 
 Each call builds the SOAP envelope, signs it (WS-Security X.509), POSTs it, verifies FACe's
 signature on the answer against the pinned certificates and turns ``resultado`` into a value or a
-typed error. Reads are retried on transport failures, 5xx and server-side SOAP faults, with
-backoff and jitter; writes (confirm, state changes, RCF code, cancellation answers, credit
-assignments) are sent once, and a failure that may hide an applied write says so (``ambiguous``).
-Nothing the client logs or raises carries the key, the password or a document's content.
+typed error. The CPU work of a call (signing, parsing and verifying the answer, decoding a
+downloaded file) runs in the client's pool of ``concurrency`` threads (:meth:`FaceClient.blocking`,
+which the connector uses for its own hashing and parsing), never on the event loop.
+
+Reads are retried on transport failures, 5xx and server-side SOAP faults, with backoff and
+jitter; writes (confirm, state changes, RCF code, cancellation answers, credit assignments) are
+sent once, and a failure that may hide an applied write says so (``ambiguous``). Nothing the
+client logs or raises carries the key, the password or a document's content.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 import stamina
@@ -79,11 +86,12 @@ RETRY_WAIT_MAX = 5.0
 MAX_ANSWER_BYTES = 200 * 1024 * 1024  # an invoice with its annexes, base64, in one answer
 USER_AGENT = "rcflow/0.1 (+FACe RCF integration)"
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass
 class ClientStats:
-    """Counters for audits and benchmarks; CPU seconds are this thread's, spent in WS-Security."""
+    """Counters for audits and benchmarks; CPU seconds are the pool threads', spent in WS-Security."""
 
     calls: int = 0
     retries: int = 0
@@ -129,7 +137,9 @@ class FaceClient:
         self.max_retries = max_retries
         self.concurrency = concurrency
         self.stats = ClientStats()
+        self._stats_lock = threading.Lock()
         self._slots = asyncio.Semaphore(concurrency)
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="face-cpu")
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
@@ -164,6 +174,12 @@ class FaceClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def blocking(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``call(*args, **kwargs)`` in the client's CPU pool (off the event loop)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(call, *args, **kwargs))
 
     # ---------------------------------------------------------------- invoices
 
@@ -180,7 +196,8 @@ class FaceClient:
         answer, result = await self._call(
             op, {"numeroRegistro": _id(registry_number)}, subject=registry_number
         )
-        return self._parse(op, lambda: DownloadedInvoice.from_wire(answer, registry_number, result.tracking))
+        build = functools.partial(DownloadedInvoice.from_wire, answer, registry_number, result.tracking)
+        return await self.blocking(self._parse, op, build)  # base64 of the file and annexes
 
     async def confirm_download(self, office: str, registry_number: str, rcf_code: str) -> ItemResult:
         """``confirmarDescargaFactura``: 1200 → 1300 with the RCF number. Store everything first:
@@ -344,17 +361,35 @@ class FaceClient:
     async def _exchange(
         self, op: str, request: dict[str, Any] | None, write: bool, subject: str | None
     ) -> tuple[dict[str, Any], Result]:
-        started = time.thread_time()
-        payload = self.signer.sign(wire.request_envelope(op, request))
-        self.stats.sign_cpu += time.thread_time() - started
+        payload = await self.blocking(self._sign, op, request)
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{wire.soap_action(op)}"'}
         async with self._slots:
             response = await self._post(op, payload, headers, write)
         self.stats.calls += 1
+        return await self.blocking(self._read, op, response, write, subject)
+
+    def _sign(self, op: str, request: dict[str, Any] | None) -> bytes:
+        started = time.thread_time()
+        try:
+            return self.signer.sign(wire.request_envelope(op, request))
+        finally:
+            self._count(sign_cpu=time.thread_time() - started)
+
+    def _count(self, *, code: str | None = None, sign_cpu: float = 0.0, verify_cpu: float = 0.0) -> None:
+        with self._stats_lock:
+            if code is not None:
+                self.stats.by_code[code] += 1
+            self.stats.sign_cpu += sign_cpu
+            self.stats.verify_cpu += verify_cpu
+
+    def _read(
+        self, op: str, response: httpx.Response, write: bool, subject: str | None
+    ) -> tuple[dict[str, Any], Result]:
+        """The answer's value and result, or the typed error it carries (blocking: parse, verify)."""
         envelope = self._envelope(op, response, write)
         fault = wire.find_fault(envelope)
         if fault is not None:
-            self.stats.by_code[f"fault:{fault.faultcode}"] += 1
+            self._count(code=f"fault:{fault.faultcode}")
             raise FaceFault(
                 op,
                 fault.faultcode,
@@ -371,7 +406,7 @@ class FaceClient:
             result = Result.from_wire(answer)
         except ValueError as exc:
             raise FaceProtocolError(op, str(exc)) from None
-        self.stats.by_code[result.code] += 1
+        self._count(code=result.code)
         log.debug("FACe %s %s -> %s [%s]", op, subject or "", result.code, result.tracking or "-")
         if not result.ok:
             raise result_error(
@@ -421,7 +456,7 @@ class FaceClient:
                 raise unsigned_error from None
             raise FaceResponseSignatureError(op, exc.reason, exc.signer) from None
         finally:
-            self.stats.verify_cpu += time.thread_time() - started
+            self._count(verify_cpu=time.thread_time() - started)
 
     def _unsigned_error(self, op: str, envelope: Any, subject: str | None) -> FaceError | None:
         """An unsigned answer that reports an error is believed as far as failing goes."""
