@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from rcflow.connectors.face.client import FaceClient
+from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.credentials import FaceCredentials
 from rcflow.connectors.face.simulator import (
     FaceHub,
@@ -20,6 +22,7 @@ from rcflow.connectors.face.simulator import (
     make_identity,
     start_face_simulator,
 )
+from rcflow.store import BlobStore
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +74,27 @@ def make_client(
 async def face(make_client: Callable[..., FaceClient], hub: FaceHub) -> AsyncIterator[FaceClient]:
     async with make_client() as client:
         yield client
+
+
+@pytest.fixture
+def make_connector(
+    make_client: Callable[..., FaceClient], tmp_path: Path
+) -> Callable[..., FaceConnector]:
+    """A FACe connector over a fresh client and a blob store under the test's tmp_path."""
+
+    def build(*, offices: tuple[str, ...] = (), office_of: object = None, **client: object) -> FaceConnector:
+        store = BlobStore(tmp_path / "blobs")
+        return FaceConnector(make_client(**client), store, offices=offices, office_of=office_of)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture
+async def connector(
+    make_connector: Callable[..., FaceConnector], hub: FaceHub
+) -> AsyncIterator[FaceConnector]:
+    built = make_connector()
+    try:
+        yield built
+    finally:
+        await built.aclose()

@@ -226,6 +226,11 @@ class FaceHub:
         """The Facturae bytes ``descargarFactura`` serves for an invoice (tests compare with it)."""
         return render_facturae(self._invoice(registry_number).doc, self.config.seed)
 
+    def annexes(self, registry_number: str) -> list[tuple[str, bytes]]:
+        """The annexes (name, bytes) ``descargarFactura`` serves for an invoice, in its order."""
+        inv = self._invoice(registry_number)
+        return [(a.name, attachment_body(a, inv.doc, self.config.seed).read()) for a in inv.doc.attachments]
+
     # ------------------------------------------------------------ operations
     def new_invoices(self, request: Any) -> Answer:
         office = self._office_filter(request)
