@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -84,8 +86,11 @@ async def run(
     return rows
 
 
-def main() -> None:
-    identity = make_identity("rcflow bench platform")
+@contextmanager
+def face_simulator(
+    identity: FaceCredentials, *, invoices: int, latency_ms: float = 0.0
+) -> Iterator[tuple[str, str, list[x509.Certificate]]]:
+    """A FACe simulator process trusting ``identity``: (service URL, admin URL, FACe's certificates)."""
     with tempfile.TemporaryDirectory() as tmp:
         client_pem, face_pem = Path(tmp, "client.pem"), Path(tmp, "face.pem")
         client_pem.write_bytes(certificate_pem(identity))
@@ -98,9 +103,13 @@ def main() -> None:
                 "--port",
                 "0",
                 "--invoices",
-                "300",
+                str(invoices),
                 "--processed",
                 "0",
+                "--cancellations",
+                "0",
+                "--latency-ms",
+                str(latency_ms),
                 "--register",
                 str(client_pem),
                 "--server-cert-out",
@@ -116,17 +125,16 @@ def main() -> None:
             if not found:
                 raise SystemExit("the FACe simulator did not start")
             root = found.group(1)
-            rows = asyncio.run(
-                run(
-                    root + "/facturasrcf2",
-                    root + "/_sim",
-                    identity,
-                    list(load_trusted_certificates(face_pem)),
-                )
-            )
+            yield root + "/facturasrcf2", root + "/_sim", list(load_trusted_certificates(face_pem))
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def main() -> None:
+    identity = make_identity("rcflow bench platform")
+    with face_simulator(identity, invoices=300) as (url, admin, trusted):
+        rows = asyncio.run(run(url, admin, identity, trusted))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min) at the end of the run")
     print(
