@@ -33,6 +33,7 @@ from rcflow.connectors.face.client import FaceClient  # noqa: E402
 from rcflow.connectors.face.connector import FaceConnector  # noqa: E402
 from rcflow.connectors.face.credentials import FaceCredentials  # noqa: E402
 from rcflow.connectors.face.simulator.certs import make_identity  # noqa: E402
+from rcflow.ingest.rows import arrow_without_pandas  # noqa: E402
 from rcflow.ingest.sync import Syncer, SyncSummary  # noqa: E402
 from rcflow.store import BlobStore  # noqa: E402
 from rcflow.warehouse import Warehouse  # noqa: E402
@@ -74,6 +75,7 @@ def main(argv: list[str]) -> None:
     n = int(argv[0]) if argv else 600
     latencies = [float(x) for x in argv[1:]] or [20.0, 50.0]
     identity = make_identity("rcflow bench platform")
+    arrow_without_pandas()  # as `rcflow sync` does: pyarrow's pandas probe is not the sync's cost
     rows = []
     for latency in latencies:
         for concurrency in CONCURRENCY:
