@@ -222,7 +222,9 @@ async def test_face_codes_map_to_lifecycle_names(
     if code != "1300":
         hub.force_state(number, code)
     history = await connector.history(invoice_id)
-    assert [(s.state, s.state_code) for s in history] == [("REGISTERED", "1200"), (state, code)]
+    # FACe shows the current state; the RCF code it holds shows the 1300 the invoice went through.
+    passed = [] if code == "1300" else [("DELIVERED", "1300")]
+    assert [(s.state, s.state_code) for s in history] == [("REGISTERED", "1200"), *passed, (state, code)]
     assert history[0].state_at is not None  # the registry date, from the listing
     refreshed = await connector.refresh(invoice_id)
     assert not isinstance(refreshed, FetchFailure)
@@ -236,7 +238,11 @@ async def test_a_rejection_carries_its_reason(connector: FaceConnector, hub: Fac
     rejected = next(n for n, i in hub.invoices.items() if i.state.value == "2600")
     history = await connector.history(f"face:{rejected}")
     # Not listed by this connector: no registry date, so FACe's current state only.
-    assert [(s.state, s.reject_reason) for s in history] == [("REJECTED", "Factura duplicada")]
+    code = hub.invoice(rejected).rcf_code
+    assert [(s.state, s.rcf_number, s.reject_reason) for s in history] == [
+        ("ANNOTATED", code, None),
+        ("REJECTED", code, "Factura duplicada"),
+    ]
 
 
 async def test_cancellation_requests_and_their_answers(connector: FaceConnector, hub: FaceHub) -> None:

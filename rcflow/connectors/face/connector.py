@@ -245,10 +245,11 @@ class FaceConnector:
             raise
 
     async def _status(self, registry: str) -> tuple[InvoiceStatus, str | None]:
-        """``consultarFactura``, and the RCF code when the state is 1300 (DELIVERED or ANNOTATED)."""
+        """``consultarFactura``, and ``consultarCodigoRCF`` once the invoice is past 1200: the code
+        tells DELIVERED (rcflow's provisional one) from ANNOTATED (the accounting's)."""
         status = await self.client.status(registry)
         rcf_code = None
-        if status.processing is not None and status.processing.code == Code.REGISTERED_RCF:
+        if status.processing is not None and status.processing.code != Code.REGISTERED:
             rcf_code = await self.client.rcf_code(registry)
         return status, rcf_code
 

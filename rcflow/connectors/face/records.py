@@ -151,9 +151,10 @@ def status_json(status: InvoiceStatus, rcf_code: str | None = None) -> dict[str,
 def state_records(
     status: InvoiceStatus, *, rcf_code: str | None, listing: NewInvoice | None
 ) -> list[StateRecord]:
-    """What FACe shows of an invoice's states: REGISTERED at the registry date (when known),
-    then the current processing state (FACe keeps no history) with the cancellation state in
-    its ``raw_json``."""
+    """What FACe shows of an invoice's states (it keeps no history): REGISTERED at the registry
+    date (when known); the RCF registration (1300: DELIVERED under rcflow's provisional code,
+    ANNOTATED under the accounting's) when the invoice is past it and FACe holds its RCF code;
+    then the current processing state, with the cancellation state in its ``raw_json``."""
     registry = status.registry_number
     records: list[StateRecord] = []
     registered_at = listing.registered_at if listing else None
@@ -167,6 +168,18 @@ def state_records(
                 state_at=registered_at,
                 registry_number=registry,
                 registry_at=registered_at,
+            )
+        )
+    past_rcf = processing is not None and processing.code not in (Code.REGISTERED, Code.REGISTERED_RCF)
+    if past_rcf and rcf_code is not None:
+        records.append(
+            StateRecord(
+                state=lifecycle_state(Code.REGISTERED_RCF, rcf_code, registry),
+                raw_json=to_json({"numeroRegistro": registry, "codigoRCF": rcf_code}),
+                state_code=Code.REGISTERED_RCF.value,
+                registry_number=registry,
+                registry_at=registered_at,
+                rcf_number=rcf_code,
             )
         )
     if processing is not None and processing.code != Code.REGISTERED:
