@@ -1,11 +1,13 @@
-"""The FACe connector (protocol layer): FACe's RCF web service over signed SOAP, and its simulator.
+"""The FACe connector: FACe's RCF web service over signed SOAP, behind rcflow's connector interface.
 
 Owns: the WS-Security signing and verification (:mod:`.wsse`), the SOAP messages (:mod:`.wire`),
 FACe's codes and states (:mod:`.codes`), typed answers (:mod:`.models`) and errors (:mod:`.errors`),
 the settings ``RCFLOW_FACE_*`` (:mod:`.settings`), the certificate loading (:mod:`.credentials`),
-the async client (:mod:`.client`) and a faithful simulator (:mod:`.simulator`). It imports only
-``rcflow.clock`` and, in the simulator, the eFACT simulator's document generator. Not wired into
-sync, push, the warehouse or the CLI yet: see README.md beside this file.
+the async client (:mod:`.client`), the connector behind rcflow's connector interface
+(:mod:`.connector`, with the record mapping in :mod:`.records`) and a faithful simulator
+(:mod:`.simulator`). It imports only the leaves (``rcflow.clock``, ``rcflow.store``,
+``rcflow.facturae``, ``rcflow.lifecycle``), ``rcflow.connectors.base`` and, in the simulator, the
+eFACT simulator's document generator. See README.md beside this file.
 
     from rcflow.connectors.face import FaceClient, load_face_settings
 
@@ -14,6 +16,9 @@ sync, push, the warehouse or the CLI yet: see README.md beside this file.
         invoice = await face.download(page.invoices[0].registry_number)
         ...  # store invoice.document and invoice.annexes durably first, then:
         await face.confirm_download("L01080193", invoice.registry_number, rcf_code)
+
+The core uses ``rcflow.connectors.face.connector.FaceConnector`` (not imported here: the protocol
+layer alone stays light).
 """
 
 from rcflow.connectors.face.client import ClientStats, FaceClient
