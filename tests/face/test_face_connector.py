@@ -18,11 +18,13 @@ from rcflow.connectors.base import (
     LateAttachment,
     PushesInBatches,
     ReportsCreditAssignments,
+    StatePush,
 )
 from rcflow.connectors.face.connector import FaceConnector, parse_signed_facturae
 from rcflow.connectors.face.records import provisional_rcf
 from rcflow.connectors.face.simulator import FaceHub, FaceSimConfig
 from rcflow.facturae import FacturaeDocument
+from rcflow.lifecycle import State
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -139,6 +141,13 @@ async def test_a_bundle_that_cannot_be_fetched_is_a_failure_and_stays_downloadab
     assert isinstance(failed, FetchFailure) and "descargarFactura" in failed.reason
     assert number in hub.waiting()
     assert isinstance(await connector.bundle("efact:123", NOW), FetchFailure)
+    # Another hub's id is never sent to FACe, where a bare number could name another invoice.
+    before = len(hub.log.records())
+    assert isinstance(await connector.bundle(number, NOW), FetchFailure)
+    assert isinstance(await connector.refresh(number), FetchFailure)
+    assert isinstance(await connector.acknowledge(number), FetchFailure)
+    [push] = await connector.push_states([(number, StatePush(State.RECEIVED))])
+    assert push.outcome == "refused" and len(hub.log.records()) == before
 
 
 async def test_confirmation_sends_the_provisional_rcf_code(connector: FaceConnector, hub: FaceHub) -> None:

@@ -60,10 +60,12 @@ def invoice_id(registry_number: str) -> str:
 
 
 def registry_number(invoice_id: str) -> str:
-    """FACe's numeroRegistro of a ``face:`` id (a bare registry number is taken as it is)."""
-    number = invoice_id.strip().removeprefix(ID_PREFIX).strip()
-    if not number or ":" in number or not number.isalnum():
-        raise ValueError(f"not a FACe invoice id: {invoice_id!r}")
+    """FACe's numeroRegistro of a ``face:`` id; ValueError for any other id (another hub's: never
+    sent to FACe, where a bare number could name some other invoice)."""
+    value = invoice_id.strip()
+    number = value.removeprefix(ID_PREFIX)
+    if number == value or not number or not number.isalnum():
+        raise ValueError(f"not a FACe invoice id (face:<numeroRegistro>): {invoice_id!r}")
     return number
 
 
