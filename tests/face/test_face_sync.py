@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,15 @@ from face_sync_support import (
 )
 
 from rcflow.connectors.efact.simulator.faults import Faults
+from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.credentials import FaceCredentials
 from rcflow.connectors.face.settings import FaceSettings
 from rcflow.connectors.face.simulator import FaceHub, FaceSimConfig, RunningFaceSimulator
 from rcflow.connectors.face.simulator.certs import certificate_pem, write_pem
+from rcflow.ingest.sync import Syncer, SyncSummary
 from rcflow.store import BlobStore
+from rcflow.warehouse import Warehouse
+from rcflow.warehouse.runs import new_run_id
 
 SUPPORT = Path(__file__).with_name("face_sync_support.py")
 
@@ -172,3 +177,39 @@ def test_sigkill_mid_sync_then_rerun(
     assert_nothing_lost(hub, warehouse, waiting)
     total, distinct = rows(warehouse, "select count(*), count(distinct invoice_id) from raw.invoices")[0]
     assert total == distinct == len(waiting)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core: a refresh overwrites raw.invoices with the refreshed record's None columns; FACe "
+    "serves number, amount, supplier, registry date only before confirmation (see the report)",
+)
+def test_a_state_refresh_keeps_what_only_the_download_gave(
+    server: RunningFaceSimulator,
+    face_id: FaceCredentials,
+    client_id: FaceCredentials,
+    settings: FaceSettings,
+    warehouse: Path,
+) -> None:
+    hub = _hub(server, face_id, client_id, invoices=3)
+    waiting = hub.waiting()
+    assert _sync(settings, warehouse).ok
+    hub.force_state(waiting[0], "2100")
+    columns = "invoice_number, amount_cents, supplier_nif, entity_nif, registry_at, accounting_office"
+    before = rows(warehouse, f"select {columns} from raw.invoices order by invoice_id")
+
+    async def refresh() -> None:
+        with Warehouse(warehouse) as wh:
+            store = BlobStore(store_dir(warehouse))
+            connector = FaceConnector.from_settings(settings, store)
+            syncer = Syncer(connector, wh, store, SyncSummary(run_id=new_run_id("sync")))
+            try:
+                await syncer.refresh_states(max_age=timedelta(0), limit=100)
+            finally:
+                await connector.aclose()
+            assert syncer.summary.states_refreshed == len(waiting)
+
+    asyncio.run(refresh())
+    states = dict(rows(warehouse, "select invoice_id, hub_state from raw.invoices"))
+    assert states[f"face:{waiting[0]}"] == "RECEIVED"
+    assert rows(warehouse, f"select {columns} from raw.invoices order by invoice_id") == before
