@@ -307,3 +307,16 @@ def test_an_enveloping_xades_signature_is_unwrapped_for_parsing() -> None:
     parsed = parse_signed_facturae(enveloping)
     assert isinstance(parsed, FacturaeDocument)
     assert parsed.invoice_number == parse_signed_facturae(facturae).invoice_number  # type: ignore[union-attr]
+
+
+async def test_a_cancellation_answer_finds_its_office_among_the_pending_requests(
+    make_connector: Callable[..., FaceConnector], hub: FaceHub
+) -> None:
+    offices = sorted({oc for oc, _, _ in hub.offices})
+    pending = next(n for n, i in hub.invoices.items() if i.cancellation.value == "4200")
+    connector = make_connector(offices=tuple(offices))  # a later process: nothing listed yet
+    try:
+        answer = await connector.answer_cancellation(f"face:{pending}", accept=False, comment="Ya pagada")
+    finally:
+        await connector.aclose()
+    assert answer.outcome == "sent" and hub.invoice(pending).cancellation.value == "4400"

@@ -486,12 +486,19 @@ class FaceConnector:
 
     async def answer_cancellation(self, invoice_id: str, *, accept: bool, comment: str) -> PushResult:
         """``gestionarSolicitudAnulacionFactura``: accept (4300, the invoice becomes 3100) or reject
-        (4400, with the reason). Sent once; a lost answer is ``uncertain``."""
+        (4400, with the reason). Sent once; a lost answer is ``uncertain``. The office of a request
+        this connector has not listed comes from FACe's list of pending requests."""
         try:
             registry = records.registry_number(invoice_id)
         except ValueError as exc:
             return PushResult(invoice_id, "refused", code="local", message=str(exc))
         office = self._office_for(registry)
+        if office is None:
+            try:
+                await self.cancellation_requests()  # remembers each listed request's office
+            except FaceError as exc:
+                return _failed(records.invoice_id(registry), exc)
+            office = self._office.get(registry)
         if office is None:
             return PushResult(
                 invoice_id, "uncertain", message=f"not sent: the accounting office of {invoice_id} is unknown"
