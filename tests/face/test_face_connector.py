@@ -21,6 +21,7 @@ from rcflow.connectors.base import (
     StatePush,
 )
 from rcflow.connectors.face.connector import FaceConnector, parse_signed_facturae
+from rcflow.connectors.face.errors import FaceOfficeError
 from rcflow.connectors.face.records import provisional_rcf
 from rcflow.connectors.face.simulator import FaceHub, FaceSimConfig
 from rcflow.facturae import FacturaeDocument
@@ -320,3 +321,24 @@ async def test_a_cancellation_answer_finds_its_office_among_the_pending_requests
     finally:
         await connector.aclose()
     assert answer.outcome == "sent" and hub.invoice(pending).cancellation.value == "4400"
+
+
+async def test_an_unknown_office_fails_the_listing_with_one_line(
+    make_connector: Callable[..., FaceConnector], hub: FaceHub
+) -> None:
+    connector = make_connector(offices=("L99999999",))
+    try:
+        with pytest.raises(FaceOfficeError, match=r"^solicitarNuevasFacturas: FACe refused \(411\)"):
+            await connector.pending()
+    finally:
+        await connector.aclose()
+
+
+async def test_a_confirmation_applied_behind_a_500_counts_as_acknowledged(
+    connector: FaceConnector, hub: FaceHub
+) -> None:
+    invoice_id = (await connector.pending()).ids[0]
+    hub.inject("confirmarDescargaFactura", status=500, after=True)  # applied, then a 500
+    ack = await connector.acknowledge(invoice_id)
+    assert isinstance(ack, Acknowledged) and ack.hub_state == "DELIVERED"
+    assert len(hub.log.records("confirmarDescargaFactura")) == 1  # not sent again
