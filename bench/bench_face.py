@@ -86,11 +86,18 @@ async def run(
     return rows
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def face_simulator(
     identity: FaceCredentials, *, invoices: int, latency_ms: float = 0.0
-) -> Iterator[tuple[str, str, list[x509.Certificate]]]:
-    """A FACe simulator process trusting ``identity``: (service URL, admin URL, FACe's certificates)."""
+) -> Iterator[tuple[str, str, list[x509.Certificate], int]]:
+    """A FACe simulator process trusting ``identity``: (service URL, admin URL, FACe's
+    certificates, its pid)."""
     with tempfile.TemporaryDirectory() as tmp:
         client_pem, face_pem = Path(tmp, "client.pem"), Path(tmp, "face.pem")
         client_pem.write_bytes(certificate_pem(identity))
@@ -125,7 +132,8 @@ def face_simulator(
             if not found:
                 raise SystemExit("the FACe simulator did not start")
             root = found.group(1)
-            yield root + "/facturasrcf2", root + "/_sim", list(load_trusted_certificates(face_pem))
+            trusted = list(load_trusted_certificates(face_pem))
+            yield root + "/facturasrcf2", root + "/_sim", trusted, process.pid
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -133,7 +141,7 @@ def face_simulator(
 
 def main() -> None:
     identity = make_identity("rcflow bench platform")
-    with face_simulator(identity, invoices=300) as (url, admin, trusted):
+    with face_simulator(identity, invoices=300) as (url, admin, trusted, _):
         rows = asyncio.run(run(url, admin, identity, trusted))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min) at the end of the run")
