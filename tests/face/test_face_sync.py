@@ -179,11 +179,6 @@ def test_sigkill_mid_sync_then_rerun(
     assert total == distinct == len(waiting)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: a refresh overwrites raw.invoices with the refreshed record's None columns; FACe "
-    "serves number, amount, supplier, registry date only before confirmation (see the report)",
-)
 def test_a_state_refresh_keeps_what_only_the_download_gave(
     server: RunningFaceSimulator,
     face_id: FaceCredentials,

@@ -210,9 +210,7 @@ class FaceConnector:
             self._entities.setdefault(entity.entity_nif, entity)
         return InvoiceBundle(
             invoice_id=invoice_id,
-            detail=invoice,  # legacy field, same record as ``invoice``
             xml_sha256=stored.xml_sha256,
-            history=states,  # legacy field, same records as ``states``
             attachments=stored.attachments,
             fetched_at=fetched_at,
             facturae=stored.document,
