@@ -352,7 +352,8 @@ class Syncer:
         """Re-read the record and history of non-final invoices not refreshed for ``max_age``."""
         cutoff = _now() - max_age
         ids = raw.invoices_to_refresh(
-            self.wh, final_states=sorted(self.hub.final_states), fetched_before=cutoff, limit=limit
+            self.wh, final_states=sorted(self.hub.final_states), fetched_before=cutoff, limit=limit,
+            source=self.hub.source,
         )
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]

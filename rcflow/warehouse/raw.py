@@ -173,14 +173,20 @@ def mark_attachments_released(wh: Warehouse, attachment_ids: Sequence[str], *, n
 
 
 def invoices_to_refresh(
-    wh: Warehouse, *, final_states: Sequence[str], fetched_before: datetime, limit: int
+    wh: Warehouse,
+    *,
+    final_states: Sequence[str],
+    fetched_before: datetime,
+    limit: int,
+    source: str = DEFAULT_HUB,
 ) -> list[str]:
-    """Invoices not in a final state and not re-read since ``fetched_before``, oldest first."""
+    """Invoices of hub ``source`` not in a final state and not re-read since ``fetched_before``,
+    oldest first."""
     rows = wh.fetch(
         "select invoice_id from raw.invoices"
-        " where coalesce(hub_state, '') not in (select unnest(?::varchar[]))"
+        " where source_hub = ? and coalesce(hub_state, '') not in (select unnest(?::varchar[]))"
         " and fetched_at < ? order by fetched_at limit ?",
-        [list(final_states), fetched_before, limit],
+        [source, list(final_states), fetched_before, limit],
     )
     return [r[0] for r in rows]
 

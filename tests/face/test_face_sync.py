@@ -208,3 +208,39 @@ def test_a_state_refresh_keeps_what_only_the_download_gave(
     states = dict(rows(warehouse, "select invoice_id, hub_state from raw.invoices"))
     assert states[f"face:{waiting[0]}"] == "RECEIVED"
     assert rows(warehouse, f"select {columns} from raw.invoices order by invoice_id") == before
+
+
+def test_a_face_refresh_reads_only_face_invoices(
+    server: RunningFaceSimulator,
+    face_id: FaceCredentials,
+    client_id: FaceCredentials,
+    settings: FaceSettings,
+    warehouse: Path,
+) -> None:
+    hub = _hub(server, face_id, client_id, invoices=2)
+    assert _sync(settings, warehouse).ok
+    with Warehouse(warehouse) as wh:  # an eFACT invoice in the same warehouse, not final
+        wh.con.execute(
+            "insert into raw.invoices (invoice_id, hub_state, source, raw_json, first_seen_at, fetched_at,"
+            " source_hub) values ('4711', 'DELIVERED', 'pending', '{}', now() - interval 2 day,"
+            " now() - interval 2 day, 'efact')"
+        )
+    calls = len(hub.log.records())
+
+    async def refresh() -> SyncSummary:
+        with Warehouse(warehouse) as wh:
+            store = BlobStore(store_dir(warehouse))
+            connector = FaceConnector.from_settings(settings, store)
+            syncer = Syncer(connector, wh, store, SyncSummary(run_id=new_run_id("sync")))
+            try:
+                await syncer.refresh_states(max_age=timedelta(0), limit=100)
+            finally:
+                await connector.aclose()
+            return syncer.summary
+
+    summary = asyncio.run(refresh())
+    assert summary.ok, summary.deferred
+    assert summary.states_refreshed == 2 and len(hub.log.records()) > calls
+    assert rows(warehouse, "select source_hub, hub_state from raw.invoices where invoice_id = '4711'") == [
+        ("efact", "DELIVERED")
+    ]
