@@ -96,7 +96,7 @@ class _Stored:
 
 
 class FaceConnector:
-    """The FACe hub for the core."""
+    """The FACe hub for the core; ``store`` None: a connector that downloads nothing (the push's)."""
 
     source = "face"
     final_states = frozenset(s.value for s in FINAL_STATES)
@@ -104,7 +104,7 @@ class FaceConnector:
     def __init__(
         self,
         client: FaceClient,
-        store: BlobStore,
+        store: BlobStore | None,
         *,
         offices: Sequence[str] = (),
         office_of: OfficeLookup | None = None,
@@ -120,7 +120,7 @@ class FaceConnector:
 
     @classmethod
     def from_settings(
-        cls, settings: FaceSettings, store: BlobStore, *, office_of: OfficeLookup | None = None
+        cls, settings: FaceSettings, store: BlobStore | None, *, office_of: OfficeLookup | None = None
     ) -> FaceConnector:
         return cls(FaceClient.from_settings(settings), store, offices=settings.offices, office_of=office_of)
 
@@ -234,6 +234,8 @@ class FaceConnector:
         return _Stored(xml.sha256, attachments, annexes_json, parse_signed_facturae(download.document))
 
     def _put(self, data: bytes) -> Any:
+        if self.store is None:
+            raise RuntimeError("this FACe connector has no blob store (a push's): it cannot download")
         writer = self.store.writer()
         try:
             writer.write(data)
