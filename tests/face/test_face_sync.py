@@ -244,3 +244,28 @@ def test_a_face_refresh_reads_only_face_invoices(
     assert rows(warehouse, "select source_hub, hub_state from raw.invoices where invoice_id = '4711'") == [
         ("efact", "DELIVERED")
     ]
+
+
+def test_cancellation_requests_arriving_during_a_sync_do_not_disturb_it(
+    server: RunningFaceSimulator,
+    face_id: FaceCredentials,
+    client_id: FaceCredentials,
+    settings: FaceSettings,
+    warehouse: Path,
+) -> None:
+    hub = _hub(server, face_id, client_id, invoices=20, cancellation_arrival_rate=0.2)
+    waiting = hub.waiting()
+    summary = _sync(settings, warehouse)
+    assert summary.ok and hub.waiting() == []
+    assert_nothing_lost(hub, warehouse, waiting)
+    arrived = {n for n in waiting if hub.invoice(n).cancellation.value == "4200"}
+    assert arrived, "requests must have arrived during the run"
+
+    async def listed() -> set[str]:
+        connector = FaceConnector.from_settings(settings, None)
+        try:
+            return {r.invoice_id for r in await connector.cancellation_requests()}
+        finally:
+            await connector.aclose()
+
+    assert {f"face:{n}" for n in arrived} <= asyncio.run(listed())
