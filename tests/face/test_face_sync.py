@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from face_sync_support import (
 )
 
 from rcflow.connectors.efact.simulator.faults import Faults
+from rcflow.connectors.face import client as client_module
 from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.credentials import FaceCredentials
 from rcflow.connectors.face.settings import FaceSettings
@@ -269,3 +271,23 @@ def test_cancellation_requests_arriving_during_a_sync_do_not_disturb_it(
             await connector.aclose()
 
     assert {f"face:{n}" for n in arrived} <= asyncio.run(listed())
+
+
+def test_a_capped_listing_is_drained_page_after_page(
+    server: RunningFaceSimulator,
+    face_id: FaceCredentials,
+    client_id: FaceCredentials,
+    settings: FaceSettings,
+    warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # FACe lists at most 500 per office; scaled down here to 3 so a small hub needs many pages.
+    monkeypatch.setattr(client_module, "MAX_NEW_INVOICES", 3)
+    hub = _hub(server, face_id, client_id, invoices=30, page_size=3)
+    waiting = hub.waiting()
+    busiest = max(Counter(hub.invoice(n).office for n in waiting).values())
+    assert busiest > 3
+    summary = _sync(settings, warehouse)
+    assert summary.ok and hub.waiting() == [] and summary.invoices_new == len(waiting)
+    assert summary.pages >= busiest // 3 + 1
+    assert_nothing_lost(hub, warehouse, waiting)
