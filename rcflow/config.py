@@ -7,12 +7,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("ca", "es", "en")  # the reports' languages (rcflow.reports.i18n holds their catalogues)
 TEST_HUB_URL = "https://efact-pre.aoc.cat/rcf"
 PRO_HUB_URL = "https://efact.aoc.cat/rcf"
+FACE_STAGING_URL = "https://se-face-webservice.redsara.es/facturasrcf2"
+FACE_PRODUCTION_URL = "https://webservice.face.gob.es/facturasrcf2"
+# The hubs rcflow speaks to, in the order a run drains them. A hub is configured when its URL is set.
+HUBS = ("efact", "face")
+HUB_URL_SETTING = {"efact": "RCFLOW_HUB_URL", "face": "RCFLOW_FACE_URL"}
+SECRET_FIELDS = frozenset({"secret", "face_cert_password"})  # never echoed in an error
 
 
 class ConfigError(Exception):
@@ -24,9 +30,16 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="RCFLOW_", env_file=".env", extra="ignore")
 
-    hub_url: str = Field(default="", description="Base URL of the eFACT RCF API")
+    hub_url: str = Field(default="", description="Base URL of the eFACT RCF API (set: eFACT is a hub)")
     issuer: str = Field(default="", description="Integrator code (JWT iss)")
     secret: SecretStr = Field(default=SecretStr(""), description="HMAC secret for HS256")
+    # FACe: its URL makes it a configured hub; the rest of RCFLOW_FACE_* is read by its connector
+    # (rcflow.connectors.face.settings). The password is here too so that a flow can take it from
+    # a Prefect Secret block, as it takes the eFACT secret.
+    face_url: str = Field(default="", description="FACe's RCF web service (set: FACe is a hub)")
+    face_cert_password: SecretStr = Field(
+        default=SecretStr(""), description="Passphrase of RCFLOW_FACE_CERT (never logged)"
+    )
     warehouse: Path = Field(default=Path("data/warehouse.duckdb"))
     concurrency: int = Field(default=8, ge=1, le=256)
     workers: int = Field(
@@ -48,15 +61,17 @@ class Settings(BaseSettings):
         default=None, description="Entities forming one administration (else data/administrations.yaml)"
     )
 
-    @field_validator("hub_url")
+    @field_validator("hub_url", "face_url")
     @classmethod
-    def _check_url(cls, value: str) -> str:
+    def _check_url(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip().rstrip("/")
+        if info.field_name == "face_url":
+            value = value.removesuffix("?wsdl").rstrip("/")
         if not value:
             return value
         parsed = urlparse(value)
         if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-            raise ValueError(f"RCFLOW_HUB_URL is not an http(s) URL: {value!r}")
+            raise ValueError(f"RCFLOW_{str(info.field_name).upper()} is not an http(s) URL: {value!r}")
         return value
 
     @field_validator("language")
@@ -72,9 +87,32 @@ class Settings(BaseSettings):
         """The content-addressed blob store, beside the warehouse."""
         return self.warehouse.parent / "store"
 
-    def require_hub(self) -> Settings:
-        """Fail with one line naming every missing hub setting."""
-        missing = [
+    def configured_hubs(self) -> tuple[str, ...]:
+        """The hubs whose URL is set (``RCFLOW_HUB_URL``: eFACT, ``RCFLOW_FACE_URL``: FACe)."""
+        urls = {"efact": self.hub_url, "face": self.face_url}
+        return tuple(hub for hub in HUBS if urls[hub])
+
+    def select_hubs(self, hub: str | None = None) -> tuple[str, ...]:
+        """The hubs a run drains: ``hub`` alone, or every configured one; one line if none."""
+        if hub is not None:
+            hub = hub.strip().lower()
+            if hub not in HUBS:
+                raise ConfigError(f"unknown hub {hub!r}: one of {', '.join(HUBS)}")
+            if hub not in self.configured_hubs():
+                raise ConfigError(f"{HUB_URL_SETTING[hub]} is not set, so {hub} is not configured ("
+                                  + _URL_HINT[hub] + ")")  # fmt: skip
+            return (hub,)
+        hubs = self.configured_hubs()
+        if not hubs:
+            raise ConfigError(
+                "no hub configured: set RCFLOW_HUB_URL (eFACT; " + _URL_HINT["efact"] + ") and/or"
+                " RCFLOW_FACE_URL (FACe; " + _URL_HINT["face"] + ")"
+            )
+        return hubs
+
+    def hub_problems(self) -> list[str]:
+        """Every missing eFACT setting, each worded for the operator (empty: complete)."""
+        return [
             message
             for value, message in (
                 (self.hub_url, f"RCFLOW_HUB_URL is not set (TEST: {TEST_HUB_URL}, PRO: {PRO_HUB_URL})"),
@@ -86,9 +124,18 @@ class Settings(BaseSettings):
             )
             if not value
         ]
-        if missing:
+
+    def require_hub(self) -> Settings:
+        """Fail with one line naming every missing eFACT setting."""
+        if missing := self.hub_problems():
             raise ConfigError("; ".join(missing))
         return self
+
+
+_URL_HINT = {
+    "efact": f"TEST: {TEST_HUB_URL}, PRO: {PRO_HUB_URL}",
+    "face": f"staging: {FACE_STAGING_URL}, production: {FACE_PRODUCTION_URL}",
+}
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -108,6 +155,6 @@ def _problem(error: Any) -> str:
     if message.startswith(name):  # the validator already named it
         return message
     given = error.get("input")
-    if field != "secret" and isinstance(given, str | int | float) and str(given) not in message:
+    if field not in SECRET_FIELDS and isinstance(given, str | int | float) and str(given) not in message:
         message += f" (got {str(given)[:60]!r})"
     return f"{name}: {message}"

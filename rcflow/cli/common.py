@@ -188,6 +188,9 @@ def handle_errors(func: F) -> F:
 
             if isinstance(exc, PeriodError):  # every command reads a period with the one parser
                 fail(str(exc), EXIT_USAGE)
+            face = sys.modules.get("rcflow.connectors.face.errors")  # loaded only when FACe is used
+            if face is not None and isinstance(exc, face.FaceError):
+                fail(str(exc), EXIT_USAGE if isinstance(exc, face.FaceConfigError) else EXIT_HUB)
             failure = storage_failure(exc)
             if failure is not None:
                 _debug(exc)

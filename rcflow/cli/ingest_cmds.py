@@ -15,14 +15,18 @@ from rcflow.cli.common import (
     EXIT_PROBLEMS,
     console,
     emit_json,
+    error_line,
     handle_errors,
     progress_counter,
     settings,
 )
 from rcflow.ingest.ftp_archive import ids_from_args
 from rcflow.ingest.rows import arrow_without_pandas
-from rcflow.ingest.run import run_backfill, run_sync
+from rcflow.ingest.run import HubRuns, backfill_hubs, sync_hubs
+from rcflow.ingest.run import error_line as one_line
 from rcflow.ingest.sync import SyncSummary
+
+HUB_HELP = "Only this hub: efact or face (default: every configured hub)."
 
 
 def summary_table(title: str, summary: SyncSummary) -> Table:
@@ -34,22 +38,31 @@ def summary_table(title: str, summary: SyncSummary) -> Table:
     return table
 
 
-def report(title: str, summary: SyncSummary, as_json: bool) -> None:
+def report(title: str, runs: HubRuns, as_json: bool) -> None:
+    """Each hub's summary (``--json``: the totals, ``hubs`` and ``failed``), then the exit code:
+    a failed hub's own (its error line last, after the other hubs' results), else 0 or 1."""
     if as_json:
-        emit_json(summary.as_dict())
+        emit_json(runs.as_dict())
     else:
-        console.print(summary_table(title, summary))
-        for item in summary.deferred[:10]:
-            console.print(f"[yellow]deferred[/] {item['invoice_id']}: {item['reason']}", soft_wrap=True)
-        if len(summary.deferred) > 10:
-            console.print(f"[yellow]… {len(summary.deferred) - 10} more deferred[/]")
-        if summary.stopped_early:
-            console.print(f"[yellow]stopped early:[/] {summary.stopped_early}", soft_wrap=True)
-    raise typer.Exit(EXIT_OK if summary.ok else EXIT_PROBLEMS)
+        for hub, summary in runs.summaries.items():
+            console.print(summary_table(f"{title} · {hub}", summary))
+            for item in summary.deferred[:10]:
+                console.print(f"[yellow]deferred[/] {item['invoice_id']}: {item['reason']}", soft_wrap=True)
+            if len(summary.deferred) > 10:
+                console.print(f"[yellow]… {len(summary.deferred) - 10} more deferred[/]")
+            if summary.stopped_early:
+                console.print(f"[yellow]stopped early:[/] {summary.stopped_early}", soft_wrap=True)
+    failed = list(runs.errors.items())
+    for hub, exc in failed[:-1]:
+        error_line(f"{hub}: {one_line(exc)}")
+    if failed:
+        raise failed[-1][1]  # its one line and exit code (3: the hub refused us or is unreachable)
+    raise typer.Exit(EXIT_OK if runs.ok else EXIT_PROBLEMS)
 
 
 @handle_errors
 def sync(
+    hub: str = typer.Option(None, "--hub", help=HUB_HELP),
     nif: str = typer.Option(None, help="Only this entity's invoices (hub NIF, e.g. ESP0800000B)."),
     office: str = typer.Option(None, help="Only this accounting office (DIR3 code)."),
     refresh: bool = typer.Option(True, help="Re-read the history of non-final invoices."),
@@ -59,8 +72,9 @@ def sync(
     config = settings()
     arrow_without_pandas()
     with progress_counter(not as_json, "sync") as progress:
-        summary = asyncio.run(run_sync(config, nif=nif, office=office, refresh=refresh, progress=progress))
-    report("sync", summary, as_json)
+        runs = asyncio.run(sync_hubs(config, hub=hub, nif=nif, office=office, refresh=refresh,
+                                     progress=progress))  # fmt: skip
+    report("sync", runs, as_json)
 
 
 @handle_errors
@@ -68,6 +82,7 @@ def backfill(
     ids: list[str] = typer.Option(
         ..., "--ids", help="Hub ids, files of ids (one per line) or old FTP mailbox folders."
     ),
+    hub: str = typer.Option(None, "--hub", help=HUB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Fetch invoices handled before rcflow existed (by hub id or from an FTP archive)."""
@@ -78,5 +93,5 @@ def backfill(
         raise typer.Exit(EXIT_PROBLEMS)
     arrow_without_pandas()
     with progress_counter(not as_json, "backfill") as progress:
-        summary = asyncio.run(run_backfill(config, hub_ids, progress=progress))
-    report("backfill", summary, as_json)
+        runs = asyncio.run(backfill_hubs(config, hub_ids, hub=hub, progress=progress))
+    report("backfill", runs, as_json)

@@ -20,6 +20,7 @@ from rcflow.cli.common import (
     console,
     emit_json,
     err_console,
+    error_line,
     fail,
     handle_errors,
     settings,
@@ -28,7 +29,7 @@ from rcflow.cli.query_cmds import dialect_option
 from rcflow.push.accounting import read_options
 from rcflow.push.execute import PushSummary
 from rcflow.push.plan import Hold, PushPlan
-from rcflow.push.run import plan_push, run_import, run_push
+from rcflow.push.run import HubPushes, plan_push, planned_hubs, push_hubs, run_import
 from rcflow.tabular import Sheet, write_csv, write_xlsx
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.outbox import retry_refused as retry_refused_updates
@@ -89,8 +90,9 @@ def _print_plan(plan: PushPlan) -> None:
             _line(" ", row["invoice_id"], row["step"], row["state"], row["date"], row["detail"])
 
 
-def _write_plan(plan: PushPlan, out: Path, dialect: str | None) -> None:
-    rows = [[row[c] for c in PLAN_COLUMNS] for row in plan.rows()]
+def _write_plan(plans: list[PushPlan], out: Path, dialect: str | None) -> None:
+    """Every hub's rows in one file (FACe's invoice ids, ``face:…``, tell its rows apart)."""
+    rows = [[row[c] for c in PLAN_COLUMNS] for plan in plans for row in plan.rows()]
     if out.suffix.lower() == ".xlsx":
         write_xlsx(out, [Sheet("push plan", PLAN_COLUMNS, rows)])
     else:
@@ -98,8 +100,8 @@ def _write_plan(plan: PushPlan, out: Path, dialect: str | None) -> None:
     err_console.print(f"plan written to {out} ({len(rows)} rows)")
 
 
-def _print_summary(summary: PushSummary, holds: list[Hold]) -> None:
-    table = Table(title="push", show_header=False, title_justify="left")
+def _print_summary(summary: PushSummary, holds: list[Hold], title: str = "push") -> None:
+    table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
     by_state = ", ".join(f"{k} {v}" for k, v in sorted(summary.pushed_by_state.items())) or "-"
@@ -138,8 +140,32 @@ def needs_attention(summary: PushSummary) -> bool:
     )
 
 
+def _plan_json(plan: PushPlan) -> dict[str, object]:
+    return {
+        "owed": plan.owed_count,
+        "needs_attention": plan.needs_attention,
+        "blocked": [h.as_dict() for h in plan.holds if h.kind == "quarantine"],
+        "refused": [h.as_dict() for h in plan.holds if h.kind == "refused"],
+        "discrepancies": [asdict(d) for d in plan.discrepancies],
+        "plan": plan.rows(),
+    }
+
+
+def _plans_json(plans: dict[str, PushPlan]) -> dict[str, object]:
+    """One hub's plan keys, summed or joined over the hubs, plus ``hubs``: each hub's plan."""
+    each = {hub: _plan_json(plan) for hub, plan in plans.items()}
+    joined: dict[str, object] = {
+        "owed": sum(p.owed_count for p in plans.values()),
+        "needs_attention": any(p.needs_attention for p in plans.values()),
+    }
+    for key in ("blocked", "refused", "discrepancies", "plan"):
+        joined[key] = [{**row, "hub": hub} for hub, data in each.items() for row in data[key]]  # type: ignore[attr-defined]
+    return {**joined, "hubs": each}
+
+
 @handle_errors
 def push(
+    hub: str = typer.Option(None, "--hub", help="Only this hub: efact or face (default: all configured)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; call nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan or summary as JSON."),
     out: Path = typer.Option(None, "--out", help="With --dry-run: also write the plan (.csv or .xlsx)."),
@@ -158,32 +184,37 @@ def push(
     if dry_run:
         if retry_refused:
             fail("--retry-refused changes the outbox: not with --dry-run", EXIT_USAGE)
-        plan = plan_push(config)
+        plans = {name: plan_push(config, hub=name) for name in planned_hubs(config, hub)}
         if out is not None:
-            _write_plan(plan, out, dialect)
+            _write_plan(list(plans.values()), out, dialect)
         if as_json:
-            emit_json(
-                {
-                    "owed": plan.owed_count,
-                    "needs_attention": plan.needs_attention,
-                    "blocked": [h.as_dict() for h in plan.holds if h.kind == "quarantine"],
-                    "refused": [h.as_dict() for h in plan.holds if h.kind == "refused"],
-                    "discrepancies": [asdict(d) for d in plan.discrepancies],
-                    "plan": plan.rows(),
-                }
-            )
+            emit_json(_plans_json(plans))
         else:
-            _print_plan(plan)
-        raise typer.Exit(EXIT_PROBLEMS if plan.needs_attention else EXIT_OK)
+            for name, plan in plans.items():
+                console.print(f"[bold]{name}[/]")
+                _print_plan(plan)
+        raise typer.Exit(EXIT_PROBLEMS if any(p.needs_attention for p in plans.values()) else EXIT_OK)
     if retry_refused:
         with Warehouse(config.warehouse, lock_timeout=config.lock_timeout, publish=False) as wh:
             err_console.print(f"{retry_refused_updates(wh)} refused updates made owed again")
-    holds = plan_push(config).holds
-    summary = asyncio.run(run_push(config))
-    holds = [h for h in holds if h.invoice_id in summary.blocked]
+    holds = {name: plan_push(config, hub=name).holds for name in config.select_hubs(hub)}
+    pushes = asyncio.run(push_hubs(config, hub=hub))
+    held = {n: [h for h in holds[n] if h.invoice_id in s.blocked] for n, s in pushes.summaries.items()}
+    attention = any(needs_attention(s) for s in pushes.summaries.values())
     if as_json:
-        emit_json({**summary.as_dict(), "held_back": [h.as_dict() for h in holds],
-                   "needs_attention": needs_attention(summary)})  # fmt: skip
+        emit_json({**pushes.as_dict(), "held_back": [h.as_dict() for hs in held.values() for h in hs],
+                   "needs_attention": attention})  # fmt: skip
     else:
-        _print_summary(summary, holds)
-    raise typer.Exit(EXIT_PROBLEMS if needs_attention(summary) else EXIT_OK)
+        for name, summary in pushes.summaries.items():
+            _print_summary(summary, held[name], f"push · {name}")
+    _end(pushes, attention)
+
+
+def _end(pushes: HubPushes, attention: bool) -> None:
+    """A failed hub's own error line and exit code (the others' results printed first)."""
+    failed = list(pushes.errors.items())
+    for name, exc in failed[:-1]:
+        error_line(f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    if failed:
+        raise failed[-1][1]
+    raise typer.Exit(EXIT_PROBLEMS if attention else EXIT_OK)

@@ -150,3 +150,12 @@ def _finish_quietly(
         finish_run(wh, run_id, status=status, summary=data)
     except Exception:  # e.g. a corrupt or full warehouse: the run's own error is the one to report
         log.warning("could not record the end of run %s", run_id, exc_info=True)
+
+
+def warehouse_failed(exc: BaseException) -> bool:
+    """The warehouse or its store failed (held by another writer, a full disk, unwritable, corrupt),
+    not one hub: a run over several hubs stops there, since none of the others could do better."""
+    from rcflow.warehouse.db import WarehouseBusy
+    from rcflow.warehouse.failures import StorageFailure
+
+    return isinstance(exc, StorageFailure | WarehouseBusy) or storage_failure(exc) is not None

@@ -53,6 +53,7 @@ def test_a_real_sync_imports_no_heavy_module(tmp_path: Path) -> None:
     assert code == 0
     assert "pyarrow" in modules
     assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))
+    assert "signxml" not in modules  # FACe's signing is loaded only when FACe is configured
 
 
 def test_help_lists_every_command_with_its_help() -> None:
@@ -69,7 +70,7 @@ def test_help_lists_every_command_with_its_help() -> None:
 
 def test_every_command_keeps_its_options() -> None:
     sync = load_command("sync")
-    assert {p.name for p in sync.params} == {"nif", "office", "refresh", "as_json"}
+    assert {p.name for p in sync.params} == {"hub", "nif", "office", "refresh", "as_json"}
     hub = load_command("hub")
     assert hub.name == "hub" and "serve" in hub.commands  # type: ignore[attr-defined]
     result = CliRunner().invoke(app, ["sync", "--bogus"])
