@@ -26,6 +26,7 @@ from rcflow.cli.common import (
     settings,
 )
 from rcflow.cli.query_cmds import dialect_option
+from rcflow.connectors.registry import check_hubs
 from rcflow.push.accounting import read_options
 from rcflow.push.execute import PushSummary
 from rcflow.push.plan import Hold, PushPlan
@@ -194,10 +195,11 @@ def push(
                 console.print(f"[bold]{name}[/]")
                 _print_plan(plan)
         raise typer.Exit(EXIT_PROBLEMS if any(p.needs_attention for p in plans.values()) else EXIT_OK)
+    hubs = check_hubs(config, hub)  # every configuration problem, before anything is touched
     if retry_refused:
         with Warehouse(config.warehouse, lock_timeout=config.lock_timeout, publish=False) as wh:
             err_console.print(f"{retry_refused_updates(wh)} refused updates made owed again")
-    holds = {name: plan_push(config, hub=name).holds for name in config.select_hubs(hub)}
+    holds = {name: plan_push(config, hub=name).holds for name in hubs}
     pushes = asyncio.run(push_hubs(config, hub=hub))
     held = {n: [h for h in holds[n] if h.invoice_id in s.blocked] for n, s in pushes.summaries.items()}
     attention = any(needs_attention(s) for s in pushes.summaries.values())

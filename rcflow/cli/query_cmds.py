@@ -127,9 +127,15 @@ def _status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     by_state = q(
         "select coalesce(hub_state, '?'), count(*), sum(amount) from invoices group by 1 order by 2 desc"
     )
-    runs = q(
-        "select kind, run_id, status, started_at, finished_at from ops.runs"
-        " qualify row_number() over (partition by kind order by started_at desc) = 1 order by kind"
+    runs = q(  # the last run of each kind on each hub (a run's summary names its hub as `source`)
+        "select kind, run_id, status, started_at, finished_at, json_extract_string(summary, '$.source')"
+        " as hub from ops.runs qualify row_number() over (partition by kind, hub order by started_at desc)"
+        " = 1 order by kind, hub"
+    )
+    by_hub = q(
+        "select source_hub, count(*), sum(main.cents_to_euros(amount_cents)),"
+        " count(*) filter (where delivered_at is null and source = 'pending')"
+        " from raw.invoices group by 1 order by 1"
     )
     owed = q("select state, count(*) from ops.push_outbox where status in ('pending', 'failed') group by 1")
     quarantine = q(
@@ -164,9 +170,13 @@ def _status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
             for i, s, h, c, m, at in refused
         ],
         "invoices_by_state": [{"state": s, "count": c, "amount": float(a or 0)} for s, c, a in by_state],
+        "invoices_by_hub": [
+            {"hub": h, "count": c, "amount": float(a or 0), "stored_not_acknowledged": u}
+            for h, c, a, u in by_hub
+        ],
         "last_runs": [
-            {"kind": k, "run_id": r, "status": st, "started_at": s, "finished_at": f}
-            for k, r, st, s, f in runs
+            {"kind": k, "hub": h, "run_id": r, "status": st, "started_at": s, "finished_at": f}
+            for k, r, st, s, f, h in runs
         ],
         "owed_to_hub": [{"state": s, "count": c} for s, c in events_owed],
         "push_outbox_open": [{"state": s, "count": c} for s, c in owed],
@@ -203,13 +213,14 @@ def status(
     for row in data["invoices_by_state"]:  # type: ignore[union-attr]
         t.add_row(row["state"], str(row["count"]), f"{row['amount']:,.2f}")
     console.print(t)
+    console.print("[bold]invoices by hub:[/] " + (", ".join(
+        f"{h['hub']} {h['count']} ({h['amount']:,.2f} €)" for h in data["invoices_by_hub"]) or "none"))  # type: ignore[union-attr]  # fmt: skip
     t = Table(title="last runs", title_justify="left")
-    for column in ("kind", "status", "started", "finished", "run id"):
+    for column in ("kind", "hub", "status", "started", "finished", "run id"):
         t.add_column(column)
     for r in data["last_runs"]:  # type: ignore[union-attr]
-        t.add_row(
-            r["kind"], r["status"], str(r["started_at"])[:19], str(r["finished_at"] or "")[:19], r["run_id"]
-        )
+        t.add_row(r["kind"], r["hub"] or "", r["status"], str(r["started_at"])[:19],
+                  str(r["finished_at"] or "")[:19], r["run_id"])  # fmt: skip
     console.print(t)
     owed = data["owed_to_hub"]
     console.print(

@@ -37,7 +37,7 @@ async def run_push(
 
         def final() -> dict[str, object]:
             summary.left_pending = left_pending(wh, summary.run_id)
-            return summary.as_dict()
+            return {**summary.as_dict(), "source": name}
 
         with recorded_run(wh, summary.run_id, "push", summary=final, ok=lambda: summary.ok):
             connector = connect(settings, None, name)  # a push downloads nothing: no blob store opened
