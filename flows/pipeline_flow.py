@@ -18,19 +18,22 @@ async def pipeline_flow(
     accounting_files: list[str] | None = None,
     out_dir: str | None = None,
     secret_block: str | None = None,
+    face_password_block: str | None = None,
 ) -> dict:
-    """Each step is a subflow; a failed step fails the run and the later steps do not start.
+    """Each step is a subflow over every configured hub; a failed step (a hub that failed
+    included, after the other hubs ran) fails the run and the later steps do not start.
 
     The data stays consistent whatever fails: every step commits its own work atomically and
     the push never runs on data whose blocking quality checks failed.
     """
     logger = get_run_logger()
     results: dict[str, object] = {}
-    results["sync"] = await sync_flow(secret_block=secret_block)
+    blocks = {"secret_block": secret_block, "face_password_block": face_password_block}
+    results["sync"] = await sync_flow(**blocks)
     if accounting_files:
-        results["accounting"] = import_accounting(await aflow_settings(secret_block), accounting_files)
+        results["accounting"] = import_accounting(await aflow_settings(**blocks), accounting_files)
     results["check"] = check_flow()
-    results["push"] = await push_flow(secret_block=secret_block)
+    results["push"] = await push_flow(**blocks)
     results["report"] = report_flow(period=period, out_dir=out_dir)
     logger.info("pipeline finished: reports in %s", results["report"]["paths"].get("report.html"))  # type: ignore[index]
     return results

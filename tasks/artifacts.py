@@ -116,3 +116,10 @@ async def apublish(
 ) -> None:
     """From an asynchronous flow."""
     await acreate_markdown_artifact(key=key, markdown=render(title, rows, notes, sections), description=title)
+
+
+def per_hub(rows: Mapping[str, Sequence[Row]]) -> list[Row]:
+    """One hub's rows as they are; several hubs' rows each labelled ``hub · label``."""
+    if len(rows) == 1:
+        return list(next(iter(rows.values())))
+    return [(f"{hub} · {label}", value) for hub, hub_rows in rows.items() for label, value in hub_rows]

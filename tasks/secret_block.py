@@ -1,9 +1,11 @@
-"""``python -m tasks.secret_block [NAME]``: store the hub's HMAC secret in a Prefect Secret block.
+"""``python -m tasks.secret_block [--face] [NAME]``: store a hub's secret in a Prefect Secret block.
 
-The secret is read from standard input (asked for without echo on a terminal; otherwise the first
-line, e.g. piped from a password manager), never from the command line, and saved on the Prefect
-server ``PREFECT_API_URL`` points at, under NAME (default ``rcflow-hub-secret``, the name
-``prefect.yaml`` uses), replacing a previous value. Nothing is printed but the block's name.
+Without ``--face``: eFACT's HMAC secret, in NAME (default ``rcflow-hub-secret``); with ``--face``:
+the password of the FACe certificate (``RCFLOW_FACE_CERT``), in NAME (default
+``rcflow-face-cert-password``): the names ``prefect.yaml`` uses. The value is read from standard
+input (asked for without echo on a terminal; otherwise the first line, e.g. piped from a password
+manager), never from the command line, and saved on the Prefect server ``PREFECT_API_URL`` points
+at, replacing a previous value. Nothing is printed but the block's name.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import getpass
 import sys
 
-from tasks.settings import SECRET_BLOCK
+from tasks.settings import FACE_PASSWORD_BLOCK, SECRET_BLOCK
+
+PROMPTS = {False: "eFACT HMAC secret (not echoed): ", True: "FACe certificate password (not echoed): "}
 
 
 def save_secret(value: str, name: str = SECRET_BLOCK) -> None:
@@ -21,9 +25,9 @@ def save_secret(value: str, name: str = SECRET_BLOCK) -> None:
     Secret(value=value).save(name, overwrite=True, _sync=True)
 
 
-def read_secret() -> str:
+def read_secret(face: bool = False) -> str:
     if sys.stdin.isatty():
-        return getpass.getpass("eFACT HMAC secret (not echoed): ")
+        return getpass.getpass(PROMPTS[face])
     return sys.stdin.readline().rstrip("\r\n")
 
 
@@ -31,7 +35,9 @@ def main(argv: list[str]) -> int:
     from rcflow import prefect_env
 
     prefect_env.apply()
-    name = argv[0] if argv else SECRET_BLOCK
+    face = "--face" in argv
+    names = [a for a in argv if a != "--face"]
+    name = names[0] if names else (FACE_PASSWORD_BLOCK if face else SECRET_BLOCK)
     from prefect.settings import PREFECT_API_URL
 
     if not PREFECT_API_URL.value():
@@ -41,7 +47,7 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    value = read_secret()
+    value = read_secret(face)
     if not value.strip():
         print("rcflow: no secret given on standard input; nothing saved", file=sys.stderr)
         return 2

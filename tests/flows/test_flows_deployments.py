@@ -27,8 +27,10 @@ def load_flow(entrypoint: str):
 def test_deployments_cover_every_schedule_the_issue_names() -> None:
     names = {d["name"] for d in deployments()}
     assert {
-        "sync-office-hours",
-        "push-hourly",
+        "sync-efact-office-hours",
+        "sync-face-office-hours",
+        "push-efact-hourly",
+        "push-face-hourly",
         "checks-nightly",
         "reports-nightly",
         "pmp-monthly",
@@ -47,12 +49,42 @@ def test_deployment_is_valid(deployment: dict) -> None:
     for schedule in deployment.get("schedules") or []:
         CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])
         assert schedule["timezone"] == "Europe/Madrid"
+        assert set(schedule) <= {"cron", "timezone", "active"}
+        assert schedule.get("active", True) in (True, False)
     assert deployment["work_pool"]["name"] == "rcflow-process"
 
 
 def test_no_secret_in_the_repo_config() -> None:
     text = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
     assert "RCFLOW_SECRET=" not in text and "secret_block: rcflow-hub-secret" in text
+    assert "RCFLOW_FACE_CERT_PASSWORD=" not in text
+    assert "face_password_block: rcflow-face-cert-password" in text
+
+
+def test_sync_and_push_are_deployed_per_hub() -> None:
+    """Each hub has its sync and push; a hub's deployment names its own secret block only, and
+    FACe's schedules start inactive (an eFACT-only installation does not fail every 15 minutes)."""
+    from rcflow.config import HUBS
+    from tasks.settings import FACE_PASSWORD_BLOCK, SECRET_BLOCK
+
+    block = {"efact": ("secret_block", SECRET_BLOCK), "face": ("face_password_block", FACE_PASSWORD_BLOCK)}
+    by_flow: dict[str, dict[str, dict]] = {}
+    for d in deployments():
+        hub = (d.get("parameters") or {}).get("hub")
+        if hub is not None:
+            assert hub in HUBS and d["name"].split("-")[1] == hub, d["name"]
+            by_flow.setdefault(d["entrypoint"], {})[hub] = d
+    assert set(by_flow) == {"flows/sync_flow.py:sync_flow", "flows/push_flow.py:push_flow"}
+    for per_hub in by_flow.values():
+        assert set(per_hub) == set(HUBS)
+        for hub, d in per_hub.items():
+            key, name = block[hub]
+            assert {k for k in d["parameters"] if k.endswith("block")} == {key}
+            assert d["parameters"][key] == name
+            assert all(s.get("active", True) is (hub == "efact") for s in d["schedules"])
+    pipeline = next(d for d in deployments() if d["name"] == "pipeline-on-demand")["parameters"]
+    assert "hub" not in pipeline and pipeline["secret_block"] == SECRET_BLOCK
+    assert pipeline["face_password_block"] == FACE_PASSWORD_BLOCK
 
 
 def test_relative_periods_resolve() -> None:

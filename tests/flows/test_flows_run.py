@@ -97,8 +97,12 @@ def test_a_missing_block_is_one_configuration_line(secret_in_block) -> None:
         asyncio.run(aflow_settings("no-such-block"))
 
 
-def test_a_secret_that_looks_like_a_number_stays_text(prefect_harness: None) -> None:
+def test_a_secret_that_looks_like_a_number_stays_text(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tasks.secret_block import save_secret
+
+    monkeypatch.setenv("RCFLOW_HUB_URL", "http://127.0.0.1:9/rcf")  # a block is read for a configured hub
     from tasks.settings import flow_settings
 
     save_secret("0123456789", "flow-tests-numeric")
@@ -114,6 +118,7 @@ def test_secret_block_command_saves_from_stdin_and_refuses_nothing(
     from tasks.secret_block import main
     from tasks.settings import flow_settings
 
+    monkeypatch.setenv("RCFLOW_HUB_URL", "http://127.0.0.1:9/rcf")  # a block is read for a configured hub
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
     assert main(["flow-tests-cli"]) == 2
     assert "no secret given" in capsys.readouterr().err
@@ -124,3 +129,91 @@ def test_secret_block_command_saves_from_stdin_and_refuses_nothing(
     assert main(["flow-tests-cli"]) == 0
     assert SECRET not in capsys.readouterr().out
     assert flow_settings("flow-tests-cli").secret.get_secret_value() == SECRET
+
+
+FACE_PASSWORD = "flow-tests-face-password-0123456789"
+
+
+@pytest.fixture
+def face_configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FACe configured (its files exist), its password only in a block."""
+    cert, server = tmp_path / "platform.p12", tmp_path / "face.pem"
+    cert.write_bytes(b"-")
+    server.write_bytes(b"-")
+    values = {"RCFLOW_FACE_URL": "http://127.0.0.1:9/facturasrcf2", "RCFLOW_FACE_CERT": str(cert),
+              "RCFLOW_FACE_SERVER_CERT": str(server), "RCFLOW_FACE_OFFICES": "GE0001234"}  # fmt: skip
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_the_face_password_comes_from_its_block_when_face_is_configured(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from rcflow.config import ConfigError
+    from rcflow.connectors.registry import check_hubs
+    from tasks.secret_block import main
+    from tasks.settings import FACE_PASSWORD_BLOCK, aflow_settings, flow_settings
+
+    # Not configured: the block is not read (a deployment may name it where FACe is not used).
+    assert flow_settings(face_password_block="no-such-block").face_cert_password.get_secret_value() == ""
+    cert, server = tmp_path / "platform.p12", tmp_path / "face.pem"
+    cert.write_bytes(b"-")
+    server.write_bytes(b"-")
+    monkeypatch.setenv("RCFLOW_FACE_URL", "http://127.0.0.1:9/facturasrcf2")
+    with pytest.raises(ConfigError, match="'no-such-block' does not exist.*tasks.secret_block --face"):
+        flow_settings(face_password_block="no-such-block")
+    monkeypatch.setattr("sys.stdin", io.StringIO(FACE_PASSWORD + "\n"))
+    assert main(["--face"]) == 0
+    assert capsys.readouterr().out.strip() == f"Prefect Secret block {FACE_PASSWORD_BLOCK!r} saved"
+    settings = asyncio.run(aflow_settings(face_password_block=FACE_PASSWORD_BLOCK))
+    assert settings.face_cert_password.get_secret_value() == FACE_PASSWORD
+    for name, value in {"RCFLOW_FACE_CERT": str(cert), "RCFLOW_FACE_SERVER_CERT": str(server),
+                        "RCFLOW_FACE_OFFICES": "GE0001234"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    assert check_hubs(settings) == ("face",)  # the block's password satisfies the check
+    assert FACE_PASSWORD not in repr(settings)
+
+
+class UnreachableFace:
+    source = "face"
+    requests = retries = 0
+
+    async def entities(self) -> object:
+        from rcflow.connectors.face.errors import FaceTransportError
+
+        raise FaceTransportError("consultarUnidades", "connection refused")
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_sync_flow_runs_each_hub_and_fails_for_the_one_that_failed(
+    hub_env, face_configured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.sync_flow import sync_flow
+    from rcflow.connectors import registry
+    from rcflow.connectors.face.errors import FaceTransportError
+    from rcflow.ingest import run
+
+    real = registry.connect
+    monkeypatch.setattr(run, "connect", lambda s, store, hub="efact": UnreachableFace() if hub == "face"
+                        else real(s, store, hub))  # fmt: skip
+    monkeypatch.setenv("RCFLOW_FACE_CERT_PASSWORD", FACE_PASSWORD)
+    only_efact = asyncio.run(sync_flow(hub="efact"))
+    assert only_efact["ok"] and list(only_efact["hubs"]) == ["efact"]
+    with pytest.raises(FaceTransportError, match="no answer from FACe"):
+        asyncio.run(sync_flow())
+
+    async def latest_sync_artifact() -> str:
+        async with get_client() as client:
+            found = await client.read_artifacts()
+        return max((a for a in found if a.key == "rcflow-sync"), key=lambda a: a.created).data
+
+    markdown = asyncio.run(latest_sync_artifact())
+    assert "| efact · new invoices | " in markdown and "| face · new invoices | 0 |" in markdown
+    assert "- face failed: consultarUnidades: no answer from FACe (connection refused)" in markdown
+    assert FACE_PASSWORD not in markdown and SECRET not in markdown

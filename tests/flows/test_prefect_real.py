@@ -142,7 +142,7 @@ def server(tmp_path: Path) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
 
 def scheduled_deployments() -> set[str]:
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
-    return {d["name"] for d in spec if d.get("schedules")}
+    return {d["name"] for d in spec if any(s.get("active", True) for s in d.get("schedules") or [])}
 
 
 def deployment_ids(api: httpx.Client) -> dict[str, str]:
@@ -258,7 +258,7 @@ def run_and_check(api: httpx.Client, env: dict[str, str], worker: subprocess.Pop
     # 4. The sync and the pipeline (what `prefect deployment run NAME` does), through the worker.
     runs = {
         name: api.post(f"/deployments/{ids[name]}/create_flow_run", json={}).json()["id"]
-        for name in ("sync-office-hours", "pipeline-on-demand")
+        for name in ("sync-efact-office-hours", "pipeline-on-demand")
     }
     api.patch(f"/work_pools/{POOL}", json={"is_paused": False})
     phase("runs triggered")
@@ -285,7 +285,7 @@ def run_and_check(api: httpx.Client, env: dict[str, str], worker: subprocess.Pop
         )
 
     # Their artifacts: readable tables, headline figures, never the secret.
-    sync_art = artifacts_of(api, [runs["sync-office-hours"]])
+    sync_art = artifacts_of(api, [runs["sync-efact-office-hours"]])
     pipeline_art = artifacts_of(api, subflows)
     assert "| Figure | Value |" in sync_art["rcflow-sync"]
     assert "| new invoices | " in sync_art["rcflow-sync"]
