@@ -1,9 +1,11 @@
-"""`rcflow demo`: the whole pipeline on a local hub simulator, with no credentials.
+"""`rcflow demo`: the whole pipeline on local hub simulators, with no credentials.
 
-A simulator on a free loopback port, a fresh warehouse under ``data/demo/``, the real Prefect
-flows (sync → simulated accounting → check → push → report), then the period's PMP publication
-sent for signature to an efirma GO simulator on loopback and collected signed; then the headline
-figures.
+Two hubs on free loopback ports, one warehouse: eFACT's simulator (its five entities) and FACe's,
+whose platform certificate the demo makes and registers (as FACe's portal does) and of which rcflow
+drains one entity's accounting offices (an entity eFACT does not serve). A fresh warehouse under
+``data/demo/``, the real Prefect flows (sync of both hubs → simulated accounting → check → push to
+each hub → report over every entity), then the period's PMP publication sent for signature to an
+efirma GO simulator on loopback and collected signed; then the headline figures.
 
 Part of the command line because it drives the Prefect flows (``flows/``), which no library
 package may import; it also imports the simulators and the warehouse.
@@ -12,15 +14,19 @@ package may import; it also imports the simulators and the warehouse.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import secrets
 import shutil
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 DEMO_ISSUER = "rcflow-demo"
 DEMO_CLIENT_CIF = "P0899999D"
+FACE_ENTITY = 5  # FACe's entity: the simulators' sixth (eFACT's serves the first five)
 DEMO_SIGNATORIES = """\
 - {role: Interventor/a, name: Marta Puig Soler, email: intervencio@demo.cat, phone: "+34600111222", order: 1}
 - {role: Tresorer/a, name: Jordi Vila Roca, email: tresoreria@demo.cat, order: 2}
@@ -37,6 +43,37 @@ class DemoResult:
     check: dict[str, Any]
     accounting_file: Path
     signature: dict[str, Any]
+    hubs: list[str] = field(default_factory=lambda: ["efact"])
+    face_entity: str | None = None
+
+
+def face_connector_available() -> bool:
+    """Whether this rcflow has FACe's connector (the demo runs FACe only then)."""
+    return importlib.util.find_spec("rcflow.connectors.face.connector") is not None
+
+
+@contextmanager
+def face_simulator(folder: Path, *, invoices: int, seed: int) -> Iterator[tuple[dict[str, str], str]]:
+    """FACe's simulator on loopback in this process, trusting a platform certificate made here;
+    yields the ``RCFLOW_FACE_*`` settings (one entity's offices) and that entity's name."""
+    from rcflow.cli.hub_cmds import SERVER_PEM, face_platform
+    from rcflow.connectors.face.simulator import FaceHub, FaceSimConfig, start_face_simulator
+    from rcflow.connectors.face.simulator.certs import certificate_pem
+
+    password = secrets.token_urlsafe(24)
+    platform = face_platform(folder, password)
+    hub = FaceHub(FaceSimConfig(seed=seed, invoices=invoices, entities=FACE_ENTITY + 1, cancellations=2),
+                  clients=platform.registered)  # fmt: skip
+    (folder / SERVER_PEM).write_bytes(certificate_pem(hub.identity))
+    entity = hub.dataset.entities[FACE_ENTITY]
+    with start_face_simulator(hub) as sim:
+        yield {
+            "RCFLOW_FACE_URL": sim.url,
+            "RCFLOW_FACE_CERT": str(platform.cert),
+            "RCFLOW_FACE_CERT_PASSWORD": password,
+            "RCFLOW_FACE_SERVER_CERT": str(folder / SERVER_PEM),
+            "RCFLOW_FACE_OFFICES": ",".join(sorted({o.accounting for o in entity.offices})),
+        }, entity.name
 
 
 def write_accounting_file(warehouse: Path, folder: Path, *, seed: int) -> Path:
@@ -71,7 +108,11 @@ def run_demo(
     data_dir: Path = Path("data/demo"),
     period: str = "last-month",
     hostile_rate: float = 0.01,
+    face: bool | None = None,
 ) -> DemoResult:
+    """``face``: run FACe beside eFACT (default: when this rcflow has FACe's connector)."""
+    from contextlib import nullcontext
+
     from rcflow import prefect_env
 
     prefect_env.apply(quiet_runs=True)  # a healthy run prints rcflow's outcome, not Prefect's
@@ -83,14 +124,20 @@ def run_demo(
     data_dir.mkdir(parents=True)
     warehouse = data_dir / "warehouse.duckdb"
     secret = secrets.token_urlsafe(32)
+    face = face_connector_available() if face is None else face
+    for name in [n for n in os.environ if n.startswith("RCFLOW_FACE_")]:
+        del os.environ[name]  # the demo's hubs only
+    face_sim = (face_simulator(data_dir / "face", invoices=max(200, invoices // 2), seed=seed)
+                if face else nullcontext((None, None)))  # fmt: skip
     with simulator_process(
         issuer=DEMO_ISSUER, secret=secret, invoices=invoices, seed=seed, hostile_rate=hostile_rate
-    ) as hub_url:
+    ) as hub_url, face_sim as (face_env, face_entity):
         os.environ.update(
             RCFLOW_HUB_URL=hub_url,
             RCFLOW_ISSUER=DEMO_ISSUER,
             RCFLOW_SECRET=secret,
             RCFLOW_WAREHOUSE=str(warehouse),
+            **(face_env or {}),
         )
         from flows.pipeline_flow import pipeline_flow
         from flows.sync_flow import sync_flow
@@ -116,6 +163,8 @@ def run_demo(
         check=results["check"],
         accounting_file=accounting,
         signature=signature,
+        hubs=["efact", "face"] if face else ["efact"],
+        face_entity=face_entity,
     )
 
 

@@ -106,14 +106,19 @@ def demo(
     data_dir: Path = typer.Option(Path("data/demo"), help="Demo folder (wiped at the start)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
-    """Run the whole pipeline on a local eFACT simulator: no credentials, nothing leaves loopback."""
+    """Run the whole pipeline on local eFACT and FACe simulators: no credentials, nothing leaves loopback."""
     from rcflow.cli.demo import run_demo
 
     hush_stderr_at_exit()
     started = time.monotonic()
+    from rcflow.cli.demo import face_connector_available
+
+    face = face_connector_available()
     if not as_json:
-        console.print(f"[bold]rcflow demo[/]: simulated eFACT hub on loopback, {invoices} pending invoices")
-    result = run_demo(invoices=invoices, seed=seed, data_dir=data_dir)
+        also = " and a simulated FACe (one entity's offices)" if face else ""
+        console.print(f"[bold]rcflow demo[/]: simulated eFACT hub on loopback, {invoices} pending"
+                      f" invoices{also}")  # fmt: skip
+    result = run_demo(invoices=invoices, seed=seed, data_dir=data_dir, face=face)
     seconds = time.monotonic() - started
     if as_json:
         emit_json(
@@ -125,17 +130,21 @@ def demo(
                 "push": result.push,
                 "check": result.check,
                 "signature": result.signature,
+                "hubs": result.hubs,
+                "face_entity": result.face_entity,
                 "seconds": round(seconds, 1),
             }
         )
         return
     sync, push = result.sync, result.push
+    per_hub = sync["hubs"] if len(sync["hubs"]) > 1 else {}
     console.print(
         _headline_table(
             f"rcflow demo · period {result.period}",
             result.report["headline"],
             [
                 ("invoices synced", sync["invoices_new"]),
+                *((f"  from {hub}", each["invoices_new"]) for hub, each in per_hub.items()),
                 ("amount synced (€)", f"{sync['amount_new']:,.2f}"),
                 ("attachments stored", sync["attachments_stored"] + sync["late_attachments_stored"]),
                 ("quarantined at ingest (kept)", sync["quarantined"]),
