@@ -7,6 +7,7 @@ settings are applied) and :mod:`rcflow.cli.demo`.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 
@@ -63,8 +64,9 @@ def run(
 ) -> None:
     """The whole pipeline as one Prefect run: sync → import → check → push → report."""
     from rcflow import prefect_env
+    from rcflow.connectors.registry import check_hubs
 
-    settings().require_hub()
+    check_hubs(settings())  # every configured hub ready, or one line naming what is missing
     label = parse_period(period).label  # a wrong period fails now, not after the sync
     prefect_env.apply(quiet_runs=True)  # before Prefect is imported: it reads them once
     hush_stderr_at_exit()
@@ -83,7 +85,9 @@ def run(
         from rcflow.warehouse import WarehouseBusy
         from rcflow.warehouse.failures import storage_failure
 
-        if isinstance(exc, HubError | WarehouseBusy) or storage_failure(exc) is not None:
+        face = sys.modules.get("rcflow.connectors.face.errors")
+        hub_errors = (HubError, WarehouseBusy, *((face.FaceError,) if face else ()))
+        if isinstance(exc, hub_errors) or storage_failure(exc) is not None:
             raise  # its own line and exit code
         fail(
             f"pipeline failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", EXIT_PROBLEMS

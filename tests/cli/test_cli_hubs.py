@@ -90,6 +90,8 @@ def test_a_failing_hub_does_not_stop_the_other(two_hubs) -> None:
     assert f"invoices by hub: efact {data['invoices_new']}" in text
     for output in (result.stdout, result.stderr, status.stdout, text):
         assert PASSWORD not in output and SECRET not in output
+    files = [p for p in Path(values["RCFLOW_WAREHOUSE"]).parent.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if PASSWORD.encode() in p.read_bytes()]
 
 
 def test_hub_narrows_a_run_to_one_hub(two_hubs) -> None:
