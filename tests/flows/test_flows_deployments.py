@@ -97,3 +97,13 @@ def test_relative_periods_resolve() -> None:
         parse_period(value, today)
     assert parse_period("last-quarter", today).label == "2025-Q4"
     assert parse_period("last-month", today).label == "2025-12"
+
+
+def test_prefect_reads_the_file_as_prefect_deploy_does() -> None:
+    """Prefect's own model of prefect.yaml (schedules refuse unknown keys): FACe's are inactive."""
+    from prefect.cli.deploy._models import PrefectYamlModel
+
+    text = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
+    model = PrefectYamlModel.model_validate(yaml.safe_load(text))
+    inactive = {d.name for d in model.deployments for s in d.schedules or [] if s.active is False}
+    assert inactive == {"sync-face-office-hours", "push-face-hourly"}
