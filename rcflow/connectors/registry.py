@@ -9,6 +9,7 @@ starts. FACe's package (signxml, lxml) is imported only when FACe is selected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rcflow.config import HUBS, ConfigError, Settings
@@ -99,8 +100,17 @@ def check_hubs(settings: Settings, hub: str | None = None) -> tuple[str, ...]:
     return hubs
 
 
-def connect(settings: Settings, store: BlobStore, hub: str = "efact") -> Connector:
-    """The connector of ``hub``, writing its downloads into ``store`` (its settings checked)."""
+def connect(
+    settings: Settings,
+    store: BlobStore | None,
+    hub: str = "efact",
+    *,
+    office_of: Callable[[str], str | None] | None = None,
+) -> Connector:
+    """The connector of ``hub``, writing its downloads into ``store`` (``None`` for a push, which
+    downloads nothing), its settings checked first. ``office_of``: FACe's accounting office of an
+    invoice it did not list in this process (its writes name the office; a push passes the
+    warehouse's ``accounting_office``)."""
     if problems := hub_problems(settings, hub):
         raise ConfigError("; ".join(problems))
     if hub == "efact":
@@ -109,7 +119,9 @@ def connect(settings: Settings, store: BlobStore, hub: str = "efact") -> Connect
 
         return EfactConnector(HubClient.from_settings(settings), store)
     face_connector = _face_connector_class()
-    return face_connector.from_settings(face_settings(settings), store)  # type: ignore[no-any-return]
+    return face_connector.from_settings(  # type: ignore[no-any-return]
+        face_settings(settings), store, office_of=office_of
+    )
 
 
 def connect_all(settings: Settings, store: BlobStore, hub: str | None = None) -> dict[str, Connector]:
