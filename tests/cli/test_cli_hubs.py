@@ -122,3 +122,19 @@ def test_every_configuration_problem_of_every_hub_in_one_line(
             assert f"{name} is not set" in line
         assert PASSWORD not in result.output
     assert not (tmp_path / "w.duckdb").exists()  # nothing ran
+
+
+def test_backfill_sends_each_id_to_its_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from rcflow.ingest.run import hub_of
+
+    assert [hub_of(i) for i in ("159700002", "face:202600000001")] == ["efact", "face"]
+    for name, value in EFACT_ONLY.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    result = runner.invoke(app, ["backfill", "--ids", "face:202600000001"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "rcflow: ids of face given, but that hub is not configured"
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+EFACT_ONLY = {"RCFLOW_HUB_URL": "http://127.0.0.1:9/rcf", "RCFLOW_ISSUER": ISSUER, "RCFLOW_SECRET": SECRET}
