@@ -40,12 +40,20 @@ async def run_push(
             return {**summary.as_dict(), "source": name}
 
         with recorded_run(wh, summary.run_id, "push", summary=final, ok=lambda: summary.ok):
-            connector = connect(settings, None, name)  # a push downloads nothing: no blob store opened
+            # A push downloads nothing (no blob store); FACe's writes name each invoice's office.
+            connector = connect(settings, None, name, office_of=_offices(wh, name).get)
             try:
                 await push(connector, wh, summary.run_id, summary=summary)
             finally:
                 await connector.aclose()
     return summary
+
+
+def _offices(wh: Warehouse, hub: str) -> dict[str, str]:
+    """``hub``'s invoices and their accounting office (DIR3), as stored at their download."""
+    rows = wh.fetch("select invoice_id, accounting_office from raw.invoices where source_hub = ?"
+                    " and accounting_office is not null", [hub])  # fmt: skip
+    return {invoice_id: office for invoice_id, office in rows}
 
 
 @dataclass
@@ -105,7 +113,7 @@ def planned_hubs(settings: Settings, hub: str | None = None) -> tuple[str, ...]:
 
 
 def plan_push(settings: Settings, *, hub: str | None = None) -> PushPlan:
-    """The plan a push to ``hub`` (or the one configured hub) would execute now, from the
+    """The plan a push to ``hub`` (``None``: every hub's invoices) would execute now, from the
     warehouse alone (no hub call)."""
     with Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout, publish=False) as wh:
         return plan_from_warehouse(wh, hub=hub)
