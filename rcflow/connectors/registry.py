@@ -103,14 +103,15 @@ def check_hubs(settings: Settings, hub: str | None = None) -> tuple[str, ...]:
 def connect(
     settings: Settings,
     store: BlobStore | None,
-    hub: str = "efact",
+    hub: str | None = None,
     *,
     office_of: Callable[[str], str | None] | None = None,
 ) -> Connector:
-    """The connector of ``hub``, writing its downloads into ``store`` (``None`` for a push, which
-    downloads nothing), its settings checked first. ``office_of``: FACe's accounting office of an
-    invoice it did not list in this process (its writes name the office; a push passes the
-    warehouse's ``accounting_office``)."""
+    """The connector of ``hub`` (``None``: the one configured hub), its settings checked first,
+    writing its downloads into ``store`` (``None`` for a push, which downloads nothing).
+    ``office_of``: FACe's accounting office of an invoice it did not list in this process (its
+    writes name the office; a push passes the warehouse's ``accounting_office``)."""
+    hub = one_hub(settings, hub)
     if problems := hub_problems(settings, hub):
         raise ConfigError("; ".join(problems))
     if hub == "efact":
