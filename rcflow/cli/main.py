@@ -62,7 +62,7 @@ class LazyGroup(TyperGroup):
 
 app = typer.Typer(
     name="rcflow",
-    help="Run an invoice registry (RCF) against the eFACT hub: sync, check, push, report.",
+    help="Run an invoice registry (RCF) against its hubs (eFACT, FACe): sync, check, push, report.",
     cls=LazyGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
