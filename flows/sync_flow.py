@@ -27,7 +27,7 @@ async def sync_flow(
         "rcflow-sync",
         "rcflow sync",
         per_hub({h: s.rows() for h, s in runs.summaries.items()}),
-        [f"{h} failed: {line}" for h, line in runs.as_dict()["failed"].items()]  # type: ignore[attr-defined]
+        [f"{h} failed: {line}" for h, line in runs.as_dict()["failed_hubs"].items()]  # type: ignore[attr-defined]
         + [f"stopped early: {s.stopped_early}" for s in runs.summaries.values() if s.stopped_early]
         + [f"deferred {d['invoice_id']}: {d['reason']}" for d in deferred[:20]]
         + ([f"… and {len(deferred) - 20} more deferred"] if len(deferred) > 20 else []),

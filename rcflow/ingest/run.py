@@ -142,12 +142,12 @@ class HubRuns:
 
     def as_dict(self) -> dict[str, object]:
         """The totals under the keys of one hub's summary, plus ``hubs`` (each hub's summary) and
-        ``failed`` (hub: its error, one line)."""
+        ``failed_hubs`` (hub: its error, one line)."""
         return {
             **self.total.as_dict(),
             "ok": self.ok,
             "hubs": {h: s.as_dict() for h, s in self.summaries.items()},
-            "failed": {h: error_line(e) for h, e in self.errors.items()},
+            "failed_hubs": {h: error_line(e) for h, e in self.errors.items()},
         }
 
 

@@ -69,7 +69,7 @@ class HubPushes:
         return not self.errors and all(s.ok for s in self.summaries.values())
 
     def as_dict(self) -> dict[str, object]:
-        """Counts added up and lists joined under one hub's keys, plus ``hubs`` and ``failed``."""
+        """Counts added up and lists joined under one hub's keys, plus ``hubs`` and ``failed_hubs``."""
         each = {h: s.as_dict() for h, s in self.summaries.items()}
         total: dict[str, object] = {"run_id": ",".join(s.run_id for s in self.summaries.values())}
         for key in ("owed", "pushed", "confirmed_already_on_hub", "left_pending", "requests"):
