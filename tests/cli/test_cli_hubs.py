@@ -138,3 +138,28 @@ def test_backfill_sends_each_id_to_its_hub(monkeypatch: pytest.MonkeyPatch, tmp_
 
 
 EFACT_ONLY = {"RCFLOW_HUB_URL": "http://127.0.0.1:9/rcf", "RCFLOW_ISSUER": ISSUER, "RCFLOW_SECRET": SECRET}
+
+
+def test_a_push_to_each_hub_one_failing(two_hubs, tmp_path: Path) -> None:
+    """FACe's certificate cannot be loaded: its push fails (exit 2, a configuration problem) and is
+    recorded as failed, after eFACT got what it was owed."""
+    values, _ = two_hubs
+    assert runner.invoke(app, ["sync", "--hub", "efact"], catch_exceptions=False).exit_code == 0
+    rows = runner.invoke(app, ["sql", "select invoice_id from invoices limit 1", "-f", "json"]).stdout
+    invoice_id = json.loads(rows)[0]["invoice_id"]
+    events = tmp_path / "events.csv"
+    events.write_text(f"invoice_id,state,date,rcf_number\n{invoice_id},ANNOTATED,2025-01-02,RCF-1\n")
+    assert runner.invoke(app, ["accounting", "import", str(events)]).exit_code == 0
+    plan = json.loads(runner.invoke(app, ["push", "--dry-run", "--json"]).stdout)
+    assert plan["owed"] == 1 and plan["hubs"]["efact"]["owed"] == 1 and plan["hubs"]["face"]["owed"] == 0
+
+    result = runner.invoke(app, ["push", "--json"], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    data = json.loads(result.stdout)
+    assert data["hubs"]["efact"]["pushed"] == data["pushed"] == 1 and list(data["failed_hubs"]) == ["face"]
+    assert result.stderr.strip().startswith("rcflow: ") and len(result.stderr.strip().splitlines()) == 1
+    with duckdb.connect(values["RCFLOW_WAREHOUSE"], read_only=True) as con:
+        runs = con.execute("select json_extract_string(summary, '$.source'), status from ops.runs"
+                           " where kind = 'push' order by started_at").fetchall()  # fmt: skip
+    assert runs == [("efact", "ok"), ("face", "failed")]
+    assert PASSWORD not in result.output
