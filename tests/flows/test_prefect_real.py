@@ -5,11 +5,15 @@ free loopback port), the work pool, the hub's secret saved in a Secret block by 
 command, the worker `make worker` starts (launched as a script's `cmd &` launches it: SIGINT
 ignored), every entry of prefect.yaml deployed, runs CREATED by the scheduler for every scheduled
 deployment, the sync and pipeline deployments run by the worker against the hub simulator on
-loopback and Completed with their artifacts, and the worker stopped by SIGTERM.
+loopback and Completed with their artifacts, and the worker stopped by SIGTERM. With FACe's
+connector, FACe too: its simulator beside eFACT's, the certificate's password only in its Secret
+block (`python -m tasks.secret_block --face`), `sync-face-office-hours` run by the worker (its
+schedule deployed inactive), the pipeline over both hubs, the password in no artifact or log.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -17,6 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -198,20 +203,30 @@ def sigterm(worker: subprocess.Popen) -> int | None:
         stop(worker, grace=2)
 
 
+FACE = importlib.util.find_spec("rcflow.connectors.face.connector") is not None
+
+
 def test_deploy_schedule_and_run_through_a_real_worker(server, tmp_path: Path) -> None:
+    from rcflow.cli.demo import face_simulator
+
     api, env = server
     config = SimConfig(seed=18, invoices=40, backfill=10, entities=2, issuers={ISSUER: SECRET})
     worker_log = tmp_path / "worker.log"
-    with start_simulator(config) as sim:
-        # 1. The pool and the secret (non-interactively, from stdin), side by side.
-        with ThreadPoolExecutor(2) as pool:
+    face_sim = face_simulator(tmp_path / "face", invoices=200, seed=18) if FACE else nullcontext(({}, None))
+    with start_simulator(config) as sim, face_sim as (face_env, _):
+        password = face_env.pop("RCFLOW_FACE_CERT_PASSWORD", None)
+        # 1. The pool and the secrets (non-interactively, from stdin), side by side.
+        with ThreadPoolExecutor(3) as pool:
             create_pool = [str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"]
             created = pool.submit(run_cli, create_pool, env)
             save_secret = [sys.executable, "-m", "tasks.secret_block"]
-            saved = pool.submit(run_cli, save_secret, env, stdin=SECRET + "\n")
+            saved = [pool.submit(run_cli, save_secret, env, stdin=SECRET + "\n")]
+            if password:
+                saved.append(pool.submit(run_cli, [*save_secret, "--face"], env, stdin=password + "\n"))
             created.result()
-            assert SECRET not in saved.result()
-        phase("pool created, secret saved")
+            outputs = "".join(s.result() for s in saved)
+            assert SECRET not in outputs and (password or SECRET) not in outputs
+        phase("pool created, secrets saved")
 
         # 2. The worker starts now (it takes a while) on the pool, paused until the runs we want
         #    exist; its rcflow environment points at the simulator, the secret only in the block.
@@ -225,18 +240,22 @@ def test_deploy_schedule_and_run_through_a_real_worker(server, tmp_path: Path) -
                 "RCFLOW_WAREHOUSE": str(tmp_path / "data" / "warehouse.duckdb"),
                 "RCFLOW_WORKERS": "1",
                 "PREFECT_WORKER_QUERY_SECONDS": "1",
+                **face_env,  # FACe's settings but its password (only in the block)
+                "RCFLOW_FACE_CERT_PASSWORD": "",
             },
             worker_log,
         )
         try:
-            run_and_check(api, env, worker, worker_log)
+            run_and_check(api, env, worker, worker_log, password)
         finally:
             # 5. SIGTERM: the worker stops on its own, promptly and cleanly.
             code = sigterm(worker)
     assert code == 0, f"the worker did not stop cleanly on SIGTERM (exit {code}):\n{tail(worker_log)}"
 
 
-def run_and_check(api: httpx.Client, env: dict[str, str], worker: subprocess.Popen, worker_log: Path) -> None:
+def run_and_check(
+    api: httpx.Client, env: dict[str, str], worker: subprocess.Popen, worker_log: Path, password: str | None
+) -> None:
     # 3. Every deployment; the scheduler creates runs for every scheduled one (none on demand).
     run_cli([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], env, timeout=180)
     phase("deployed")
@@ -256,10 +275,9 @@ def run_and_check(api: httpx.Client, env: dict[str, str], worker: subprocess.Pop
         api.post(f"/deployments/{ids[name]}/pause_deployment")
 
     # 4. The sync and the pipeline (what `prefect deployment run NAME` does), through the worker.
-    runs = {
-        name: api.post(f"/deployments/{ids[name]}/create_flow_run", json={}).json()["id"]
-        for name in ("sync-efact-office-hours", "pipeline-on-demand")
-    }
+    names = ["sync-efact-office-hours", "pipeline-on-demand"]
+    names += ["sync-face-office-hours"] if password else []
+    runs = {n: api.post(f"/deployments/{ids[n]}/create_flow_run", json={}).json()["id"] for n in names}
     api.patch(f"/work_pools/{POOL}", json={"is_paused": False})
     phase("runs triggered")
 
@@ -293,3 +311,10 @@ def run_and_check(api: httpx.Client, env: dict[str, str], worker: subprocess.Pop
     assert "| Global PMP (days) |" in pipeline_art["rcflow-report"]
     everything = "".join([*sync_art.values(), *pipeline_art.values()])
     assert SECRET not in everything and "None" not in everything
+    if password:  # FACe ran on its own and in the pipeline; its password nowhere
+        face_art = artifacts_of(api, [runs["sync-face-office-hours"]])["rcflow-sync"]
+        assert "| new invoices | " in face_art
+        assert "| efact · new invoices | " in pipeline_art["rcflow-sync"]
+        assert "| face · pushed | " in pipeline_art["rcflow-push"]
+        logs = "".join(run_logs(api, run_id) for run_id in [*runs.values(), *subflows])
+        assert password not in everything + face_art + logs + tail(worker_log, 100000)
