@@ -20,6 +20,8 @@ install: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will be skipped"; }
 
+# Both hubs' simulators on loopback (eFACT; FACe with its connector), one warehouse in data/demo,
+# one report over every entity.
 demo: $(STAMP)
 	@$(BIN)/rcflow demo
 
