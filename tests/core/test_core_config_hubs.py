@@ -113,3 +113,21 @@ def test_connect_checks_the_hub_it_builds(monkeypatch: pytest.MonkeyPatch, tmp_p
     env(monkeypatch, EFACT)
     connector = connect(load_settings(), BlobStore(tmp_path / "store"), "efact")
     assert connector.source == "efact"
+
+
+def test_connect_builds_faces_connector(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from rcflow.connectors.face.simulator.certs import certificate_pem, make_identity, write_pkcs12
+
+    platform, face = make_identity("platform"), make_identity("FACe")
+    write_pkcs12(platform, tmp_path / "platform.p12", PASSWORD)
+    (tmp_path / "face.pem").write_bytes(certificate_pem(face))
+    cert, server = str(tmp_path / "platform.p12"), str(tmp_path / "face.pem")
+    env(monkeypatch, {"RCFLOW_FACE_URL": "http://127.0.0.1:9/facturasrcf2", "RCFLOW_FACE_OFFICES": "GE01",
+                      "RCFLOW_FACE_CERT": cert, "RCFLOW_FACE_CERT_PASSWORD": PASSWORD,
+                      "RCFLOW_FACE_SERVER_CERT": server})  # fmt: skip
+    connector = connect(load_settings(), None)  # the one configured hub
+    assert connector.source == "face" and PASSWORD not in repr(connector)
+    monkeypatch.setenv("RCFLOW_FACE_CERT_PASSWORD", "not-the-password")
+    with pytest.raises(Exception, match="platform.p12") as wrong:
+        connect(load_settings(), None, "face")
+    assert "not-the-password" not in str(wrong.value)
