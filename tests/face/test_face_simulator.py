@@ -11,13 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from rcflow.connectors.face.client import FaceClient
-from rcflow.connectors.face.credentials import FaceCredentials, load_credentials, load_trusted_certificates
+from rcflow.connectors.face.credentials import FaceCredentials, load_trusted_certificates
 from rcflow.connectors.face.simulator import ApiError, FaceHub, FaceSimConfig, RunningFaceSimulator
 from rcflow.connectors.face.simulator.certs import certificate_pem
-from rcflow.connectors.face.simulator.cli import app as cli
 from rcflow.facturae.parse import parse_facturae
 
 
@@ -81,32 +79,18 @@ async def test_test_controls_over_http(
     assert number in [r.registry_number for r in (await face.new_cancellations()).requests]
 
 
-def test_make_cert_writes_a_loadable_pkcs12(tmp_path: Path) -> None:
-    out = tmp_path / "platform.p12"
-    runner = CliRunner()
-    refused = runner.invoke(cli, ["make-cert", "--out", str(out)], env={"RCFLOW_FACE_CERT_PASSWORD": ""})
-    assert refused.exit_code == 2 and "RCFLOW_FACE_CERT_PASSWORD" in refused.output
-    made = runner.invoke(
-        cli, ["make-cert", "--out", str(out)], env={"RCFLOW_FACE_CERT_PASSWORD": "pw-123456"}
-    )
-    assert made.exit_code == 0 and "pw-123456" not in made.output
-    assert load_credentials(out, "pw-123456").certificate.public_bytes
-    assert out.with_suffix(".pem").read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
-
-
 async def test_python_m_serve_answers_a_registered_client(
     tmp_path: Path, client_id: FaceCredentials, make_client: Callable[..., FaceClient]
 ) -> None:
-    """The real command, as a separate process on a free port."""
+    """The real command (``rcflow hub serve --hub face``), as a separate process on a free port."""
     client_pem = tmp_path / "client.pem"
     client_pem.write_bytes(certificate_pem(client_id))
-    face_pem = tmp_path / "face.pem"
+    face_pem = tmp_path / "face-server.pem"  # written by the simulator into --dir: what clients pin
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "rcflow.connectors.face.simulator",
-            "serve",
             "--port",
             "0",
             "--invoices",
@@ -115,8 +99,8 @@ async def test_python_m_serve_answers_a_registered_client(
             "0",
             "--register",
             str(client_pem),
-            "--server-cert-out",
-            str(face_pem),
+            "--dir",
+            str(tmp_path),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

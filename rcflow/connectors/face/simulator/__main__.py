@@ -1,5 +1,11 @@
-"""``python -m rcflow.connectors.face.simulator serve|make-cert …``: FACe on loopback."""
+"""``python -m rcflow.connectors.face.simulator [options]``: the same as ``rcflow hub serve --hub face``.
 
-from rcflow.connectors.face.simulator.cli import app
+An entry point, imported by nothing: the command itself is the command line's
+(:mod:`rcflow.cli.hub_cmds`), like every rcflow command.
+"""
 
-app()
+import sys
+
+from rcflow.cli.hub_cmds import app
+
+app(["serve", "--hub", "face", *sys.argv[1:]])
