@@ -136,6 +136,29 @@ _TABLES = (
         ),
     ),  # fmt: skip
     Table(
+        "raw.cancellation_requests",
+        _with_hub(_schema(("invoice_id", S), ("requested_at", TS), ("reason", S), ("hub_state", S),
+                          ("raw_json", S), ("first_seen_at", TS), ("fetched_at", TS))),
+        key=("invoice_id",),
+        keep=("first_seen_at",),
+    ),  # fmt: skip
+    Table(
+        "ops.cancellation_decisions",
+        _schema(
+            ("invoice_id", S), ("decision_seq", I32), ("requested_at", TS), ("decision", S), ("comment", S),
+            ("decided_by", S), ("decided_at", TS), ("via", S), ("import_id", S), ("status", S),
+            ("attempts", I32), ("hub_code", S), ("hub_message", S), ("answered_at", TS), ("run_id", S),
+        ),
+        key=("invoice_id", "decision_seq"),
+    ),  # fmt: skip
+    Table(
+        "raw.credit_assignments",
+        _with_hub(_schema(("invoice_id", S), ("state_code", S), ("description", S), ("raw_json", S),
+                          ("first_seen_at", TS), ("fetched_at", TS))),
+        key=("invoice_id",),
+        keep=("first_seen_at",),
+    ),  # fmt: skip
+    Table(
         "ops.quality_results",
         _schema(
             ("run_id", S), ("suite", S), ("expectation", S), ("column_name", S), ("success", B),
