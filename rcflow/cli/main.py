@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "push": ("push_cmds", "push"),
     "accounting": ("push_cmds", "accounting_app"),
     "quarantine": ("quarantine_cmds", "app"),
+    "cancellations": ("cancellation_cmds", "app"),
     "sql": ("query_cmds", "sql"),
     "status": ("query_cmds", "status"),
     "hub": ("hub_cmds", "app"),

@@ -28,6 +28,7 @@ from rcflow.store import BlobStore
 from rcflow.store_audit import blob_problem_count
 from rcflow.tabular import CsvDialect, DialectError, csv_dialect, write_csv_stream
 from rcflow.warehouse import open_reader, snapshot_path_for
+from rcflow.warehouse.cancellations import open_requests
 from rcflow.warehouse.failures import storage_failure
 from rcflow.warehouse.owed import due_by_state
 from rcflow.warehouse.quarantine import blocked
@@ -159,7 +160,12 @@ def _status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         )
     except duckdb.CatalogException:  # a snapshot from before migration 009
         signatures = []
+    try:
+        cancellations = open_requests(con)
+    except duckdb.CatalogException:  # a snapshot from before migration 013
+        cancellations = []
     return {
+        "cancellation_requests": _cancellations(cancellations),
         "signatures": [
             {"document": d, "period": p, "lang": lang, "state": st, "operation_id": op, "updated_at": at}
             for d, p, lang, st, op, at in signatures
@@ -183,6 +189,38 @@ def _status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         "quarantined": [{"reason": r, "invoices": c} for r, c in quarantine],
         "stored_not_acknowledged": unacked,
     }
+
+
+def _cancellations(rows: list[dict[str, object]]) -> dict[str, object]:
+    """Open cancellation requests (a FACe hub's) and the decisions waiting to be sent."""
+    return {
+        "open": len(rows),
+        "undecided": sum(1 for r in rows if r["decision_status"] == "none"),
+        "waiting_to_send": sum(1 for r in rows if r["is_due"]),
+        "refused": sum(1 for r in rows if r["decision_status"] == "refused"),
+        "requests": [
+            {"invoice_id": r["invoice_id"], "requested_at": r["requested_at"],
+             "reason": r["requested_reason"], "decision": r["decision"], "status": r["decision_status"],
+             "hub_code": r["hub_code"], "hub_message": r["hub_message"]}
+            for r in rows
+        ],
+    }  # fmt: skip
+
+
+def _print_cancellations(data: dict[str, object]) -> None:
+    if not data["open"]:
+        console.print("[bold]cancellation requests open:[/] none")
+        return
+    console.print(
+        f"[bold]cancellation requests open:[/] {data['open']} ({data['undecided']} undecided,"
+        f" {data['waiting_to_send']} decisions waiting to be sent, {data['refused']} refused by the hub:"
+        " `rcflow cancellations list`)"
+    )
+    for r in data["requests"]:  # type: ignore[attr-defined]
+        decided = f"{r['decision']} {r['status']}" if r["decision"] else "undecided"
+        refused = f" (code {r['hub_code']}: {r['hub_message']})" if r["status"] == "refused" else ""
+        line = f"  {r['invoice_id']}  {decided}{refused}  {r['reason'] or ''}"
+        console.print(line, markup=False, soft_wrap=True)
 
 
 @handle_errors
@@ -249,6 +287,7 @@ def status(
             markup=False,
             soft_wrap=True,
         )
+    _print_cancellations(data["cancellation_requests"])  # type: ignore[arg-type]
     signed = data["signatures"]
     console.print(f"[bold]documents sent for signature:[/] {len(signed) or 'none'}")  # type: ignore[arg-type]
     for d in signed:  # type: ignore[union-attr]

@@ -1,0 +1,158 @@
+"""`rcflow cancellations …` and `rcflow status` end to end: the FACe simulator on loopback, a real
+warehouse file, the real command line (Typer's runner, in process)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import PREFIX, SimFace, open_invoice, requested
+from typer.testing import CliRunner
+
+from rcflow.cli import cancellation_cmds
+from rcflow.cli.main import app
+from rcflow.connectors.face.codes import CancellationState, State
+from rcflow.connectors.face.simulator import FaceHub
+from rcflow.ingest.cancellations import drain_cancellations
+from rcflow.warehouse import Warehouse
+
+ANSWER = "gestionarSolicitudAnulacionFactura"
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(warehouse_path: Path, monkeypatch: pytest.MonkeyPatch, make_face: Callable[[], SimFace]) -> Run:
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(warehouse_path))
+    monkeypatch.setattr(cancellation_cmds, "hub_connector", lambda config: _closing(make_face()))
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(app, list(args))
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+def _closing(face: SimFace) -> SimFace:
+    face.aclose = face.client.aclose  # type: ignore[attr-defined]
+    return face
+
+
+def _drain(make_face: Callable[[], SimFace], path: Path) -> None:
+    async def go() -> None:
+        face = make_face()
+        try:
+            with Warehouse(path) as wh:
+                await drain_cancellations(face, wh)
+        finally:
+            await face.client.aclose()
+
+    asyncio.run(go())
+
+
+def test_a_request_is_listed_accepted_sent_and_the_invoice_cancelled(
+    run: Run, hub: FaceHub, make_face: Callable[[], SimFace], warehouse_path: Path
+) -> None:
+    number = open_invoice(hub)
+    hub.request_cancellation(number, "Factura duplicada per error")
+    _drain(make_face, warehouse_path)
+
+    code, out, _ = run("cancellations", "list", "--json")
+    assert code == 0
+    listed = {r["invoice_id"]: r for r in json.loads(out)}
+    assert set(listed) == {PREFIX + n for n in requested(hub)}
+    assert listed[PREFIX + number]["reason"] == "Factura duplicada per error"
+    assert listed[PREFIX + number]["decision"] is None
+
+    code, out, _ = run("cancellations", "accept", number, "--reason", "Duplicada", "--by", "ana", "--json")
+    assert code == 0 and json.loads(out)["invoice_id"] == PREFIX + number  # without the face: prefix
+    code, out, _ = run("status", "--json")
+    section = json.loads(out)["cancellation_requests"]
+    assert (section["open"], section["waiting_to_send"], section["undecided"]) == (3, 1, 2)
+    code, out, _ = run("status")
+    assert "cancellation requests open: 3 (2 undecided, 1 decisions waiting to be sent" in " ".join(
+        out.split()
+    )
+
+    code, out, _ = run("cancellations", "send", "--json")
+    assert code == 0, out
+    assert [s["invoice_id"] for s in json.loads(out)["sent"]] == [PREFIX + number]
+    inv = hub.invoice(number)
+    assert (inv.cancellation, inv.state) == (CancellationState.ACCEPTED, State.CANCELLED)
+
+    code, out, _ = run("cancellations", "list", "--json")
+    assert PREFIX + number not in {r["invoice_id"] for r in json.loads(out)}
+    code, out, _ = run(
+        "sql", "select hub_state from invoices where invoice_id = 'face:" + number + "'", "-f", "json"
+    )
+    assert json.loads(out) == [{"hub_state": "CANCELLED"}]
+    code, out, _ = run("sql", "select decided_by, via, status from cancellation_decisions", "-f", "json")
+    assert json.loads(out) == [{"decided_by": "ana", "via": "command", "status": "sent"}]
+    code, out, _ = run("cancellations", "send")
+    assert code == 0 and "0 decisions due" in out
+    assert len(hub.log.records(ANSWER)) == 1
+
+
+def test_reject_and_the_plain_listing(
+    run: Run, hub: FaceHub, make_face: Callable[[], SimFace], warehouse_path: Path
+) -> None:
+    _drain(make_face, warehouse_path)
+    first, second = requested(hub)
+    code, out, _ = run("cancellations", "reject", PREFIX + first, "--reason", "Ja conformada", "--by", "joan")
+    assert code == 0 and "rejected the cancellation request of face:" in out
+    code, out, _ = run("cancellations", "list")
+    text = " ".join(out.split())
+    assert "2 cancellation requests open; 1 decisions waiting to be sent" in text
+    assert "reject (pending) by joan: Ja conformada" in text and "undecided" in text
+    code, out, _ = run("cancellations", "send")
+    assert code == 0 and "1 sent" in out
+    assert hub.invoice(first).cancellation is CancellationState.REJECTED
+    assert hub.invoice(second).cancellation is CancellationState.REQUESTED
+
+
+def test_exit_codes(run: Run, hub: FaceHub, make_face: Callable[[], SimFace], warehouse_path: Path) -> None:
+    _drain(make_face, warehouse_path)
+    number = requested(hub)[0]
+    code, _, err = run("cancellations", "accept", "209912345678", "--reason", "x")
+    assert code == 2 and err.startswith("rcflow: no cancellation request for invoice '209912345678'")
+    code, _, err = run("cancellations", "accept", number, "--reason", "  ")
+    assert code == 2 and "a reason is required" in err
+    code, _, err = run("cancellations", "accept", number)
+    assert code == 2  # --reason is mandatory
+    code, _, err = run("cancellations", "accept", "2025", "--reason", "x")  # no request ends like that
+    assert code == 2 and err.startswith("rcflow:")
+
+    code, _, _ = run("cancellations", "accept", number, "--reason", "Duplicada")
+    assert code == 0
+    hub.inject(ANSWER, status=200, code="512", times=1)
+    code, out, _ = run("cancellations", "send")
+    assert code == 1 and f"refused {PREFIX}{number} accept code 512" in out
+    code, out, _ = run("status", "--json")
+    assert json.loads(out)["cancellation_requests"]["refused"] == 1
+
+    hub.inject(ANSWER, status=500, times=1)  # before the hub: no answer, not applied
+    code, _, _ = run("cancellations", "accept", number, "--reason", "Duplicada, second try")
+    assert code == 0
+    code, out, _ = run("cancellations", "send")
+    assert code == 1 and f"no answer {PREFIX}{number}" in out
+    code, _, err = run("cancellations", "reject", number, "--reason", "other")
+    assert code == 2 and "being sent" in err
+    code, out, _ = run("cancellations", "send")
+    assert code == 0 and "1 sent" in out
+    assert hub.invoice(number).state is State.CANCELLED
+
+
+def test_a_hub_without_cancellations_and_no_warehouse(
+    run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    class Efact:
+        source = "efact"
+
+    monkeypatch.setattr(cancellation_cmds, "hub_connector", lambda config: Efact())
+    code, _, err = run("cancellations", "send")
+    assert code == 2 and err.strip() == "rcflow: the efact hub has no cancellation requests: nothing to send"
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(tmp_path / "none" / "w.duckdb"))
+    code, _, err = run("cancellations", "list")
+    assert code == 1 and err.startswith("rcflow: no warehouse at")
