@@ -58,6 +58,7 @@ def import_files(
             continue
         read_as = f" (read as {r.encoding})" if r.encoding and "detected" in r.encoding else ""
         excluded = f", {r.exclusions} exclusions" if r.exclusions else ""
+        excluded += f", {r.cancellation_decisions} cancellation answers" if r.cancellation_decisions else ""
         console.print(f"{r.file}: {r.rows} rows, {r.new_events} new events{excluded}{read_as}")
 
 

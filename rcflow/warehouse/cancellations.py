@@ -255,47 +255,73 @@ def decide_many(
     now: datetime | None = None,
 ) -> list[int]:
     """:func:`decide` for many (invoice_id, decision, comment), all or nothing."""
-    now = now or clock.now()
     with wh.transaction() as con:
-        problems = [p for p in decision_problems(con, rows) if p]
-        if problems:
-            raise DecisionRefused(
-                problems[0] if len(problems) == 1 else f"{len(problems)} problems; first: {problems[0]}"
-            )
-        seqs = []
-        for invoice_id, decision, comment in rows:
-            found = con.execute(
-                "select decision_seq, decision_status, decision, comment, requested_at"
-                " from ops.open_cancellations"
-                " where invoice_id = ?",
-                [invoice_id],
-            ).fetchall()
-            seq, status, old_decision, old_comment, requested_at = found[0]
-            same = (old_decision, old_comment) == (decision, comment.strip())
-            if same and status in ("pending", "uncertain"):
-                seqs.append(seq)  # the same decision again (an accounting file imported twice)
-                continue
-            if status == "pending":
-                con.execute(
-                    "update ops.cancellation_decisions set decision = ?, comment = ?, decided_by = ?,"
-                    " decided_at = ?, via = ?, import_id = ? where invoice_id = ? and decision_seq = ?",
-                    [decision, comment.strip(), decided_by, now, via, import_id, invoice_id, seq],
-                )
-                seqs.append(seq)
-                continue
-            seq = con.execute(
-                "select coalesce(max(decision_seq), 0) + 1 from ops.cancellation_decisions"
-                " where invoice_id = ?",
-                [invoice_id],
-            ).fetchall()[0][0]
+        return decide_in(con, rows, decided_by=decided_by, via=via, import_id=import_id, now=now)
+
+
+def decide_in(
+    con: duckdb.DuckDBPyConnection,
+    rows: Sequence[tuple[str, str, str]],
+    *,
+    decided_by: str,
+    via: Via = "command",
+    import_id: str | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """:func:`decide_many` inside the caller's transaction (an accounting import's)."""
+    now = now or clock.now()
+    problems = [p for p in decision_problems(con, rows) if p]
+    if problems:
+        raise DecisionRefused(
+            problems[0] if len(problems) == 1 else f"{len(problems)} problems; first: {problems[0]}"
+        )
+    seqs = []
+    for invoice_id, decision, comment in rows:
+        found = con.execute(
+            "select decision_seq, decision_status, decision, comment, requested_at"
+            " from ops.open_cancellations where invoice_id = ?",
+            [invoice_id],
+        ).fetchall()
+        seq, status, old_decision, old_comment, requested_at = found[0]
+        same = (old_decision, old_comment) == (decision, comment.strip())
+        if same and status in ("pending", "uncertain"):
+            seqs.append(seq)  # the same decision again (an accounting file imported twice)
+            continue
+        if status == "pending":
             con.execute(
-                "insert into ops.cancellation_decisions (invoice_id, decision_seq, requested_at, decision,"
-                " comment, decided_by, decided_at, via, import_id, status)"
-                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-                [invoice_id, seq, requested_at, decision, comment.strip(), decided_by, now, via, import_id],
+                "update ops.cancellation_decisions set decision = ?, comment = ?, decided_by = ?,"
+                " decided_at = ?, via = ?, import_id = ? where invoice_id = ? and decision_seq = ?",
+                [decision, comment.strip(), decided_by, now, via, import_id, invoice_id, seq],
             )
             seqs.append(seq)
+            continue
+        seq = con.execute(
+            "select coalesce(max(decision_seq), 0) + 1 from ops.cancellation_decisions where invoice_id = ?",
+            [invoice_id],
+        ).fetchall()[0][0]
+        con.execute(
+            "insert into ops.cancellation_decisions (invoice_id, decision_seq, requested_at, decision,"
+            " comment, decided_by, decided_at, via, import_id, status)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+            [invoice_id, seq, requested_at, decision, comment.strip(), decided_by, now, via, import_id],
+        )
+        seqs.append(seq)
     return seqs
+
+
+def already_answered(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, str, str]]) -> list[bool]:
+    """For each (invoice_id, decision, comment): the hub already has this very answer (the
+    invoice's latest decision, sent, says the same): a repeat, not a new decision."""
+    con.complete()
+    sent = {
+        r[0]: (r[1], r[2])
+        for r in con.execute(
+            "select invoice_id, decision, comment from ops.cancellation_decisions"
+            " qualify row_number() over (partition by invoice_id order by decision_seq desc) = 1"
+            " and status = 'sent'"
+        ).fetchall()
+    }
+    return [sent.get(i) == (d, (c or "").strip()) for i, d, c in rows]
 
 
 def due_decisions(wh: Warehouse) -> list[DueDecision]:

@@ -8,8 +8,9 @@ ERP's own names; it wins over the built-in table::
     columns:              # rcflow name: the ERP's header (one name or a list)
       invoice_id: Id eFACT
       date: [Data comptable, F. pago]
-    states:               # rcflow state: the ERP's own words
+    states:               # rcflow state (or cancellation decision): the ERP's own words
       PAID: [Pagat, PG]
+      CANCELLATION_ACCEPTED: Anul·lació OK
     exclusions:           # rcflow exclusion reason: the ERP's own words
       embargo: EMB
     encoding: windows-1252  # optional: as --encoding
@@ -66,6 +67,20 @@ STATE_NAMES: dict[State, tuple[str, ...]] = {
 }
 ACCOUNTING_STATES = tuple(STATE_NAMES)
 
+# Answers to a supplier's cancellation request (FACe), in the state column; the reason column is
+# the comment sent to the hub. They go to ops.cancellation_decisions (via 'accounting'), never to
+# ops.accounting_events.
+CANCELLATION_ACCEPTED, CANCELLATION_REJECTED = "CANCELLATION_ACCEPTED", "CANCELLATION_REJECTED"
+DECISION_NAMES: dict[str, tuple[str, ...]] = {
+    CANCELLATION_ACCEPTED: ("anul·lació acceptada", "anul·lació acceptat", "anulació acceptada",
+                            "anulación aceptada", "anulación aceptado", "cancellation accepted",
+                            "accept cancellation", "acceptar anul·lació", "aceptar anulación"),
+    CANCELLATION_REJECTED: ("anul·lació rebutjada", "anulació rebutjada", "anulación rechazada",
+                            "cancellation rejected", "reject cancellation", "rebutjar anul·lació",
+                            "rechazar anulación"),
+}
+CANCELLATION_DECISIONS = {CANCELLATION_ACCEPTED: "accept", CANCELLATION_REJECTED: "reject"}
+
 # RD 635/2014 art. 3 exclusions (ops.scope_exclusions.reason) and the words for each; "none"
 # withdraws an exclusion an earlier import recorded.
 EXCLUSION_NONE = "none"
@@ -108,7 +123,10 @@ class Mapping:
     """The built-in names plus an ERP's own (``load_mapping``)."""
 
     columns: dict[str, str] = field(default_factory=lambda: _table(COLUMN_NAMES))  # type: ignore[arg-type]
-    states: dict[str, State] = field(default_factory=lambda: _table(STATE_NAMES))  # type: ignore[arg-type]
+    # a lifecycle State, or a cancellation decision (CANCELLATION_ACCEPTED / _REJECTED)
+    states: dict[str, State | str] = field(
+        default_factory=lambda: _table({**STATE_NAMES, **DECISION_NAMES})  # type: ignore[arg-type]
+    )
     exclusions: dict[str, str] = field(default_factory=lambda: _table(EXCLUSION_NAMES))  # type: ignore[arg-type]
     encoding: str | None = None
     separator: str | None = None
@@ -118,7 +136,7 @@ class Mapping:
     def column(self, label: str) -> str | None:
         return self.columns.get(normalise(label))
 
-    def state(self, value: str) -> State | None:
+    def state(self, value: str) -> State | str | None:
         return self.states.get(normalise(value))
 
     def exclusion(self, value: str) -> str | None:
@@ -144,7 +162,9 @@ def load_mapping(path: Path) -> Mapping:
     columns = dict(BUILT_IN.columns)
     columns.update(_section(data, "columns", {c: c for c in CANONICAL}, where))
     states = dict(BUILT_IN.states)
-    states.update(_section(data, "states", {s.value: s for s in ACCOUNTING_STATES}, where))
+    targets: dict[str, object] = {s.value: s for s in ACCOUNTING_STATES}
+    targets.update({d: d for d in DECISION_NAMES})
+    states.update(_section(data, "states", targets, where))
     exclusions = dict(BUILT_IN.exclusions)
     exclusions.update(_section(data, "exclusions", {r: r for r in EXCLUSION_NAMES}, where))
     options = {}

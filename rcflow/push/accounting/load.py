@@ -1,4 +1,5 @@
-"""Loading a checked file: its events and exclusions in one transaction, or nothing at all."""
+"""Loading a checked file: its events, exclusions and cancellation answers in one transaction, or
+nothing at all."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import polars as pl
 import pyarrow as pa
 
 from rcflow import clock
-from rcflow.push.accounting.columns import BUILT_IN, EXCLUSION_NONE
+from rcflow.push.accounting.columns import BUILT_IN, CANCELLATION_DECISIONS, EXCLUSION_NONE
 from rcflow.push.accounting.readers import FileRefused, ReadOptions, read_table
-from rcflow.push.accounting.validate import validate_events
+from rcflow.push.accounting.validate import line_key, validate_events
 from rcflow.warehouse import Warehouse
+from rcflow.warehouse.cancellations import already_answered, decide_in, decision_problems
 
 
 class ImportRefused(Exception):
@@ -34,6 +36,7 @@ class ImportResult:
     already_imported: bool = False
     problems: list[str] = field(default_factory=list)
     exclusions: int = 0  # exclusions recorded (or withdrawn) by this file
+    cancellation_decisions: int = 0  # answers to cancellation requests decided by this file
     format: str | None = None  # csv, xlsx, parquet, json
     encoding: str | None = None  # how a text file was decoded, e.g. "windows-1252 (detected)"
     separator: str | None = None
@@ -54,7 +57,8 @@ def known_invoices(wh: Warehouse) -> pl.DataFrame:
 def import_events(
     wh: Warehouse, path: Path, *, today: date | None = None, options: ReadOptions | None = None
 ) -> ImportResult:
-    """Validate and load one file into ``ops.accounting_events`` and ``ops.scope_exclusions``.
+    """Validate and load one file into ``ops.accounting_events``, ``ops.scope_exclusions`` and
+    ``ops.cancellation_decisions`` (via 'accounting'; an answer the hub already has is skipped).
 
     All or nothing; importing the same bytes again is a no-op. ``today`` defaults to the Madrid
     date (:func:`rcflow.clock.today`).
@@ -74,8 +78,13 @@ def import_events(
     events, exclusions, problems = validate_events(
         table, options.mapping or BUILT_IN, known=known_invoices(wh), today=today or clock.today()
     )
+    answers: list[tuple[str, str, str]] = []
     if not problems:
+        is_decision = pl.col("state").is_in(list(CANCELLATION_DECISIONS))
+        decisions, events = events.filter(is_decision), events.filter(~is_decision)
         problems = _contradictions_with_loaded(wh, events, file)
+        answers, more = _decisions(wh, decisions, file)
+        problems = sorted(problems + more, key=line_key)
     if problems:
         raise ImportRefused(file, problems)
     now = clock.now()
@@ -93,6 +102,9 @@ def import_events(
         wh.upsert("ops.accounting_events", rows, ["invoice_id", "state"], keep=list(rows.column_names))
         after = wh.fetch("select count(*) from ops.accounting_events")[0][0]
         wh.replace_for("ops.scope_exclusions", kept, exclusions["invoice_id"].to_list(), "invoice_id")
+        if answers:
+            decide_in(wh.con, answers, decided_by=f"accounting import {file}", via="accounting",
+                      import_id=import_id, now=now)  # fmt: skip
         wh.append(
             "ops.accounting_imports",
             pa.table(
@@ -106,8 +118,24 @@ def import_events(
         )
     return ImportResult(
         file, import_id, table.frame.height, after - before, exclusions=exclusions.height,
+        cancellation_decisions=len(answers),
         format=table.format, encoding=table.encoding, separator=table.separator,
     )
+
+
+def _decisions(wh: Warehouse, rows: pl.DataFrame, file: str) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """The answers to record (those the hub already has are repeats, skipped) and, by line, why
+    any cannot be (no open request, one being sent)."""
+    given = [
+        (r["invoice_id"], CANCELLATION_DECISIONS[r["state"]], r["reason"], r["line_no"])
+        for r in rows.iter_rows(named=True)
+    ]
+    with wh.reading() as con:
+        repeats = already_answered(con, [g[:3] for g in given])
+        fresh = [g for g, repeat in zip(given, repeats, strict=True) if not repeat]
+        why = decision_problems(con, [g[:3] for g in fresh])
+    problems = [f"{file}:{g[3]}: {problem}" for g, problem in zip(fresh, why, strict=True) if problem]
+    return [g[:3] for g in fresh], problems
 
 
 def _contradictions_with_loaded(wh: Warehouse, clean: pl.DataFrame, file: str) -> list[str]:

@@ -2,7 +2,9 @@
 
 A problem is ``file:line: column 'Label' (C): what`` (the column as the file names it). Rows
 carry a state event (state + date, with rcf_number for ANNOTATED, reason for REJECTED), a scope
-exclusion, or both; a row with an exclusion and no state is an *exclusion-only* row.
+exclusion, or both; a row with an exclusion and no state is an *exclusion-only* row. A state of
+CANCELLATION_ACCEPTED / CANCELLATION_REJECTED is an answer to a supplier's cancellation request
+(FACe): the reason is required (the comment sent to the hub), the date optional.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from decimal import Decimal
 import polars as pl
 
 from rcflow.push.accounting import text
-from rcflow.push.accounting.columns import ACCOUNTING_STATES, CANONICAL, EXCLUSION_NAMES, Mapping
+from rcflow.push.accounting.columns import (
+    ACCOUNTING_STATES,
+    CANCELLATION_DECISIONS,
+    CANONICAL,
+    EXCLUSION_NAMES,
+    Mapping,
+)
 from rcflow.push.accounting.readers import EventTable
 from rcflow.push.accounting.values import LIMITS, parse_amount, parse_date
 
@@ -33,7 +41,7 @@ def validate_events(
                               f"registry_number{_header_hint(table)}"]
     if "state" not in frame.columns and "exclusion" not in frame.columns:
         return frame, frame, [f"{file}:1: no state column (nor an exclusion column){_header_hint(table)}"]
-    if "state" in frame.columns and "date" not in frame.columns:
+    if "state" in frame.columns and "date" not in frame.columns and not _only_decisions(frame, mapping):
         return frame, frame, [f"{file}:1: a state column but no date column{_header_hint(table)}"]
 
     problems = _text_problems(table)
@@ -48,6 +56,7 @@ def validate_events(
     def label(column: str) -> str:  # a header's braces must survive the str.format below
         return table.label(column).replace("{", "{{").replace("}", "}}")
 
+    decision = pl.col("state").is_in(list(CANCELLATION_DECISIONS))
     checks: list[tuple[pl.Expr, str]] = [
         (pl.col("invoice_id").is_null() & pl.col("registry_number").is_null(),
          "no invoice: the row has neither invoice_id nor registry_number"),
@@ -63,8 +72,9 @@ def validate_events(
          "nothing to import: no state and no exclusion"),
         (pl.col("state_raw").is_not_null() & pl.col("state").is_null(),
          f"column {label('state')}: unknown state {{state_raw!r}} (expected one of "
-         f"{', '.join(s.value for s in ACCOUNTING_STATES)}, or a name from the mapping file)"),
-        (pl.col("state_raw").is_not_null() & pl.col("date").is_null(),
+         f"{', '.join([*(s.value for s in ACCOUNTING_STATES), *CANCELLATION_DECISIONS])}, or a name from"
+         " the mapping file)"),
+        (pl.col("state_raw").is_not_null() & pl.col("date").is_null() & ~decision.fill_null(False),
          f"column {label('date')}: missing date"),
         (pl.col("state_raw").is_null() & pl.col("date").is_not_null(),
          f"column {label('date')}: a date without a state"),
@@ -76,9 +86,13 @@ def validate_events(
          f"column {label('rcf_number')}: ANNOTATED without rcf_number"),
         ((pl.col("state") == "REJECTED") & pl.col("reason").is_null(),
          f"column {label('reason')}: REJECTED without reason"),
-        ((pl.col("state") != "REJECTED")
+        ((pl.col("state") != "REJECTED") & ~decision
          & (pl.col("reason").is_not_null() | pl.col("reason_code").is_not_null()),
-         "reason given for {state} (only REJECTED takes a reason)"),
+         "reason given for {state} (only REJECTED takes a reason, and an answer to a cancellation request)"),
+        (decision & pl.col("reason").is_null(),
+         f"column {label('reason')}: {{state}} without reason (the comment sent to the hub)"),
+        (decision & pl.col("reason_code").is_not_null(),
+         f"column {label('reason_code')}: a reason code given for {{state}} (only REJECTED takes one)"),
         (pl.col("state_raw").is_null() & pl.any_horizontal(pl.col(PAYLOAD[1:]).is_not_null()),
          "rcf_number or reason given without a state"),
         (pl.col("exclusion_raw").is_not_null() & pl.col("exclusion").is_null(),
@@ -101,11 +115,15 @@ def validate_events(
 
     events = frame.filter(pl.col("state").is_not_null())
     problems += _contradictions(events, ["invoice_id", "state"], PAYLOAD, file, "rows for invoice {} {}")
+    problems += _contradictions(
+        events.filter(pl.col("state").is_in(list(CANCELLATION_DECISIONS))), ["invoice_id"], ["state"], file,
+        "answers to the cancellation request of invoice {}",
+    )  # fmt: skip
     exclusions = frame.filter(pl.col("exclusion").is_not_null())
     problems += _contradictions(
         exclusions, ["invoice_id"], ["exclusion", "exclusion_note"], file, "exclusions for invoice {}"
     )
-    problems.sort(key=_line_key)
+    problems.sort(key=line_key)
     return (
         events.unique(subset=["invoice_id", "state"], keep="first", maintain_order=True),
         exclusions.unique(subset=["invoice_id"], keep="first", maintain_order=True),
@@ -142,7 +160,7 @@ def _text_problems(table: EventTable) -> list[str]:
 
 def _parse(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     """States and exclusions to rcflow's words, dates and amounts to values (None when unreadable)."""
-    states = {v: (s.value if (s := mapping.state(v)) else None) for v in _distinct(frame, "state")}
+    states = {v: (str(s) if (s := mapping.state(v)) else None) for v in _distinct(frame, "state")}
     exclusions = {v: mapping.exclusion(v) for v in _distinct(frame, "exclusion")}
     dates = {v: parse_date(v) for v in _distinct(frame, "date")}
     amounts = {v: parse_amount(v) for v in _distinct(frame, "amount")}
@@ -162,6 +180,13 @@ def _parse(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
             default=None, return_dtype=pl.Int64,
         ).alias("amount_cents"),
     )
+
+
+def _only_decisions(frame: pl.DataFrame, mapping: Mapping) -> bool:
+    """Every state recognised is an answer to a cancellation request (such a file needs no date;
+    an unknown state is named by the row checks)."""
+    known = [str(s) for v in _distinct(frame, "state") if (s := mapping.state(v.strip()))]
+    return bool(known) and all(s in CANCELLATION_DECISIONS for s in known)
 
 
 def _distinct(frame: pl.DataFrame, column: str) -> list[str]:
@@ -200,6 +225,6 @@ def _contradictions(
     ]
 
 
-def _line_key(problem: str) -> tuple[int, str]:
+def line_key(problem: str) -> tuple[int, str]:
     parts = problem.split(":")
     return (int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0, problem)
