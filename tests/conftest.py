@@ -51,6 +51,7 @@ LONG_FIRST = (
     "reports",
     "quality",
     "cli",
+    "cancellations/test_cancel_reports.py",
 )
 
 

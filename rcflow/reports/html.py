@@ -25,7 +25,7 @@ from rcflow.reports.readings import DATE_READING, UNCERTAINTIES, Readings
 STATUS_COLOURS = {
     "SENT": "#b8c4d0", "REGISTERED": "#8fa8c2", "DELIVERED": "#7d9cc0", "ANNOTATED": "#5f8fc4",
     "RECEIVED": "#4a82c0", "ACCEPTED": "#3574b8", "RECOGNISED": "#2a63a0", "PAID": "#3a9d5d",
-    "REJECTED": "#c44e52",
+    "REJECTED": "#c44e52", "CANCELLED": "#8c6bb1",
 }  # fmt: skip
 AGEING_COLOURS = ("#3a9d5d", "#b5a11f", "#e08a2e", "#d0603a", "#c44e52")
 NO_DECLARATION = N_("No administrations declared: the warehouse is taken as one administration (one "
@@ -98,6 +98,7 @@ def _page_environment(lang: str) -> Environment:
         scope=labelled(pages.SCOPE_LABELS),
         obligation=labelled(pages.OBLIGATION_LABELS),
         signature_state=labelled(pages.SIGNATURE_STATES),
+        decision_state=labelled(pages.DECISION_STATES),
         translated=lambda text: gettext(text) if text else text,
     )
     return env
@@ -165,12 +166,13 @@ def render_report(
 def render_dashboard(
     con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, run: RunFacts
 ) -> str:
-    """The invoice-status dashboard, filtered per entity in the browser, and the documents sent
-    for signature (read from ``run.snapshot``)."""
+    """The invoice-status dashboard, filtered per entity in the browser, the documents sent for
+    signature and the open cancellation requests (both read from ``run.snapshot``)."""
     gettext = translations(run.lang).gettext
     context = pages.dashboard_context(con)
     context["entities"]["ALL"]["name"] = gettext("All entities")
     context["signatures"] = pages.signatures(run.snapshot)
+    context["cancellations"] = pages.cancellations(run.snapshot)
     context["document_titles"] = {key: gettext(doc.title) for key, doc in DOCUMENTS.items()}
     context["data_json"] = _embedded_json({
         "entities": context["entities"],

@@ -13,7 +13,7 @@ from rcflow.reports.i18n import N_
 from rcflow.reports.periods import Period
 
 STATUS_ORDER = ("SENT", "REGISTERED", "DELIVERED", "ANNOTATED", "RECEIVED", "ACCEPTED",
-                "RECOGNISED", "PAID", "REJECTED")  # fmt: skip
+                "RECOGNISED", "PAID", "REJECTED", "CANCELLED")  # fmt: skip
 AGEING_ORDER = ("0-30", "31-60", "61-90", "91-180", "181+")
 TOP_OVERDUE = 15
 TOP_ART10 = 25
@@ -23,6 +23,7 @@ STATUS_LABELS = {
     "SENT": N_("Sent"), "REGISTERED": N_("Registered"), "DELIVERED": N_("Delivered"),
     "ANNOTATED": N_("Annotated"), "RECEIVED": N_("Received"), "ACCEPTED": N_("Accepted"),
     "RECOGNISED": N_("Recognised"), "PAID": N_("Paid"), "REJECTED": N_("Rejected"),
+    "CANCELLED": N_("Cancelled"),
 }  # fmt: skip
 FIGURE_LABELS = {"PMP": N_("Average period of payment to suppliers"), "Morosity": N_("Morosity"),
                  "Art. 10 list": N_("Art. 10 list"),
@@ -32,6 +33,7 @@ EXCLUSION_LABELS = {
     "not_registered": N_("not registered"),
     "credit_note": N_("credit note"),
     "rejected": N_("rejected"),
+    "cancelled": N_("cancelled at the supplier's request"),
     "issued_before_scope": N_("issued before the PMP scope"),
     "pending_not_yet_accepted": N_("pending, not yet conformed"),
 }
@@ -234,7 +236,8 @@ def report_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     names = {r["entity_nif"]: r["entity_name"] for r in pmp_rows if r["entity_name"]}
     status_counts = {r["status"]: r for r in _rows(con, """
         select status, count(*) as n, sum(amount) as amount from main.invoice_status
-        where exclusion_reason is null or exclusion_reason = 'rejected' group by status""")}  # fmt: skip
+        where exclusion_reason is null or exclusion_reason in ('rejected', 'cancelled')
+        group by status""")}  # fmt: skip
     ageing = {r["ageing_bucket"]: r for r in _rows(con, """
         select ageing_bucket, count(*) as n, sum(amount) as amount from main.invoice_status
         where exclusion_reason is null and ageing_bucket in ('0-30', '31-60', '61-90',
@@ -303,7 +306,7 @@ def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             entry["owing_invoices"] += r["owing"]
             if r["is_quarantined"]:
                 entry["quarantined"] += n
-            if r["in_scope"] or r["status"] == "REJECTED":
+            if r["in_scope"] or r["status"] in ("REJECTED", "CANCELLED"):
                 entry["status"][r["status"]] = entry["status"].get(r["status"], 0) + n
             if r["in_scope"] and r["ageing_bucket"] in AGEING_ORDER:
                 entry["open"] += n
@@ -344,6 +347,29 @@ def signatures(warehouse_snapshot: Path | None) -> list[dict[str, Any]]:
         people.sort(key=lambda p: p.get("order") or 0)
         row["signers"] = [{"role": p.get("role") or "", "name": p.get("name") or ""} for p in people]
     return rows
+
+
+DECISION_STATES = {"none": N_("undecided"), "pending": N_("decided, to be sent"),
+                   "uncertain": N_("sent, answer not confirmed"),
+                   "refused": N_("refused by the hub: decide again")}  # fmt: skip
+
+
+def cancellations(warehouse_snapshot: Path | None) -> list[dict[str, Any]]:
+    """Suppliers' cancellation requests still to be answered on the hub (``ops.open_cancellations``,
+    FACe), oldest first, with the decision taken and where it stands; empty for a warehouse
+    without them."""
+    if warehouse_snapshot is None or not Path(warehouse_snapshot).exists():
+        return []
+    with duckdb.connect(str(warehouse_snapshot), read_only=True) as con:
+        known = con.execute("select count(*) from information_schema.tables where table_schema = 'ops'"
+                            " and table_name = 'open_cancellations'").fetchone()  # fmt: skip
+        if not known or not known[0]:
+            return []
+        return _rows(con, """
+            select invoice_id, registry_number, supplier_name, cents_to_euros(amount_cents) as amount,
+                   requested_at, requested_reason, decision, comment, decided_by, via,
+                   decision_status, hub_code, hub_message
+            from ops.open_cancellations order by requested_at nulls last, invoice_id""")
 
 
 def period_dict(period: Period) -> dict[str, Any]:

@@ -21,7 +21,7 @@
     {%- set interest_due_reading = reading('interest_due_date') -%}
     {%- set milestones = ['sent_on', 'registered_on', 'delivered_on', 'annotated_on',
                           'received_on', 'accepted_on', 'recognised_on', 'payment_on',
-                          'rejected_on'] -%}
+                          'rejected_on', 'cancelled_on'] -%}
 with
 
 as_of as (
@@ -53,9 +53,15 @@ statuses as (
 
     select
         *,
-        rejected_on is not null
-            and (payment_on is null or rejected_on < payment_on)
+        -- Refused for good by the as-of day, and so out of every payment figure: REJECTED, or
+        -- CANCELLED (FACe's 3100, an accepted cancellation request), unless paid before. The
+        -- one definition every mart's "not rejected" reads; status_at_end and
+        -- exclusion_reason tell the two apart.
+        (rejected_on is not null and (payment_on is null or rejected_on < payment_on))
+            or (cancelled_on is not null and (payment_on is null or cancelled_on < payment_on))
             as is_rejected_at_end,
+        cancelled_on is not null and (payment_on is null or cancelled_on < payment_on)
+            as is_cancelled_at_end,
         payment_on is not null as is_paid_by_end
 
     from as_of
@@ -67,6 +73,7 @@ started as (
     select
         *,
         case
+            when is_cancelled_at_end then 'CANCELLED'
             when is_rejected_at_end then 'REJECTED'
             when payment_on is not null then 'PAID'
             when recognised_on is not null then 'RECOGNISED'
@@ -99,6 +106,7 @@ status_dated as (
     select
         *,
         case status_at_end
+            when 'CANCELLED' then cancelled_on
             when 'REJECTED' then rejected_on
             when 'PAID' then payment_on
             when 'RECOGNISED' then recognised_on
@@ -140,6 +148,7 @@ scoped as (
             {%- if credit_reading == 'exclude_and_flag' %}
             when is_credit_note then 'credit_note'
             {%- endif %}
+            when is_cancelled_at_end then 'cancelled'
             when is_rejected_at_end then 'rejected'
             when coalesce(issue_date, registered_on) < date '{{ var("pmp_scope_start") }}'
                 then 'issued_before_scope'

@@ -55,8 +55,11 @@ compared as (
         ----------  booleans
         invoices.invoice_id is not null as is_invoice_on_hub,
         coalesce(invoices.is_quarantined, false) as is_quarantined,
-        coalesce(invoices.hub_paid_on is not null or invoices.hub_rejected_on is not null, false)
-            as is_final_on_hub,
+        coalesce(
+            invoices.hub_paid_on is not null or invoices.hub_rejected_on is not null
+            or invoices.hub_cancelled_on is not null,
+            false
+        ) as is_final_on_hub,
         events_by_period_end.state in ('ANNOTATED', 'RECOGNISED', 'PAID', 'REJECTED')
             as is_mandatory,
         coalesce(owed_now.is_owed, false) as is_owed_now,

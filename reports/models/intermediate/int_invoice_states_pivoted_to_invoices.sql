@@ -8,9 +8,11 @@
     A state the accounting system has and the hub does not yet show is dated all the same:
     the entity's registry is the legal source. The hub's own first date of each state it can
     receive is kept (hub_*_on) to tell what is still owed to it. One pass over the states,
-    dates only (the text the outputs print is in int_invoices_joined_to_descriptions). -#}
+    dates only (the text the outputs print is in int_invoices_joined_to_descriptions).
+      CANCELLED   (FACe's 3100: the entity accepted the supplier's cancellation request) the
+                  hub's state date: only the hub can cancel, the accounting system never does. -#}
 {%- set hub_dated = ['delivered', 'annotated', 'received', 'accepted', 'recognised', 'paid',
-                     'rejected'] -%}
+                     'rejected', 'cancelled'] -%}
 {%- set from_accounting = ['annotated', 'received', 'accepted', 'recognised', 'rejected'] -%}
 with
 
@@ -79,6 +81,7 @@ effective as (
         coalesce(hub.hub_payment_on, accounting.accounting_paid_on, hub.hub_paid_on)
             as payment_on,
         coalesce(accounting.accounting_rejected_on, hub.hub_rejected_on) as rejected_on,
+        hub.hub_cancelled_on as cancelled_on,
 
         ----------  what the hub shows (recording dates), for the updates owed to it
         {%- for name in hub_dated %}

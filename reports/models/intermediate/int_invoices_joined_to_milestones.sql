@@ -85,6 +85,11 @@ joined as (
         milestones.recognised_on,
         milestones.payment_on,
         milestones.rejected_on,
+        -- the history's CANCELLED, else the hub's current state when it is CANCELLED
+        coalesce(
+            milestones.cancelled_on,
+            case when invoices.hub_state = 'CANCELLED' then {{ madrid_date('invoices.hub_state_at') }} end
+        ) as cancelled_on,
 
         ----------  dates: when the hub recorded each state it can receive (null: not on the hub)
         milestones.hub_delivered_on,
@@ -93,7 +98,8 @@ joined as (
         milestones.hub_accepted_on,
         milestones.hub_recognised_on,
         milestones.hub_paid_on,
-        milestones.hub_rejected_on
+        milestones.hub_rejected_on,
+        milestones.hub_cancelled_on
 
     from invoices
     left join milestones on milestones.invoice_id = invoices.invoice_id
@@ -109,7 +115,7 @@ known_since as (
         *,
         least(
             registered_on, sent_on, delivered_on, annotated_on, received_on,
-            accepted_on, recognised_on, payment_on, rejected_on
+            accepted_on, recognised_on, payment_on, rejected_on, cancelled_on
         ) as first_known_on
 
     from joined

@@ -53,6 +53,7 @@ aged as (
         dated.status_at_end as status,
         case
             when dated.status_at_end = 'REJECTED' then 'rejected'
+            when dated.status_at_end = 'CANCELLED' then 'cancelled'
             when dated.is_paid_by_end then 'paid'
             when dated.start_on is null then 'not_registered'
             when dated.as_of_on - dated.start_on <= 30 then '0-30'

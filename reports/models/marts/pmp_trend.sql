@@ -32,7 +32,8 @@ invoices as (
         accepted_on,
         recognised_on,
         payment_on,
-        rejected_on
+        rejected_on,
+        cancelled_on
 
     from {{ ref('int_invoices_dated_as_of_period') }}
 
