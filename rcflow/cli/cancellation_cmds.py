@@ -29,9 +29,17 @@ from rcflow.cli.common import (
 )
 from rcflow.config import Settings
 from rcflow.warehouse import Warehouse, open_reader
-from rcflow.warehouse.cancellations import DecisionRefused, decide, open_requests, resolve_invoice_id
+from rcflow.warehouse.cancellations import (
+    DecisionRefused,
+    credit_assignments,
+    decide,
+    open_requests,
+    resolve_invoice_id,
+)
 
-app = typer.Typer(help="Suppliers' cancellation requests (FACe): list, accept or reject, send the answers.")
+app = typer.Typer(
+    help="Suppliers' cancellation requests (FACe): fetch, list, accept or reject, send the answers."
+)
 
 
 def hub_connector(config: Settings) -> Any:
@@ -107,6 +115,74 @@ def list_(
             markup=False,
             soft_wrap=True,
         )
+
+
+@app.command("credit-assignments")
+@handle_errors
+def credit_assignments_(
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    live: bool = typer.Option(False, help="Read the live warehouse instead of the snapshot."),
+) -> None:
+    """Credit assignments (cesiones de crédito) the hub reported for stored invoices."""
+    path = settings().warehouse
+    if not Path(path).exists():
+        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_PROBLEMS)
+    con = open_reader(path, live=live)
+    try:
+        rows = credit_assignments(con)
+    except duckdb.CatalogException:
+        fail("this snapshot predates credit assignments: run `rcflow sync` (or any writer) once", EXIT_USAGE)
+    finally:
+        con.close()
+    if as_json:
+        emit_json(rows)
+        raise typer.Exit(EXIT_OK)
+    console.print(f"[bold]{len(rows)} credit assignments[/]")
+    for r in rows:
+        console.print(
+            f"{r['invoice_id']}  {r['supplier_name'] or ''}  state {r['state_code'] or '?'}:"
+            f" {r['description'] or ''}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+async def _fetch(config: Settings) -> Any:
+    from rcflow.connectors.base import HandlesCancellations, ReportsCreditAssignments
+    from rcflow.ingest.cancellations import drain_cancellations
+
+    connector = hub_connector(config)
+    try:
+        if not isinstance(connector, HandlesCancellations | ReportsCreditAssignments):
+            source = getattr(connector, "source", "configured")
+            fail(
+                f"the {source} hub has no cancellation requests nor credit assignments: nothing to fetch",
+                EXIT_USAGE,
+            )
+        with Warehouse(config.warehouse, lock_timeout=config.lock_timeout) as wh:
+            return await drain_cancellations(connector, wh)
+    finally:
+        closing = getattr(connector, "aclose", None)
+        if closing is not None:
+            await closing()
+
+
+@app.command()
+@handle_errors
+def fetch(as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON.")) -> None:
+    """Download the hub's open cancellation requests and the credit assignments of open invoices."""
+    summary = asyncio.run(_fetch(settings()))
+    if as_json:
+        emit_json(summary.as_dict())
+    else:
+        console.print(
+            f"{len(summary.open_requests)} cancellation requests open on the hub;"
+            f" credit assignments asked for {summary.credit_assignments_asked} invoices,"
+            f" {summary.credit_assignments} answered"
+        )
+        for f in summary.failures:
+            console.print(f"  not read {f['invoice_id']}: {f['reason']}", markup=False, soft_wrap=True)
+    raise typer.Exit(EXIT_PROBLEMS if summary.failures else EXIT_OK)
 
 
 def _operator(by: str | None) -> str:

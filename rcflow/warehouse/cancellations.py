@@ -41,7 +41,7 @@ HUB_STATES = ("requested", "accepted", "rejected", "closed")
 MAX_COMMENT = 500
 
 _OPEN_COLUMNS = (
-    "invoice_id, source_hub, requested_at, requested_reason, registry_number, supplier_nif,"
+    "invoice_id, source_hub, request_state, requested_at, requested_reason, registry_number, supplier_nif,"
     " supplier_name, amount_cents, invoice_hub_state, decision_seq, decision, comment, decided_by,"
     " decided_at, via, decision_status, attempts, hub_code, hub_message, is_decidable, is_due"
 )
@@ -160,6 +160,21 @@ def open_requests(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     con.complete()
     cursor = con.execute(
         f"select {_OPEN_COLUMNS} from {OPEN_VIEW} order by requested_at nulls last, invoice_id"
+    )
+    columns = [d[0] for d in cursor.description or []]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def credit_assignments(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
+    """The credit assignments (cesiones) the hub reported, with their invoices, newest first
+    (invoices asked about that have none are not listed)."""
+    con.complete()
+    cursor = con.execute(
+        "select c.invoice_id, c.source_hub, i.registry_number, i.supplier_name, i.amount_cents,"
+        " i.hub_state as invoice_hub_state, c.state_code, c.description, c.first_seen_at, c.fetched_at"
+        " from raw.credit_assignments c left join raw.invoices i using (invoice_id)"
+        " where c.state_code is not null or c.description is not null"
+        " order by c.first_seen_at desc, c.invoice_id"
     )
     columns = [d[0] for d in cursor.description or []]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

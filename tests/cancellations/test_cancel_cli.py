@@ -57,7 +57,8 @@ def test_a_request_is_listed_accepted_sent_and_the_invoice_cancelled(
 ) -> None:
     number = open_invoice(hub)
     hub.request_cancellation(number, "Factura duplicada per error")
-    _drain(make_face, warehouse_path)
+    code, out, _ = run("cancellations", "fetch", "--json")
+    assert code == 0 and PREFIX + number in json.loads(out)["open_requests"]
 
     code, out, _ = run("cancellations", "list", "--json")
     assert code == 0
@@ -144,6 +145,19 @@ def test_exit_codes(run: Run, hub: FaceHub, make_face: Callable[[], SimFace], wa
     assert hub.invoice(number).state is State.CANCELLED
 
 
+def test_credit_assignments_are_fetched_and_listed(run: Run, hub: FaceHub) -> None:
+    code, out, _ = run("cancellations", "fetch")
+    assert code == 0 and "3 cancellation requests open" not in out
+    code, out, _ = run("cancellations", "credit-assignments", "--json")
+    listed = {r["invoice_id"]: r["state_code"] for r in json.loads(out)}
+    on_hub = {PREFIX + n: i.credit[0] for n, i in hub.invoices.items() if i.credit}
+    open_ones = {PREFIX + n for n, i in hub.invoices.items() if i.state.value not in ("2500", "2600", "3100")}
+    assert listed == {k: v for k, v in on_hub.items() if k in open_ones}
+    assert listed  # the seeded hub has some on open invoices
+    code, out, _ = run("cancellations", "credit-assignments")
+    assert code == 0 and f"{len(listed)} credit assignments" in out
+
+
 def test_a_hub_without_cancellations_and_no_warehouse(
     run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -153,6 +167,8 @@ def test_a_hub_without_cancellations_and_no_warehouse(
     monkeypatch.setattr(cancellation_cmds, "hub_connector", lambda config: Efact())
     code, _, err = run("cancellations", "send")
     assert code == 2 and err.strip() == "rcflow: the efact hub has no cancellation requests: nothing to send"
+    code, _, err = run("cancellations", "fetch")
+    assert code == 2 and "the efact hub has no cancellation requests nor credit assignments" in err
     monkeypatch.setenv("RCFLOW_WAREHOUSE", str(tmp_path / "none" / "w.duckdb"))
     code, _, err = run("cancellations", "list")
     assert code == 1 and err.startswith("rcflow: no warehouse at")

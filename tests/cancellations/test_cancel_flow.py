@@ -233,6 +233,34 @@ async def test_an_interrupted_send_is_resolved_from_the_hub_not_resent(
     assert _calls(hub, number) == 1
 
 
+async def test_a_lost_answer_then_a_drain_still_settles_from_the_hub(
+    face: SimFace, hub: FaceHub, warehouse_path: Path
+) -> None:
+    """The hub stops listing a request whose answer applied but was lost; the drain that sees it
+    gone before the next send must not strand the decision."""
+    first, second = requested(hub)
+    with Warehouse(warehouse_path) as wh:
+        await drain_cancellations(face, wh)
+        decide(wh, PREFIX + first, "accept", "Duplicada", decided_by="ana")
+        decide(wh, PREFIX + second, "reject", "No", decided_by="ana")
+        hub.inject(ANSWER, drop=True, after=True, times=1)  # the first answer applies, then is lost
+        hub.inject("consultarFactura", status=500, times=None)  # and the history cannot be re-read
+        first_send = await run_send(face, wh)
+        assert sorted(u["invoice_id"] for u in first_send.uncertain) == [PREFIX + first]
+        hub.engine.clear()
+        await drain_cancellations(face, wh)  # the hub no longer lists either request
+        states = dict(wh.fetch("select invoice_id, hub_state from raw.cancellation_requests"))
+        assert states == {PREFIX + first: "closed", PREFIX + second: "rejected"}
+        assert [r["invoice_id"] for r in open_requests(wh.con)] == [PREFIX + first]
+        second_send = await run_send(face, wh)
+        assert second_send.confirmed_already_on_hub == [PREFIX + first]
+        assert open_requests(wh.con) == []
+        assert wh.fetch("select hub_state from raw.invoices where invoice_id = ?", [PREFIX + first]) == [
+            ("CANCELLED",)
+        ]
+    assert len(hub.log.records(ANSWER)) == 2
+
+
 async def test_a_pending_decision_can_be_replaced_before_it_is_sent(
     face: SimFace, hub: FaceHub, warehouse_path: Path
 ) -> None:

@@ -8,7 +8,7 @@ create table raw.cancellation_requests (
     invoice_id      varchar primary key,   -- the hub's id, namespaced (face:<numeroRegistro>)
     requested_at    timestamptz,           -- when the supplier asked (fechaHoraSolicitudAnulacion)
     reason          varchar,               -- the supplier's reason (motivo)
-    hub_state       varchar not null,      -- requested | accepted | rejected
+    hub_state       varchar not null,      -- requested | accepted | rejected | closed
     raw_json        json not null,
     first_seen_at   timestamptz not null,
     fetched_at      timestamptz not null,
@@ -60,7 +60,9 @@ create table raw.credit_assignments (
 --   is_decidable     an operator may decide (again): no decision, a pending one, or a refused one
 --   is_due           the next send carries it (pending or uncertain)
 -- A request whose latest decision was sent is answered on the hub and no longer open, even
--- before the next listing shows it.
+-- before the next listing shows it. hub_state 'closed': the hub no longer lists a request rcflow
+-- did not answer (answered on the hub's portal, withdrawn, or answered by a call whose answer was
+-- lost).
 create or replace view ops.open_cancellations as
 with
 
@@ -72,6 +74,7 @@ latest as (
 select
     r.invoice_id,
     r.source_hub,
+    r.hub_state as request_state,
     r.requested_at,
     r.reason as requested_reason,
     r.first_seen_at,
@@ -98,8 +101,10 @@ left join raw.invoices i using (invoice_id)
 left join latest d
     on d.invoice_id = r.invoice_id
     and d.requested_at is not distinct from r.requested_at
-where r.hub_state = 'requested'
-    and coalesce(d.status, 'none') <> 'sent';
+where (r.hub_state = 'requested' and coalesce(d.status, 'none') <> 'sent')
+    -- no longer listed, with a decision still to send or to confirm (a lost answer may be why
+    -- the hub stopped listing it): the send settles it from the hub's word
+    or (r.hub_state = 'closed' and d.status in ('pending', 'uncertain'));
 
 create or replace view main.cancellation_requests as select * from raw.cancellation_requests;
 create or replace view main.cancellation_decisions as select * from ops.cancellation_decisions;
