@@ -63,12 +63,15 @@ class CancellationSend:
         return {**asdict(self), "ok": self.ok}
 
 
+def _require(connector: Any) -> None:
+    if not isinstance(connector, HandlesCancellations):
+        source = getattr(connector, "source", "configured")
+        raise NoCancellations(f"the {source} hub has no cancellation requests")
+
+
 async def send_decisions(connector: Any, wh: Warehouse, summary: CancellationSend) -> CancellationSend:
     """Send every due decision once (filling ``summary`` as it goes)."""
-    if not isinstance(connector, HandlesCancellations):
-        raise NoCancellations(
-            f"the {getattr(connector, 'source', 'configured')} hub has no cancellation requests"
-        )
+    _require(connector)
     due = due_decisions(wh)
     summary.due = len(due)
     if not due:
@@ -190,6 +193,7 @@ def _tally(summary: CancellationSend, answers: list[Answer], decisions: list[Due
 
 async def run_send(connector: Any, wh: Warehouse) -> CancellationSend:
     """One recorded send (``ops.runs`` kind ``cancellations``) over an open warehouse."""
+    _require(connector)  # before a run is recorded
     summary = CancellationSend(run_id=new_run_id(RUN_KIND))
     started = time.monotonic()
 

@@ -355,8 +355,8 @@ def mark_sending(wh: Warehouse, due: Sequence[DueDecision], run_id: str) -> None
     with wh.transaction() as con:
         for d in due:
             con.execute(
-                "update ops.cancellation_decisions set status = 'uncertain', run_id = ?"
-                " where invoice_id = ? and decision_seq = ?",
+                "update ops.cancellation_decisions set status = 'uncertain', attempts = attempts + 1,"
+                " run_id = ? where invoice_id = ? and decision_seq = ?",
                 [run_id, d.invoice_id, d.decision_seq],
             )
 
@@ -372,9 +372,9 @@ def record_answers(
     with wh.transaction() as con:
         for a in answers:
             con.execute(
-                "update ops.cancellation_decisions set status = ?, attempts = attempts + ?, hub_code = ?,"
+                "update ops.cancellation_decisions set status = ?, hub_code = ?,"
                 " hub_message = ?, answered_at = ?, run_id = ? where invoice_id = ? and decision_seq = ?",
-                [a.status, a.calls, a.hub_code, a.hub_message, now if a.status != "uncertain" else None,
+                [a.status, a.hub_code, a.hub_message, now if a.status != "uncertain" else None,
                  run_id, a.invoice_id, a.decision_seq],
             )  # fmt: skip
             if a.status != "sent":

@@ -226,7 +226,7 @@ async def test_an_interrupted_send_is_resolved_from_the_hub_not_resent(
         summary = CancellationSend(run_id="cancellations-next")
         await send_decisions(face, wh, summary)
         assert summary.confirmed_already_on_hub == [invoice_id] and not summary.sent
-        assert _decision(wh, invoice_id)[:3] == ("accept", "sent", 0)
+        assert _decision(wh, invoice_id)[:3] == ("accept", "sent", 1)  # the lost call
         assert wh.fetch("select hub_state from raw.invoices where invoice_id = ?", [invoice_id]) == [
             ("CANCELLED",)
         ]
