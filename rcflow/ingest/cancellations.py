@@ -17,7 +17,6 @@ from typing import Any
 
 from rcflow import clock
 from rcflow.connectors.base import (
-    CancellationRequest,
     CreditAssignment,
     FetchFailure,
     HandlesCancellations,
@@ -47,21 +46,6 @@ class CancellationDrain:
         return asdict(self)
 
 
-def request_rows(requests: list[CancellationRequest]) -> list[dict[str, Any]]:
-    """The warehouse's rows for the requests a connector listed (the last one of an invoice wins)."""
-    rows = {
-        r.invoice_id: {
-            "invoice_id": r.invoice_id,
-            "requested_at": r.requested_at,
-            "reason": r.reason,
-            "hub_state": r.state,
-            "raw_json": r.raw_json,
-        }
-        for r in requests
-    }
-    return list(rows.values())
-
-
 async def drain_cancellations(
     connector: Any,
     wh: Warehouse,
@@ -75,29 +59,24 @@ async def drain_cancellations(
     source = getattr(connector, "source", "efact")
     if isinstance(connector, HandlesCancellations):
         listed = await connector.cancellation_requests(office=office)
-        rows = request_rows(listed)
-        complete = office is None and len(rows) < LISTING_CAP
-        store_requests(wh, rows, source=source, complete=complete, now=clock.now())
-        summary.requests = len(rows)
-        summary.open_requests = [r["invoice_id"] for r in rows if r["hub_state"] == "requested"]
+        complete = office is None and len(listed) < LISTING_CAP
+        summary.requests = store_requests(wh, listed, source=source, complete=complete, now=clock.now())
+        summary.open_requests = sorted({r.invoice_id for r in listed if r.state == "requested"})
     if isinstance(connector, ReportsCreditAssignments) and credit_limit > 0:
         final = sorted(getattr(connector, "final_states", ()) or ())
         ids = invoices_without_final_state(wh, source, final, credit_limit)
         summary.credit_assignments_asked = len(ids)
         found = await asyncio.gather(*(_credit(connector, i) for i in ids))
-        assignments = [a for a in found if isinstance(a, CreditAssignment)]
         for failure in (f for f in found if isinstance(f, FetchFailure)):
             summary.failures.append({"invoice_id": failure.invoice_id, "reason": failure.reason})
-        store_credit_assignments(
-            wh,
-            [
-                {"invoice_id": a.invoice_id, "state_code": a.state_code, "description": a.description,
-                 "raw_json": a.raw_json}
-                for a in assignments
-            ],
-            source=source,
-        )  # fmt: skip
-        summary.credit_assignments = len(assignments)
+        # "none" is an answer too (stored empty, so the next run asks other invoices first)
+        answered = [
+            f if isinstance(f, CreditAssignment) else CreditAssignment(i, None, None, "null")
+            for i, f in zip(ids, found, strict=True)
+            if not isinstance(f, FetchFailure)
+        ]
+        store_credit_assignments(wh, answered, source=source)
+        summary.credit_assignments = sum(1 for a in answered if a.state_code or a.description)
     return summary
 
 

@@ -132,12 +132,7 @@ async def _listed(connector: HandlesCancellations, wh: Warehouse | None) -> set[
         log.debug("cancellation requests not re-read", exc_info=exc)
         return None
     if wh is not None:
-        rows = [
-            {"invoice_id": r.invoice_id, "requested_at": r.requested_at, "reason": r.reason,
-             "hub_state": r.state, "raw_json": r.raw_json}
-            for r in requests
-        ]  # fmt: skip
-        store_requests(wh, rows, source=getattr(connector, "source", "efact"))
+        store_requests(wh, requests, source=getattr(connector, "source", "efact"))
     return {r.invoice_id for r in requests if r.state == "requested"}
 
 

@@ -15,10 +15,10 @@ answer was lost, or an interrupted send) is never re-sent before the hub is re-r
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -79,33 +79,47 @@ class Answer:
 # ----------------------------------------------------------------------------- what a hub listed
 
 
+class ListedRequest(Protocol):
+    """A cancellation request as a connector lists it (``rcflow.connectors.base.CancellationRequest``)."""
+
+    invoice_id: str
+    requested_at: datetime | None
+    reason: str | None
+    state: str  # requested | accepted | rejected
+    raw_json: str
+
+
+class ReportedAssignment(Protocol):
+    """A credit assignment as a connector reports it (``rcflow.connectors.base.CreditAssignment``)."""
+
+    invoice_id: str
+    state_code: str | None
+    description: str | None
+    raw_json: str
+
+
 def store_requests(
     wh: Warehouse,
-    rows: Sequence[Mapping[str, object]],
+    requests: Sequence[ListedRequest],
     *,
     source: str = DEFAULT_HUB,
     complete: bool = False,
     now: datetime | None = None,
 ) -> int:
-    """Upsert the requests a hub lists (keys: invoice_id, requested_at, reason, raw_json; listed
-    ones are ``requested``). With ``complete`` (the listing covered every office and was not cut),
-    a request of ``source`` stored as requested and no longer listed becomes ``closed``."""
+    """Upsert the requests a hub lists (the last of an invoice wins). With ``complete`` (the
+    listing covered every office and was not cut), a request of ``source`` stored as requested
+    and no longer listed becomes ``closed``."""
     now = now or clock.now()
+    latest = {r.invoice_id: r for r in requests}
     table = pa.Table.from_pylist(
         [
-            {
-                "invoice_id": r["invoice_id"],
-                "requested_at": r.get("requested_at"),
-                "reason": r.get("reason"),
-                "hub_state": r.get("hub_state") or "requested",
-                "raw_json": r["raw_json"],
-                "first_seen_at": now,
-                "fetched_at": now,
-            }
-            for r in rows
+            {"invoice_id": r.invoice_id, "requested_at": r.requested_at, "reason": r.reason,
+             "hub_state": r.state or "requested", "raw_json": r.raw_json, "first_seen_at": now,
+             "fetched_at": now}
+            for r in latest.values()
         ],
         schema=REQUESTS.row_schema(),
-    )
+    )  # fmt: skip
     with wh.transaction() as con:
         if complete:
             with wh.registered("_rcflow_listed", table.select(["invoice_id"])):
@@ -120,14 +134,14 @@ def store_requests(
 
 
 def store_credit_assignments(
-    wh: Warehouse, rows: Sequence[Mapping[str, object]], *, source: str = DEFAULT_HUB,
+    wh: Warehouse, assignments: Sequence[ReportedAssignment], *, source: str = DEFAULT_HUB,
     now: datetime | None = None,
 ) -> int:  # fmt: skip
-    """Upsert credit assignments (keys: invoice_id, state_code, description, raw_json)."""
+    """Upsert the credit assignments a hub reported."""
     now = now or clock.now()
     table = pa.Table.from_pylist(
-        [{**{k: r.get(k) for k in ("invoice_id", "state_code", "description", "raw_json")},
-          "first_seen_at": now, "fetched_at": now} for r in rows],
+        [{"invoice_id": a.invoice_id, "state_code": a.state_code, "description": a.description,
+          "raw_json": a.raw_json, "first_seen_at": now, "fetched_at": now} for a in assignments],
         schema=CREDIT.row_schema(),
     )  # fmt: skip
     with wh.transaction():

@@ -307,3 +307,38 @@ async def test_a_hub_without_cancellations_drains_nothing_and_cannot_send(tmp_pa
         assert summary.requests == 0 and summary.credit_assignments_asked == 0
         with pytest.raises(NoCancellations, match="efact hub has no cancellation requests"):
             await send_decisions(Efact(), wh, CancellationSend(run_id="x"))
+
+
+async def test_credit_assignments_are_asked_in_bounded_turns_never_asked_first(
+    hub: FaceHub, warehouse_path: Path
+) -> None:
+    with Warehouse(warehouse_path) as wh:
+        a, b, c, d, e = [
+            r[0] for r in wh.fetch(
+                "select invoice_id from raw.invoices where hub_state not in ('PAID', 'REJECTED')"
+                " order by invoice_id limit 5"
+            )
+        ]  # fmt: skip
+
+    class NoneReported:
+        source = "face"
+        final_states = frozenset({"PAID", "REJECTED", "CANCELLED"})
+
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        async def credit_assignment(self, invoice_id: str) -> None:
+            self.asked.append(invoice_id)
+            if invoice_id == a:
+                raise RuntimeError("FACe said 511")  # one invoice's failure stops no other
+
+    connector = NoneReported()
+    with Warehouse(warehouse_path) as wh:
+        first = await drain_cancellations(connector, wh, credit_limit=3)
+        assert sorted(connector.asked) == [a, b, c]
+        second = await drain_cancellations(connector, wh, credit_limit=3)
+        assert sorted(connector.asked[3:]) == [a, d, e]  # the failed one again, then the never asked
+        stored = wh.fetch("select invoice_id, state_code from raw.credit_assignments order by 1")
+    assert stored == [(b, None), (c, None), (d, None), (e, None)]
+    assert [f["invoice_id"] for f in first.failures + second.failures] == [a, a]
+    assert first.credit_assignments == second.credit_assignments == 0
