@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import PREFIX, SimFace, open_invoice, requested
 
+from rcflow.connectors.base import PushResult
 from rcflow.connectors.face.codes import CancellationState, State
 from rcflow.connectors.face.simulator import FaceHub
 from rcflow.ingest.cancellations import drain_cancellations
@@ -342,3 +343,30 @@ async def test_credit_assignments_are_asked_in_bounded_turns_never_asked_first(
     assert stored == [(b, None), (c, None), (d, None), (e, None)]
     assert [f["invoice_id"] for f in first.failures + second.failures] == [a, a]
     assert first.credit_assignments == second.credit_assignments == 0
+
+
+async def test_a_send_interrupted_mid_call_is_recorded_and_the_next_one_settles_it(
+    face: SimFace, hub: FaceHub, warehouse_path: Path
+) -> None:
+    """Ctrl-C (or SIGTERM) after the hub applied the answer, before its outcome was written."""
+    number = requested(hub)[0]
+    invoice_id = PREFIX + number
+
+    class Interrupted(SimFace):
+        async def answer_cancellation(self, invoice_id: str, *, accept: bool, comment: str) -> PushResult:
+            await super().answer_cancellation(invoice_id, accept=accept, comment=comment)
+            raise KeyboardInterrupt
+
+    interrupted = Interrupted(face.client, hub)
+    with Warehouse(warehouse_path) as wh:
+        await drain_cancellations(face, wh)
+        decide(wh, invoice_id, "reject", "No procedeix", decided_by="ana")
+        with pytest.raises(KeyboardInterrupt):
+            await run_send(interrupted, wh)
+        assert wh.fetch("select status from ops.runs where kind = 'cancellations'") == [("interrupted",)]
+        assert _decision(wh, invoice_id)[:3] == ("reject", "uncertain", 1)
+        summary = await run_send(face, wh)
+        assert summary.confirmed_already_on_hub == [invoice_id] and summary.ok
+        assert _decision(wh, invoice_id)[:3] == ("reject", "sent", 1)
+    assert _calls(hub, number) == 1
+    assert hub.invoice(number).cancellation is CancellationState.REJECTED
