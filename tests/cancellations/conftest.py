@@ -1,27 +1,16 @@
-"""Cancellation requests over the real FACe simulator on loopback.
-
-``SimFace`` is a thin adapter from :class:`FaceClient` to the hub-neutral capabilities
-(``HandlesCancellations``, ``ReportsCreditAssignments``, ``history``) until the FACe connector
-lands; ``seed_invoices`` stores the simulator's invoices in a warehouse as a FACe sync would
-(``face:<numeroRegistro>``, ``source_hub = 'face'``).
-"""
+"""Fixtures of the cancellation tests: the FACe simulator on loopback (one server per module, a
+fresh seeded hub per test), a connector over it, a warehouse holding the hub's invoices."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
+from cancel_support import SimFace, seed_invoices
 
-from rcflow.connectors.base import CancellationRequest, CreditAssignment, PushResult, StateRecord
 from rcflow.connectors.face.client import FaceClient
-from rcflow.connectors.face.codes import CancellationState, State
 from rcflow.connectors.face.credentials import FaceCredentials
-from rcflow.connectors.face.errors import FaceError, FaceResultError
-from rcflow.connectors.face.models import CancellationAnswer
 from rcflow.connectors.face.simulator import (
     FaceHub,
     FaceSimConfig,
@@ -29,115 +18,7 @@ from rcflow.connectors.face.simulator import (
     make_identity,
     start_face_simulator,
 )
-from rcflow.lifecycle import FINAL_STATES
 from rcflow.warehouse import Warehouse
-from rcflow.warehouse.tables import TABLES, with_source
-
-PREFIX = "face:"
-STATE_NAMES = {
-    State.REGISTERED: "REGISTERED", State.REGISTERED_RCF: "ANNOTATED", State.SENT_TO_UNIT: "ANNOTATED",
-    State.RECEIVED: "RECEIVED", State.CONFORMED: "ACCEPTED", State.RECOGNISED: "RECOGNISED",
-    State.PAID: "PAID", State.REJECTED: "REJECTED", State.CANCELLED: "CANCELLED",
-}  # fmt: skip
-
-
-def _at(ms: int | None) -> datetime | None:
-    return datetime.fromtimestamp(ms / 1000, UTC) if ms is not None else None
-
-
-class SimFace:
-    """The hub-neutral cancellation capabilities over a FaceClient (a test stand-in)."""
-
-    source = "face"
-    final_states = frozenset(s.value for s in FINAL_STATES)
-
-    def __init__(self, client: FaceClient, hub: FaceHub):
-        self.client, self.hub = client, hub
-        self.answers = 0
-
-    async def cancellation_requests(self, *, office: str | None = None) -> list[CancellationRequest]:
-        page = await self.client.new_cancellations(office)
-        return [
-            CancellationRequest(
-                PREFIX + r.registry_number, r.requested_at, r.reason, "requested",
-                json.dumps({"numeroRegistro": r.registry_number, "oficinaContable": r.accounting_office,
-                            "motivo": r.reason}),
-            )
-            for r in page.requests
-        ]  # fmt: skip
-
-    async def answer_cancellation(self, invoice_id: str, *, accept: bool, comment: str) -> PushResult:
-        number = invoice_id.removeprefix(PREFIX)
-        office = self.hub.invoice(number).office
-        self.answers += 1
-        try:
-            result = await self.client.answer_cancellation(
-                CancellationAnswer(office, number, accept, comment)
-            )
-        except FaceResultError as exc:
-            return PushResult(invoice_id, "refused", code=exc.code, message=exc.description)
-        except FaceError as exc:
-            if getattr(exc, "ambiguous", False):
-                return PushResult(invoice_id, "uncertain", message=str(exc))
-            return PushResult(invoice_id, "refused", message=str(exc))
-        return PushResult(invoice_id, "sent", code=result.state)
-
-    async def history(self, invoice_id: str) -> list[StateRecord]:
-        status = await self.client.status(invoice_id.removeprefix(PREFIX))
-        code = status.processing.code if status.processing else None
-        return [StateRecord(STATE_NAMES.get(State(code), code), "{}", state_code=code)] if code else []
-
-    async def credit_assignment(self, invoice_id: str) -> CreditAssignment | None:
-        found = await self.client.credit_assignment(invoice_id.removeprefix(PREFIX))
-        raw = json.dumps({"estado": found.state, "comentario": found.comment})
-        return CreditAssignment(invoice_id, found.state, found.comment, raw)
-
-
-def seed_invoices(wh: Warehouse, hub: FaceHub, numbers: list[str] | None = None) -> list[str]:
-    """Store the simulator's invoices (and their histories) as a FACe sync would; returns the ids."""
-    now = datetime.now(UTC)
-    invoices, states = [], []
-    for inv in hub.invoices.values():
-        if numbers is not None and inv.registry_number not in numbers:
-            continue
-        invoice_id = PREFIX + inv.registry_number
-        last_code, last_ms, _ = inv.history[-1]
-        invoices.append({
-            "invoice_id": invoice_id, "invoice_number": inv.doc.number, "issue_date": inv.doc.issue_date,
-            "amount_cents": inv.doc.amount_cents, "supplier_nif": inv.doc.supplier.tax_id,
-            "supplier_name": inv.doc.supplier.name, "entity_nif": inv.doc.entity.cif,
-            "entity_name": inv.doc.entity.name, "registry_number": inv.registry_number,
-            "registry_at": _at(inv.registered_ms), "rcf_number": inv.rcf_code,
-            "accounting_office": inv.office, "hub_state": STATE_NAMES[State(last_code)],
-            "hub_state_at": _at(last_ms), "face_registry_number": inv.registry_number,
-            "face_registry_at": _at(inv.registered_ms), "xml_sha256": "0" * 64, "source": "pending",
-            "raw_json": "{}", "first_seen_at": now, "fetched_at": now,
-        })  # fmt: skip
-        for seq, (code, at_ms, comment) in enumerate(inv.history):
-            states.append({
-                "invoice_id": invoice_id, "seq": seq, "state": STATE_NAMES[State(code)], "state_code": code,
-                "state_at": _at(at_ms), "raw_json": "{}", "fetched_at": now,
-                "reject_reason": comment or None,
-            })  # fmt: skip
-    with wh.transaction():
-        for name, rows in (("raw.invoices", invoices), ("raw.invoice_states", states)):
-            table = pa.Table.from_pylist(rows, schema=TABLES[name].row_schema())
-            wh.upsert(name, with_source(table, "face"), list(TABLES[name].key))
-    return [r["invoice_id"] for r in invoices]
-
-
-def requested(hub: FaceHub) -> list[str]:
-    """Registry numbers with a request waiting on the simulated hub."""
-    return sorted(n for n, i in hub.invoices.items() if i.cancellation is CancellationState.REQUESTED)
-
-
-def open_invoice(hub: FaceHub) -> str:
-    """A confirmed, open invoice with no cancellation request (for a new request)."""
-    return next(
-        n
-        for n, i in sorted(hub.invoices.items())
-        if i.state in (State.REGISTERED_RCF, State.RECEIVED) and i.cancellation is CancellationState.NONE
-    )
 
 
 @pytest.fixture(scope="session")

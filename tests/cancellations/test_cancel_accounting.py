@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import PREFIX, SimFace, requested
+from cancel_support import PREFIX, SimFace, requested
 from typer.testing import CliRunner
 
 from rcflow.cli.main import app

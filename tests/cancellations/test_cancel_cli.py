@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import PREFIX, SimFace, open_invoice, requested
+from cancel_support import PREFIX, SimFace, open_invoice, requested
 from typer.testing import CliRunner
 
 from rcflow.cli import cancellation_cmds

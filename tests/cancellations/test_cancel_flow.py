@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PREFIX, SimFace, open_invoice, requested
+from cancel_support import PREFIX, SimFace, open_invoice, requested
 
 from rcflow.connectors.base import PushResult
 from rcflow.connectors.face.codes import CancellationState, State

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 import pytest
-from conftest import PREFIX, SimFace, open_invoice
+from cancel_support import PREFIX, SimFace, open_invoice
 
 from rcflow.connectors.face.simulator import FaceHub
 from rcflow.ingest.cancellations import drain_cancellations
