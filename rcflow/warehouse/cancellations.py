@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from rcflow import clock
+from rcflow.lifecycle import LIFECYCLE, State
 from rcflow.warehouse.db import Warehouse
 from rcflow.warehouse.tables import DEFAULT_HUB, TABLES, with_source
 
@@ -410,8 +411,8 @@ def _mark_cancelled(con: duckdb.DuckDBPyConnection, answer: Answer, now: datetim
     refresh replaces this entry with the hub's own history."""
     raw = json.dumps({"cancellation": "accepted", "code": answer.hub_code, "message": answer.hub_message})
     con.execute(
-        "update raw.invoices set hub_state = 'CANCELLED', hub_state_at = ? where invoice_id = ?",
-        [now, answer.invoice_id],
+        "update raw.invoices set hub_state = ?, hub_state_at = ? where invoice_id = ?",
+        [State.CANCELLED.value, now, answer.invoice_id],
     )
     already = con.execute(
         "select count(*) from raw.invoice_states where invoice_id = ? and state = 'CANCELLED'",
@@ -420,9 +421,10 @@ def _mark_cancelled(con: duckdb.DuckDBPyConnection, answer: Answer, now: datetim
     if already:
         return
     con.execute(
-        "insert into raw.invoice_states (invoice_id, seq, state, state_at, raw_json, fetched_at, source_hub)"
+        "insert into raw.invoice_states"
+        " (invoice_id, seq, state, state_code, state_at, raw_json, fetched_at, source_hub)"
         " select i.invoice_id, coalesce((select max(seq) from raw.invoice_states s"
-        "  where s.invoice_id = i.invoice_id), -1) + 1, 'CANCELLED', ?, ?, ?, i.source_hub"
+        "  where s.invoice_id = i.invoice_id), -1) + 1, ?, ?, ?, ?, ?, i.source_hub"
         " from raw.invoices i where i.invoice_id = ?",
-        [now, raw, now, answer.invoice_id],
+        [State.CANCELLED.value, LIFECYCLE[State.CANCELLED].public_code, now, raw, now, answer.invoice_id],
     )

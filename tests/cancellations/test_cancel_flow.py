@@ -16,6 +16,7 @@ from rcflow.connectors.face.codes import CancellationState, State
 from rcflow.connectors.face.simulator import FaceHub
 from rcflow.ingest.cancellations import drain_cancellations
 from rcflow.push.cancellations import CancellationSend, NoCancellations, run_send, send_decisions
+from rcflow.quality.suites.invoice_states import allowed_state_codes
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.cancellations import (
     DecisionRefused,
@@ -80,10 +81,14 @@ async def test_accept_then_send_cancels_the_invoice_on_the_hub_and_in_the_wareho
         assert wh.fetch("select hub_state from raw.invoices where invoice_id = ?", [invoice_id]) == [
             ("CANCELLED",)
         ]
-        assert wh.fetch(
-            "select count(*) from raw.invoice_states where invoice_id = ? and state = 'CANCELLED'",
-            [invoice_id],
-        ) == [(1,)]
+        cancelled = wh.fetch(
+            "select state || ':' || state_code, seq = (select max(seq) from raw.invoice_states"
+            " where invoice_id = ?), source_hub from raw.invoice_states where invoice_id = ?"
+            " and state = 'CANCELLED'",
+            [invoice_id, invoice_id],
+        )
+        assert cancelled == [("CANCELLED:3100", True, "face")]
+        assert cancelled[0][0] in allowed_state_codes()  # the history check takes it as it is
         assert wh.fetch(
             "select hub_state from raw.cancellation_requests where invoice_id = ?", [invoice_id]
         ) == [("accepted",)]
