@@ -43,11 +43,11 @@ app = typer.Typer(
 
 
 def hub_connector(config: Settings) -> Any:
-    """The configured hub's connector (the registry picks it; a test may replace this function)."""
+    """The configured hub's connector, downloading nothing (the registry picks it; a test may
+    replace this function)."""
     from rcflow.connectors.registry import connect
-    from rcflow.store import BlobStore
 
-    return connect(config, BlobStore(config.store_dir))
+    return connect(config, None)
 
 
 def _row_json(r: dict[str, object]) -> dict[str, object]:
