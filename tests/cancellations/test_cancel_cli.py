@@ -21,6 +21,7 @@ from rcflow.warehouse import Warehouse
 
 ANSWER = "gestionarSolicitudAnulacionFactura"
 Run = Callable[..., tuple[int, str, str]]
+REAL_HUB_CONNECTOR = cancellation_cmds.hub_connector
 
 
 @pytest.fixture
@@ -161,10 +162,13 @@ def test_credit_assignments_are_fetched_and_listed(run: Run, hub: FaceHub) -> No
 def test_a_hub_without_cancellations_and_no_warehouse(
     run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    class Efact:
-        source = "efact"
-
-    monkeypatch.setattr(cancellation_cmds, "hub_connector", lambda config: Efact())
+    monkeypatch.setattr(cancellation_cmds, "hub_connector", REAL_HUB_CONNECTOR)
+    code, _, err = run("cancellations", "send")
+    assert code == 2 and "RCFLOW_HUB_URL" in err and err.startswith("rcflow:")  # no hub configured
+    # the registry's eFACT connector (never called: eFACT has no cancellation requests)
+    monkeypatch.setenv("RCFLOW_HUB_URL", "http://127.0.0.1:9/rcf")
+    monkeypatch.setenv("RCFLOW_ISSUER", "tests")
+    monkeypatch.setenv("RCFLOW_SECRET", "s" * 32)
     code, _, err = run("cancellations", "send")
     assert code == 2 and err.strip() == "rcflow: the efact hub has no cancellation requests: nothing to send"
     code, _, err = run("cancellations", "fetch")
