@@ -1,25 +1,17 @@
 """Helpers for the cancellation tests (a module of its own name: a test never imports a conftest).
 
-``SimFace`` is a thin adapter from :class:`FaceClient` to the hub-neutral capabilities
-(``HandlesCancellations``, ``ReportsCreditAssignments``, ``history``) until the FACe connector
-lands; ``seed_invoices`` stores the simulator's invoices in a warehouse as a FACe sync would
+``seed_invoices`` stores the simulator's invoices in a warehouse as a FACe sync would
 (``face:<numeroRegistro>``, ``source_hub = 'face'``).
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from rcflow.connectors.base import CancellationRequest, CreditAssignment, PushResult, StateRecord
-from rcflow.connectors.face.client import FaceClient
 from rcflow.connectors.face.codes import CancellationState, State
-from rcflow.connectors.face.errors import FaceError, FaceResultError
-from rcflow.connectors.face.models import CancellationAnswer
 from rcflow.connectors.face.simulator import FaceHub
-from rcflow.lifecycle import FINAL_STATES
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.tables import TABLES, with_source
 
@@ -33,54 +25,6 @@ STATE_NAMES = {
 
 def _at(ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, UTC) if ms is not None else None
-
-
-class SimFace:
-    """The hub-neutral cancellation capabilities over a FaceClient (a test stand-in)."""
-
-    source = "face"
-    final_states = frozenset(s.value for s in FINAL_STATES)
-
-    def __init__(self, client: FaceClient, hub: FaceHub):
-        self.client, self.hub = client, hub
-        self.answers = 0
-
-    async def cancellation_requests(self, *, office: str | None = None) -> list[CancellationRequest]:
-        page = await self.client.new_cancellations(office)
-        return [
-            CancellationRequest(
-                PREFIX + r.registry_number, r.requested_at, r.reason, "requested",
-                json.dumps({"numeroRegistro": r.registry_number, "oficinaContable": r.accounting_office,
-                            "motivo": r.reason}),
-            )
-            for r in page.requests
-        ]  # fmt: skip
-
-    async def answer_cancellation(self, invoice_id: str, *, accept: bool, comment: str) -> PushResult:
-        number = invoice_id.removeprefix(PREFIX)
-        office = self.hub.invoice(number).office
-        self.answers += 1
-        try:
-            result = await self.client.answer_cancellation(
-                CancellationAnswer(office, number, accept, comment)
-            )
-        except FaceResultError as exc:
-            return PushResult(invoice_id, "refused", code=exc.code, message=exc.description)
-        except FaceError as exc:
-            if getattr(exc, "ambiguous", False):
-                return PushResult(invoice_id, "uncertain", message=str(exc))
-            return PushResult(invoice_id, "refused", message=str(exc))
-        return PushResult(invoice_id, "sent", code=result.state)
-
-    async def history(self, invoice_id: str) -> list[StateRecord]:
-        status = await self.client.status(invoice_id.removeprefix(PREFIX))
-        code = status.processing.code if status.processing else None
-        return [StateRecord(STATE_NAMES.get(State(code), code), "{}", state_code=code)] if code else []
-
-    async def credit_assignment(self, invoice_id: str) -> CreditAssignment | None:
-        found = await self.client.credit_assignment(invoice_id.removeprefix(PREFIX))
-        raw = json.dumps({"estado": found.state, "comentario": found.comment})
-        return CreditAssignment(invoice_id, found.state, found.comment, raw)
 
 
 def seed_invoices(wh: Warehouse, hub: FaceHub, numbers: list[str] | None = None) -> list[str]:

@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cancel_support import SimFace, seed_invoices
+from cancel_support import seed_invoices
 
 from rcflow.connectors.face.client import FaceClient
+from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.credentials import FaceCredentials
 from rcflow.connectors.face.simulator import (
     FaceHub,
@@ -47,19 +48,21 @@ def hub(server: RunningFaceSimulator, face_id: FaceCredentials, client_id: FaceC
 @pytest.fixture
 def make_face(
     server: RunningFaceSimulator, face_id: FaceCredentials, client_id: FaceCredentials, hub: FaceHub
-) -> Callable[[], SimFace]:
-    def build() -> SimFace:
+) -> Callable[[], FaceConnector]:
+    """The FACe connector over the simulator (it finds the offices with consultarUnidades)."""
+
+    def build() -> FaceConnector:
         client = FaceClient(server.url, client_id, [face_id.certificate], max_retries=2)
-        return SimFace(client, hub)
+        return FaceConnector(client, None)
 
     return build
 
 
 @pytest.fixture
-async def face(make_face: Callable[[], SimFace]) -> AsyncIterator[SimFace]:
+async def face(make_face: Callable[[], FaceConnector]) -> AsyncIterator[FaceConnector]:
     connector = make_face()
     yield connector
-    await connector.client.aclose()
+    await connector.aclose()
 
 
 @pytest.fixture

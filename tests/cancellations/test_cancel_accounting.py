@@ -10,11 +10,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cancel_support import PREFIX, SimFace, requested
+from cancel_support import PREFIX, requested
 from typer.testing import CliRunner
 
 from rcflow.cli.main import app
 from rcflow.connectors.face.codes import CancellationState, State
+from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.simulator import FaceHub
 from rcflow.ingest.cancellations import drain_cancellations
 from rcflow.push.accounting import ImportRefused, import_events
@@ -30,7 +31,7 @@ def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Pat
     return path
 
 
-async def _drained(face: SimFace, path: Path) -> None:
+async def _drained(face: FaceConnector, path: Path) -> None:
     with Warehouse(path) as wh:
         await drain_cancellations(face, wh)
 
@@ -43,7 +44,7 @@ def _decisions(wh: Warehouse) -> list[tuple]:
 
 
 async def test_a_catalan_file_decides_and_the_send_answers_the_hub(
-    face: SimFace, hub: FaceHub, warehouse_path: Path, tmp_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path, tmp_path: Path
 ) -> None:
     await _drained(face, warehouse_path)
     first, second = requested(hub)
@@ -100,7 +101,7 @@ async def test_a_catalan_file_decides_and_the_send_answers_the_hub(
     ],
 )  # fmt: skip
 async def test_a_bad_answer_refuses_the_whole_file(
-    face: SimFace, hub: FaceHub, warehouse_path: Path, tmp_path: Path, rows: str, expected: str
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path, tmp_path: Path, rows: str, expected: str
 ) -> None:
     await _drained(face, warehouse_path)
     first = requested(hub)[1]
@@ -116,7 +117,7 @@ async def test_a_bad_answer_refuses_the_whole_file(
 
 
 def test_the_import_command_reports_the_decisions(
-    hub: FaceHub, make_face: Callable[[], SimFace], warehouse_path: Path, tmp_path: Path,
+    hub: FaceHub, make_face: Callable[[], FaceConnector], warehouse_path: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     async def drain() -> None:
@@ -124,7 +125,7 @@ def test_the_import_command_reports_the_decisions(
         try:
             await _drained(face, warehouse_path)
         finally:
-            await face.client.aclose()
+            await face.aclose()
 
     asyncio.run(drain())
     number = requested(hub)[0]

@@ -9,12 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cancel_support import PREFIX, SimFace, open_invoice, requested
+from cancel_support import PREFIX, open_invoice, requested
 from typer.testing import CliRunner
 
 from rcflow.cli import cancellation_cmds
 from rcflow.cli.main import app
 from rcflow.connectors.face.codes import CancellationState, State
+from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.simulator import FaceHub
 from rcflow.ingest.cancellations import drain_cancellations
 from rcflow.warehouse import Warehouse
@@ -25,9 +26,9 @@ REAL_HUB_CONNECTOR = cancellation_cmds.hub_connector
 
 
 @pytest.fixture
-def run(warehouse_path: Path, monkeypatch: pytest.MonkeyPatch, make_face: Callable[[], SimFace]) -> Run:
+def run(warehouse_path: Path, monkeypatch: pytest.MonkeyPatch, make_face: Callable[[], FaceConnector]) -> Run:
     monkeypatch.setenv("RCFLOW_WAREHOUSE", str(warehouse_path))
-    monkeypatch.setattr(cancellation_cmds, "hub_connector", lambda config: _closing(make_face()))
+    monkeypatch.setattr(cancellation_cmds, "hub_connector", lambda config: make_face())
 
     def invoke(*args: str) -> tuple[int, str, str]:
         result = CliRunner().invoke(app, list(args))
@@ -36,25 +37,20 @@ def run(warehouse_path: Path, monkeypatch: pytest.MonkeyPatch, make_face: Callab
     return invoke
 
 
-def _closing(face: SimFace) -> SimFace:
-    face.aclose = face.client.aclose  # type: ignore[attr-defined]
-    return face
-
-
-def _drain(make_face: Callable[[], SimFace], path: Path) -> None:
+def _drain(make_face: Callable[[], FaceConnector], path: Path) -> None:
     async def go() -> None:
         face = make_face()
         try:
             with Warehouse(path) as wh:
                 await drain_cancellations(face, wh)
         finally:
-            await face.client.aclose()
+            await face.aclose()
 
     asyncio.run(go())
 
 
 def test_a_request_is_listed_accepted_sent_and_the_invoice_cancelled(
-    run: Run, hub: FaceHub, make_face: Callable[[], SimFace], warehouse_path: Path
+    run: Run, hub: FaceHub, make_face: Callable[[], FaceConnector], warehouse_path: Path
 ) -> None:
     number = open_invoice(hub)
     hub.request_cancellation(number, "Factura duplicada per error")
@@ -98,7 +94,7 @@ def test_a_request_is_listed_accepted_sent_and_the_invoice_cancelled(
 
 
 def test_reject_and_the_plain_listing(
-    run: Run, hub: FaceHub, make_face: Callable[[], SimFace], warehouse_path: Path
+    run: Run, hub: FaceHub, make_face: Callable[[], FaceConnector], warehouse_path: Path
 ) -> None:
     _drain(make_face, warehouse_path)
     first, second = requested(hub)
@@ -114,7 +110,9 @@ def test_reject_and_the_plain_listing(
     assert hub.invoice(second).cancellation is CancellationState.REQUESTED
 
 
-def test_exit_codes(run: Run, hub: FaceHub, make_face: Callable[[], SimFace], warehouse_path: Path) -> None:
+def test_exit_codes(
+    run: Run, hub: FaceHub, make_face: Callable[[], FaceConnector], warehouse_path: Path
+) -> None:
     _drain(make_face, warehouse_path)
     number = requested(hub)[0]
     code, _, err = run("cancellations", "accept", "209912345678", "--reason", "x")

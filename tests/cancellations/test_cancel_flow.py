@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cancel_support import PREFIX, SimFace, open_invoice, requested
+from cancel_support import PREFIX, open_invoice, requested
 
 from rcflow.connectors.base import PushResult
 from rcflow.connectors.face.codes import CancellationState, State
+from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.simulator import FaceHub
 from rcflow.ingest.cancellations import drain_cancellations
 from rcflow.push.cancellations import CancellationSend, NoCancellations, run_send, send_decisions
@@ -46,7 +47,7 @@ def _decision(wh: Warehouse, invoice_id: str) -> tuple:
 
 
 async def test_drain_lists_the_hubs_requests_with_their_invoices(
-    face: SimFace, hub: FaceHub, warehouse_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
 ) -> None:
     waiting = requested(hub)
     assert len(waiting) == 2
@@ -66,7 +67,7 @@ async def test_drain_lists_the_hubs_requests_with_their_invoices(
 
 
 async def test_accept_then_send_cancels_the_invoice_on_the_hub_and_in_the_warehouse(
-    face: SimFace, hub: FaceHub, warehouse_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
 ) -> None:
     number = open_invoice(hub)
     hub.request_cancellation(number, "Factura emitida por error")
@@ -105,7 +106,7 @@ async def test_accept_then_send_cancels_the_invoice_on_the_hub_and_in_the_wareho
 
 
 async def test_reject_keeps_the_invoice_and_answers_the_request(
-    face: SimFace, hub: FaceHub, warehouse_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
 ) -> None:
     number = requested(hub)[0]
     before = hub.invoice(number).state
@@ -132,7 +133,7 @@ async def test_reject_keeps_the_invoice_and_answers_the_request(
 
 
 async def test_a_refused_answer_is_kept_and_can_be_decided_again(
-    face: SimFace, hub: FaceHub, warehouse_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
 ) -> None:
     number = requested(hub)[0]
     invoice_id = PREFIX + number
@@ -166,7 +167,9 @@ async def test_a_refused_answer_is_kept_and_can_be_decided_again(
     assert _calls(hub, number) == 2
 
 
-async def test_a_real_512_from_the_hub_is_refused(face: SimFace, hub: FaceHub, warehouse_path: Path) -> None:
+async def test_a_real_512_from_the_hub_is_refused(
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
+) -> None:
     number = requested(hub)[0]
     invoice_id = PREFIX + number
     with Warehouse(warehouse_path) as wh:
@@ -179,7 +182,7 @@ async def test_a_real_512_from_the_hub_is_refused(face: SimFace, hub: FaceHub, w
 
 @pytest.mark.parametrize("fault", [{"status": 500, "after": True}, {"drop": True, "after": True}])
 async def test_an_answer_lost_after_it_applied_is_sent_once_and_confirmed(
-    face: SimFace, hub: FaceHub, warehouse_path: Path, fault: dict
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path, fault: dict
 ) -> None:
     number = requested(hub)[0]
     invoice_id = PREFIX + number
@@ -198,7 +201,7 @@ async def test_an_answer_lost_after_it_applied_is_sent_once_and_confirmed(
 
 
 async def test_an_answer_that_failed_before_the_hub_stays_uncertain_then_goes_once(
-    face: SimFace, hub: FaceHub, warehouse_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
 ) -> None:
     number = requested(hub)[0]
     invoice_id = PREFIX + number
@@ -219,7 +222,7 @@ async def test_an_answer_that_failed_before_the_hub_stays_uncertain_then_goes_on
 
 
 async def test_an_interrupted_send_is_resolved_from_the_hub_not_resent(
-    face: SimFace, hub: FaceHub, warehouse_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
 ) -> None:
     """The intent was recorded and the call applied, then the process died before the outcome."""
     number = requested(hub)[0]
@@ -240,7 +243,7 @@ async def test_an_interrupted_send_is_resolved_from_the_hub_not_resent(
 
 
 async def test_a_lost_answer_then_a_drain_still_settles_from_the_hub(
-    face: SimFace, hub: FaceHub, warehouse_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
 ) -> None:
     """The hub stops listing a request whose answer applied but was lost; the drain that sees it
     gone before the next send must not strand the decision."""
@@ -268,7 +271,7 @@ async def test_a_lost_answer_then_a_drain_still_settles_from_the_hub(
 
 
 async def test_a_pending_decision_can_be_replaced_before_it_is_sent(
-    face: SimFace, hub: FaceHub, warehouse_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
 ) -> None:
     number = requested(hub)[0]
     invoice_id = PREFIX + number
@@ -285,7 +288,7 @@ async def test_a_pending_decision_can_be_replaced_before_it_is_sent(
 
 
 async def test_credit_assignments_are_stored_for_open_invoices(
-    face: SimFace, hub: FaceHub, warehouse_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
 ) -> None:
     with Warehouse(warehouse_path) as wh:
         summary = await drain_cancellations(face, wh, credit_limit=100)
@@ -351,18 +354,18 @@ async def test_credit_assignments_are_asked_in_bounded_turns_never_asked_first(
 
 
 async def test_a_send_interrupted_mid_call_is_recorded_and_the_next_one_settles_it(
-    face: SimFace, hub: FaceHub, warehouse_path: Path
+    face: FaceConnector, hub: FaceHub, warehouse_path: Path
 ) -> None:
     """Ctrl-C (or SIGTERM) after the hub applied the answer, before its outcome was written."""
     number = requested(hub)[0]
     invoice_id = PREFIX + number
 
-    class Interrupted(SimFace):
+    class Interrupted(FaceConnector):
         async def answer_cancellation(self, invoice_id: str, *, accept: bool, comment: str) -> PushResult:
             await super().answer_cancellation(invoice_id, accept=accept, comment=comment)
             raise KeyboardInterrupt
 
-    interrupted = Interrupted(face.client, hub)
+    interrupted = Interrupted(face.client, None)
     with Warehouse(warehouse_path) as wh:
         await drain_cancellations(face, wh)
         decide(wh, invoice_id, "reject", "No procedeix", decided_by="ana")

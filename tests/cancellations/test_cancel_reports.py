@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 import pytest
-from cancel_support import PREFIX, SimFace, open_invoice
+from cancel_support import PREFIX, open_invoice
 
+from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.simulator import FaceHub
 from rcflow.ingest.cancellations import drain_cancellations
 from rcflow.push.cancellations import run_send
@@ -149,16 +150,16 @@ def test_cancelled_invoices_are_out_of_every_figure_like_rejected_ones(tmp_path:
     assert "cancelled at the supplier&#39;s request" in html  # the report's list of what is left out
 
 
-async def drain_cancellations_only(make_face: Callable[[], SimFace], wh: Warehouse) -> None:
+async def drain_cancellations_only(make_face: Callable[[], FaceConnector], wh: Warehouse) -> None:
     face = make_face()
     try:
         await drain_cancellations(face, wh)
     finally:
-        await face.client.aclose()
+        await face.aclose()
 
 
 def test_an_accepted_request_takes_the_invoice_out_of_the_report_end_to_end(
-    hub: FaceHub, make_face: Callable[[], SimFace], warehouse_path: Path, tmp_path: Path
+    hub: FaceHub, make_face: Callable[[], FaceConnector], warehouse_path: Path, tmp_path: Path
 ) -> None:
     number = open_invoice(hub)
     invoice_id = PREFIX + number
@@ -184,7 +185,7 @@ def test_an_accepted_request_takes_the_invoice_out_of_the_report_end_to_end(
                 decide(wh, invoice_id, "accept", "Import erroni: la tornarà a emetre", decided_by="ana")
                 assert (await run_send(face, wh)).sent
         finally:
-            await face.client.aclose()
+            await face.aclose()
 
     with Warehouse(warehouse_path) as wh:
         asyncio.run(drain_cancellations_only(make_face, wh))
