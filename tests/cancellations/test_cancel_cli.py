@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from cancel_support import PREFIX, open_invoice, requested
 from typer.testing import CliRunner
@@ -16,7 +17,7 @@ from rcflow.cli import cancellation_cmds
 from rcflow.cli.main import app
 from rcflow.connectors.face.codes import CancellationState, State
 from rcflow.connectors.face.connector import FaceConnector
-from rcflow.connectors.face.simulator import FaceHub
+from rcflow.connectors.face.simulator import FaceHub, RunningFaceSimulator
 from rcflow.ingest.cancellations import drain_cancellations
 from rcflow.warehouse import Warehouse
 
@@ -50,10 +51,12 @@ def _drain(make_face: Callable[[], FaceConnector], path: Path) -> None:
 
 
 def test_a_request_is_listed_accepted_sent_and_the_invoice_cancelled(
-    run: Run, hub: FaceHub, make_face: Callable[[], FaceConnector], warehouse_path: Path
+    run: Run, hub: FaceHub, server: RunningFaceSimulator
 ) -> None:
     number = open_invoice(hub)
-    hub.request_cancellation(number, "Factura duplicada per error")
+    asked = httpx.post(f"{server.admin_url}/cancellation",
+                       json={"numeroRegistro": number, "motivo": "Factura duplicada per error"})  # fmt: skip
+    assert asked.status_code == 200
     code, out, _ = run("cancellations", "fetch", "--json")
     assert code == 0 and PREFIX + number in json.loads(out)["open_requests"]
 
@@ -77,8 +80,8 @@ def test_a_request_is_listed_accepted_sent_and_the_invoice_cancelled(
     code, out, _ = run("cancellations", "send", "--json")
     assert code == 0, out
     assert [s["invoice_id"] for s in json.loads(out)["sent"]] == [PREFIX + number]
-    inv = hub.invoice(number)
-    assert (inv.cancellation, inv.state) == (CancellationState.ACCEPTED, State.CANCELLED)
+    assert httpx.get(f"{server.admin_url}/state/{number}").json()["cancellation"] == "4300"
+    assert httpx.get(f"{server.admin_url}/state/{number}").json()["state"] == "3100"
 
     code, out, _ = run("cancellations", "list", "--json")
     assert PREFIX + number not in {r["invoice_id"] for r in json.loads(out)}
