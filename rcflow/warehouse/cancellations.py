@@ -242,13 +242,13 @@ def decision_problems(
 ) -> list[str | None]:
     """For each (invoice_id, decision, comment): why it cannot be recorded now, or None."""
     con.complete()
-    state = {
-        r[0]: r[1:]
-        for r in con.execute(
+    open_now = {
+        invoice_id: (status, decidable, taken, taken_comment)
+        for invoice_id, status, decidable, taken, taken_comment in con.execute(
             "select invoice_id, decision_status, is_decidable, decision, comment from ops.open_cancellations"
         ).fetchall()
     }
-    answered = dict(con.execute("select invoice_id, hub_state from raw.cancellation_requests").fetchall())
+    on_hub = dict(con.execute("select invoice_id, hub_state from raw.cancellation_requests").fetchall())
     problems: list[str | None] = []
     for invoice_id, decision, comment in rows:
         text = (comment or "").strip()
@@ -258,20 +258,21 @@ def decision_problems(
             problems.append(f"{invoice_id}: a reason is required (it is sent to the hub as the comment)")
         elif len(text) > MAX_COMMENT:
             problems.append(f"{invoice_id}: reason of {len(text)} characters; at most {MAX_COMMENT}")
-        elif invoice_id not in state:
-            hub = answered.get(invoice_id)
-            problems.append(
-                f"{invoice_id}: no open cancellation request"
-                + (f" (the request is {hub} on the hub)" if hub and hub != "requested" else "")
-                + (" (its answer was sent)" if hub == "requested" else "")
+        elif invoice_id not in open_now:
+            hub = on_hub.get(invoice_id)
+            why = {None: "", "requested": " (its answer was sent)"}.get(
+                hub, f" (the request is {hub} on the hub)"
             )
-        elif not state[invoice_id][1] and (state[invoice_id][2], state[invoice_id][3]) != (decision, text):
-            problems.append(
-                f"{invoice_id}: a {state[invoice_id][2]} decision is {state[invoice_id][0]} (being sent):"
-                " run `rcflow cancellations send`; a new decision is possible only if the hub refuses it"
-            )
+            problems.append(f"{invoice_id}: no open cancellation request{why}")
         else:
-            problems.append(None)
+            status, decidable, taken, taken_comment = open_now[invoice_id]
+            if decidable or (taken, taken_comment) == (decision, text):  # the same again: a no-op
+                problems.append(None)
+            else:
+                problems.append(
+                    f"{invoice_id}: a {taken} decision is {status} (being sent): run `rcflow cancellations"
+                    " send`; a new decision is possible only if the hub refuses it"
+                )
     return problems
 
 
