@@ -8,8 +8,9 @@ Reads: :func:`open_requests` over the view ``ops.open_cancellations``, the one d
 what is still to be answered, shared by the CLI, ``rcflow status``, the send and the dashboard.
 
 Rules: a request gets one decision sent, once; a decision still ``pending`` (never sent) may be
-replaced; after the hub refused one, a new one may be decided; an ``uncertain`` one (a call whose
-answer was lost, or an interrupted send) is never re-sent before the hub is re-read.
+replaced (it stays in the audit as ``replaced``); after the hub refused one, a new one may be
+decided; an ``uncertain`` one (a call whose answer was lost, or an interrupted send) is never
+re-sent before the hub is re-read.
 """
 
 from __future__ import annotations
@@ -318,14 +319,12 @@ def decide_in(
         if same and status in ("pending", "uncertain"):
             seqs.append(seq)  # the same decision again (an accounting file imported twice)
             continue
-        if status == "pending":
+        if status == "pending":  # never sent: kept in the audit as replaced
             con.execute(
-                "update ops.cancellation_decisions set decision = ?, comment = ?, decided_by = ?,"
-                " decided_at = ?, via = ?, import_id = ? where invoice_id = ? and decision_seq = ?",
-                [decision, comment.strip(), decided_by, now, via, import_id, invoice_id, seq],
+                "update ops.cancellation_decisions set status = 'replaced'"
+                " where invoice_id = ? and decision_seq = ?",
+                [invoice_id, seq],
             )
-            seqs.append(seq)
-            continue
         seq = con.execute(
             "select coalesce(max(decision_seq), 0) + 1 from ops.cancellation_decisions where invoice_id = ?",
             [invoice_id],

@@ -279,12 +279,18 @@ async def test_a_pending_decision_can_be_replaced_before_it_is_sent(
         await drain_cancellations(face, wh)
         decide(wh, invoice_id, "accept", "first thought", decided_by="ana")
         decide(wh, invoice_id, "reject", "second thought", decided_by="bob")
-        rows = wh.fetch("select decision, comment, decided_by, status from ops.cancellation_decisions")
+        rows = wh.fetch(
+            "select decision, comment, decided_by, status from ops.cancellation_decisions"
+            " order by decision_seq"
+        )
         with pytest.raises(DecisionRefused, match="reason is required"):
             decide(wh, invoice_id, "reject", "   ", decided_by="bob")
         with pytest.raises(DecisionRefused, match="no cancellation|no open"):
             decide(wh, PREFIX + "209900000000", "reject", "x", decided_by="bob")
-    assert rows == [("reject", "second thought", "bob", "pending")]
+    assert rows == [
+        ("accept", "first thought", "ana", "replaced"),
+        ("reject", "second thought", "bob", "pending"),
+    ]
 
 
 async def test_credit_assignments_are_stored_for_open_invoices(

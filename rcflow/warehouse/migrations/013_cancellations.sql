@@ -17,8 +17,10 @@ create table raw.cancellation_requests (
 
 -- The audit of every answer an operator decided (`rcflow cancellations accept|reject`, or an
 -- accounting file) and what the hub said to it. One row per decision (decision_seq 1, 2, … per
--- invoice); a row is only updated by the send that carries it:
---   pending    decided, never sent (the operator may still replace it with another decision)
+-- invoice; the latest is the one that counts); a row is only updated by the send that carries
+-- it, or when a newer decision replaces it before it was sent:
+--   pending    decided, never sent (another decision may still replace it)
+--   replaced   never sent: a later decision replaced it
 --   uncertain  a call was (or may have been) made and no answer is recorded: the send re-reads
 --              the hub before calling again; an interrupted send leaves its decision here
 --   sent       the hub applied it (answered_at)
@@ -33,7 +35,7 @@ create table ops.cancellation_decisions (
     decided_at      timestamptz not null,
     via             varchar not null,      -- command | accounting
     import_id       varchar,               -- the accounting file (via = accounting)
-    status          varchar not null,      -- pending | uncertain | sent | refused
+    status          varchar not null,      -- pending | uncertain | sent | refused | replaced
     attempts        integer not null default 0,
     hub_code        varchar,
     hub_message     varchar,
