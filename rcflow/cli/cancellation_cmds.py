@@ -43,11 +43,12 @@ app = typer.Typer(
 
 
 def hub_connector(config: Settings) -> Any:
-    """The configured hub's connector, downloading nothing (the registry picks it; a test may
-    replace this function)."""
-    from rcflow.connectors.registry import connect
+    """The connector of the hub with cancellation requests (FACe when it is configured, else the
+    one configured hub), downloading nothing; the office of a request it did not list is found
+    by listing them. A test may replace this function."""
+    from rcflow.connectors.registry import configured_hubs, connect
 
-    return connect(config, None)
+    return connect(config, None, "face" if "face" in configured_hubs(config) else None)
 
 
 def _row_json(r: dict[str, object]) -> dict[str, object]:

@@ -17,7 +17,9 @@ from rcflow.cli import cancellation_cmds
 from rcflow.cli.main import app
 from rcflow.connectors.face.codes import CancellationState, State
 from rcflow.connectors.face.connector import FaceConnector
-from rcflow.connectors.face.simulator import FaceHub, RunningFaceSimulator
+from rcflow.connectors.face.credentials import FaceCredentials
+from rcflow.connectors.face.simulator import FaceHub, RunningFaceSimulator, write_pem
+from rcflow.connectors.face.simulator.certs import certificate_pem
 from rcflow.ingest.cancellations import drain_cancellations
 from rcflow.warehouse import Warehouse
 
@@ -177,3 +179,28 @@ def test_a_hub_without_cancellations_and_no_warehouse(
     monkeypatch.setenv("RCFLOW_WAREHOUSE", str(tmp_path / "none" / "w.duckdb"))
     code, _, err = run("cancellations", "list")
     assert code == 1 and err.startswith("rcflow: no warehouse at")
+
+
+def test_the_commands_reach_face_through_the_registry(
+    run: Run, hub: FaceHub, server: RunningFaceSimulator, client_id: FaceCredentials,
+    face_id: FaceCredentials, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    """No stand-in: the settings an operator writes, the connector the registry builds."""
+    server_cert = tmp_path / "face.pem"
+    server_cert.write_bytes(certificate_pem(face_id))
+    offices = sorted({office for office, _, _ in hub.offices})
+    monkeypatch.setattr(cancellation_cmds, "hub_connector", REAL_HUB_CONNECTOR)
+    monkeypatch.setenv("RCFLOW_FACE_URL", server.url)
+    monkeypatch.setenv("RCFLOW_FACE_CERT", str(write_pem(client_id, tmp_path / "platform.pem")))
+    monkeypatch.setenv("RCFLOW_FACE_SERVER_CERT", str(server_cert))
+    monkeypatch.setenv("RCFLOW_FACE_OFFICES", ",".join(offices))
+    code, out, err = run("cancellations", "fetch", "--json")
+    assert code == 0, err
+    assert sorted(json.loads(out)["open_requests"]) == [PREFIX + n for n in requested(hub)]
+    number = requested(hub)[0]
+    code, _, _ = run("cancellations", "reject", number, "--reason", "La factura és correcta")
+    assert code == 0
+    code, out, err = run("cancellations", "send", "--json")  # a new process: it lists to find the office
+    assert code == 0, err
+    assert [s["invoice_id"] for s in json.loads(out)["sent"]] == [PREFIX + number]
+    assert hub.invoice(number).cancellation.value == "4400"
