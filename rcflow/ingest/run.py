@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 
 from rcflow.config import ConfigError, Settings
+from rcflow.connectors.base import HandlesCancellations, ReportsCreditAssignments
 from rcflow.connectors.registry import check_hubs, connect, one_hub
+from rcflow.ingest.cancellations import drain_cancellations
 from rcflow.ingest.sync import ProgressFn, Syncer, SyncSummary
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
@@ -94,7 +96,30 @@ async def run_sync(
         await syncer.drain(nif=nif, office=office)
         if refresh:
             await syncer.refresh_states(max_age=refresh_age, limit=refresh_limit)
+        await _drain_cancellations(syncer, office=office)
     return syncer.summary
+
+
+async def _drain_cancellations(syncer: Syncer, *, office: str | None) -> None:
+    """The hub's cancellation requests and credit assignments (FACe; eFACT has none), after the
+    invoices: a failure to read them leaves the invoices stored and says so as a deferral."""
+    if not isinstance(syncer.hub, HandlesCancellations | ReportsCreditAssignments):
+        return
+    try:
+        drained = await drain_cancellations(syncer.hub, syncer.wh, office=office)
+    except Exception as exc:
+        if warehouse_failed(exc):
+            raise
+        syncer.summary.deferred.append(
+            {"invoice_id": "", "reason": f"cancellation requests not read: {str(exc)[:300]}"}
+        )
+        return
+    syncer.summary.cancellation_requests += drained.requests
+    syncer.summary.credit_assignments += drained.credit_assignments
+    syncer.summary.deferred.extend(
+        {"invoice_id": f["invoice_id"], "reason": f"credit assignment not read: {f['reason']}"}
+        for f in drained.failures
+    )
 
 
 async def run_backfill(

@@ -66,6 +66,8 @@ class SyncSummary:
     attachments_released: int = 0
     states_refreshed: int = 0
     quarantined: int = 0
+    cancellation_requests: int = 0  # listed by the hub (FACe), stored
+    credit_assignments: int = 0  # invoices with a credit assignment found this run
     deferred: list[dict[str, str]] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
@@ -95,6 +97,8 @@ class SyncSummary:
             ("attachments released on the hub", self.attachments_released),
             ("state histories refreshed", self.states_refreshed),
             ("quarantined (kept, flagged)", self.quarantined),
+            ("cancellation requests listed", self.cancellation_requests),
+            ("credit assignments found", self.credit_assignments),
             ("deferred to the next run", len(self.deferred)),
             ("hub requests / retried", f"{self.requests} / {self.retries}"),
             ("time", f"{self.seconds:.1f} s"),

@@ -204,3 +204,24 @@ def test_the_commands_reach_face_through_the_registry(
     assert code == 0, err
     assert [s["invoice_id"] for s in json.loads(out)["sent"]] == [PREFIX + number]
     assert hub.invoice(number).cancellation.value == "4400"
+
+
+def test_a_face_sync_stores_the_requests_without_a_separate_fetch(
+    run: Run, hub: FaceHub, server: RunningFaceSimulator, client_id: FaceCredentials,
+    face_id: FaceCredentials, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    """`rcflow sync` drains FACe's cancellation requests and credit assignments after the invoices."""
+    server_cert = tmp_path / "face.pem"
+    server_cert.write_bytes(certificate_pem(face_id))
+    monkeypatch.setenv("RCFLOW_FACE_URL", server.url)
+    monkeypatch.setenv("RCFLOW_FACE_CERT", str(write_pem(client_id, tmp_path / "platform.pem")))
+    monkeypatch.setenv("RCFLOW_FACE_SERVER_CERT", str(server_cert))
+    monkeypatch.setenv("RCFLOW_FACE_OFFICES", ",".join(sorted({o for o, _, _ in hub.offices})))
+    monkeypatch.delenv("RCFLOW_HUB_URL", raising=False)
+    code, out, err = run("sync", "--hub", "face", "--json")
+    assert code == 0, err + out
+    summary = json.loads(out)
+    assert summary["cancellation_requests"] == len(requested(hub)) > 0
+    assert summary["credit_assignments"] >= 1
+    code, out, _ = run("cancellations", "list", "--json")
+    assert code == 0 and {r["invoice_id"] for r in json.loads(out)} == {PREFIX + n for n in requested(hub)}
