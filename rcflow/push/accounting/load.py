@@ -9,14 +9,14 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 
 from rcflow import clock
 from rcflow.push.accounting.columns import BUILT_IN, CANCELLATION_DECISIONS, EXCLUSION_NONE
 from rcflow.push.accounting.readers import FileRefused, ReadOptions, read_table
 from rcflow.push.accounting.validate import line_key, validate_events
 from rcflow.warehouse import Warehouse
-from rcflow.warehouse.cancellations import already_answered, decide_in, decision_problems
+from rcflow.warehouse.accounting import imported_rows, store_import
+from rcflow.warehouse.cancellations import already_answered, decision_problems
 
 
 class ImportRefused(Exception):
@@ -68,9 +68,9 @@ def import_events(
     data = path.read_bytes()
     import_id = hashlib.sha256(data).hexdigest()
     file = path.name
-    already = wh.fetch("select row_count from ops.accounting_imports where import_id = ?", [import_id])
-    if already:
-        return ImportResult(file, import_id, already[0][0], 0, already_imported=True)
+    already = imported_rows(wh, import_id)
+    if already is not None:
+        return ImportResult(file, import_id, already, 0, already_imported=True)
     try:
         table = read_table(path, options, data=data)
     except FileRefused as exc:
@@ -97,27 +97,12 @@ def import_events(
         pl.lit(import_id).alias("import_id"), "line_no",
         pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("recorded_at"),
     ).to_arrow()
-    with wh.transaction():
-        before = wh.fetch("select count(*) from ops.accounting_events")[0][0]
-        wh.upsert("ops.accounting_events", rows, ["invoice_id", "state"], keep=list(rows.column_names))
-        after = wh.fetch("select count(*) from ops.accounting_events")[0][0]
-        wh.replace_for("ops.scope_exclusions", kept, exclusions["invoice_id"].to_list(), "invoice_id")
-        if answers:
-            decide_in(wh.con, answers, decided_by=f"accounting import {file}", via="accounting",
-                      import_id=import_id, now=now)  # fmt: skip
-        wh.append(
-            "ops.accounting_imports",
-            pa.table(
-                {
-                    "import_id": [import_id],
-                    "file_name": [file],
-                    "row_count": pa.array([table.frame.height], pa.int32()),
-                    "imported_at": pa.array([now], pa.timestamp("us", tz="UTC")),
-                }
-            ),
-        )
+    new_events = store_import(
+        wh, import_id=import_id, file_name=file, row_count=table.frame.height, events=rows,
+        exclusions=kept, excluded_ids=exclusions["invoice_id"].to_list(), answers=answers, now=now,
+    )  # fmt: skip
     return ImportResult(
-        file, import_id, table.frame.height, after - before, exclusions=exclusions.height,
+        file, import_id, table.frame.height, new_events, exclusions=exclusions.height,
         cancellation_decisions=len(answers),
         format=table.format, encoding=table.encoding, separator=table.separator,
     )
