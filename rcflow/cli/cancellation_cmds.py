@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import typer
@@ -78,6 +79,23 @@ def _row_json(r: dict[str, object]) -> dict[str, object]:
     }
 
 
+T = TypeVar("T")
+
+
+def _read(query: Callable[[duckdb.DuckDBPyConnection], list[T]], what: str, *, live: bool) -> list[T]:
+    """``query`` over the warehouse's snapshot (or the live file), or one line saying why not."""
+    path = settings().warehouse
+    if not Path(path).exists():
+        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_PROBLEMS)
+    con = open_reader(path, live=live)
+    try:
+        return query(con)
+    except duckdb.CatalogException:
+        fail(f"this snapshot predates {what}: run `rcflow sync` (or any writer) once", EXIT_USAGE)
+    finally:
+        con.close()
+
+
 @app.command("list")
 @handle_errors
 def list_(
@@ -85,18 +103,7 @@ def list_(
     live: bool = typer.Option(False, help="Read the live warehouse instead of the snapshot."),
 ) -> None:
     """Requests still to be answered on the hub, with the decision taken for each (if any)."""
-    path = settings().warehouse
-    if not Path(path).exists():
-        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_PROBLEMS)
-    con = open_reader(path, live=live)
-    try:
-        rows = open_requests(con)
-    except duckdb.CatalogException:
-        fail(
-            "this snapshot predates cancellation requests: run `rcflow sync` (or any writer) once", EXIT_USAGE
-        )
-    finally:
-        con.close()
+    rows = _read(open_requests, "cancellation requests", live=live)
     if as_json:
         emit_json([_row_json(r) for r in rows])
         raise typer.Exit(EXIT_OK)
@@ -125,16 +132,7 @@ def credit_assignments_(
     live: bool = typer.Option(False, help="Read the live warehouse instead of the snapshot."),
 ) -> None:
     """Credit assignments (cesiones de crédito) the hub reported for stored invoices."""
-    path = settings().warehouse
-    if not Path(path).exists():
-        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_PROBLEMS)
-    con = open_reader(path, live=live)
-    try:
-        rows = credit_assignments(con)
-    except duckdb.CatalogException:
-        fail("this snapshot predates credit assignments: run `rcflow sync` (or any writer) once", EXIT_USAGE)
-    finally:
-        con.close()
+    rows = _read(credit_assignments, "credit assignments", live=live)
     if as_json:
         emit_json(rows)
         raise typer.Exit(EXIT_OK)
