@@ -9,6 +9,7 @@ service is told (:func:`signature_placements`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -155,7 +156,9 @@ def _content(con: duckdb.DuckDBPyConnection, doc: LegalDocument, gettext: Any) -
     return {"rows": rows, "total_claimable": sum((r["total_claimable"] or 0) for r in rows)}
 
 
+@functools.cache
 def _environment(lang: str) -> Environment:
+    """The documents' environment in ``lang``, one per process (templates compiled once)."""
     env = environment(lang)
     env.filters["css_string"] = _css_string
     return env

@@ -3,6 +3,7 @@ run's language (:mod:`rcflow.reports.i18n`: Babel catalogues, locale numbers and
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -73,8 +74,10 @@ def _embedded_json(data: object) -> Markup:
     return Markup(text.replace("</", "<\\/"))
 
 
+@functools.cache
 def _page_environment(lang: str) -> Environment:
-    """The templates' environment plus the filters that name the marts' codes in ``lang``."""
+    """The templates' environment plus the filters that name the marts' codes in ``lang``;
+    one per language and process, so a template is compiled once, not at every build."""
     env = environment(lang)
     gettext = translations(lang).gettext
 

@@ -40,7 +40,8 @@ sums as (
         coalesce(sum(pmp_days * amount) filter (where pmp_role = 'pending'), 0)
             as pending_weighted_days,
 
-        count(*) filter (where is_quarantined) as quarantined_count,
+        -- in the registry by the as-of day (RCF), whether or not the figures count them
+        count(*) filter (where is_quarantined and registered_on is not null) as quarantined_count,
         count(*) filter (where pmp_role is not null and is_quarantined) as findings_count,
         coalesce(sum(amount) filter (where pmp_role is not null and is_quarantined), 0)
             as findings_amount,

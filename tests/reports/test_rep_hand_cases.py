@@ -142,6 +142,11 @@ def test_quarantined_invoices_count_in_the_legal_figures_flagged(main_q1):
     }
     morosity = {r["entity_nif"]: r["quarantined_count"] for r in main_q1.csv("morosity.csv")}
     assert morosity == {E1: "1", E2: "1", "ALL": "2"}
+    # The PMP counts them the same way (in the registry by the as-of day), though it dates
+    # only the invoices its figures can use.
+    pmp_counts = {r["entity_nif"]: str(r["quarantined_count"])
+                  for r in main_q1.query("select entity_nif, quarantined_count from main.pmp")}
+    assert {nif: pmp_counts[nif] for nif in morosity} == morosity
     assert main_q1.invoice("Q")["exclusion_reason"] is None
     assert main_q1.invoice("Q")["pmp_role"] == "pending"
     # Q was annotated 11-01: not three months by 31-03, so not on the art. 10 list; late

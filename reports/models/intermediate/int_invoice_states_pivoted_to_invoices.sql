@@ -28,27 +28,44 @@ events as (
 
 ),
 
-hub as (
+hub_instants as (
 
     select
         invoice_id,
 
-        ----------  first date the hub gives each state (Europe/Madrid)
+        ----------  first instant the hub gives each state: the minimum is taken over the
+        -- instants and only then turned into a Europe/Madrid date (the date is monotonic in
+        -- the instant, so the same day), once per invoice rather than once per state row.
         -- (case rather than filter: about 5 % less CPU for the whole pivot on a million invoices)
-        min(case when state = 'SENT' then state_on end) as hub_sent_on,
-        min(case when state = 'REGISTERED' then coalesce(registered_on, state_on) end)
-            as hub_registered_on,
-        {%- for name in hub_dated %}
-        min(case when state = '{{ name | upper }}' then
-            {%- if name == 'paid' %} coalesce(state_on, payment_on)
-            {%- else %} state_on{% endif %} end) as hub_{{ name }}_on,
+        min(case when state = 'SENT' then state_at end) as hub_sent_at,
+        min(case when state = 'REGISTERED' then coalesce(registry_at, state_at) end)
+            as hub_registered_at,
+        {%- for name in hub_dated if name != 'paid' %}
+        min(case when state = '{{ name | upper }}' then state_at end) as hub_{{ name }}_at,
         {%- endfor %}
+        -- a PAID row with no state date still shows the payment on the hub
+        min(case when state = 'PAID' then coalesce({{ madrid_date('state_at') }}, payment_on) end)
+            as hub_paid_on,
 
         ----------  the payment date the PAID state carries (dataPagament)
         min(case when state = 'PAID' then payment_on end) as hub_payment_on
 
     from states
     group by invoice_id
+
+),
+
+hub as (
+
+    select
+        invoice_id,
+        {%- for name in ['sent', 'registered'] + hub_dated if name != 'paid' %}
+        {{ madrid_date('hub_' ~ name ~ '_at') }} as hub_{{ name }}_on,
+        {%- endfor %}
+        hub_paid_on,
+        hub_payment_on
+
+    from hub_instants
 
 ),
 

@@ -62,7 +62,8 @@ sums as (
             as pending_late_weighted_days,
 
         ----------  flags and exclusions
-        count(*) filter (where is_quarantined) as quarantined_count,
+        -- in the registry by the as-of day (RCF), whether or not the figures count them
+        count(*) filter (where is_quarantined and registered_on is not null) as quarantined_count,
         count(*) filter (where morosity_role is not null and is_quarantined) as findings_count,
         coalesce(sum(amount) filter (where morosity_role is not null and is_quarantined), 0)
             as findings_amount,

@@ -29,7 +29,7 @@ administrations as (
 
 dated as (
 
-    {{ date_invoices_as_of('invoices', 'periods') }}
+    {{ date_invoices_as_of('invoices', 'periods', operations_only=true) }}
 
 ),
 
