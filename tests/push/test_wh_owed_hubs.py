@@ -164,3 +164,29 @@ def test_each_hub_plans_only_its_own_invoices(tmp_path: Path) -> None:
     ]
     # An unknown invoice belongs to no hub: every hub's plan names it.
     assert "X9" in {d.invoice_id for d in efact.discrepancies} & {d.invoice_id for d in face.discrepancies}
+
+
+def test_accounting_that_both_paid_and_rejected_an_invoice_blocks_its_rejection(tmp_path: Path) -> None:
+    """A conflict is per invoice: the REJECTED event is a blocking discrepancy, the PAID one is a
+    conflict unless the hub already shows it; an invoice with only one of them is not touched."""
+    with _warehouse(
+        tmp_path / "w.duckdb",
+        [invoice("C1", "2025-01-10", "DELIVERED"), invoice("C2", "2025-01-10", "PAID"),
+         invoice("C3", "2025-01-10", "DELIVERED")],
+        [*states("C1", ("REGISTERED", "2025-01-10")), *states("C2", ("PAID", "2025-02-20")),
+         *states("C3", ("REGISTERED", "2025-01-10"))],
+        [
+            ("C1", "PAID", "2025-02-20", None), ("C1", "REJECTED", "2025-02-21", None),
+            ("C2", "PAID", "2025-02-20", None), ("C2", "REJECTED", "2025-02-21", None),
+            ("C3", "REJECTED", "2025-02-21", None),
+        ],  # fmt: skip
+    ) as wh:
+        verdicts = _verdicts(wh)
+        blocking = dict(wh.fetch("select invoice_id || ':' || state, is_blocking from ops.owed_updates"))
+    assert verdicts == {
+        ("C1", "PAID"): "conflict", ("C1", "REJECTED"): "conflict",
+        ("C2", "PAID"): "on_hub", ("C2", "REJECTED"): "conflict",
+        ("C3", "REJECTED"): "owed",
+    }  # fmt: skip
+    assert blocking == {"C1:PAID": False, "C1:REJECTED": True, "C2:PAID": False, "C2:REJECTED": True,
+                        "C3:REJECTED": False}  # fmt: skip
