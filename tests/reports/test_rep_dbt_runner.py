@@ -73,3 +73,30 @@ def test_the_fast_cte_splice_builds_what_dbt_builds(sql):
     ctes = [InjectedCTE(id=f"model.p.{i}", sql=text) for i, text in enumerate(CTES)]
     assert fast(sql, ctes) == fast.dbt_original(sql, ctes)
     assert fast(sql, []) == sql
+
+
+def test_one_not_null_test_per_model_names_each_column_holding_nulls(tmp_path):
+    """``not_null_columns`` (data-tests/generic): passes on a real build, and its compiled query
+    returns, on the same table with NULLs written into two of the listed columns, exactly those
+    columns and their NULL counts."""
+    with Warehouse(tmp_path / "warehouse.duckdb") as wh:  # one entity: pmp gets rows
+        wh.con.execute("insert into raw.entities (entity_nif, entity_name, raw_json, fetched_at)"
+                       " values ('P0800001A', 'Ens', '{}', now())")  # fmt: skip
+    snapshot = snapshot_path_for(tmp_path / "warehouse.duckdb")
+    work = tmp_path / "build"
+    work.mkdir()
+    variables = {**period_vars(parse_period("2025-11"), parse_period("2026-01").start),
+                 **Readings().to_vars()}  # fmt: skip
+    run = dbt_runner.run_dbt_build(snapshot=snapshot, reports_db=work / "reports.duckdb",
+                                   variables=variables, work_dir=work,
+                                   select=("+pmp", "+pmp_trend"))  # fmt: skip
+    tests = [n for n in run.node_seconds if n.startswith("test.rcflow_reports.not_null_columns_pmp_")]
+    assert len(tests) == 2  # every non-null column of pmp in one node, and of pmp_trend in one
+    [compiled] = [p.read_text() for p in (work / "target" / "compiled").rglob("not_null_columns_pmp_*.sql")
+                  if "pmp_trend" not in p.name]  # fmt: skip
+    with duckdb.connect(str(work / "reports.duckdb")) as con:
+        assert con.execute(compiled).fetchall() == []
+        con.execute("update main.pmp set period = null")
+        con.execute("update main.pmp set paid_count = null where entity_nif = 'ALL'")
+        rows = sorted(con.execute(compiled).fetchall())
+    assert rows == [("paid_count", 1), ("period", 2)]
