@@ -8,8 +8,12 @@ which the connector uses for its own hashing and parsing), never on the event lo
 
 Reads are retried on transport failures, 5xx and server-side SOAP faults, with backoff and
 jitter; writes (confirm, state changes, RCF code, cancellation answers, credit assignments) are
-sent once, and a failure that may hide an applied write says so (``ambiguous``). Nothing the
-client logs or raises carries the key, the password or a document's content.
+sent once, and a failure that may hide an applied write says so (``ambiguous``): a transport
+failure, a 5xx, and an answer that is not FACe's (a proxy's page, redirect or garbled body, named
+as such in one line). Every attempt has an overall deadline: ``timeout`` to the headers, extended
+only as the body arrives at ``MIN_BODY_RATE`` or faster, so a dripping answer fails in about
+``timeout`` seconds. Nothing the client logs or raises carries the key, the password or a
+document's content.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import stamina
@@ -84,6 +89,8 @@ DEFAULT_MAX_RETRIES = 4
 RETRY_WAIT_INITIAL = 0.2
 RETRY_WAIT_MAX = 5.0
 MAX_ANSWER_BYTES = 200 * 1024 * 1024  # an invoice with its annexes, base64, in one answer
+MIN_BODY_RATE = 64 * 1024  # bytes/s: an answer arriving slower than this overall is a stalled one
+DECODED = frozenset({"identity", "gzip", "x-gzip", "deflate", "br"})  # what httpx undoes
 USER_AGENT = "rcflow/0.1 (+FACe RCF integration)"
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -135,6 +142,7 @@ class FaceClient:
         self.accepted = tuple(accepted_algorithms)
         self.clock_skew = clock_skew
         self.max_retries = max_retries
+        self.timeout = timeout
         self.concurrency = concurrency
         self.stats = ClientStats()
         self._stats_lock = threading.Lock()
@@ -420,18 +428,28 @@ class FaceClient:
         return answer, result
 
     async def _post(self, op: str, payload: bytes, headers: dict[str, str], write: bool) -> httpx.Response:
-        """POST and read the answer, at most ``MAX_ANSWER_BYTES`` of it."""
+        """POST and read the answer, at most ``MAX_ANSWER_BYTES`` of it, within the deadline."""
+        started = asyncio.get_running_loop().time()
+        chunks: list[bytes] = []
+        size = 0
         try:
-            async with self._http.stream("POST", self.url, content=payload, headers=headers) as response:
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_ANSWER_BYTES:
-                        raise FaceProtocolError(op, f"answer larger than {MAX_ANSWER_BYTES} bytes")
-                    chunks.append(chunk)
-        except httpx.TimeoutException as exc:
-            raise FaceTimeout(op, type(exc).__name__, ambiguous=write) from None
-        except httpx.TransportError as exc:
+            async with asyncio.timeout(started + self.timeout) as deadline:
+                async with self._http.stream("POST", self.url, content=payload, headers=headers) as response:
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > MAX_ANSWER_BYTES:
+                            raise FaceProtocolError(op, f"answer larger than {MAX_ANSWER_BYTES} bytes")
+                        chunks.append(chunk)
+                        deadline.reschedule(started + self.timeout + size / MIN_BODY_RATE)
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            reason = (
+                f"no complete answer in time: stalled or slower than {MIN_BODY_RATE // 1024} KiB/s "
+                f"after {self.timeout:g} s, {size} bytes received"
+                if isinstance(exc, TimeoutError)
+                else type(exc).__name__
+            )
+            raise FaceTimeout(op, reason, ambiguous=write) from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             raise FaceTransportError(op, _reason(exc), ambiguous=write) from None
         response._content = b"".join(chunks)  # read once, bounded; kept for the caller
         return response
@@ -440,11 +458,13 @@ class FaceClient:
         try:
             return parse_envelope(response.content)
         except SecurityFault as exc:
+            reason = not_soap(response) or exc.reason
             if response.status_code >= 500:
-                raise FaceServerError(op, response.status_code, exc.reason, ambiguous=write) from None
+                raise FaceServerError(op, response.status_code, reason, ambiguous=write) from None
             if response.status_code >= 400:
-                raise FaceHttpError(op, response.status_code, exc.reason) from None
-            raise FaceProtocolError(op, exc.reason) from None
+                raise FaceHttpError(op, response.status_code, reason) from None
+            # Not FACe's answer (a proxy's page or a garbled body): a write may have been applied.
+            raise FaceProtocolError(op, reason, ambiguous=write) from None
 
     def _verified_body(self, op: str, envelope: Any, subject: str | None) -> Any:
         started = time.thread_time()
@@ -507,7 +527,32 @@ def _should_retry(exc: Exception) -> bool:
     return isinstance(exc, FaceFault) and exc.status >= 500 and not exc.client_side
 
 
-def _reason(exc: httpx.TransportError) -> str:
+def not_soap(response: httpx.Response) -> str | None:
+    """What came back instead of a SOAP answer, in a few words (None: nothing recognisable).
+
+    A redirect names where it pointed without its query (a login URL may carry a session)."""
+    status, content = response.status_code, response.content
+    if 300 <= status < 400:
+        where = urlsplit(response.headers.get("location", ""))
+        target = f"{where.scheme}://{where.netloc}{where.path}" if where.netloc else "nowhere said"
+        return f"redirected ({status}) to {target}; not followed, not FACe's answer"
+    codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
+    unknown = [c for c in codings if c and c not in DECODED]
+    if unknown:
+        return f"content encoding {', '.join(unknown)} cannot be decoded"
+    if content[:2] == b"\x1f\x8b":
+        return "a gzip-compressed body with no Content-Encoding (compressed on the way, not said)"
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    head = content[:512].lstrip().lower()
+    if media_type in ("text/html", "application/xhtml+xml") or head.startswith((b"<!doctype html", b"<html")):
+        kind = media_type or "no content type"
+        return f"an HTML page ({kind}; e.g. a login or error page), not FACe's answer"
+    if not content.strip():
+        return "an empty body"
+    return None
+
+
+def _reason(exc: httpx.TransportError | httpx.DecodingError) -> str:
     detail = str(exc).strip()
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 

@@ -21,8 +21,9 @@
             ├── FaceTransitionRefused      505 the state change is not allowed
             └── FaceInvoiceNotFound        511 no such invoice, or not ours
 
-Writes (confirm, state changes, cancellation answers, RCF code) are sent once: a transport error or a
-5xx on a write has ``ambiguous = True`` (it may have been applied; read the invoice back first).
+Writes (confirm, state changes, cancellation answers, RCF code) are sent once: a transport error, a
+5xx or an answer that is not FACe's (``FaceProtocolError``: a proxy's page, a garbled body) on a
+write has ``ambiguous = True`` (it may have been applied; read the invoice back first).
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ class FaceFault(FaceError):
 
 
 class FaceProtocolError(FaceError):
-    def __init__(self, operation: str, reason: str):
-        self.operation, self.reason = operation, reason
+    def __init__(self, operation: str, reason: str, *, ambiguous: bool = False):
+        self.operation, self.reason, self.ambiguous = operation, reason, ambiguous
         super().__init__(f"{operation}: unreadable answer from FACe ({reason})")
 
 
