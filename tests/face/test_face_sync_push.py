@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
-from face_sync_support import face_settings, store_dir, sync_face
+from face_sync_support import face_settings, rows, store_dir, sync_face
 
 from rcflow import clock
 from rcflow.connectors.face.connector import FaceConnector
@@ -89,6 +89,17 @@ def test_accounting_events_become_face_state_changes_once(
     assert hub.invoice(a).state.value == "2500" and hub.invoice(a).rcf_code == "RCF/2026/0001"
     assert hub.invoice(b).state.value == "2400" and hub.invoice(c).state.value == "2600"
     assert hub.invoice(c).history[-1][2].endswith("Falta el número de expediente")
+    # Each push call's codigoSeguimiento is in the audit, the very one FACe answered that call.
+    answered: dict[str, set[str | None]] = {}
+    for op in WRITES:
+        for record in hub.log.records(op):
+            for number in record.registry_numbers:
+                answered.setdefault(f"face:{number}", set()).add(record.tracking)
+    audited: dict[str, set[str | None]] = {}
+    for invoice_id, reference in rows(warehouse, "select invoice_id, hub_reference from ops.push_audit"):
+        audited.setdefault(invoice_id, set()).add(reference)
+    assert audited == answered and None not in set().union(*audited.values())
+    assert len(audited[f"face:{a}"]) == 3  # ANNOTATED, RECOGNISED, PAID: three calls
     writes = _writes(hub)
     again = _push(settings, warehouse)
     assert again.pushed == 0 and _writes(hub) == writes, again.as_dict()

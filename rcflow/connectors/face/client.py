@@ -19,6 +19,7 @@ document's content.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import random
@@ -72,6 +73,7 @@ from rcflow.connectors.face.models import (
     ItemResult,
     NewInvoice,
     NewInvoicesPage,
+    RcfCodeChanged,
     Result,
     StateChange,
     StateDefinition,
@@ -214,20 +216,19 @@ class FaceClient:
             raise FaceRequestError("confirmarDescargaFactura needs the RCF number (codigoRCF)")
         op = "confirmarDescargaFactura"
         request = {"oficinaContable": office, "numeroRegistro": _id(registry_number), "codigoRCF": rcf_code}
-        answer, _ = await self._call(op, request, write=True, subject=registry_number)
+        answer, result = await self._call(op, request, write=True, subject=registry_number)
         data = answer.get("factura") if isinstance(answer.get("factura"), dict) else {}
         state = text(data, "codigo", required=False) or State.REGISTERED_RCF
-        return ItemResult(registry_number, "0", None, state)
+        return ItemResult(registry_number, "0", None, state, tracking=result.tracking)
 
     async def change_state(self, change: StateChange) -> ItemResult:
         """``cambiarEstadoFactura``: one state change (never 1200, 1300 or 3100)."""
         _check_change(change)
         op = "cambiarEstadoFactura"
-        answer, _ = await self._call(op, change.to_wire(), write=True, subject=change.registry_number)
+        answer, result = await self._call(op, change.to_wire(), write=True, subject=change.registry_number)
         data = answer.get("factura") if isinstance(answer.get("factura"), dict) else {}
-        return ItemResult(
-            change.registry_number, "0", None, text(data, "codigo", required=False) or change.code
-        )
+        state = text(data, "codigo", required=False) or change.code
+        return ItemResult(change.registry_number, "0", None, state, tracking=result.tracking)
 
     async def change_states(self, changes: Sequence[StateChange]) -> list[ItemResult]:
         """``cambiarEstadoListadoFacturas``: up to 100 changes, one result per invoice (check ``ok``)."""
@@ -264,13 +265,14 @@ class FaceClient:
         )
         return self._parse("consultarCodigoRCF", lambda: text(answer, "codigoRCF", required=False))
 
-    async def change_rcf_code(self, registry_number: str, rcf_code: str) -> str:
+    async def change_rcf_code(self, registry_number: str, rcf_code: str) -> RcfCodeChanged:
         """``cambiarCodigoRCF``: correct the RCF number (a provisional one given at confirmation)."""
         if not rcf_code.strip():
             raise FaceRequestError("cambiarCodigoRCF needs the new RCF number")
         request = {"numeroRegistro": _id(registry_number), "codigoRCF": rcf_code}
-        answer, _ = await self._call("cambiarCodigoRCF", request, write=True, subject=registry_number)
-        return text(answer, "codigoRCF", required=False) or rcf_code
+        answer, result = await self._call("cambiarCodigoRCF", request, write=True, subject=registry_number)
+        code = text(answer, "codigoRCF", required=False) or rcf_code
+        return RcfCodeChanged(registry_number, code, result.tracking)
 
     # ---------------------------------------------------------------- reference data
 
@@ -301,11 +303,10 @@ class FaceClient:
         if not answer.accept and not answer.comment.strip():
             raise FaceRequestError("rejecting a cancellation request needs a comment (the reason)")
         op = "gestionarSolicitudAnulacionFactura"
-        reply, _ = await self._call(op, answer.to_wire(), write=True, subject=answer.registry_number)
+        reply, result = await self._call(op, answer.to_wire(), write=True, subject=answer.registry_number)
         data = reply.get("factura") if isinstance(reply.get("factura"), dict) else {}
-        return ItemResult(
-            answer.registry_number, "0", None, text(data, "codigo", required=False) or answer.code
-        )
+        state = text(data, "codigo", required=False) or answer.code
+        return ItemResult(answer.registry_number, "0", None, state, tracking=result.tracking)
 
     async def answer_cancellations(self, answers: Sequence[CancellationAnswer]) -> list[ItemResult]:
         """``gestionarSolicitudAnulacionListadoFacturas``: up to 100 answers, one result each."""
@@ -341,11 +342,12 @@ class FaceClient:
         self, op: str, payload: list[Any], ids: list[str], *, write: bool = True
     ) -> list[ItemResult]:
         item = wire.LIST_REQUEST_ITEM[op]
-        answer, _ = await self._call(op, {item: payload}, write=write)
+        answer, result = await self._call(op, {item: payload}, write=write)
         rows = _list(answer, "facturas", op)
         results = self._parse(
             op, lambda: [ItemResult.from_wire(r, ids[i] if i < len(ids) else "?") for i, r in enumerate(rows)]
         )
+        results = [dataclasses.replace(r, tracking=result.tracking) for r in results]
         if len(results) != len(ids):
             raise FaceProtocolError(op, f"{len(results)} results for {len(ids)} invoices")
         return results
