@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -27,7 +28,9 @@ from face_sync_support import (
     store_dir,
     sync_face,
 )
+from typer.testing import CliRunner
 
+from rcflow.cli.main import app
 from rcflow.connectors.efact.simulator.faults import Faults
 from rcflow.connectors.face import client as client_module
 from rcflow.connectors.face.connector import FaceConnector
@@ -291,3 +294,30 @@ def test_a_capped_listing_is_drained_page_after_page(
     assert summary.ok and hub.waiting() == [] and summary.invoices_new == len(waiting)
     assert summary.pages >= busiest // 3 + 1
     assert_nothing_lost(hub, warehouse, waiting)
+
+
+def test_rcflow_sync_stores_the_buyers_it_learnt_as_face_entities(
+    server: RunningFaceSimulator,
+    face_id: FaceCredentials,
+    client_id: FaceCredentials,
+    pems: tuple[Path, Path],
+    warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FACe lists no entities: the command stores the Facturae buyers of the invoices it drained."""
+    hub = _hub(server, face_id, client_id, invoices=8)
+    waiting = hub.waiting()
+    for name in [n for n in os.environ if n.startswith("RCFLOW_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RCFLOW_FACE_URL", server.url)
+    monkeypatch.setenv("RCFLOW_FACE_CERT", str(pems[0]))
+    monkeypatch.setenv("RCFLOW_FACE_SERVER_CERT", str(pems[1]))
+    monkeypatch.setenv("RCFLOW_FACE_OFFICES", ",".join(sorted({hub.invoice(n).office for n in waiting})))
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(warehouse))
+    result = CliRunner().invoke(app, ["sync", "--hub", "face", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["entities"] > 0 and hub.waiting() == []
+    buyers = {hub.invoice(n).doc.entity.cif for n in waiting if hub.invoice(n).doc.mismatch != "buyer_nif"}
+    stored = rows(warehouse, "select entity_nif, entity_name, source_hub from raw.entities")
+    assert buyers and buyers <= {nif for nif, _, _ in stored}
+    assert {hub_ for _, _, hub_ in stored} == {"face"} and all(name for _, name, _ in stored)
