@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from face_sync_support import assert_nothing_lost, face_settings, rows, store_dir, sync_face
 
 from rcflow.connectors.efact.simulator.front import RunningFront, start_front
+from rcflow.connectors.face.client import FaceClient
 from rcflow.connectors.face.credentials import FaceCredentials
+from rcflow.connectors.face.errors import FaceTransportError
 from rcflow.connectors.face.settings import FaceSettings
 from rcflow.connectors.face.simulator import FaceHub, FaceSimConfig, RunningFaceSimulator
 from rcflow.connectors.face.simulator.app import SERVICE_PATH
@@ -103,6 +107,7 @@ BAD_ANSWERS = [
     ("html", "unreadable answer from FACe (an HTML page (text/html;"),
     ("empty", "unreadable answer from FACe (an empty body)"),
     ("truncate", "no answer from FACe (RemoteProtocolError: peer closed connection"),
+    ("throttle", "FACe answered HTTP 429: an HTML page (text/html;"),
     ("drip", "no answer from FACe (no complete answer in time: stalled or slower than 64 KiB/s"),
     ("rewrite", "FACe's answer failed signature verification: a signed part was altered"),
 ]
@@ -121,7 +126,9 @@ def test_a_download_answer_that_is_not_face_s_defers_the_invoice_in_1200_then_a_
     front.add(action, **on("descargarFactura", stuck), **options)
     if action == "drip":  # 16 bytes every 0.4 s: each read well within a timeout, for minutes
         settings = settings.model_copy(update={"timeout": 2.0})
+    started = time.monotonic()
     summary = sync(settings, warehouse)
+    assert time.monotonic() - started < 30  # a dripping answer is cut, not waited for
     assert not summary.ok
     assert {a for _, _, a in front.log} == {action}
     [why] = reasons_for(summary, stuck)  # one reason, one line, naming what came back
@@ -171,3 +178,31 @@ def test_a_confirmation_whose_answer_is_not_face_s_is_settled_by_face_s_state(
         assert again.ok and hub.waiting() == [], again.deferred
     assert_nothing_lost(hub, warehouse, waiting)
     assert_only_served_blobs(hub, warehouse)
+
+
+class MislabelledGzip(httpx.AsyncBaseTransport):
+    """A front that says gzip and sends bytes no gzip decoder takes (a broken compressor)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        headers = {"content-type": "text/xml; charset=utf-8", "content-encoding": "gzip"}
+        return httpx.Response(response.status_code, headers=headers, content=body[: len(body) // 2])
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_an_answer_that_cannot_be_decompressed_is_a_transport_failure_not_a_crash(
+    make_client: Callable[..., FaceClient], hub: FaceHub
+) -> None:
+    """httpx's DecodingError is not one of its transport errors: the client names it as FACe's."""
+    async with make_client(transport=MislabelledGzip(), max_retries=1) as face:
+        undecodable = r"^descargarFactura: no answer from FACe \(DecodingError"
+        with pytest.raises(FaceTransportError, match=undecodable):
+            await face.download(hub.waiting()[0])
+        assert face.stats.retries == 1  # retried like any transport failure, then given up
+    assert hub.waiting() and all(r.code == "0" for r in hub.log.records("descargarFactura"))
