@@ -13,12 +13,15 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import polars as pl
 import pytest
-from face_sync_support import assert_nothing_lost, face_settings, rows, store_dir, sync_face
+from face_sync_support import assert_nothing_lost, face_settings, push_face, rows, store_dir, sync_face
 
+from rcflow import clock
 from rcflow.connectors.efact.simulator.front import RunningFront, start_front
 from rcflow.connectors.face.client import FaceClient
 from rcflow.connectors.face.credentials import FaceCredentials
@@ -28,6 +31,8 @@ from rcflow.connectors.face.simulator import FaceHub, FaceSimConfig, RunningFace
 from rcflow.connectors.face.simulator.app import SERVICE_PATH
 from rcflow.connectors.face.simulator.certs import certificate_pem, write_pem
 from rcflow.ingest.sync import SyncSummary
+from rcflow.push.accounting import import_events
+from rcflow.warehouse import Warehouse
 
 
 @pytest.fixture
@@ -206,3 +211,40 @@ async def test_an_answer_that_cannot_be_decompressed_is_a_transport_failure_not_
             await face.download(hub.waiting()[0])
         assert face.stats.retries == 1  # retried like any transport failure, then given up
     assert hub.waiting() and all(r.code == "0" for r in hub.log.records("descargarFactura"))
+
+
+@pytest.mark.parametrize(
+    ("action", "applied"),
+    [("bare-gzip", True), ("html", False)],
+    ids=["garbled-after-applying", "login-page-instead"],
+)
+def test_a_state_change_whose_answer_is_not_face_s_is_applied_once(
+    hub: FaceHub, front: RunningFront, settings: FaceSettings, warehouse: Path, tmp_path: Path,
+    action: str, applied: bool,
+) -> None:  # fmt: skip
+    """The push re-reads FACe's state after an answer it cannot read: applied, it is not sent
+    again; not applied, it is sent once more; the audit keeps both calls as they were."""
+    number = hub.waiting()[0]
+    assert sync(settings, warehouse).ok
+    events = tmp_path / "events.csv"
+    pl.DataFrame(
+        [(f"face:{number}", "RECOGNISED", str(clock.today() - timedelta(days=1)), None, None, None)],
+        schema=["invoice_id", "state", "date", "rcf_number", "reason_code", "reason"], orient="row",
+    ).write_csv(events)  # fmt: skip
+    with Warehouse(warehouse) as wh:
+        assert import_events(wh, events).new_events == 1
+    front.add(action, **on("cambiarEstadoListadoFacturas"), times=1)
+    summary = asyncio.run(push_face(settings, warehouse))
+    assert summary.ok, summary.as_dict()
+    assert [a for _, _, a in front.log] == [action]
+    assert hub.invoice(number).state.value == "2400"
+    [done] = [r for r in hub.log.records("cambiarEstadoListadoFacturas") if r.code == "0"]  # once
+    assert (summary.confirmed_already_on_hub, summary.pushed) == ((1, 0) if applied else (0, 1))
+    audit = rows(warehouse, "select http_status, error_message, hub_reference from ops.push_audit")
+    unreadable = "cambiarEstadoListadoFacturas: unreadable answer from FACe ("
+    garbled = [reference for _, message, reference in audit if message and message.startswith(unreadable)]
+    assert garbled == [None]  # one such call, and no answer read: no reference
+    if applied:
+        assert len(audit) == 1
+    else:
+        assert len(audit) == 2 and (200, None, done.tracking) in audit

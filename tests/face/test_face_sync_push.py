@@ -7,19 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
-from face_sync_support import face_settings, rows, store_dir, sync_face
+from face_sync_support import face_settings, push_face, rows, sync_face
 
 from rcflow import clock
-from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.credentials import FaceCredentials
 from rcflow.connectors.face.settings import FaceSettings
 from rcflow.connectors.face.simulator import FaceHub, FaceSimConfig, RunningFaceSimulator
 from rcflow.connectors.face.simulator.certs import certificate_pem, write_pem
 from rcflow.push import execute
 from rcflow.push.accounting import import_events
-from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
-from rcflow.warehouse.runs import new_run_id
 
 WRITES = ("cambiarEstadoListadoFacturas", "cambiarEstadoFactura", "cambiarCodigoRCF")
 
@@ -37,25 +34,7 @@ def _events(path: Path, rows: list[tuple]) -> Path:
 
 
 def _push(settings: FaceSettings, warehouse: Path) -> execute.PushSummary:
-    async def run() -> execute.PushSummary:
-        with Warehouse(warehouse) as wh:
-            # The accounting office of each invoice, from the warehouse (a push runs in a process
-            # that did not list the invoices).
-            def office_of(invoice_id: str) -> str | None:
-                found = wh.fetch(
-                    "select accounting_office from raw.invoices where invoice_id = ?", [invoice_id]
-                )
-                return found[0][0] if found else None
-
-            connector = FaceConnector.from_settings(
-                settings, BlobStore(store_dir(warehouse)), office_of=office_of
-            )
-            try:
-                return await execute.push(connector, wh, new_run_id("push"))
-            finally:
-                await connector.aclose()
-
-    return asyncio.run(run())
+    return asyncio.run(push_face(settings, warehouse))
 
 
 def test_accounting_events_become_face_state_changes_once(
