@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from rcflow.config import ConfigError, Settings
 from rcflow.connectors.base import HandlesCancellations, ReportsCreditAssignments
@@ -36,7 +36,7 @@ class LearnsEntities(Protocol):
     """A hub that lists no entities: its ``entities()`` answers those learnt from the invoices it
     served during the run (FACe: the Facturae buyers), so they are stored after the drain too."""
 
-    entities_from_invoices: Literal[True]
+    entities_from_invoices: bool
 
 
 def clear_dead_downloads(store: BlobStore, *, older_than: timedelta = DEAD_DOWNLOAD_AGE) -> int:
@@ -107,7 +107,7 @@ async def run_sync(
     async with _recorded_run(settings, "sync", progress, name, summary) as syncer:
         await syncer.entities()
         await syncer.drain(nif=nif, office=office)
-        if isinstance(syncer.hub, LearnsEntities):
+        if isinstance(syncer.hub, LearnsEntities) and syncer.hub.entities_from_invoices:
             await syncer.entities()
         if refresh:
             await syncer.refresh_states(max_age=refresh_age, limit=refresh_limit)

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from lxml import etree
 
@@ -100,7 +100,7 @@ class FaceConnector:
 
     source = "face"
     final_states = frozenset(s.value for s in FINAL_STATES)
-    entities_from_invoices: Literal[True] = True  # entities() answers the buyers of what it fetched
+    entities_from_invoices = True  # entities() answers the buyers of the invoices it fetched
 
     def __init__(
         self,
