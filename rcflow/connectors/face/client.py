@@ -435,7 +435,7 @@ class FaceClient:
         chunks: list[bytes] = []
         size = 0
         try:
-            async with asyncio.timeout(started + self.timeout) as deadline:
+            async with asyncio.timeout_at(started + self.timeout) as deadline:
                 async with self._http.stream("POST", self.url, content=payload, headers=headers) as response:
                     async for chunk in response.aiter_bytes():
                         size += len(chunk)
