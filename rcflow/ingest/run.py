@@ -107,12 +107,17 @@ async def run_sync(
     async with _recorded_run(settings, "sync", progress, name, summary) as syncer:
         await syncer.entities()
         await syncer.drain(nif=nif, office=office)
-        if isinstance(syncer.hub, LearnsEntities) and syncer.hub.entities_from_invoices:
-            await syncer.entities()
+        await _learnt_entities(syncer)
         if refresh:
             await syncer.refresh_states(max_age=refresh_age, limit=refresh_limit)
         await _drain_cancellations(syncer, office=office)
     return syncer.summary
+
+
+async def _learnt_entities(syncer: Syncer) -> None:
+    """Store the entities a hub learnt from the invoices it served (nothing for eFACT)."""
+    if isinstance(syncer.hub, LearnsEntities) and syncer.hub.entities_from_invoices:
+        await syncer.entities()
 
 
 async def _drain_cancellations(syncer: Syncer, *, office: str | None) -> None:
@@ -145,10 +150,12 @@ async def run_backfill(
     progress: ProgressFn | None = None,
     summary: SyncSummary | None = None,
 ) -> SyncSummary:
-    """Fetch detail, XML, attachments and history of the given hub ids (no acknowledgement)."""
+    """Fetch detail, XML, attachments and history of the given hub ids (no acknowledgement);
+    the entities a hub learns from them are stored too (FACe's buyers)."""
     name = one_hub(settings, hub)
     async with _recorded_run(settings, "backfill", progress, name, summary) as syncer:
         await syncer.backfill(ids)
+        await _learnt_entities(syncer)
     return syncer.summary
 
 

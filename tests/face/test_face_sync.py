@@ -307,17 +307,52 @@ def test_rcflow_sync_stores_the_buyers_it_learnt_as_face_entities(
     """FACe lists no entities: the command stores the Facturae buyers of the invoices it drained."""
     hub = _hub(server, face_id, client_id, invoices=8)
     waiting = hub.waiting()
+    _face_environment(monkeypatch, server, pems, warehouse, {hub.invoice(n).office for n in waiting})
+    result = CliRunner().invoke(app, ["sync", "--hub", "face", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["entities"] > 0 and hub.waiting() == []
+    assert _buyers(hub, waiting) <= _face_entities(warehouse)
+
+
+def test_rcflow_backfill_stores_the_buyers_of_what_it_fetched(
+    server: RunningFaceSimulator,
+    face_id: FaceCredentials,
+    client_id: FaceCredentials,
+    pems: tuple[Path, Path],
+    warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hub = _hub(server, face_id, client_id, invoices=3)
+    number = next(n for n in hub.waiting() if hub.invoice(n).doc.mismatch != "buyer_nif")
+    _face_environment(monkeypatch, server, pems, warehouse, {hub.invoice(number).office})
+    result = CliRunner().invoke(app, ["backfill", "--hub", "face", "--ids", f"face:{number}", "--json"])
+    assert result.exit_code == 0, result.output
+    assert hub.invoice(number).state.value == "1200"  # a backfill never confirms
+    assert _face_entities(warehouse) == _buyers(hub, [number])
+
+
+def _face_environment(
+    monkeypatch: pytest.MonkeyPatch, server: RunningFaceSimulator, pems: tuple[Path, Path],
+    warehouse: Path, offices: set[str],
+) -> None:  # fmt: skip
+    """An operator's FACe settings (and nothing else) for the command line."""
     for name in [n for n in os.environ if n.startswith("RCFLOW_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("RCFLOW_FACE_URL", server.url)
     monkeypatch.setenv("RCFLOW_FACE_CERT", str(pems[0]))
     monkeypatch.setenv("RCFLOW_FACE_SERVER_CERT", str(pems[1]))
-    monkeypatch.setenv("RCFLOW_FACE_OFFICES", ",".join(sorted({hub.invoice(n).office for n in waiting})))
+    monkeypatch.setenv("RCFLOW_FACE_OFFICES", ",".join(sorted(offices)))
     monkeypatch.setenv("RCFLOW_WAREHOUSE", str(warehouse))
-    result = CliRunner().invoke(app, ["sync", "--hub", "face", "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["entities"] > 0 and hub.waiting() == []
-    buyers = {hub.invoice(n).doc.entity.cif for n in waiting if hub.invoice(n).doc.mismatch != "buyer_nif"}
+
+
+def _buyers(hub: FaceHub, numbers: list[str]) -> set[str]:
+    """The buyer NIFs the simulator wrote into these invoices' Facturae (a mismatched one aside)."""
+    buyers = {hub.invoice(n).doc.entity.cif for n in numbers if hub.invoice(n).doc.mismatch != "buyer_nif"}
+    assert buyers
+    return buyers
+
+
+def _face_entities(warehouse: Path) -> set[str]:
     stored = rows(warehouse, "select entity_nif, entity_name, source_hub from raw.entities")
-    assert buyers and buyers <= {nif for nif, _, _ in stored}
-    assert {hub_ for _, _, hub_ in stored} == {"face"} and all(name for _, name, _ in stored)
+    assert {hub for _, _, hub in stored} == {"face"} and all(name for _, name, _ in stored)
+    return {nif for nif, _, _ in stored}
