@@ -112,7 +112,7 @@ BAD_ANSWERS = [
     ("html", "unreadable answer from FACe (an HTML page (text/html;"),
     ("empty", "unreadable answer from FACe (an empty body)"),
     ("truncate", "no answer from FACe (RemoteProtocolError: peer closed connection"),
-    ("throttle", "FACe answered HTTP 429: an HTML page (text/html;"),
+    ("throttle", "FACe answered HTTP 429: too many requests (asked to wait 3600 s); an HTML page"),
     ("drip", "no answer from FACe (no complete answer in time: stalled or slower than 64 KiB/s"),
     ("rewrite", "FACe's answer failed signature verification: a signed part was altered"),
 ]
@@ -127,7 +127,8 @@ def test_a_download_answer_that_is_not_face_s_defers_the_invoice_in_1200_then_a_
     waiting = hub.waiting()
     stuck = waiting[1]
     options: dict[str, object] = {"drip": {"drip_bytes": 16, "drip_delay_s": 0.4},
-                                  "rewrite": {"rewrite": REWRITE}}.get(action, {})  # fmt: skip
+                                  "rewrite": {"rewrite": REWRITE},
+                                  "throttle": {"retry_after": "3600"}}.get(action, {})  # fmt: skip
     front.add(action, **on("descargarFactura", stuck), **options)
     if action == "drip":  # 16 bytes every 0.4 s: each read well within a timeout, for minutes
         settings = settings.model_copy(update={"timeout": 2.0})
@@ -151,6 +152,20 @@ def test_a_download_answer_that_is_not_face_s_defers_the_invoice_in_1200_then_a_
     assert stored == [(hashlib.sha256(hub.document(stuck)).hexdigest(),)]
     assert_nothing_lost(hub, warehouse, waiting)
     assert_only_served_blobs(hub, warehouse)
+
+
+def test_a_429_is_retried_after_its_retry_after(
+    hub: FaceHub, front: RunningFront, settings: FaceSettings, warehouse: Path
+) -> None:
+    waiting = hub.waiting()
+    front.add("throttle", **on("descargarFactura", waiting[0]), times=2, retry_after="1")
+    started = time.monotonic()
+    summary = sync(settings.model_copy(update={"max_retries": 2}), warehouse)
+    assert summary.ok, summary.deferred
+    assert [a for _, _, a in front.log] == ["throttle", "throttle"]
+    assert summary.retries >= 2 and time.monotonic() - started >= 2.0
+    assert hub.waiting() == []
+    assert_nothing_lost(hub, warehouse, waiting)
 
 
 @pytest.mark.parametrize(

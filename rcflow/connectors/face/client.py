@@ -7,13 +7,14 @@ downloaded file) runs in the client's pool of ``concurrency`` threads (:meth:`Fa
 which the connector uses for its own hashing and parsing), never on the event loop.
 
 Reads are retried on transport failures, 5xx and server-side SOAP faults, with backoff and
-jitter; writes (confirm, state changes, RCF code, cancellation answers, credit assignments) are
-sent once, and a failure that may hide an applied write says so (``ambiguous``): a transport
-failure, a 5xx, and an answer that is not FACe's (a proxy's page, redirect or garbled body, named
-as such in one line). Every attempt has an overall deadline: ``timeout`` to the headers, extended
-only as the body arrives at ``MIN_BODY_RATE`` or faster, so a dripping answer fails in about
-``timeout`` seconds. Nothing the client logs or raises carries the key, the password or a
-document's content.
+jitter, and on a 429 after its ``Retry-After`` (not when it asks for more than
+``MAX_RETRY_AFTER``: the invoice waits for the next run). Writes (confirm, state changes, RCF
+code, cancellation answers, credit assignments) are sent once, and a failure that may hide an
+applied write says so (``ambiguous``): a transport failure, a 5xx, and an answer that is not
+FACe's (a proxy's page, redirect or garbled body, named as such in one line). Every attempt has
+an overall deadline: ``timeout`` to the headers, extended only as the body arrives at
+``MIN_BODY_RATE`` or faster, so a dripping answer fails in about ``timeout`` seconds. Nothing the
+client logs or raises carries the key, the password or a document's content.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -56,6 +58,7 @@ from rcflow.connectors.face.errors import (
     FaceFault,
     FaceHttpError,
     FaceProtocolError,
+    FaceRateLimited,
     FaceRequestError,
     FaceResponseSignatureError,
     FaceServerError,
@@ -92,6 +95,7 @@ RETRY_WAIT_INITIAL = 0.2
 RETRY_WAIT_MAX = 5.0
 MAX_ANSWER_BYTES = 200 * 1024 * 1024  # an invoice with its annexes, base64, in one answer
 MIN_BODY_RATE = 64 * 1024  # bytes/s: an answer arriving slower than this overall is a stalled one
+MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait is not retried: the work waits for a run
 DECODED = frozenset({"identity", "gzip", "x-gzip", "deflate", "br"})  # what httpx undoes
 USER_AGENT = "rcflow/0.1 (+FACe RCF integration)"
 T = TypeVar("T")
@@ -463,6 +467,8 @@ class FaceClient:
             reason = not_soap(response) or exc.reason
             if response.status_code >= 500:
                 raise FaceServerError(op, response.status_code, reason, ambiguous=write) from None
+            if response.status_code == 429:
+                raise FaceRateLimited(op, reason, _retry_after(response.headers.get("retry-after"))) from None
             if response.status_code >= 400:
                 raise FaceHttpError(op, response.status_code, reason) from None
             # Not FACe's answer (a proxy's page or a garbled body): a write may have been applied.
@@ -506,11 +512,13 @@ class FaceClient:
         try:
             return await once()
         except FaceError as exc:
-            if self.max_retries <= 0 or not _should_retry(exc):
+            wait = _retry_wait(exc) if self.max_retries > 0 else False
+            if wait is False:
                 raise
-        await asyncio.sleep(RETRY_WAIT_INITIAL * (1 + random.random()))
+        first = RETRY_WAIT_INITIAL * (1 + random.random()) if wait is True else wait
+        await asyncio.sleep(first)
         async for attempt in stamina.retry_context(
-            on=_should_retry,
+            on=_retry_wait,
             attempts=self.max_retries,
             timeout=None,
             wait_initial=RETRY_WAIT_INITIAL,
@@ -527,6 +535,26 @@ def _should_retry(exc: Exception) -> bool:
     if isinstance(exc, (FaceTransportError, FaceServerError)):
         return True
     return isinstance(exc, FaceFault) and exc.status >= 500 and not exc.client_side
+
+
+def _retry_wait(exc: Exception) -> bool | float:
+    """Whether a read is retried (True: after the backoff), or after how many seconds (a 429)."""
+    if isinstance(exc, FaceRateLimited):
+        if exc.retry_after is None:
+            return True
+        return exc.retry_after if exc.retry_after <= MAX_RETRY_AFTER else False
+    return _should_retry(exc)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (delta-seconds or an HTTP date), None when absent or unreadable."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def not_soap(response: httpx.Response) -> str | None:

@@ -6,7 +6,8 @@
     ├── FaceTransportError         no usable answer: connect/read errors, dropped connections
     │   └── FaceTimeout
     ├── FaceHttpError              an HTTP error status without a SOAP answer we can read
-    │   └── FaceServerError        5xx (retried)
+    │   ├── FaceServerError        5xx (retried)
+    │   └── FaceRateLimited        429 (a read retried after its Retry-After, unless too long)
     ├── FaceFault                  a SOAP Fault (faultcode, faultstring)
     ├── FaceProtocolError          an answer we cannot read (not XML, wrong shape, bad base64)
     ├── FaceResponseSignatureError FACe's answer is unsigned, badly signed or signed by a stranger
@@ -62,6 +63,15 @@ class FaceHttpError(FaceError):
 
 class FaceServerError(FaceHttpError):
     pass
+
+
+class FaceRateLimited(FaceHttpError):
+    """429 from FACe or a front before it; ``retry_after`` in seconds when it said."""
+
+    def __init__(self, operation: str, detail: str, retry_after: float | None):
+        self.retry_after = retry_after
+        wait = f" (asked to wait {retry_after:g} s)" if retry_after is not None else ""
+        super().__init__(operation, 429, f"too many requests{wait}; {detail}")
 
 
 class FaceFault(FaceError):
