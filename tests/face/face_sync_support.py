@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -70,6 +72,20 @@ async def push_face(settings: FaceSettings, warehouse: Path) -> execute.PushSumm
             return await execute.push(connector, wh, new_run_id("push"))
         finally:
             await connector.aclose()
+
+
+def face_environment(
+    monkeypatch: Any, url: str, pems: tuple[Path, Path], warehouse: Path, offices: Iterable[str]
+) -> None:
+    """An operator's FACe settings, and no other ``RCFLOW_*``, for the command line (a test's
+    ``monkeypatch``; ``pems``: the platform's certificate and key, FACe's certificate)."""
+    for name in [n for n in os.environ if n.startswith("RCFLOW_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RCFLOW_FACE_URL", url)
+    monkeypatch.setenv("RCFLOW_FACE_CERT", str(pems[0]))
+    monkeypatch.setenv("RCFLOW_FACE_SERVER_CERT", str(pems[1]))
+    monkeypatch.setenv("RCFLOW_FACE_OFFICES", ",".join(sorted(offices)))
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(warehouse))
 
 
 def rows(warehouse: Path, sql: str) -> list[tuple]:

@@ -19,9 +19,19 @@ from pathlib import Path
 import httpx
 import polars as pl
 import pytest
-from face_sync_support import assert_nothing_lost, face_settings, push_face, rows, store_dir, sync_face
+from face_sync_support import (
+    assert_nothing_lost,
+    face_environment,
+    face_settings,
+    push_face,
+    rows,
+    store_dir,
+    sync_face,
+)
+from typer.testing import CliRunner
 
 from rcflow import clock
+from rcflow.cli.main import app
 from rcflow.connectors.efact.simulator.front import RunningFront, start_front
 from rcflow.connectors.face.client import FaceClient
 from rcflow.connectors.face.credentials import FaceCredentials
@@ -152,6 +162,24 @@ def test_a_download_answer_that_is_not_face_s_defers_the_invoice_in_1200_then_a_
     assert stored == [(hashlib.sha256(hub.document(stuck)).hexdigest(),)]
     assert_nothing_lost(hub, warehouse, waiting)
     assert_only_served_blobs(hub, warehouse)
+
+
+def test_a_login_page_for_every_call_fails_rcflow_sync_in_one_line_and_stores_nothing(
+    hub: FaceHub, front: RunningFront, settings: FaceSettings, warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The listing itself is a login page: the run fails as a hub failure (exit 3), recorded."""
+    offices = {hub.invoice(n).office for n in hub.waiting()}
+    assert settings.cert is not None and settings.server_cert is not None
+    face_environment(monkeypatch, settings.url, (settings.cert, settings.server_cert), warehouse, offices)
+    front.add("html", method="POST")
+    result = CliRunner().invoke(app, ["sync", "--hub", "face"])
+    assert result.exit_code == 3, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("rcflow: solicitarNuevasFacturas: unreadable answer from FACe (an HTML page")
+    assert len(hub.waiting()) == 4 and not hub.log.records()  # nothing reached FACe
+    assert rows(warehouse, "select count(*) from raw.invoices") == [(0,)]
+    assert rows(warehouse, "select kind, status from ops.runs") == [("sync", "failed")]
 
 
 def test_a_429_is_retried_after_its_retry_after(

@@ -23,6 +23,7 @@ import pytest
 from face_sync_support import (
     assert_nothing_lost,
     confirmed_on_hub,
+    face_environment,
     face_settings,
     rows,
     store_dir,
@@ -307,7 +308,7 @@ def test_rcflow_sync_stores_the_buyers_it_learnt_as_face_entities(
     """FACe lists no entities: the command stores the Facturae buyers of the invoices it drained."""
     hub = _hub(server, face_id, client_id, invoices=8)
     waiting = hub.waiting()
-    _face_environment(monkeypatch, server, pems, warehouse, {hub.invoice(n).office for n in waiting})
+    face_environment(monkeypatch, server.url, pems, warehouse, {hub.invoice(n).office for n in waiting})
     result = CliRunner().invoke(app, ["sync", "--hub", "face", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["entities"] > 0 and hub.waiting() == []
@@ -324,25 +325,11 @@ def test_rcflow_backfill_stores_the_buyers_of_what_it_fetched(
 ) -> None:
     hub = _hub(server, face_id, client_id, invoices=3)
     number = next(n for n in hub.waiting() if hub.invoice(n).doc.mismatch != "buyer_nif")
-    _face_environment(monkeypatch, server, pems, warehouse, {hub.invoice(number).office})
+    face_environment(monkeypatch, server.url, pems, warehouse, {hub.invoice(number).office})
     result = CliRunner().invoke(app, ["backfill", "--hub", "face", "--ids", f"face:{number}", "--json"])
     assert result.exit_code == 0, result.output
     assert hub.invoice(number).state.value == "1200"  # a backfill never confirms
     assert _face_entities(warehouse) == _buyers(hub, [number])
-
-
-def _face_environment(
-    monkeypatch: pytest.MonkeyPatch, server: RunningFaceSimulator, pems: tuple[Path, Path],
-    warehouse: Path, offices: set[str],
-) -> None:  # fmt: skip
-    """An operator's FACe settings (and nothing else) for the command line."""
-    for name in [n for n in os.environ if n.startswith("RCFLOW_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("RCFLOW_FACE_URL", server.url)
-    monkeypatch.setenv("RCFLOW_FACE_CERT", str(pems[0]))
-    monkeypatch.setenv("RCFLOW_FACE_SERVER_CERT", str(pems[1]))
-    monkeypatch.setenv("RCFLOW_FACE_OFFICES", ",".join(sorted(offices)))
-    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(warehouse))
 
 
 def _buyers(hub: FaceHub, numbers: list[str]) -> set[str]:
