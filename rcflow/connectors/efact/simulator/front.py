@@ -11,7 +11,7 @@ short. This front does each on demand, per request path, and forwards everything
         settings.hub_url = front.base_url
 
 A SOAP service (FACe) takes every call as a POST to one path: a rule may also match a request
-header (``header=("soapaction", "#descargarFactura$")``) and the request body
+header (``header=("soapaction", r'#descargarFactura"?$')``) and the request body
 (``body_regex=r"numeroRegistro>123<"``), and the front serves any root
 (``start_front(sim.root_url)``; the client then talks to ``front.root_url`` + the service path).
 
