@@ -141,6 +141,8 @@ class PushResult:
     ``sent``: applied. ``refused``: the hub refused this data (never re-sent unchanged; ``status``
     the HTTP status, ``code`` the hub's code). ``uncertain``: no answer, a 5xx or a transport
     failure, so it may have applied: the caller re-reads the history before trying again.
+    ``hub_reference``: the hub's own reference of the call that answered, kept in the push audit
+    (FACe's ``codigoSeguimiento``, what its support asks for); None when the hub gives none.
     """
 
     invoice_id: str
@@ -148,6 +150,7 @@ class PushResult:
     status: int | None = None
     code: str | None = None
     message: str | None = None
+    hub_reference: str | None = None
 
 
 @dataclass(frozen=True)

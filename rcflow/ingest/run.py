@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 from rcflow.config import ConfigError, Settings
 from rcflow.connectors.base import HandlesCancellations, ReportsCreditAssignments
@@ -28,6 +29,14 @@ DEFAULT_REFRESH_LIMIT = 5000
 # A temp file untouched this long belongs to a dead download (live ones are written every read).
 DEAD_DOWNLOAD_AGE = timedelta(minutes=10)
 log = logging.getLogger("rcflow.ingest")
+
+
+@runtime_checkable
+class LearnsEntities(Protocol):
+    """A hub that lists no entities: its ``entities()`` answers those learnt from the invoices it
+    served during the run (FACe: the Facturae buyers), so they are stored after the drain too."""
+
+    entities_from_invoices: bool
 
 
 def clear_dead_downloads(store: BlobStore, *, older_than: timedelta = DEAD_DOWNLOAD_AGE) -> int:
@@ -89,15 +98,26 @@ async def run_sync(
     summary: SyncSummary | None = None,
 ) -> SyncSummary:
     """One hub (``hub``, or the only one configured): entities, pending invoices and late
-    attachments (alongside), then a bounded state refresh."""
+    attachments (alongside), then a bounded state refresh.
+
+    The entities are read first, so a hub that refuses us or cannot be reached fails on its first
+    call (exit 3); a hub that learns them from its invoices (:class:`LearnsEntities`) is read
+    again after the drain, a cheap in-memory answer, and those are stored as well."""
     name = one_hub(settings, hub)
     async with _recorded_run(settings, "sync", progress, name, summary) as syncer:
         await syncer.entities()
         await syncer.drain(nif=nif, office=office)
+        await _learnt_entities(syncer)
         if refresh:
             await syncer.refresh_states(max_age=refresh_age, limit=refresh_limit)
         await _drain_cancellations(syncer, office=office)
     return syncer.summary
+
+
+async def _learnt_entities(syncer: Syncer) -> None:
+    """Store the entities a hub learnt from the invoices it served (nothing for eFACT)."""
+    if isinstance(syncer.hub, LearnsEntities) and syncer.hub.entities_from_invoices:
+        await syncer.entities()
 
 
 async def _drain_cancellations(syncer: Syncer, *, office: str | None) -> None:
@@ -130,10 +150,12 @@ async def run_backfill(
     progress: ProgressFn | None = None,
     summary: SyncSummary | None = None,
 ) -> SyncSummary:
-    """Fetch detail, XML, attachments and history of the given hub ids (no acknowledgement)."""
+    """Fetch detail, XML, attachments and history of the given hub ids (no acknowledgement);
+    the entities a hub learns from them are stored too (FACe's buyers)."""
     name = one_hub(settings, hub)
     async with _recorded_run(settings, "backfill", progress, name, summary) as syncer:
         await syncer.backfill(ids)
+        await _learnt_entities(syncer)
     return syncer.summary
 
 

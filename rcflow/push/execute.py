@@ -195,8 +195,8 @@ class Pusher:
 
 def _call(result: PushResult) -> Call:
     if result.outcome == "sent":
-        return Call(result.status or 200, None, None)
-    return Call(result.status, result.code, result.message)
+        return Call(result.status or 200, None, None, result.hub_reference)
+    return Call(result.status, result.code, result.message, result.hub_reference)
 
 
 def _shows(history: list[StateRecord], update: Update) -> bool:

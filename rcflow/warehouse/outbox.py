@@ -33,11 +33,13 @@ class Intent:
 
 @dataclass(frozen=True)
 class Call:
-    """One PATCH as the hub answered it (no status: no answer at all)."""
+    """One PATCH as the hub answered it (no status: no answer at all); ``hub_reference``: the
+    hub's reference of the call (FACe's codigoSeguimiento), kept in the audit log."""
 
     http_status: int | None
     error_code: str | None
     error_message: str | None
+    hub_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ def record_outcomes(wh: Warehouse, outcomes: Sequence[Outcome], run_id: str) -> 
             "error_message": pa.array([c.error_message for _, c in calls], pa.string()),
             "called_at": pa.array([now] * len(calls), TS),
             "run_id": pa.array([run_id] * len(calls), pa.string()),
+            "hub_reference": pa.array([c.hub_reference for _, c in calls], pa.string()),
         }
     )
     with wh.transaction():

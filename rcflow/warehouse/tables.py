@@ -132,7 +132,7 @@ _TABLES = (
         "ops.push_audit",
         _schema(
             ("invoice_id", S), ("state", S), ("payload", S), ("http_status", I32), ("error_code", S),
-            ("error_message", S), ("called_at", TS), ("run_id", S),
+            ("error_message", S), ("called_at", TS), ("run_id", S), ("hub_reference", S),
         ),
     ),  # fmt: skip
     Table(

@@ -12,16 +12,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.settings import FaceSettings
 from rcflow.ingest.sync import Syncer, SyncSummary
+from rcflow.push import execute
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.runs import new_run_id
@@ -52,6 +55,37 @@ async def sync_face(settings: FaceSettings, warehouse: Path, *, window: int | No
             await connector.aclose()
             summary.requests, summary.retries = connector.requests, connector.retries
     return summary
+
+
+async def push_face(settings: FaceSettings, warehouse: Path) -> execute.PushSummary:
+    """One push run of the warehouse's owed updates to FACe (``rcflow.push.execute.push``)."""
+    with Warehouse(warehouse) as wh:
+        # The accounting office of each invoice, from the warehouse (a push runs in a process
+        # that did not list the invoices).
+        def office_of(invoice_id: str) -> str | None:
+            found = wh.fetch("select accounting_office from raw.invoices where invoice_id = ?", [invoice_id])
+            return found[0][0] if found else None
+
+        store = BlobStore(store_dir(warehouse))
+        connector = FaceConnector.from_settings(settings, store, office_of=office_of)
+        try:
+            return await execute.push(connector, wh, new_run_id("push"))
+        finally:
+            await connector.aclose()
+
+
+def face_environment(
+    monkeypatch: Any, url: str, pems: tuple[Path, Path], warehouse: Path, offices: Iterable[str]
+) -> None:
+    """An operator's FACe settings, and no other ``RCFLOW_*``, for the command line (a test's
+    ``monkeypatch``; ``pems``: the platform's certificate and key, FACe's certificate)."""
+    for name in [n for n in os.environ if n.startswith("RCFLOW_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RCFLOW_FACE_URL", url)
+    monkeypatch.setenv("RCFLOW_FACE_CERT", str(pems[0]))
+    monkeypatch.setenv("RCFLOW_FACE_SERVER_CERT", str(pems[1]))
+    monkeypatch.setenv("RCFLOW_FACE_OFFICES", ",".join(sorted(offices)))
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(warehouse))
 
 
 def rows(warehouse: Path, sql: str) -> list[tuple]:

@@ -97,7 +97,9 @@ async def test_confirm_checks_the_office_and_needs_an_rcf_number(face: FaceClien
 
 async def test_rcf_code_can_be_corrected(face: FaceClient, hub: FaceHub) -> None:
     _, number = await _confirmed(face, hub)
-    assert await face.change_rcf_code(number, "2026/000999") == "2026/000999"
+    changed = await face.change_rcf_code(number, "2026/000999")
+    [logged] = hub.log.records("cambiarCodigoRCF")
+    assert changed.rcf_code == "2026/000999" and changed.tracking == logged.tracking is not None
     assert await face.rcf_code(number) == "2026/000999"
 
 

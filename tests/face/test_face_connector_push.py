@@ -36,7 +36,8 @@ async def test_a_batch_with_a_refused_item_among_successes(connector: FaceConnec
     ]  # fmt: skip
     assert [_state(hub, i) for i in (a, b, c, d)] == ["2400", "1300", "2600", "2100"]
     assert hub.invoice(c.removeprefix("face:")).history[-1][2] == "R1: Importe erróneo"
-    assert len(hub.log.records("cambiarEstadoListadoFacturas")) == 1
+    [call] = hub.log.records("cambiarEstadoListadoFacturas")
+    assert {r.hub_reference for r in results} == {call.tracking} != {None}  # refusals' too
     history = await connector.history(c)
     assert history[-1].state == "REJECTED" and history[-1].reject_reason == "R1: Importe erróneo"
 

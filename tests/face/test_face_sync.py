@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -22,12 +23,15 @@ import pytest
 from face_sync_support import (
     assert_nothing_lost,
     confirmed_on_hub,
+    face_environment,
     face_settings,
     rows,
     store_dir,
     sync_face,
 )
+from typer.testing import CliRunner
 
+from rcflow.cli.main import app
 from rcflow.connectors.efact.simulator.faults import Faults
 from rcflow.connectors.face import client as client_module
 from rcflow.connectors.face.connector import FaceConnector
@@ -291,3 +295,51 @@ def test_a_capped_listing_is_drained_page_after_page(
     assert summary.ok and hub.waiting() == [] and summary.invoices_new == len(waiting)
     assert summary.pages >= busiest // 3 + 1
     assert_nothing_lost(hub, warehouse, waiting)
+
+
+def test_rcflow_sync_stores_the_buyers_it_learnt_as_face_entities(
+    server: RunningFaceSimulator,
+    face_id: FaceCredentials,
+    client_id: FaceCredentials,
+    pems: tuple[Path, Path],
+    warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FACe lists no entities: the command stores the Facturae buyers of the invoices it drained."""
+    hub = _hub(server, face_id, client_id, invoices=8)
+    waiting = hub.waiting()
+    face_environment(monkeypatch, server.url, pems, warehouse, {hub.invoice(n).office for n in waiting})
+    result = CliRunner().invoke(app, ["sync", "--hub", "face", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["entities"] > 0 and hub.waiting() == []
+    assert _buyers(hub, waiting) <= _face_entities(warehouse)
+
+
+def test_rcflow_backfill_stores_the_buyers_of_what_it_fetched(
+    server: RunningFaceSimulator,
+    face_id: FaceCredentials,
+    client_id: FaceCredentials,
+    pems: tuple[Path, Path],
+    warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hub = _hub(server, face_id, client_id, invoices=3)
+    number = next(n for n in hub.waiting() if hub.invoice(n).doc.mismatch != "buyer_nif")
+    face_environment(monkeypatch, server.url, pems, warehouse, {hub.invoice(number).office})
+    result = CliRunner().invoke(app, ["backfill", "--hub", "face", "--ids", f"face:{number}", "--json"])
+    assert result.exit_code == 0, result.output
+    assert hub.invoice(number).state.value == "1200"  # a backfill never confirms
+    assert _face_entities(warehouse) == _buyers(hub, [number])
+
+
+def _buyers(hub: FaceHub, numbers: list[str]) -> set[str]:
+    """The buyer NIFs the simulator wrote into these invoices' Facturae (a mismatched one aside)."""
+    buyers = {hub.invoice(n).doc.entity.cif for n in numbers if hub.invoice(n).doc.mismatch != "buyer_nif"}
+    assert buyers
+    return buyers
+
+
+def _face_entities(warehouse: Path) -> set[str]:
+    stored = rows(warehouse, "select entity_nif, entity_name, source_hub from raw.entities")
+    assert {hub for _, _, hub in stored} == {"face"} and all(name for _, name, _ in stored)
+    return {nif for nif, _, _ in stored}

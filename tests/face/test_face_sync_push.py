@@ -7,19 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
-from face_sync_support import face_settings, store_dir, sync_face
+from face_sync_support import face_settings, push_face, rows, sync_face
 
 from rcflow import clock
-from rcflow.connectors.face.connector import FaceConnector
 from rcflow.connectors.face.credentials import FaceCredentials
 from rcflow.connectors.face.settings import FaceSettings
 from rcflow.connectors.face.simulator import FaceHub, FaceSimConfig, RunningFaceSimulator
 from rcflow.connectors.face.simulator.certs import certificate_pem, write_pem
 from rcflow.push import execute
 from rcflow.push.accounting import import_events
-from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse
-from rcflow.warehouse.runs import new_run_id
 
 WRITES = ("cambiarEstadoListadoFacturas", "cambiarEstadoFactura", "cambiarCodigoRCF")
 
@@ -37,25 +34,7 @@ def _events(path: Path, rows: list[tuple]) -> Path:
 
 
 def _push(settings: FaceSettings, warehouse: Path) -> execute.PushSummary:
-    async def run() -> execute.PushSummary:
-        with Warehouse(warehouse) as wh:
-            # The accounting office of each invoice, from the warehouse (a push runs in a process
-            # that did not list the invoices).
-            def office_of(invoice_id: str) -> str | None:
-                found = wh.fetch(
-                    "select accounting_office from raw.invoices where invoice_id = ?", [invoice_id]
-                )
-                return found[0][0] if found else None
-
-            connector = FaceConnector.from_settings(
-                settings, BlobStore(store_dir(warehouse)), office_of=office_of
-            )
-            try:
-                return await execute.push(connector, wh, new_run_id("push"))
-            finally:
-                await connector.aclose()
-
-    return asyncio.run(run())
+    return asyncio.run(push_face(settings, warehouse))
 
 
 def test_accounting_events_become_face_state_changes_once(
@@ -89,6 +68,17 @@ def test_accounting_events_become_face_state_changes_once(
     assert hub.invoice(a).state.value == "2500" and hub.invoice(a).rcf_code == "RCF/2026/0001"
     assert hub.invoice(b).state.value == "2400" and hub.invoice(c).state.value == "2600"
     assert hub.invoice(c).history[-1][2].endswith("Falta el número de expediente")
+    # Each push call's codigoSeguimiento is in the audit, the very one FACe answered that call.
+    answered: dict[str, set[str | None]] = {}
+    for op in WRITES:
+        for record in hub.log.records(op):
+            for number in record.registry_numbers:
+                answered.setdefault(f"face:{number}", set()).add(record.tracking)
+    audited: dict[str, set[str | None]] = {}
+    for invoice_id, reference in rows(warehouse, "select invoice_id, hub_reference from ops.push_audit"):
+        audited.setdefault(invoice_id, set()).add(reference)
+    assert audited == answered and None not in set().union(*audited.values())
+    assert len(audited[f"face:{a}"]) == 3  # ANNOTATED, RECOGNISED, PAID: three calls
     writes = _writes(hub)
     again = _push(settings, warehouse)
     assert again.pushed == 0 and _writes(hub) == writes, again.as_dict()

@@ -7,14 +7,20 @@ downloaded file) runs in the client's pool of ``concurrency`` threads (:meth:`Fa
 which the connector uses for its own hashing and parsing), never on the event loop.
 
 Reads are retried on transport failures, 5xx and server-side SOAP faults, with backoff and
-jitter; writes (confirm, state changes, RCF code, cancellation answers, credit assignments) are
-sent once, and a failure that may hide an applied write says so (``ambiguous``). Nothing the
+jitter, and on a 429 after its ``Retry-After`` (not when it asks for more than
+``MAX_RETRY_AFTER``: the invoice waits for the next run). Writes (confirm, state changes, RCF
+code, cancellation answers, credit assignments) are sent once, and a failure that may hide an
+applied write says so (``ambiguous``): a transport failure, a 5xx, and an answer that is not
+FACe's (a proxy's page, redirect or garbled body, named as such in one line). Every attempt has
+an overall deadline: ``timeout`` to the headers, extended only as the body arrives at
+``MIN_BODY_RATE`` or faster, so a dripping answer fails in about ``timeout`` seconds. Nothing the
 client logs or raises carries the key, the password or a document's content.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import random
@@ -24,7 +30,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import stamina
@@ -50,6 +58,7 @@ from rcflow.connectors.face.errors import (
     FaceFault,
     FaceHttpError,
     FaceProtocolError,
+    FaceRateLimited,
     FaceRequestError,
     FaceResponseSignatureError,
     FaceServerError,
@@ -67,6 +76,7 @@ from rcflow.connectors.face.models import (
     ItemResult,
     NewInvoice,
     NewInvoicesPage,
+    RcfCodeChanged,
     Result,
     StateChange,
     StateDefinition,
@@ -84,6 +94,9 @@ DEFAULT_MAX_RETRIES = 4
 RETRY_WAIT_INITIAL = 0.2
 RETRY_WAIT_MAX = 5.0
 MAX_ANSWER_BYTES = 200 * 1024 * 1024  # an invoice with its annexes, base64, in one answer
+MIN_BODY_RATE = 64 * 1024  # bytes/s: an answer arriving slower than this overall is a stalled one
+MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait is not retried: the work waits for a run
+DECODED = frozenset({"identity", "gzip", "x-gzip", "deflate", "br"})  # what httpx undoes
 USER_AGENT = "rcflow/0.1 (+FACe RCF integration)"
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -135,6 +148,7 @@ class FaceClient:
         self.accepted = tuple(accepted_algorithms)
         self.clock_skew = clock_skew
         self.max_retries = max_retries
+        self.timeout = timeout
         self.concurrency = concurrency
         self.stats = ClientStats()
         self._stats_lock = threading.Lock()
@@ -206,20 +220,19 @@ class FaceClient:
             raise FaceRequestError("confirmarDescargaFactura needs the RCF number (codigoRCF)")
         op = "confirmarDescargaFactura"
         request = {"oficinaContable": office, "numeroRegistro": _id(registry_number), "codigoRCF": rcf_code}
-        answer, _ = await self._call(op, request, write=True, subject=registry_number)
+        answer, result = await self._call(op, request, write=True, subject=registry_number)
         data = answer.get("factura") if isinstance(answer.get("factura"), dict) else {}
         state = text(data, "codigo", required=False) or State.REGISTERED_RCF
-        return ItemResult(registry_number, "0", None, state)
+        return ItemResult(registry_number, "0", None, state, tracking=result.tracking)
 
     async def change_state(self, change: StateChange) -> ItemResult:
         """``cambiarEstadoFactura``: one state change (never 1200, 1300 or 3100)."""
         _check_change(change)
         op = "cambiarEstadoFactura"
-        answer, _ = await self._call(op, change.to_wire(), write=True, subject=change.registry_number)
+        answer, result = await self._call(op, change.to_wire(), write=True, subject=change.registry_number)
         data = answer.get("factura") if isinstance(answer.get("factura"), dict) else {}
-        return ItemResult(
-            change.registry_number, "0", None, text(data, "codigo", required=False) or change.code
-        )
+        state = text(data, "codigo", required=False) or change.code
+        return ItemResult(change.registry_number, "0", None, state, tracking=result.tracking)
 
     async def change_states(self, changes: Sequence[StateChange]) -> list[ItemResult]:
         """``cambiarEstadoListadoFacturas``: up to 100 changes, one result per invoice (check ``ok``)."""
@@ -256,13 +269,14 @@ class FaceClient:
         )
         return self._parse("consultarCodigoRCF", lambda: text(answer, "codigoRCF", required=False))
 
-    async def change_rcf_code(self, registry_number: str, rcf_code: str) -> str:
+    async def change_rcf_code(self, registry_number: str, rcf_code: str) -> RcfCodeChanged:
         """``cambiarCodigoRCF``: correct the RCF number (a provisional one given at confirmation)."""
         if not rcf_code.strip():
             raise FaceRequestError("cambiarCodigoRCF needs the new RCF number")
         request = {"numeroRegistro": _id(registry_number), "codigoRCF": rcf_code}
-        answer, _ = await self._call("cambiarCodigoRCF", request, write=True, subject=registry_number)
-        return text(answer, "codigoRCF", required=False) or rcf_code
+        answer, result = await self._call("cambiarCodigoRCF", request, write=True, subject=registry_number)
+        code = text(answer, "codigoRCF", required=False) or rcf_code
+        return RcfCodeChanged(registry_number, code, result.tracking)
 
     # ---------------------------------------------------------------- reference data
 
@@ -293,11 +307,10 @@ class FaceClient:
         if not answer.accept and not answer.comment.strip():
             raise FaceRequestError("rejecting a cancellation request needs a comment (the reason)")
         op = "gestionarSolicitudAnulacionFactura"
-        reply, _ = await self._call(op, answer.to_wire(), write=True, subject=answer.registry_number)
+        reply, result = await self._call(op, answer.to_wire(), write=True, subject=answer.registry_number)
         data = reply.get("factura") if isinstance(reply.get("factura"), dict) else {}
-        return ItemResult(
-            answer.registry_number, "0", None, text(data, "codigo", required=False) or answer.code
-        )
+        state = text(data, "codigo", required=False) or answer.code
+        return ItemResult(answer.registry_number, "0", None, state, tracking=result.tracking)
 
     async def answer_cancellations(self, answers: Sequence[CancellationAnswer]) -> list[ItemResult]:
         """``gestionarSolicitudAnulacionListadoFacturas``: up to 100 answers, one result each."""
@@ -333,11 +346,12 @@ class FaceClient:
         self, op: str, payload: list[Any], ids: list[str], *, write: bool = True
     ) -> list[ItemResult]:
         item = wire.LIST_REQUEST_ITEM[op]
-        answer, _ = await self._call(op, {item: payload}, write=write)
+        answer, result = await self._call(op, {item: payload}, write=write)
         rows = _list(answer, "facturas", op)
         results = self._parse(
             op, lambda: [ItemResult.from_wire(r, ids[i] if i < len(ids) else "?") for i, r in enumerate(rows)]
         )
+        results = [dataclasses.replace(r, tracking=result.tracking) for r in results]
         if len(results) != len(ids):
             raise FaceProtocolError(op, f"{len(results)} results for {len(ids)} invoices")
         return results
@@ -420,18 +434,28 @@ class FaceClient:
         return answer, result
 
     async def _post(self, op: str, payload: bytes, headers: dict[str, str], write: bool) -> httpx.Response:
-        """POST and read the answer, at most ``MAX_ANSWER_BYTES`` of it."""
+        """POST and read the answer, at most ``MAX_ANSWER_BYTES`` of it, within the deadline."""
+        started = asyncio.get_running_loop().time()
+        chunks: list[bytes] = []
+        size = 0
         try:
-            async with self._http.stream("POST", self.url, content=payload, headers=headers) as response:
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_ANSWER_BYTES:
-                        raise FaceProtocolError(op, f"answer larger than {MAX_ANSWER_BYTES} bytes")
-                    chunks.append(chunk)
-        except httpx.TimeoutException as exc:
-            raise FaceTimeout(op, type(exc).__name__, ambiguous=write) from None
-        except httpx.TransportError as exc:
+            async with asyncio.timeout_at(started + self.timeout) as deadline:
+                async with self._http.stream("POST", self.url, content=payload, headers=headers) as response:
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > MAX_ANSWER_BYTES:
+                            raise FaceProtocolError(op, f"answer larger than {MAX_ANSWER_BYTES} bytes")
+                        chunks.append(chunk)
+                        deadline.reschedule(started + self.timeout + size / MIN_BODY_RATE)
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            reason = (
+                f"no complete answer in time: stalled or slower than {MIN_BODY_RATE // 1024} KiB/s "
+                f"after {self.timeout:g} s, {size} bytes received"
+                if isinstance(exc, TimeoutError)
+                else type(exc).__name__
+            )
+            raise FaceTimeout(op, reason, ambiguous=write) from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             raise FaceTransportError(op, _reason(exc), ambiguous=write) from None
         response._content = b"".join(chunks)  # read once, bounded; kept for the caller
         return response
@@ -440,11 +464,15 @@ class FaceClient:
         try:
             return parse_envelope(response.content)
         except SecurityFault as exc:
+            reason = not_soap(response) or exc.reason
             if response.status_code >= 500:
-                raise FaceServerError(op, response.status_code, exc.reason, ambiguous=write) from None
+                raise FaceServerError(op, response.status_code, reason, ambiguous=write) from None
+            if response.status_code == 429:
+                raise FaceRateLimited(op, reason, _retry_after(response.headers.get("retry-after"))) from None
             if response.status_code >= 400:
-                raise FaceHttpError(op, response.status_code, exc.reason) from None
-            raise FaceProtocolError(op, exc.reason) from None
+                raise FaceHttpError(op, response.status_code, reason) from None
+            # Not FACe's answer (a proxy's page or a garbled body): a write may have been applied.
+            raise FaceProtocolError(op, reason, ambiguous=write) from None
 
     def _verified_body(self, op: str, envelope: Any, subject: str | None) -> Any:
         started = time.thread_time()
@@ -484,11 +512,13 @@ class FaceClient:
         try:
             return await once()
         except FaceError as exc:
-            if self.max_retries <= 0 or not _should_retry(exc):
+            wait = _retry_wait(exc) if self.max_retries > 0 else False
+            if wait is False:
                 raise
-        await asyncio.sleep(RETRY_WAIT_INITIAL * (1 + random.random()))
+        first = RETRY_WAIT_INITIAL * (1 + random.random()) if wait is True else wait
+        await asyncio.sleep(first)
         async for attempt in stamina.retry_context(
-            on=_should_retry,
+            on=_retry_wait,
             attempts=self.max_retries,
             timeout=None,
             wait_initial=RETRY_WAIT_INITIAL,
@@ -507,7 +537,52 @@ def _should_retry(exc: Exception) -> bool:
     return isinstance(exc, FaceFault) and exc.status >= 500 and not exc.client_side
 
 
-def _reason(exc: httpx.TransportError) -> str:
+def _retry_wait(exc: Exception) -> bool | float:
+    """Whether a read is retried (True: after the backoff), or after how many seconds (a 429)."""
+    if isinstance(exc, FaceRateLimited):
+        if exc.retry_after is None:
+            return True
+        return exc.retry_after if exc.retry_after <= MAX_RETRY_AFTER else False
+    return _should_retry(exc)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (delta-seconds or an HTTP date), None when absent or unreadable."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def not_soap(response: httpx.Response) -> str | None:
+    """What came back instead of a SOAP answer, in a few words (None: nothing recognisable).
+
+    A redirect names where it pointed without its query (a login URL may carry a session)."""
+    status, content = response.status_code, response.content
+    if 300 <= status < 400:
+        where = urlsplit(response.headers.get("location", ""))
+        target = f"{where.scheme}://{where.netloc}{where.path}" if where.netloc else "nowhere said"
+        return f"redirected ({status}) to {target}; not followed, not FACe's answer"
+    codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
+    unknown = [c for c in codings if c and c not in DECODED]
+    if unknown:
+        return f"content encoding {', '.join(unknown)} cannot be decoded"
+    if content[:2] == b"\x1f\x8b":
+        return "a gzip-compressed body with no Content-Encoding (compressed on the way, not said)"
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    head = content[:512].lstrip().lower()
+    if media_type in ("text/html", "application/xhtml+xml") or head.startswith((b"<!doctype html", b"<html")):
+        kind = media_type or "no content type"
+        return f"an HTML page ({kind}; e.g. a login or error page), not FACe's answer"
+    if not content.strip():
+        return "an empty body"
+    return None
+
+
+def _reason(exc: httpx.TransportError | httpx.DecodingError) -> str:
     detail = str(exc).strip()
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 

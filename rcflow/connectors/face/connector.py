@@ -100,6 +100,7 @@ class FaceConnector:
 
     source = "face"
     final_states = frozenset(s.value for s in FINAL_STATES)
+    entities_from_invoices = True  # entities() answers the buyers of the invoices it fetched
 
     def __init__(
         self,
@@ -429,10 +430,10 @@ class FaceConnector:
         if not push.rcf_number:
             return PushResult(invoice_id, "refused", code="local", message="ANNOTATED needs the RCF number")
         try:
-            await self.client.change_rcf_code(registry, push.rcf_number)
+            changed = await self.client.change_rcf_code(registry, push.rcf_number)
         except FaceError as exc:
             return _failed(invoice_id, exc)
-        return PushResult(invoice_id, "sent", status=200, code="0")
+        return PushResult(invoice_id, "sent", status=200, code="0", hub_reference=changed.tracking)
 
     async def _change_batch(
         self, batch: list[tuple[int, str, StateChange]], results: list[PushResult | None]
@@ -504,10 +505,12 @@ class FaceConnector:
                 invoice_id, "uncertain", message=f"not sent: the accounting office of {invoice_id} is unknown"
             )
         try:
-            await self.client.answer_cancellation(CancellationAnswer(office, registry, accept, comment))
+            answer = CancellationAnswer(office, registry, accept, comment)
+            answered = await self.client.answer_cancellation(answer)
         except FaceError as exc:
             return _failed(records.invoice_id(registry), exc)
-        return PushResult(records.invoice_id(registry), "sent", status=200, code="0")
+        return PushResult(records.invoice_id(registry), "sent", status=200, code="0",
+                          hub_reference=answered.tracking)  # fmt: skip
 
     # ------------------------------------------------------------------ late attachments: none
 
@@ -567,24 +570,28 @@ def _failed(invoice_id: str, exc: FaceError) -> PushResult:
     """A write's error as a push result: FACe's business refusal is ``refused``; anything that
     may hide an applied write, or that says nothing about the data, is ``uncertain``."""
     status = getattr(exc, "status", None)
+    reference = exc.tracking if isinstance(exc, FaceResultError) else None
     if isinstance(exc, FaceRequestError):
         return PushResult(invoice_id, "refused", code="local", message=str(exc))
     if isinstance(exc, FaceBusinessError):
-        return PushResult(invoice_id, "refused", status=200, code=exc.code, message=str(exc))
+        return PushResult(invoice_id, "refused", status=200, code=exc.code, message=str(exc),
+                          hub_reference=reference)  # fmt: skip
     code = exc.code if isinstance(exc, FaceResultError) else None
     if isinstance(exc, FaceFault):
         code = exc.faultcode
     elif isinstance(exc, (FaceHttpError, FaceTransportError)):
         code = None
-    return PushResult(invoice_id, "uncertain", status=status, code=code, message=str(exc))
+    return PushResult(invoice_id, "uncertain", status=status, code=code, message=str(exc),
+                      hub_reference=reference)  # fmt: skip
 
 
 def _item_result(invoice_id: str, item: ItemResult) -> PushResult:
     if item.ok:
-        return PushResult(invoice_id, "sent", status=200, code=item.code)
+        return PushResult(invoice_id, "sent", status=200, code=item.code, hub_reference=item.tracking)
     outcome = "refused" if result_range(item.code) is Range.BUSINESS else "uncertain"
     message = f"FACe refused ({item.code}): {item.description or ''}".strip()
-    return PushResult(invoice_id, outcome, status=200, code=item.code, message=message)
+    return PushResult(invoice_id, outcome, status=200, code=item.code, message=message,
+                      hub_reference=item.tracking)  # fmt: skip
 
 
 __all__ = ["FaceConnector", "parse_signed_facturae"]

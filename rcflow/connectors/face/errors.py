@@ -6,7 +6,8 @@
     ├── FaceTransportError         no usable answer: connect/read errors, dropped connections
     │   └── FaceTimeout
     ├── FaceHttpError              an HTTP error status without a SOAP answer we can read
-    │   └── FaceServerError        5xx (retried)
+    │   ├── FaceServerError        5xx (retried)
+    │   └── FaceRateLimited        429 (a read retried after its Retry-After, unless too long)
     ├── FaceFault                  a SOAP Fault (faultcode, faultstring)
     ├── FaceProtocolError          an answer we cannot read (not XML, wrong shape, bad base64)
     ├── FaceResponseSignatureError FACe's answer is unsigned, badly signed or signed by a stranger
@@ -21,8 +22,9 @@
             ├── FaceTransitionRefused      505 the state change is not allowed
             └── FaceInvoiceNotFound        511 no such invoice, or not ours
 
-Writes (confirm, state changes, cancellation answers, RCF code) are sent once: a transport error or a
-5xx on a write has ``ambiguous = True`` (it may have been applied; read the invoice back first).
+Writes (confirm, state changes, cancellation answers, RCF code) are sent once: a transport error, a
+5xx or an answer that is not FACe's (``FaceProtocolError``: a proxy's page, a garbled body) on a
+write has ``ambiguous = True`` (it may have been applied; read the invoice back first).
 """
 
 from __future__ import annotations
@@ -63,6 +65,15 @@ class FaceServerError(FaceHttpError):
     pass
 
 
+class FaceRateLimited(FaceHttpError):
+    """429 from FACe or a front before it; ``retry_after`` in seconds when it said."""
+
+    def __init__(self, operation: str, detail: str, retry_after: float | None):
+        self.retry_after = retry_after
+        wait = f" (asked to wait {retry_after:g} s)" if retry_after is not None else ""
+        super().__init__(operation, 429, f"too many requests{wait}; {detail}")
+
+
 class FaceFault(FaceError):
     def __init__(
         self, operation: str, faultcode: str, faultstring: str, *, status: int = 500, ambiguous: bool = False
@@ -79,8 +90,8 @@ class FaceFault(FaceError):
 
 
 class FaceProtocolError(FaceError):
-    def __init__(self, operation: str, reason: str):
-        self.operation, self.reason = operation, reason
+    def __init__(self, operation: str, reason: str, *, ambiguous: bool = False):
+        self.operation, self.reason, self.ambiguous = operation, reason, ambiguous
         super().__init__(f"{operation}: unreadable answer from FACe ({reason})")
 
 

@@ -222,6 +222,7 @@ class ItemResult:
     description: str | None
     state: str | None  # the invoice's code after the call, when FACe gives it
     status: InvoiceStatus | None = None  # consultarListadoFacturas only
+    tracking: str | None = None  # the call's codigoSeguimiento (one per call, shared by its items)
 
     @property
     def ok(self) -> bool:
@@ -241,6 +242,15 @@ class ItemResult:
             text(invoice, "codigo", required=False),
             status,
         )
+
+
+@dataclass(frozen=True)
+class RcfCodeChanged:
+    """``cambiarCodigoRCF``'s answer: the RCF number FACe now holds."""
+
+    registry_number: str
+    rcf_code: str  # codigoRCF
+    tracking: str | None  # codigoSeguimiento
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,19 @@ short. This front does each on demand, per request path, and forwards everything
         front.add("throttle", r"^/factures-pendents$", times=2, retry_after=1)
         settings.hub_url = front.base_url
 
+A SOAP service (FACe) takes every call as a POST to one path: a rule may also match a request
+header (``header=("soapaction", r'#descargarFactura"?$')``) and the request body
+(``body_regex=r"numeroRegistro>123<"``), and the front serves any root
+(``start_front(sim.root_url)``; the client then talks to ``front.root_url`` + the service path).
+
 Actions: ``gzip``, ``deflate``, ``br`` (compressed, ``Content-Encoding`` set, whatever the client
 asked for), ``encoding`` (a ``Content-Encoding`` nobody can decode, ``x-custom``), ``redirect``
 (302), ``html`` (200 text/html "session expired"), ``empty`` (empty 200), ``drip`` (the body
 ``drip_bytes`` at a time every ``drip_delay_s``), ``throttle`` (429 with ``Retry-After``),
-``truncate`` (``Content-Length`` of the whole body, half of it sent, connection closed). The
+``truncate`` (``Content-Length`` of the whole body, half of it sent, connection closed),
+``bare-gzip`` (gzip-compressed with no ``Content-Encoding``: a front that forgot to say so),
+``rewrite`` (the upstream answer with the first match of ``rewrite=(regex, replacement)`` replaced,
+bytes: a filtering proxy that edits what it passes on). The
 simulator's own request log stays the truth of what the hub served and what was acknowledged;
 ``front.log`` lists (method, path, action) of what the front did.
 """
@@ -39,8 +47,9 @@ from rcflow.connectors.efact.simulator.app import Receive, Scope, Send, _close_t
 from rcflow.connectors.efact.simulator.server import HOST, RunningSimulator, _bind
 
 ACTIONS = frozenset(
-    {"gzip", "deflate", "br", "encoding", "redirect", "html", "empty", "drip", "throttle", "truncate"}
-)
+    {"gzip", "deflate", "br", "encoding", "redirect", "html", "empty", "drip", "throttle", "truncate",
+     "bare-gzip", "rewrite"}
+)  # fmt: skip
 LOGIN_URL = "https://sso.example.invalid/login?session=s3cr3t-session&return=%2Frcf"
 EXPIRED_PAGE = (
     b"<!DOCTYPE html>\n<html><head><title>Sessi\xc3\xb3 caducada</title></head>"
@@ -59,18 +68,29 @@ class FrontRule:
     retry_after: str = "1"
     drip_bytes: int = 16
     drip_delay_s: float = 0.05
+    header: tuple[str, str] | None = None  # (name, regex searched in that request header's value)
+    body_regex: str | None = None  # searched in the request body (latin-1)
+    rewrite: tuple[bytes, bytes] | None = None  # "rewrite": (regex, replacement) on the answer
     hits: int = 0
     _pattern: re.Pattern[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
             raise ValueError(f"unknown front action {self.action!r}; one of {sorted(ACTIONS)}")
+        if (self.action == "rewrite") != (self.rewrite is not None):
+            raise ValueError("the rewrite action, and it only, takes rewrite=(regex, replacement)")
         self._pattern = re.compile(self.path_regex) if self.path_regex else None
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
         if self.method and self.method != method:
+            return False
+        if self.header is not None:
+            name, regex = self.header
+            if re.search(regex, headers.get(name.lower(), "")) is None:
+                return False
+        if self.body_regex is not None and re.search(self.body_regex, body.decode("latin-1")) is None:
             return False
         return self._pattern is None or self._pattern.search(path) is not None
 
@@ -98,10 +118,10 @@ class FrontApp:
             self.rules.clear()
             self.log.clear()
 
-    def _rule(self, method: str, rel: str) -> FrontRule | None:
+    def _rule(self, method: str, rel: str, headers: dict[str, str], body: bytes) -> FrontRule | None:
         with self._lock:
             for rule in self.rules:
-                if rule.matches(method, rel):
+                if rule.matches(method, rel, headers, body):
                     rule.hits += 1
                     self.log.append((method, rel, rule.action))
                     return rule
@@ -112,8 +132,9 @@ class FrontApp:
             return
         method, path = scope["method"], scope["path"]
         rel = path[len(self.prefix) :] if path.startswith(self.prefix + "/") else path
-        rule = self._rule(method, rel)
         body = await _read_body(receive)
+        names = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        rule = self._rule(method, rel, names, body)
         if rule is not None and rule.action in ("redirect", "html", "empty", "throttle"):
             await self._answer_in_place(send, rule)
             return
@@ -124,6 +145,12 @@ class FrontApp:
             encoded = _encode(rule.action, content)
             coding = "x-custom" if rule.action == "encoding" else rule.action
             await _respond(send, status, [*headers, (b"content-encoding", coding.encode())], encoded)
+        elif rule.action == "bare-gzip":
+            await _respond(send, status, headers, gzip.compress(content))
+        elif rule.action == "rewrite":
+            assert rule.rewrite is not None
+            pattern, replacement = rule.rewrite
+            await _respond(send, status, headers, re.sub(pattern, replacement, content, count=1))
         elif rule.action == "drip":
             await send(_start(status, headers, len(content)))
             for i in range(0, len(content), rule.drip_bytes):

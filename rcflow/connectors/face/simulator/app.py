@@ -82,9 +82,9 @@ class FaceSimulatorApp:
             self._log(hub, started, operation, status, code, (), None, decision.label)
             await _reply(send, status, body)
             return
-        status, body, code, ids, signer = self._answer(hub, raw, envelope, operation, problem)
+        status, body, code, ids, signer, tracking = self._answer(hub, raw, envelope, operation, problem)
         if decision.action is Action.DROP or decision.action is Action.PARTIAL:
-            self._log(hub, started, operation, 0, code, ids, signer, decision.label)
+            self._log(hub, started, operation, 0, code, ids, signer, decision.label, tracking)
             if decision.action is Action.PARTIAL:
                 await send(
                     {
@@ -98,12 +98,14 @@ class FaceSimulatorApp:
             return
         if decision.action is not None:  # after-phase error: the call was applied, its answer lost
             status, body, code = self._fault(hub, decision, operation)
-        self._log(hub, started, operation, status, code, ids, signer, decision.label or None)
+            tracking = None
+        self._log(hub, started, operation, status, code, ids, signer, decision.label or None, tracking)
         await _reply(send, status, body)
 
     def _answer(
         self, hub: FaceHub, raw: bytes, envelope: Any, operation: str | None, problem: SecurityFault | None
-    ) -> tuple[int, bytes, str | None, tuple[str, ...], str | None]:
+    ) -> tuple[int, bytes, str | None, tuple[str, ...], str | None, str | None]:
+        """(status, body, result code, registry numbers, signer, codigoSeguimiento) of a call."""
         if envelope is None or operation is None:
             fault = problem or SecurityFault("102", "no operation in the SOAP Body")
             return (
@@ -112,6 +114,7 @@ class FaceSimulatorApp:
                 fault.code,
                 (),
                 None,
+                None,
             )
         if operation not in hub.handlers:
             return (
@@ -119,6 +122,7 @@ class FaceSimulatorApp:
                 wire.fault_envelope("soapenv:Client", f"Operación desconocida: {operation}"),
                 "unknown-operation",
                 (),
+                None,
                 None,
             )
         try:
@@ -131,13 +135,9 @@ class FaceSimulatorApp:
             )
         except SecurityFault as exc:
             description = f"{RESULT_DESCRIPTIONS.get(exc.code, 'Error de seguridad')}: {exc.reason}"
-            return (
-                200,
-                self._signed(hub, operation, {"resultado": _result(exc.code, description)}),
-                exc.code,
-                (),
-                exc.signer,
-            )
+            result = _result(exc.code, description)
+            body = self._signed(hub, operation, {"resultado": result})
+            return 200, body, exc.code, (), exc.signer, result["codigoSeguimiento"]
         signer = _subject(verified.certificate)
         call = verified.body.find(f"{{{wire.FACE_NS}}}{operation}")
         value = wire.read(call) if call is not None else None
@@ -148,7 +148,8 @@ class FaceSimulatorApp:
             code = "0"
         except ApiError as exc:
             answer, code = {"resultado": _result(exc.code, exc.description)}, exc.code
-        return 200, self._signed(hub, operation, answer), code, ids, signer
+        tracking = answer["resultado"]["codigoSeguimiento"]
+        return 200, self._signed(hub, operation, answer), code, ids, signer, tracking
 
     def _signed(self, hub: FaceHub, operation: str, answer: dict[str, Any]) -> bytes:
         envelope = wire.response_envelope(operation, answer)
@@ -180,6 +181,7 @@ class FaceSimulatorApp:
         ids: tuple[str, ...],
         signer: str | None,
         fault: str | None,
+        tracking: str | None = None,
     ) -> None:
         hub.log.add(
             at=started,
@@ -189,6 +191,7 @@ class FaceSimulatorApp:
             registry_numbers=ids,
             certificate=signer,
             fault=fault or None,
+            tracking=tracking,
         )
 
     # ------------------------------------------------------------ test controls

@@ -75,6 +75,7 @@ class LogRecord:
     registry_numbers: tuple[str, ...]
     certificate: str | None  # the signer's subject
     fault: str | None
+    tracking: str | None = None  # the answer's codigoSeguimiento (a handled call's)
 
 
 class RequestLog:
