@@ -1,11 +1,21 @@
-{#- Dated straight from the invoices with the shared macro (the same logic as
+{#- Dated straight from the invoices with the shared macros (the same logic as
     int_invoices_dated_as_of_period and pmp_trend): the PMP never waits for the wide per-invoice
-    table the other marts read. -#}
+    table the other marts read, and pivots only the states its figures use (the trend, dated
+    from every state, must agree: data-tests/assert_pmp_matches_trend_for_the_period.sql). -#}
 with
+
+-- The hub's rows of the states the PMP's dates read (registry, conformity, payment, refusals):
+-- under half of the 6M state rows.
+milestones_of_pmp_states as (
+
+    {{ pivot_invoice_states(only_states=['REGISTERED', 'ACCEPTED', 'PAID', 'REJECTED',
+                                         'CANCELLED']) }}
+
+),
 
 invoices as (
 
-    select * from {{ ref('int_invoices_joined_to_milestones') }}
+    {{ join_invoices_to_milestones('milestones_of_pmp_states', complete=false) }}
 
 ),
 
