@@ -4,6 +4,12 @@
     instead of recomputing the per-invoice dates. -#}
 with
 
+periods as (
+
+    {{ reporting_periods(series=true) }}
+
+),
+
 invoices as (
 
     select
@@ -36,12 +42,12 @@ invoices as (
         cancelled_on
 
     from {{ ref('int_invoices_dated_as_of_period') }}
-
-),
-
-periods as (
-
-    {{ reporting_periods(series=true) }}
+    -- what no period of the series can count is left out before the series multiplies the rows
+    -- (the same test date_invoices_as_of(operations_only=true) makes for each period)
+    where payment_on is null
+        or payment_on >= (select min(period_start) from periods)
+        or is_quarantined
+        or is_credit_note
 
 ),
 
