@@ -5,8 +5,9 @@ blob is either fully present or absent. A bulk writer (the sync) may commit with
 ``durable=False`` (no fsync per file: each costs ~6 ms and each directory fsync ~10 ms on ext4)
 and then make a whole batch durable with one ``sync()`` (Linux ``syncfs``: one journal commit)
 before anything refers to those blobs; after a crash before ``sync()``, a blob may be present but
-short, which ``problem()`` detects and the next download replaces. Names that came from the hub
-are data: they never become paths here.
+short, which ``problem()`` detects and the next download replaces. That bulk path writes a small
+blob with one create, one write and one rename, in folders the store remembers having made.
+Names that came from the hub are data: they never become paths here.
 
 A blob already at its path is trusted only after its size and hash are checked: a damaged one
 (truncated or altered on disk) is replaced by the new, verified copy. Temporary files a killed
@@ -16,10 +17,13 @@ live writer can own them (see ``TMP_MAX_AGE``).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
+import itertools
 import os
+import re
 import tempfile
 import threading
 import time
@@ -40,6 +44,8 @@ TMP_PREFIX = "blob-"
 # gap between two chunks to well under a minute: a temp file untouched for an hour has no writer.
 TMP_MAX_AGE = 3600.0
 READ_CHUNK = 1024 * 1024
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_TMP_NAMES = itertools.count()
 
 
 class BlobWriter:
@@ -79,30 +85,62 @@ class BlobWriter:
         self._file.write(self._buffer)
         self._buffer = bytearray()
 
+    def in_memory(self) -> bytes | None:
+        """The bytes written so far, when they are still held in memory (None once spilled)."""
+        return bytes(self._buffer) if self._file is None else None
+
     def commit(self, *, durable: bool = True) -> StoredBlob:
         """The blob at its path; ``durable=False`` leaves the fsync to ``BlobStore.sync()``."""
         digest = self._hash.hexdigest()
-        target = self._store.path_for(digest)
-        if self._store.problem(digest, self._size) is None:
+        store = self._store
+        if store.problem(digest, self._size) is None:
             self.abort()  # already stored, and intact
             return StoredBlob(digest, self._size)
         # Absent, or damaged on disk: this verified copy replaces it (atomically).
+        if not durable:
+            self._commit_unsynced(digest)
+            return StoredBlob(digest, self._size)
+        target = store.path_for(digest)
         if self._file is None:
             self._spill()
         assert self._file is not None and self._tmp is not None
         self._file.flush()
-        if durable:
-            os.fsync(self._file.fileno())
+        os.fsync(self._file.fileno())
         self._file.close()
-        new_dirs = [d for d in (target.parent.parent, target.parent) if durable and not d.exists()]
+        new_dirs = [d for d in (target.parent.parent, target.parent) if not d.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._tmp, target)
-        if durable:
-            for folder in [target.parent, *(d.parent for d in new_dirs)]:
-                _fsync_dir(folder)
-        else:
-            self._store.unsynced_add(target)
+        for folder in [target.parent, *(d.parent for d in new_dirs)]:
+            _fsync_dir(folder)
         return StoredBlob(digest, self._size)
+
+    def _commit_unsynced(self, digest: str) -> None:
+        """Write and rename without fsync (the bulk path: ``BlobStore.sync()`` follows); plain
+        ``os`` calls on strings and folders known to exist, as this runs once per blob."""
+        store = self._store
+        target = store.location(digest)
+        if self._file is None:  # small: one create, one write, one close
+            tmp = os.path.join(store.tmp_name, f"{TMP_PREFIX}{os.getpid()}-{next(_TMP_NAMES)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            try:
+                with open(fd, "wb") as out:
+                    out.write(self._buffer)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            self._buffer = bytearray()
+        else:
+            assert self._tmp is not None
+            self._file.close()
+            tmp = str(self._tmp)
+        try:
+            store.move_in(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        store.unsynced_add(target)
 
     def abort(self) -> None:
         self._buffer = bytearray()
@@ -137,14 +175,31 @@ class BlobStore:
         self.tmp_dir = self.root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.swept = self.sweep_tmp()
-        self._unsynced: list[Path] = []  # blobs committed with durable=False, not yet synced
+        self.tmp_name = str(self.tmp_dir)
+        self._blobs = str(self.root / "sha256")
+        self._unsynced: list[str] = []  # blobs committed with durable=False, not yet synced
+        self._folders: set[str] = set()  # blob folders known to exist (made by this store)
         self._lock = threading.Lock()
         # Held for a whole flush: a second caller returns only once the blobs it saw are durable.
         self._sync_lock = threading.Lock()
 
-    def unsynced_add(self, path: Path) -> None:
+    def unsynced_add(self, path: str) -> None:
         with self._lock:
             self._unsynced.append(path)
+
+    def move_in(self, tmp: str, target: str) -> None:
+        """Rename ``tmp`` to ``target``, making its folder unless this store already made it."""
+        folder = os.path.dirname(target)
+        if folder in self._folders:
+            try:
+                os.replace(tmp, target)
+                return
+            except FileNotFoundError:  # its folder was removed behind the store's back
+                self._folders.discard(folder)
+        os.makedirs(folder, exist_ok=True)
+        os.replace(tmp, target)
+        with self._lock:
+            self._folders.add(folder)
 
     def sync(self) -> None:
         """Make every blob committed with ``durable=False`` so far durable (files and folders)."""
@@ -154,7 +209,7 @@ class BlobStore:
             if pending:
                 self._flush(pending)
 
-    def _flush(self, pending: list[Path]) -> None:
+    def _flush(self, pending: list[str]) -> None:
         if _SYNCFS is not None:
             fd = os.open(self.root, os.O_RDONLY)
             try:
@@ -163,7 +218,8 @@ class BlobStore:
             finally:
                 os.close(fd)
         folders = {self.root / "sha256"}
-        for path in pending:  # no syncfs: each file, then each directory, once
+        for name in pending:  # no syncfs: each file, then each directory, once
+            path = Path(name)
             with open(path, "rb") as f:
                 os.fsync(f.fileno())
             folders.update((path.parent, path.parent.parent))
@@ -187,9 +243,13 @@ class BlobStore:
         return removed
 
     def path_for(self, digest: str) -> Path:
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        return Path(self.location(digest))
+
+    def location(self, digest: str) -> str:
+        """``path_for`` as a string (the per-blob hot path avoids ``pathlib``)."""
+        if not _DIGEST.fullmatch(digest):
             raise ValueError(f"not a sha256 digest: {digest!r}")
-        return self.root / "sha256" / digest[:2] / digest[2:4] / digest
+        return os.path.join(self._blobs, digest[:2], digest[2:4], digest)
 
     def writer(self) -> BlobWriter:
         return BlobWriter(self)
@@ -214,9 +274,9 @@ class BlobStore:
 
         ``size`` (when known) is checked first; ``deep`` re-hashes the file (``False``: existence
         and size only, a cheap check)."""
-        path = self.path_for(digest)
+        path = self.location(digest)
         try:
-            actual = path.stat().st_size
+            actual = os.stat(path).st_size
         except FileNotFoundError:
             return "missing"
         if size is not None and actual != size:

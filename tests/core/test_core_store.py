@@ -80,3 +80,36 @@ def test_old_temp_files_of_killed_writers_are_swept_not_those_of_live_ones(tmp_p
     store = BlobStore(tmp_path)  # opening the store (a run's start) sweeps
     assert store.swept == 1
     assert not old.exists() and fresh.exists() and other.exists()
+
+
+def _unsynced(store: BlobStore, data: bytes) -> str:
+    writer = store.writer()
+    writer.write(data)
+    return writer.commit(durable=False).sha256
+
+
+def test_an_unsynced_blob_is_whole_at_its_path_and_no_temp_file_is_left(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path)
+    digest = _unsynced(store, b"<Facturae/>")
+    assert store.get(digest) == b"<Facturae/>" and store.problem(digest, 11) is None
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert store._unsynced == [str(store.path_for(digest))]  # flushed by the next sync()
+    store.sync()
+    assert store._unsynced == []
+
+
+def test_a_blob_folder_removed_behind_the_store_is_made_again(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path)
+    digest = _unsynced(store, b"attachment")
+    store.path_for(digest).unlink()
+    store.path_for(digest).parent.rmdir()  # the store remembers having made it
+    assert _unsynced(store, b"attachment") == digest
+    assert store.get(digest) == b"attachment" and list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_the_bytes_of_a_small_blob_are_handed_back_before_commit(tmp_path: Path) -> None:
+    writer = BlobStore(tmp_path).writer()
+    writer.write(b"<Facturae>")
+    writer.write(b"</Facturae>")
+    assert writer.in_memory() == b"<Facturae></Facturae>"
+    writer.commit(durable=False)

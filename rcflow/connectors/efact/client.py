@@ -54,6 +54,7 @@ R = TypeVar("R")
 class Download:
     media_type: str | None
     blob: StoredBlob
+    content: bytes | None = None  # the stored bytes, when asked for and small enough to keep
 
 
 def _seg(value: str) -> str:
@@ -128,11 +129,15 @@ class EfactApi:
 
     # ----------------------------------------------------------------- downloads
 
-    def facturae(self, invoice_id: str, store: BlobStore, *, durable: bool = True) -> Download:
+    def facturae(
+        self, invoice_id: str, store: BlobStore, *, durable: bool = True, keep: bool = False
+    ) -> Download:
         """GET /factura/:id/facturae, streamed into the blob store (XML or a signed container).
 
-        ``durable=False``: the caller makes it durable with ``store.sync()`` (see the store)."""
-        return self._download(f"factura/{_seg(invoice_id)}/facturae", store, FACTURAE, durable)
+        ``durable=False``: the caller makes it durable with ``store.sync()`` (see the store).
+        ``keep``: the answer carries the stored bytes too (unless the file was too large to
+        hold in memory), so a caller can parse them without reading the blob back."""
+        return self._download(f"factura/{_seg(invoice_id)}/facturae", store, FACTURAE, durable, keep)
 
     def attachment(
         self,
@@ -187,7 +192,9 @@ class EfactApi:
     def _get_model(self, path: str, model: type[M], params: dict[str, str] | None = None) -> M:
         return _parse_model("GET", path, self.http.json("GET", path, params=params), model)
 
-    def _download(self, path: str, store: BlobStore, expect: Expect, durable: bool = True) -> Download:
+    def _download(
+        self, path: str, store: BlobStore, expect: Expect, durable: bool = True, keep: bool = False
+    ) -> Download:
         def once() -> Download:
             writer = store.writer()
             head = bytearray()
@@ -202,11 +209,12 @@ class EfactApi:
                 media_type = _media_type(answer.headers.get("content-type"))
                 if problem := expect.problem(media_type, bytes(head), writer.size):
                     raise HubNotDocument("GET", path, problem)
+                content = writer.in_memory() if keep else None
                 blob = writer.commit(durable=durable)
             except BaseException:
                 writer.abort()
                 raise
-            return Download(media_type, blob)
+            return Download(media_type, blob, content)
 
         return self.http.retrying(once)
 

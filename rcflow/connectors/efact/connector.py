@@ -141,7 +141,7 @@ def fetch_bundle(
     """Everything for one invoice, or the reason it could not all be fetched (blocking)."""
     try:
         detail = api.invoice(invoice_id)
-        xml = api.facturae(invoice_id, store, durable=False)
+        xml = api.facturae(invoice_id, store, durable=False, keep=True)
         history = api.history(invoice_id)
         attachments = [
             fetch_attachment(api, store, invoice_id, ref.idAdjunt, ref.nom) for ref in detail.adjunts
@@ -155,7 +155,7 @@ def fetch_bundle(
         states=state_records(history),
         attachments=attachments,
         fetched_at=fetched_at,
-        facturae=parse_document(store.get(xml.blob.sha256)),
+        facturae=parse_document(xml.content if xml.content is not None else store.get(xml.blob.sha256)),
     )
 
 
