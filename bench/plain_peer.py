@@ -4,6 +4,9 @@
 fsynced on disk by sha256, rows in SQLite, the Facturae parsed with ``xml.etree``. It makes the same
 requests per invoice as ``rcflow sync`` (detail, Facturae, history, each attachment, then PATCH
 DELIVERED) and acknowledges an invoice only after its files are fsynced and its row committed.
+Like rcflow it drains the hub's attachment queue (``/adjunts-pendents``, filled as invoices are
+delivered) in a thread beside the pages, and once more at the end: an attachment it lacks is
+downloaded and committed, then each is released (``DELETE``), as the hub requires.
 It keeps none of rcflow's other guarantees (typed errors, retries, quarantine, Arrow bulk writes,
 secure XML parsing): it is a yardstick, never a product.
 
@@ -41,6 +44,7 @@ class Peer:
         self.local = threading.local()
         self.requests = 0
         self.lock = threading.Lock()
+        self.dblock = threading.Lock()
         self.token, self.token_until = "", 0.0
         os.makedirs(os.path.join(folder, "blobs"), exist_ok=True)
         self.db = sqlite3.connect(os.path.join(folder, "peer.sqlite"), check_same_thread=False)
@@ -112,23 +116,64 @@ class Peer:
     def _ack(self, invoice_id: str) -> None:
         self._call("PATCH", f"/factura/{invoice_id}", {"estat": "DELIVERED"})
 
+    def _late(self, item: dict) -> tuple[str, str, str]:
+        invoice_id, attachment_id = str(item["idFactura"]), str(item["idAdjunt"])
+        content = self._call("GET", f"/factura/{invoice_id}/adjunts/{attachment_id}")
+        return invoice_id, attachment_id, self._store(content)
+
+    def _release(self, attachment_id: str) -> None:
+        self._call("DELETE", f"/adjunts-pendents/{attachment_id}")
+
+    def drain_attachments(self, pool: ThreadPoolExecutor) -> int:
+        """The attachment queue until empty: store what is missing, commit, then release."""
+        released = 0
+        while True:
+            items = json.loads(self._call("GET", "/adjunts-pendents")).get("adjunts") or []
+            if not items:
+                return released
+            ids = [str(item["idAdjunt"]) for item in items]
+            with self.dblock:
+                marks = ",".join("?" * len(ids))
+                rows = self.db.execute(f"select id from attachments where id in ({marks})", ids)
+                known = {r[0] for r in rows}
+            fetched = list(pool.map(self._late, [i for i in items if str(i["idAdjunt"]) not in known]))
+            with self.dblock, self.db:
+                self.db.executemany("insert or replace into attachments values (?, ?, ?)", fetched)
+            list(pool.map(self._release, ids))
+            released += len(ids)
+
     def drain(self) -> int:
         done, previous = 0, None
+        finished = threading.Event()
         with ThreadPoolExecutor(self.concurrency) as pool:
-            while True:
-                page = json.loads(self._call("GET", "/factures-pendents"))
-                ids = [str(item["id"]) for item in page.get("factures") or []]
-                if not ids or ids == previous:  # empty, or the hub keeps listing what it refused
-                    return done
-                previous = ids
-                fetched = list(pool.map(self._one, ids))
-                with self.db:  # one transaction per page, committed before any acknowledgement
-                    self.db.executemany("insert or replace into invoices values (?, ?, ?, ?, ?)",
-                                        [row for _, row, _ in fetched])  # fmt: skip
-                    self.db.executemany("insert or replace into attachments values (?, ?, ?)",
-                                        [a for _, _, atts in fetched for a in atts])  # fmt: skip
-                list(pool.map(self._ack, ids))
-                done += len(ids)
+
+            def alongside() -> None:
+                while not finished.is_set():
+                    self.drain_attachments(pool)
+                    finished.wait(0.5)
+
+            side = threading.Thread(target=alongside)
+            side.start()
+            try:
+                while True:
+                    page = json.loads(self._call("GET", "/factures-pendents"))
+                    ids = [str(item["id"]) for item in page.get("factures") or []]
+                    if not ids or ids == previous:  # empty, or the hub keeps listing what it refused
+                        break
+                    previous = ids
+                    fetched = list(pool.map(self._one, ids))
+                    with self.dblock, self.db:  # one transaction per page, before any acknowledgement
+                        self.db.executemany("insert or replace into invoices values (?, ?, ?, ?, ?)",
+                                            [row for _, row, _ in fetched])  # fmt: skip
+                        self.db.executemany("insert or replace into attachments values (?, ?, ?)",
+                                            [a for _, _, atts in fetched for a in atts])  # fmt: skip
+                    list(pool.map(self._ack, ids))
+                    done += len(ids)
+            finally:
+                finished.set()
+                side.join()
+            self.drain_attachments(pool)
+        return done
 
 
 def main() -> None:
