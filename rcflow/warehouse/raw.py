@@ -85,15 +85,22 @@ def store_invoices(
     """
     with wh.transaction():
         new_ids = set(ids) - known_ids(wh, "raw.invoices", "invoice_id", ids)
+        # Child rows hang off a stored invoice: a new one has none to replace or resolve, which
+        # spares most batches a dozen statements.
+        stored = [i for i in ids if i not in new_ids]
         _write(wh, "raw.invoices", invoices, source)
-        _write(wh, "raw.invoice_states", states, source, ids=ids)
+        _write(wh, "raw.invoice_states", states, source, ids=stored)
         _write(wh, "raw.attachments", attachments, source)
         for name in FACTURAE_TABLES:
-            _write(wh, name, facturae[name], source, ids=ids)
-        _write(wh, "raw.facturae_mismatches", mismatches, source, ids=ids)
-        with wh.registered("_rcflow_quarantined", quarantined), wh.registered("_rcflow_reparsed", _ids(ids)):
-            open_quarantines(wh.con, "_rcflow_quarantined", stage=FACTURAE_STAGE, at=now)
-            wh.con.execute(_RESOLVE_REPARSED, [now, FACTURAE_STAGE])
+            _write(wh, name, facturae[name], source, ids=stored)
+        _write(wh, "raw.facturae_mismatches", mismatches, source, ids=stored)
+        if quarantined.num_rows:
+            with wh.registered("_rcflow_quarantined", quarantined):
+                open_quarantines(wh.con, "_rcflow_quarantined", stage=FACTURAE_STAGE, at=now)
+        if stored:
+            found, reparsed = quarantined, _ids(stored)
+            with wh.registered("_rcflow_quarantined", found), wh.registered("_rcflow_reparsed", reparsed):
+                wh.con.execute(_RESOLVE_REPARSED, [now, FACTURAE_STAGE])
     return new_ids
 
 

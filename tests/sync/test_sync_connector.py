@@ -62,7 +62,7 @@ def test_every_blob_of_a_batch_is_synced_before_its_rows_are_committed(
     real = sync_module.store_bundles
 
     def store_bundles(wh, store: BlobStore, bundles, **kwargs):  # type: ignore[no-untyped-def]
-        unsynced = {p.name for p in store._unsynced}
+        unsynced = {Path(p).name for p in store._unsynced}
         blobs = {b.xml_sha256 for b in bundles} | {a.sha256 for b in bundles for a in b.attachments}
         assert not blobs & unsynced, "rows committed before their blobs were made durable"
         assert all(b.facturae is not None for b in bundles), "parsed beside the download"
