@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from rcflow.warehouse.db import Warehouse
 from rcflow.warehouse.quarantine import open_quarantines
@@ -37,14 +38,21 @@ def known_ids(wh: Warehouse, table: str, column: str, ids: Sequence[str]) -> set
 
 
 def _write(wh: Warehouse, name: str, rows: pa.Table, source: str, *, ids: Sequence[str] = (),
-           keep: Sequence[str] = ()) -> None:  # fmt: skip
-    """Land ``rows`` in table ``name`` as its contract says (call inside a transaction)."""
+           keep: Sequence[str] = (), new: set[str] | None = None) -> None:  # fmt: skip
+    """Land ``rows`` in table ``name`` as its contract says (call inside a transaction).
+
+    ``new``: invoices known to have no row yet in a table keyed by invoice; theirs are inserted
+    (an upsert costs about twice the CPU of an insert), the others upserted."""
     table = TABLES[name]
     rows = with_source(rows, source)
     if table.replace_by:
         wh.replace_for(name, rows, ids, table.replace_by)
-    else:
-        wh.upsert(name, rows, list(table.key), keep=[*table.keep, *keep])
+        return
+    if new and table.key == ("invoice_id",):
+        fresh = pc.is_in(rows.column("invoice_id"), value_set=pa.array(sorted(new), pa.string()))
+        wh.append(name, rows.filter(fresh))
+        rows = rows.filter(pc.invert(fresh))
+    wh.upsert(name, rows, list(table.key), keep=[*table.keep, *keep])
 
 
 def store_entities(wh: Warehouse, rows: pa.Table, *, source: str = DEFAULT_HUB) -> int:
@@ -88,11 +96,11 @@ def store_invoices(
         # Child rows hang off a stored invoice: a new one has none to replace or resolve, which
         # spares most batches a dozen statements.
         stored = [i for i in ids if i not in new_ids]
-        _write(wh, "raw.invoices", invoices, source)
+        _write(wh, "raw.invoices", invoices, source, new=new_ids)
         _write(wh, "raw.invoice_states", states, source, ids=stored)
         _write(wh, "raw.attachments", attachments, source)
         for name in FACTURAE_TABLES:
-            _write(wh, name, facturae[name], source, ids=stored)
+            _write(wh, name, facturae[name], source, ids=stored, new=new_ids)
         _write(wh, "raw.facturae_mismatches", mismatches, source, ids=stored)
         if quarantined.num_rows:
             with wh.registered("_rcflow_quarantined", quarantined):
