@@ -336,3 +336,24 @@ def test_parsing_is_fast(fixture_bytes: Load) -> None:
     for _ in range(rounds):
         parse_facturae(data)
     assert (time.process_time() - started) / rounds < 0.005
+
+
+def test_child_path_lookups_match_elementpath() -> None:
+    """The parser's own child walk finds what ``find``/``findall`` would, in document order."""
+    from lxml import etree
+
+    from rcflow.facturae.parse import _all, _first, _steps
+
+    root = etree.fromstring(
+        b"<r xmlns:q='urn:q'><A/><A><B>1</B><B>2</B></A><q:A><B>x</B></q:A><A><!-- c --><B>3</B></A></r>"
+    )
+    tree = root.getroottree()
+
+    def where(elements: list) -> list:
+        return [None if e is None else tree.getpath(e) for e in elements]
+
+    for path in ("A", "A/B", "B", "A/B/C"):
+        assert where([_first(root, _steps(path, ""))]) == where([root.find(path)]), path
+        assert where(_all(root, _steps(path, ""))) == where(root.findall(path)), path
+    assert _first(root, _steps("A/B", "{urn:q}")) is None and root.find("{urn:q}A/{urn:q}B") is None
+    assert [e.text for e in _all(root, ("{urn:q}A", "B"))] == ["x"]
