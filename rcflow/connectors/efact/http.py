@@ -374,6 +374,8 @@ def _decoded(
             raise HubProtocolError(method, path, f"answer larger than {limit} bytes")
         if raw:
             yield raw
+        if response.length == 0:  # all the announced bytes are in: no read for the end
+            break
     if response.length:  # http.client counts down Content-Length: bytes are missing
         got = deadline.received
         raise HubTransportError(method, path, f"body truncated: {got} of {got + response.length} bytes")
