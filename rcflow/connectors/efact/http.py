@@ -67,6 +67,10 @@ MAX_ERROR_BODY = 64 * 1024
 MIN_BODY_RATE = 64 * 1024  # bytes/s: a body arriving slower than this overall is a stalled one
 MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait defers the work to the next run
 CHUNK = 64 * 1024
+# A keep-alive connection idle longer than this is checked for a close by the hub before reuse
+# (a poll that releases the GIL: skipped for a connection busy a moment ago, which a hub's idle
+# timeout of seconds has not closed; a close it missed is a transport error, retried as any).
+IDLE_CHECK = 1.0
 USER_AGENT = "rcflow/0.1 (+eFACT RCF integration)"
 JSON_HEADERS = {"Accept": "application/json"}
 # Documents are asked for as they are: a front that compresses anyway is decoded.
@@ -240,7 +244,12 @@ class Http:
 
     def _connection(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is not None and conn.sock is not None and _closed_by_peer(conn.sock):
+        if (
+            conn is not None
+            and conn.sock is not None
+            and time.monotonic() - getattr(self._local, "used", 0.0) > IDLE_CHECK
+            and _closed_by_peer(conn.sock)
+        ):
             conn.close()  # an idle keep-alive the hub closed: reconnect rather than fail
         if conn is None:
             if self._ssl is not None:
@@ -309,6 +318,7 @@ class Http:
             raise
         if response.will_close:
             conn.close()
+        self._local.used = time.monotonic()
         with self._lock:
             self.stats.requests += 1
             self.stats.by_status[status] += 1
