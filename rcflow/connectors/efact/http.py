@@ -67,10 +67,6 @@ MAX_ERROR_BODY = 64 * 1024
 MIN_BODY_RATE = 64 * 1024  # bytes/s: a body arriving slower than this overall is a stalled one
 MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait defers the work to the next run
 CHUNK = 64 * 1024
-# A keep-alive connection idle longer than this is checked for a close by the hub before reuse
-# (a poll that releases the GIL: skipped for a connection busy a moment ago, which a hub's idle
-# timeout of seconds has not closed; a close it missed is a transport error, retried as any).
-IDLE_CHECK = 1.0
 USER_AGENT = "rcflow/0.1 (+eFACT RCF integration)"
 JSON_HEADERS = {"Accept": "application/json"}
 # Documents are asked for as they are: a front that compresses anyway is decoded.
@@ -244,12 +240,7 @@ class Http:
 
     def _connection(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if (
-            conn is not None
-            and conn.sock is not None
-            and time.monotonic() - getattr(self._local, "used", 0.0) > IDLE_CHECK
-            and _closed_by_peer(conn.sock)
-        ):
+        if conn is not None and conn.sock is not None and _closed_by_peer(conn.sock):
             conn.close()  # an idle keep-alive the hub closed: reconnect rather than fail
         if conn is None:
             if self._ssl is not None:
@@ -283,7 +274,8 @@ class Http:
         deadline = _Deadline(self.timeout)
         try:
             conn.timeout = self.timeout
-            _set_timeout(conn, self.timeout, exact=True)
+            if conn.sock is not None:
+                conn.sock.settimeout(self.timeout)
             conn.request(method, self.prefix + target, body=payload, headers=headers)
             response = conn.getresponse()
             status = response.status
@@ -317,7 +309,6 @@ class Http:
             raise
         if response.will_close:
             conn.close()
-        self._local.used = time.monotonic()
         with self._lock:
             self.stats.requests += 1
             self.stats.by_status[status] += 1
@@ -370,7 +361,8 @@ def _decoded(
         left = deadline.left()
         if left <= 0:
             raise TimeoutError
-        _set_timeout(conn, left)
+        if conn.sock is not None:
+            conn.sock.settimeout(left)
         raw = response.read1(CHUNK)
         if not raw:
             break
@@ -388,19 +380,6 @@ def _decoded(
         got = deadline.received
         raise HubTransportError(method, path, f"body truncated: {got} of {got + response.length} bytes")
     response.close()
-
-
-def _set_timeout(conn: http.client.HTTPConnection, seconds: float, *, exact: bool = False) -> None:
-    """The socket's timeout for its next operations: ``seconds``, or (not ``exact``) left as it is
-    when within 10 % below it. Setting it releases the GIL for a system call: most answers arrive
-    well inside their deadline and need no change, a stalled one fails at most 10 % late."""
-    sock = conn.sock
-    if sock is None:
-        return
-    current = sock.gettimeout()
-    if current == seconds or (not exact and current is not None and 0.9 * current <= seconds <= current):
-        return
-    sock.settimeout(seconds)
 
 
 def _decoders(content_encoding: str | None, method: str, path: str) -> list[Callable[[bytes], bytes]]:
