@@ -1,0 +1,63 @@
+"""Keep-alive connections the hub closes between requests are found before reuse: a new
+connection, not a failed request and a retry."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from rcflow.connectors.efact import http as hub_http
+from rcflow.connectors.efact.auth import JwtSigner
+
+ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
+
+@pytest.fixture
+def closing_server() -> Iterator[tuple[str, list[int]]]:
+    """Answers one request per connection, then closes it without saying so (no Connection: close)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    accepted: list[int] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            accepted.append(1)
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    request += chunk
+                if request:
+                    conn.sendall(ANSWER)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/", accepted
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def _client(url: str) -> hub_http.Http:
+    return hub_http.Http(url, JwtSigner("issuer", SecretStr("a-secret-of-some-length-0123456789")))
+
+
+def test_a_connection_the_hub_closed_is_replaced_before_use(closing_server: tuple[str, list[int]]) -> None:
+    url, accepted = closing_server
+    client = _client(url)
+    for _ in range(3):
+        assert client.json("GET", "ens").body == b"{}"
+        time.sleep(0.05)  # the hub closes the connection after each answer
+    assert client.stats.retries == 0 and len(accepted) == 3
