@@ -88,12 +88,14 @@ def main() -> None:
     )
     print(
         "| latency | invoices | rcflow inv/s | peer inv/s | rcflow / peer (goal ≥ 1.0) | rcflow / bound "
-        "| rcflow CPU ms/inv | peer CPU ms/inv | requests/inv rcflow, peer | peak RSS MB rcflow, peer |"
+        "| rcflow CPU ms/inv | peer CPU ms/inv | requests/inv rcflow, peer | peak RSS MB rcflow, peer "
+        "| load avg (1 min) before, after |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for latency in args.latencies:
         for size in args.sizes:
             results: dict[str, list[Result]] = {"rcflow": [], "peer": []}
+            load_before = os.getloadavg()[0]
             for _ in range(args.runs):
                 for name, runner in (("rcflow", run_rcflow), ("peer", run_peer)):
                     with simulator(size, latency_ms=latency) as url, tempfile.TemporaryDirectory() as tmp:
@@ -113,7 +115,7 @@ def main() -> None:
                 f"| {latency:.0f} ms | {size} | {ips['rcflow']:.0f} | {ips['peer']:.0f} | {ratio:.2f} "
                 f"| {bound} | {cpu['rcflow']:.2f} | {cpu['peer']:.2f} "
                 f"| {per_invoice['rcflow']:.2f}, {per_invoice['peer']:.2f} "
-                f"| {rss['rcflow']:.0f}, {rss['peer']:.0f} |",
+                f"| {rss['rcflow']:.0f}, {rss['peer']:.0f} | {load_before:.1f}, {os.getloadavg()[0]:.1f} |",
                 flush=True,
             )
             if stored["rcflow"] != {size} or stored["peer"] != {size}:
