@@ -157,7 +157,8 @@ def build_reports(
     Writes pmp.csv, morosity.csv, pending_recognition.csv, obligations.csv, late_interest.csv
     (plus state_lags.csv, pmp_trend.csv, quarantine.csv), report.html, dashboard.html and
     report.json (the reading used). The dbt database goes to ``reports_db`` (default: a
-    temporary file, removed afterwards). ``checks=False`` skips dbt's data and unit tests.
+    temporary file, removed afterwards). ``checks=False`` skips dbt's data tests (its unit
+    tests, on fixed inputs, run in the test suite only).
     ``xlsx`` also writes report.xlsx (every table as a typed sheet; slow on very large tables).
     ``documents_lang`` also writes the legal documents as PDFs in that language (``documents/``),
     with a signature box for each of ``signers`` (``documents``: only those; default all that apply).

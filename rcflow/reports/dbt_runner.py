@@ -186,12 +186,16 @@ def run_dbt_build(
     variables: dict[str, Any],
     work_dir: Path,
     checks: bool = True,
+    unit_tests: bool = False,
     select: tuple[str, ...] = (),
     project_dir: Path = REPORTS_PROJECT_DIR,
 ) -> DbtRun:
     """``dbt build`` the whole project once; dbt's target and logs go under ``work_dir``.
 
-    ``checks=False`` leaves out dbt's data and unit tests (same models, a few seconds less).
+    ``checks=False`` leaves out dbt's data tests (same models, a few seconds less).
+    ``unit_tests=True`` also runs dbt's unit tests. They check the SQL's logic on fixed inputs,
+    not the warehouse's data, so they belong to the test suite (``make test`` runs them:
+    tests/reports/test_rep_dbt_runner.py), as dbt advises, not to every report (~0.3 s each).
     ``select`` narrows the build to dbt selectors (``("+pmp",)``: the PMP and what it reads).
     Builds in one process run one at a time. dbt's public API, with two measured exceptions
     (reports/README.md, "How dbt is run"): the parsed project (:func:`_parsed_project`) is
@@ -215,9 +219,9 @@ def run_dbt_build(
         "--no-send-anonymous-usage-stats",
         "--no-version-check",
     ]  # fmt: skip
-    selection = [] if checks else [
-        "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
-    ]  # fmt: skip
+    selection = [] if checks else ["--exclude-resource-type", "test"]
+    if not unit_tests:
+        selection += ["--exclude-resource-type", "unit_test"]
     if select:
         selection += ["--select", *select]
     env = {

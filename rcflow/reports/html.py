@@ -129,6 +129,21 @@ def _common(period: Period, readings: Readings, run: RunFacts) -> dict[str, Any]
     }
 
 
+# A page lists at most this many invoices in each per-invoice list (open findings, scope
+# exclusions): the largest amounts, and how many there are; report.json and scope_exclusions.csv
+# carry every one. A page of thousands of rows is read by nobody and costs a second to write.
+PAGE_LIST_LIMIT = 200
+
+
+def _largest(rows: list[dict], limit: int) -> list[dict]:
+    """``rows`` as they are when there are at most ``limit``, else the ``limit`` largest amounts
+    in their order."""
+    if len(rows) <= limit:
+        return rows
+    kept = {id(r) for r in sorted(rows, key=lambda r: -abs(r["amount"] or 0))[:limit]}
+    return [r for r in rows if id(r) in kept]
+
+
 def render_report(
     con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, run: RunFacts
 ) -> str:
@@ -136,6 +151,9 @@ def render_report(
     gettext = translations(run.lang).gettext
     fmt = Formatter(run.lang)
     context = pages.report_context(con)
+    for listed in ("findings_invoices", "scope_exclusions"):
+        context[f"{listed}_total"] = len(context[listed])
+        context[listed] = _largest(context[listed], PAGE_LIST_LIMIT)
     if not run.administrations_declared:  # the mart names the whole warehouse in English
         context["headline"]["pmp_global_administration"] = None
     trend = context["trend"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from rcflow.reports import dbt_runner
 from rcflow.reports.build import period_vars
@@ -100,3 +101,24 @@ def test_one_not_null_test_per_model_names_each_column_holding_nulls(tmp_path):
         con.execute("update main.pmp set paid_count = null where entity_nif = 'ALL'")
         rows = sorted(con.execute(compiled).fetchall())
     assert rows == [("paid_count", 1), ("period", 2)]
+
+
+def test_unit_tests_run_here_and_not_in_a_report_build(tmp_path):
+    """dbt's unit tests (the SQL's logic on fixed inputs) all pass in the suite, on a real build;
+    a report build runs the data tests only (the inputs are fixed: nothing for it to learn)."""
+    snapshot = _empty_snapshot(tmp_path)
+    variables = {**period_vars(parse_period("2025-11"), parse_period("2026-01").start),
+                 **Readings().to_vars()}  # fmt: skip
+    runs = {}
+    for unit_tests in (True, False):
+        work = tmp_path / f"unit-{unit_tests}"
+        work.mkdir()
+        runs[unit_tests] = dbt_runner.run_dbt_build(
+            snapshot=snapshot, reports_db=work / "reports.duckdb", variables=variables,
+            work_dir=work, unit_tests=unit_tests)  # fmt: skip
+    declared = {test["name"] for f in (dbt_runner.REPORTS_PROJECT_DIR / "models").rglob("*.yml")
+                for test in yaml.safe_load(f.read_text()).get("unit_tests", [])}  # fmt: skip
+    ran = {n.rsplit(".", 1)[-1] for n in runs[True].node_seconds if n.startswith("unit_test.")}
+    assert len(declared) >= 5 and ran == declared  # each passed: a failure raises ReportBuildError
+    assert not [n for n in runs[False].node_seconds if n.startswith("unit_test.")]
+    assert [n for n in runs[False].node_seconds if n.startswith("test.")]

@@ -39,6 +39,31 @@ def test_report_shows_the_figures_and_the_reading(main_q1):
     assert html.count("<svg") >= 3
 
 
+def test_a_long_invoice_list_shows_its_largest_amounts_and_says_how_many_there_are(
+    main_q1, monkeypatch
+):
+    """The page lists at most PAGE_LIST_LIMIT invoices with findings (the largest amounts) and
+    says how many there are; report.json keeps every one. Here the limit is 1 of the 2 (Q,
+    5,000 EUR; Q2, 800 EUR)."""
+    from datetime import UTC, date, datetime
+
+    import duckdb
+
+    from rcflow.reports import html as pages_html
+    from rcflow.reports.periods import parse_period
+    from rcflow.reports.readings import Readings
+
+    run = pages_html.RunFacts(generated_at=datetime(2025, 4, 1, 8, tzinfo=UTC), as_of=date(2025, 3, 31),
+                              today=date(2025, 4, 1), administrations_note="")  # fmt: skip
+    with duckdb.connect(str(main_q1.db), read_only=True) as con:
+        full = pages_html.render_report(con, parse_period("2025-Q1"), Readings(), run)
+        monkeypatch.setattr(pages_html, "PAGE_LIST_LIMIT", 1)
+        cut = pages_html.render_report(con, parse_period("2025-Q1"), Readings(), run)
+    assert "<code>Q2</code>" in full and "data-list-cut" not in full
+    assert "<code>Q</code>" in cut and "<code>Q2</code>" not in cut
+    assert "The 1 largest of 2 invoices with open findings; report.json lists every one." in cut
+
+
 @needs_chromium
 def test_report_renders_without_console_errors(main_q1, tmp_path: Path):
     """Chromium loads report.html with no console error; the screenshot is a real image."""
