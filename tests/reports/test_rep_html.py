@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from rep_browser import Browser, chromium_available
 from rep_scenarios import E1, E2
+
+from rcflow.reports import html as pages_html
+from rcflow.reports.periods import parse_period
+from rcflow.reports.readings import Readings
 
 needs_chromium = pytest.mark.skipif(
     not chromium_available(), reason="chromium is not installed (make chromium installs it)"
@@ -45,14 +51,6 @@ def test_a_long_invoice_list_shows_its_largest_amounts_and_says_how_many_there_a
     """The page lists at most PAGE_LIST_LIMIT invoices with findings (the largest amounts) and
     says how many there are; report.json keeps every one. Here the limit is 1 of the 2 (Q,
     5,000 EUR; Q2, 800 EUR)."""
-    from datetime import UTC, date, datetime
-
-    import duckdb
-
-    from rcflow.reports import html as pages_html
-    from rcflow.reports.periods import parse_period
-    from rcflow.reports.readings import Readings
-
     run = pages_html.RunFacts(generated_at=datetime(2025, 4, 1, 8, tzinfo=UTC), as_of=date(2025, 3, 31),
                               today=date(2025, 4, 1), administrations_note="")  # fmt: skip
     with duckdb.connect(str(main_q1.db), read_only=True) as con:
