@@ -1,6 +1,6 @@
 {#- The core date logic, shared by the period's models and the PMP trend so they can never
     disagree. Takes a relation of invoices with the effective date of each state
-    (int_invoices_joined_to_milestones; for the trend, int_invoices_dated_as_of_period's dates
+    (join_invoices_to_milestones(); for the trend, int_invoices_dated_as_of_period's dates
     as of the report period's end) and a relation of periods (reporting_periods()), and
     returns one row per (invoice, period) for invoices known by the period's as-of day
     (as_of_on: the period end, or today while the period is running), with: the states whose

@@ -1,6 +1,9 @@
-{#- The body of int_invoices_joined_to_milestones (its header says why it is lean), over
-    the per-invoice dates in `milestones` (a relation or CTE shaped like
-    int_invoice_states_pivoted_to_invoices). complete=false: they come from some states only
+{#- One row per hub invoice, lean on purpose: only what the date logic and the figures need
+    (ids, amount tax included, credit-note, corrective, quarantine and scope flags, the
+    effective date of each state and the hub's recording dates). Names, numbers and offices
+    are in int_invoices_joined_to_descriptions, joined by the marts that print them, so the
+    million-row steps in between never copy text. `milestones` is a relation or CTE made by
+    pivot_invoice_states(). complete=false: they come from some states only
     (pivot_invoice_states(only_states=...)), so first_known_on is NULL: only
     date_invoices_as_of(..., operations_only=true) may read such rows, and it never reads it. -#}
 {% macro join_invoices_to_milestones(milestones, complete=true) -%}

@@ -1,8 +1,22 @@
-{#- The body of int_invoice_states_pivoted_to_invoices (its header says what each date is).
-    only_states: read only the hub's rows of these states (the others' hub dates are then
+{#- One row per invoice with a hub history or accounting events: the effective date of each
+    state, i.e. the date of the legal fact, not the moment the hub recorded it (the hub learns
+    most states through rcflow's push, hours or months after the fact, and its PATCH carries no
+    date for ANNOTATED..RECOGNISED).
+      REGISTERED  the registry entry (dataRegistre), else the hub's state date;
+      PAID        the payment date (dataPagament), else the accounting system's PAID date,
+                  else the hub's state date (the spec's fallback; flagged);
+      any other   the accounting system's own date for that state, else the hub's state date.
+    A state the accounting system has and the hub does not yet show is dated all the same:
+    the entity's registry is the legal source. The hub's own first date of each state it can
+    receive is kept (hub_*_on) to tell what is still owed to it. One pass over the states,
+    dates only (the text the outputs print is in int_invoices_joined_to_descriptions).
+      CANCELLED   (FACe's 3100: the entity accepted the supplier's cancellation request) the
+                  hub's state date: only the hub can cancel, the accounting system never does. -#}
+{#- only_states: read only the hub's rows of these states (the others' hub dates are then
     NULL): for a model whose figures use only those dates, the pivot aggregates a fraction of
     the 6M state rows (the PMP: REGISTERED, ACCEPTED, PAID, REJECTED, CANCELLED, under half).
-    Without it, every state: the one definition the other models read. -#}
+    Without it, every state: what int_invoices_dated_as_of_period reads. Unique by invoice_id
+    (grouped, then a full outer join of two grouped sets). -#}
 {% macro pivot_invoice_states(only_states=none) -%}
 {%- set hub_dated = ['delivered', 'annotated', 'received', 'accepted', 'recognised', 'paid',
                      'rejected', 'cancelled'] -%}

@@ -1,6 +1,7 @@
 {#- What the outputs print about an invoice, apart from its figures: numbers, names, offices,
     the RCF number and rejection reason (the hub's state first, then its invoice detail, then
-    the accounting system's), the quarantine reasons and those of them that hold pushes back. -#}
+    the accounting system's), the quarantine reasons and those of them that hold pushes back,
+    and the accounting import's note on a scope exclusion (with its import and line). -#}
 with
 
 invoices as (
@@ -36,6 +37,12 @@ quarantine as (
 holds as (
 
     select * from {{ ref('stg_rcflow__quarantine_holds') }}
+
+),
+
+exclusions as (
+
+    select * from {{ ref('stg_rcflow__scope_exclusions') }}
 
 ),
 
@@ -98,6 +105,8 @@ described as (
         invoices.invoice_id,
         invoices.invoice_number,
         invoices.supplier_nif,
+        exclusions.import_id as scope_exclusion_import_id,
+        exclusions.line_no as scope_exclusion_line_no,
         coalesce(hub_details.rcf_number, invoices.rcf_number, accounting_details.rcf_number)
             as rcf_number,
 
@@ -111,7 +120,8 @@ described as (
             hub_details.reject_reason, invoices.reject_reason, accounting_details.reject_reason
         ) as reject_reason,
         quarantine_per_invoice.quarantine_reasons,
-        holds_per_invoice.push_blocked_reasons
+        holds_per_invoice.push_blocked_reasons,
+        exclusions.note as scope_exclusion_note
 
     from invoices
     left join hub_details on hub_details.invoice_id = invoices.invoice_id
@@ -120,6 +130,7 @@ described as (
     left join quarantine_per_invoice
         on quarantine_per_invoice.invoice_id = invoices.invoice_id
     left join holds_per_invoice on holds_per_invoice.invoice_id = invoices.invoice_id
+    left join exclusions on exclusions.invoice_id = invoices.invoice_id
 
 )
 

@@ -14,7 +14,7 @@ descriptions as (
 
 accounting as (
 
-    select * from {{ ref('int_accounting_events_compared_to_hub') }}
+    select * from {{ ref('int_accounting_events_owed_to_hub') }}
 
 ),
 

@@ -16,12 +16,6 @@ descriptions as (
 
 ),
 
-exclusions as (
-
-    select * from {{ ref('stg_rcflow__scope_exclusions') }}
-
-),
-
 listed as (
 
     select
@@ -31,14 +25,14 @@ listed as (
         dated.entity_nif,
         descriptions.supplier_nif,
         descriptions.invoice_number,
-        exclusions.import_id,
-        exclusions.line_no,
+        descriptions.scope_exclusion_import_id as import_id,
+        descriptions.scope_exclusion_line_no as line_no,
 
         ----------  text
         descriptions.supplier_name,
         dated.scope_exclusion as reason,
         dated.scope_exclusion_source as source,
-        exclusions.note,
+        descriptions.scope_exclusion_note as note,
         dated.status_at_end as status,
         dated.operation_role,
 
@@ -54,7 +48,6 @@ listed as (
 
     from dated
     inner join descriptions on descriptions.invoice_id = dated.invoice_id
-    left join exclusions on exclusions.invoice_id = dated.invoice_id
     where dated.scope_exclusion is not null
 
 )
