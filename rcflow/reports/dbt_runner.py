@@ -133,6 +133,49 @@ def _install_fast_cte_injection() -> None:
     compilation.inject_ctes_into_sql = inject_ctes_into_sql
 
 
+def _install_dispatch_when_a_thread_is_free() -> None:
+    """Hand dbt's ready nodes to its threads only when one is free, best first.
+
+    dbt's main loop takes each node off its priority queue (graph depth, then name) as soon
+    as it is ready and queues it at its thread pool, first in, first out: so the priority only
+    orders nodes that become ready at the same instant, and a model on the build's longest
+    chain waits behind every model that became ready before it (reports/README.md, "Speed").
+    Here the loop takes a node only when a thread can start it, so among the ready nodes the
+    priority decides. Same nodes, same dependencies; only the order among ready ones changes.
+    """
+    from dbt.task import build, runnable
+
+    for task in (runnable.GraphRunnableTask, build.BuildTask):
+        original = task.__dict__["handle_job_queue"]
+        if getattr(original, "rcflow_free_thread", False):
+            continue
+
+        def handle_job_queue(self: Any, pool: Any, callback: Any, _original: Any = original) -> None:
+            slots = self.__dict__.setdefault(
+                "_rcflow_free_threads", threading.BoundedSemaphore(max(self.config.threads, 1))
+            )
+            slots.acquire()
+            released = False
+
+            def release_then(result: Any) -> None:
+                nonlocal released
+                try:
+                    callback(result)
+                finally:
+                    released = True
+                    slots.release()
+
+            try:
+                _original(self, pool, release_then)
+            except BaseException:
+                if not released:
+                    slots.release()
+                raise
+
+        handle_job_queue.rcflow_free_thread = True  # type: ignore[attr-defined]
+        task.handle_job_queue = handle_job_queue
+
+
 def _raise_if_failed(outcome: Any) -> tuple[list[str], list[str]]:
     failures, warnings = _summarise(outcome.result)
     if outcome.exception is not None:
@@ -197,12 +240,13 @@ def run_dbt_build(
     not the warehouse's data, so they belong to the test suite (``make test`` runs them:
     tests/reports/test_rep_dbt_runner.py), as dbt advises, not to every report (~0.3 s each).
     ``select`` narrows the build to dbt selectors (``("+pmp",)``: the PMP and what it reads).
-    Builds in one process run one at a time. dbt's public API, with two measured exceptions
+    Builds in one process run one at a time. dbt's public API, with measured exceptions
     (reports/README.md, "How dbt is run"): the parsed project (:func:`_parsed_project`) is
     handed to each build as a fresh copy (``dbtRunner(manifest=)``; a build compiles into the
     manifest it is given); ephemeral CTEs are spliced without dbt's sqlparse pass
-    (:func:`_install_fast_cte_injection`); dbt-duckdb's database is closed when the build ends
-    (:func:`_release_duckdb`).
+    (:func:`_install_fast_cte_injection`); a ready node is handed to a thread only when one is
+    free (:func:`_install_dispatch_when_a_thread_is_free`); dbt-duckdb's database is closed when
+    the build ends (:func:`_release_duckdb`).
 
     Raises:
         ReportBuildError: a model, seed or test failed, or dbt itself could not run.
@@ -218,6 +262,7 @@ def run_dbt_build(
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
         "--no-version-check",
+        "--no-populate-cache",
     ]  # fmt: skip
     selection = [] if checks else ["--exclude-resource-type", "test"]
     if not unit_tests:
@@ -234,6 +279,7 @@ def run_dbt_build(
 
     with _BUILD_LOCK, _environment(env):
         _install_fast_cte_injection()
+        _install_dispatch_when_a_thread_is_free()
         try:
             manifest = _parsed_project(project_dir, reports_db, common).deepcopy()
             outcome = dbtRunner(manifest=manifest).invoke(

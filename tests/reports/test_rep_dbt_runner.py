@@ -76,6 +76,39 @@ def test_the_fast_cte_splice_builds_what_dbt_builds(sql):
     assert fast(sql, []) == sql
 
 
+def _tiny_project(root: Path, models: dict[str, str], threads: int) -> Path:
+    """A dbt project of its own (DuckDB, ``threads``), its models given as name → SQL."""
+    (root / "models").mkdir(parents=True)
+    (root / "dbt_project.yml").write_text(
+        "name: tiny\nversion: '1.0'\nconfig-version: 2\nprofile: tiny\n"
+        "models:\n  tiny:\n    +materialized: table\n")  # fmt: skip
+    (root / "profiles.yml").write_text(
+        "tiny:\n  target: local\n  outputs:\n    local:\n      type: duckdb\n"
+        f"      path: \"{{{{ env_var('RCFLOW_REPORTS_DB') }}}}\"\n      threads: {threads}\n")  # fmt: skip
+    for name, sql in models.items():
+        (root / "models" / f"{name}.sql").write_text(sql)
+    return root
+
+
+def test_dbt_starts_the_best_ready_node_when_a_thread_frees(tmp_path):
+    """Among the nodes ready when a thread frees, dbt's priority (graph depth, then name)
+    decides, not the order they became ready in (dbt queues each at its thread pool as soon as
+    it is ready). One thread: ``k1`` (child of ``a``) is ready before ``b1`` (child of ``b``),
+    yet ``b1`` starts first; first-in-first-out would start ``k1`` first."""
+    stamp = "select now() as started_at"  # a statement's own transaction start: when it ran
+    project = _tiny_project(tmp_path / "tiny", {
+        "a": stamp, "b": stamp,
+        "k1": f"{stamp} from {{{{ ref('a') }}}}", "b1": f"{stamp} from {{{{ ref('b') }}}}",
+    }, threads=1)  # fmt: skip
+    db = tmp_path / "tiny.duckdb"
+    dbt_runner.run_dbt_build(snapshot=tmp_path / "unused.duckdb", reports_db=db, variables={},
+                             work_dir=tmp_path / "work", project_dir=project)  # fmt: skip
+    with duckdb.connect(str(db), read_only=True) as con:
+        started = {name: con.execute(f"select started_at from main.{name}").fetchone()[0]
+                   for name in ("a", "b", "k1", "b1")}  # fmt: skip
+    assert sorted(started, key=started.__getitem__) == ["a", "b", "b1", "k1"]
+
+
 def test_one_not_null_test_per_model_names_each_column_holding_nulls(tmp_path):
     """``not_null_columns`` (data-tests/generic): passes on a real build, and its compiled query
     returns, on the same table with NULLs written into two of the listed columns, exactly those
