@@ -114,7 +114,8 @@ async def _send_one(connector: HandlesCancellations, d: DueDecision, summary: Ca
         log.debug("answer to %s raised", d.invoice_id, exc_info=exc)
         result = PushResult(d.invoice_id, "uncertain", message=f"{type(exc).__name__}: {str(exc)[:200]}")
     if result.outcome != "uncertain":
-        return Answer(d.invoice_id, d.decision_seq, result.outcome, result.code, result.message)
+        return Answer(d.invoice_id, d.decision_seq, result.outcome, result.code, result.message,
+                      hub_reference=result.hub_reference)  # fmt: skip
     # No answer, or a 5xx: did it apply? Ask the hub; never call again in this send.
     verdict = await _applied(connector, d, await _listed(connector, None))
     if verdict == "unknown" or verdict == "not_applied":

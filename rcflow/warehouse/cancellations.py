@@ -76,6 +76,7 @@ class Answer:
     hub_code: str | None = None
     hub_message: str | None = None
     calls: int = 1  # hub calls made for it by this send (0: resolved by re-reading the hub)
+    hub_reference: str | None = None  # the hub's reference of the answering call (codigoSeguimiento)
 
 
 # ----------------------------------------------------------------------------- what a hub listed
@@ -387,10 +388,10 @@ def record_answers(
     with wh.transaction() as con:
         for a in answers:
             con.execute(
-                "update ops.cancellation_decisions set status = ?, hub_code = ?,"
-                " hub_message = ?, answered_at = ?, run_id = ? where invoice_id = ? and decision_seq = ?",
-                [a.status, a.hub_code, a.hub_message, now if a.status != "uncertain" else None,
-                 run_id, a.invoice_id, a.decision_seq],
+                "update ops.cancellation_decisions set status = ?, hub_code = ?, hub_message = ?,"
+                " hub_reference = ?, answered_at = ?, run_id = ? where invoice_id = ? and decision_seq = ?",
+                [a.status, a.hub_code, a.hub_message, a.hub_reference,
+                 now if a.status != "uncertain" else None, run_id, a.invoice_id, a.decision_seq],
             )  # fmt: skip
             if a.status != "sent":
                 continue

@@ -148,6 +148,7 @@ _TABLES = (
             ("invoice_id", S), ("decision_seq", I32), ("requested_at", TS), ("decision", S), ("comment", S),
             ("decided_by", S), ("decided_at", TS), ("via", S), ("import_id", S), ("status", S),
             ("attempts", I32), ("hub_code", S), ("hub_message", S), ("answered_at", TS), ("run_id", S),
+            ("hub_reference", S),
         ),
         key=("invoice_id", "decision_seq"),
     ),  # fmt: skip

@@ -79,6 +79,9 @@ async def test_accept_then_send_cancels_the_invoice_on_the_hub_and_in_the_wareho
         summary = await run_send(face, wh)
         assert summary.ok and [s["invoice_id"] for s in summary.sent] == [invoice_id]
         assert _decision(wh, invoice_id) == ("accept", "sent", 1, summary.sent[0]["code"], "command")
+        [call] = hub.log.records(ANSWER)  # FACe's codigoSeguimiento of the answer, kept for its support
+        assert wh.fetch("select hub_reference from main.cancellation_decisions where invoice_id = ?",
+                        [invoice_id]) == [(call.tracking,)] != [(None,)]  # fmt: skip
         assert wh.fetch("select hub_state from raw.invoices where invoice_id = ?", [invoice_id]) == [
             ("CANCELLED",)
         ]
