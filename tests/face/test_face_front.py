@@ -256,6 +256,43 @@ async def test_an_answer_that_cannot_be_decompressed_is_a_transport_failure_not_
     assert hub.waiting() and all(r.code == "0" for r in hub.log.records("descargarFactura"))
 
 
+class ThrottlesOnce(httpx.AsyncBaseTransport):
+    """A front that answers the first call with a 429 asking for a second, then passes every
+    call on to FACe, noting when each went."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.throttled_at: float | None = None
+        self.passed: list[float] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.throttled_at is None:
+            self.throttled_at = time.monotonic()
+            return httpx.Response(429, headers={"retry-after": "1", "content-type": "text/html"},
+                                  content=b"<html><body>Too many requests</body></html>")  # fmt: skip
+        self.passed.append(time.monotonic())
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_429_holds_every_call_of_the_client_for_its_retry_after(
+    make_client: Callable[..., FaceClient], hub: FaceHub
+) -> None:
+    """A call started while another waits out a 429 is not sent before the wait is over (it
+    would only be throttled too), and both succeed after it."""
+    first, second = hub.waiting()[:2]
+    front = ThrottlesOnce()
+    async with make_client(transport=front, max_retries=2) as face:
+        throttled = asyncio.create_task(face.status(first))
+        await asyncio.sleep(0.3)
+        later = await face.status(second)
+        assert (await throttled).registry_number == first and later.registry_number == second
+    assert front.throttled_at is not None and len(front.passed) == 2
+    assert min(front.passed) >= front.throttled_at + 0.95
+
+
 @pytest.mark.parametrize(
     ("action", "applied"),
     [("bare-gzip", True), ("html", False)],

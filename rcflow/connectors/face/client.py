@@ -8,7 +8,8 @@ which the connector uses for its own hashing and parsing), never on the event lo
 
 Reads are retried on transport failures, 5xx and server-side SOAP faults, with backoff and
 jitter, and on a 429 after its ``Retry-After`` (not when it asks for more than
-``MAX_RETRY_AFTER``: the invoice waits for the next run). Writes (confirm, state changes, RCF
+``MAX_RETRY_AFTER``: the invoice waits for the next run); until then no other call of the client
+is sent either. Writes (confirm, state changes, RCF
 code, cancellation answers, credit assignments) are sent once, and a failure that may hide an
 applied write says so (``ambiguous``): a transport failure, a 5xx, and an answer that is not
 FACe's (a proxy's page, redirect or garbled body, named as such in one line). Every attempt has
@@ -153,6 +154,9 @@ class FaceClient:
         self.stats = ClientStats()
         self._stats_lock = threading.Lock()
         self._slots = asyncio.Semaphore(concurrency)
+        # A 429's Retry-After holds every call of this client, not only the one it answered
+        # (the event loop's clock; 0: no wait asked).
+        self._quiet_until = 0.0
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="face-cpu")
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -378,9 +382,23 @@ class FaceClient:
         payload = await self.blocking(self._sign, op, request)
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{wire.soap_action(op)}"'}
         async with self._slots:
+            await self._hold_while_rate_limited()
             response = await self._post(op, payload, headers, write)
         self.stats.calls += 1
-        return await self.blocking(self._read, op, response, write, subject)
+        try:
+            return await self.blocking(self._read, op, response, write, subject)
+        except FaceRateLimited as exc:
+            if exc.retry_after is not None and exc.retry_after <= MAX_RETRY_AFTER:
+                loop_now = asyncio.get_running_loop().time()
+                self._quiet_until = max(self._quiet_until, loop_now + exc.retry_after)
+            raise
+
+    async def _hold_while_rate_limited(self) -> None:
+        """Wait out the last 429's Retry-After before any call (a longer one is not waited for:
+        its call fails, and the work waits for the next run)."""
+        wait = self._quiet_until - asyncio.get_running_loop().time()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _sign(self, op: str, request: dict[str, Any] | None) -> bytes:
         started = time.thread_time()
