@@ -18,6 +18,11 @@ AGEING_ORDER = ("0-30", "31-60", "61-90", "91-180", "181+")
 TOP_OVERDUE = 15
 TOP_ART10 = 25
 DASHBOARD_ROWS = 400
+# What the dashboard's two invoice lists print (reading only these of invoice_status's ~50
+# columns makes each list's query about twice as fast on a million invoices).
+DASHBOARD_LIST_COLUMNS = ("invoice_id, entity_nif, entity_name, invoice_number, supplier_name, status,"
+                          " amount, start_on, days_open, days_overdue, is_overdue, is_start_inferred,"
+                          " owed_to_hub_states, owed_since_on, owed_blocked_count")  # fmt: skip
 
 STATUS_LABELS = {
     "SENT": N_("Sent"), "REGISTERED": N_("Registered"), "DELIVERED": N_("Delivered"),
@@ -313,10 +318,10 @@ def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                 entry["ageing"][r["ageing_bucket"]] = entry["ageing"].get(r["ageing_bucket"], 0) + n
                 entry["overdue"] += n if r["is_overdue"] else 0
     owed = _rows(con, f"""
-        select * from main.invoice_status where owed_due_count > 0
+        select {DASHBOARD_LIST_COLUMNS} from main.invoice_status where owed_due_count > 0
         order by owed_since_on, invoice_id limit {DASHBOARD_ROWS}""")  # fmt: skip
     oldest = _rows(con, f"""
-        select * from main.invoice_status
+        select {DASHBOARD_LIST_COLUMNS} from main.invoice_status
         where exclusion_reason is null and ageing_bucket in ('0-30', '31-60', '61-90', '91-180', '181+')
         order by days_open desc, invoice_id limit {DASHBOARD_ROWS}""")  # fmt: skip
     order = ["ALL", *sorted((k for k in per_entity if k != "ALL"),
