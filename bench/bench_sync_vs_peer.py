@@ -8,8 +8,10 @@ seconds per invoice of each (whole processes, start-up included), the requests e
 invoice (both release the attachments the hub queues on delivery) and each one's peak RSS.
 
 Both run with their bytecode cached (one ``PYTHONPYCACHEPREFIX`` for the whole bench, warmed up
-first), as an installed package runs: this machine's environment sets PYTHONDONTWRITEBYTECODE,
-which would otherwise have every run recompile its modules (about 1 s of CPU for rcflow).
+first by one untimed run of each against a small queue, so the first measured run compiles no
+library module either), as an installed package runs: this machine's environment sets
+PYTHONDONTWRITEBYTECODE, which would otherwise have every run recompile its modules (about 1.4 s
+of CPU for rcflow's libraries, 0.3 s for the peer's).
 
 Run: .venv/bin/python bench/bench_sync_vs_peer.py [--runs 2] [--sizes 2000 10000] [--latencies 0 20]
 """
@@ -31,16 +33,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _simproc import ISSUER, SECRET, simulator  # noqa: E402
 
 CONCURRENCY = 16
+WARM_UP = 50  # invoices of the untimed run that compiles each program's modules
 PEER = Path(__file__).parent / "plain_peer.py"
 RCFLOW = Path(__file__).parent.parent / "rcflow"
 Result = tuple[float, float, int, float, float, float]  # inv/s, CPU s, stored, req/s, req/inv, MB
 
 
 def _bytecode_env(prefix: str) -> None:
-    """Every child process caches its bytecode under ``prefix``; compiled once here."""
+    """Every child process caches its bytecode under ``prefix``: rcflow compiled here, and every
+    module either program imports by one untimed run of each (the libraries' modules too)."""
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTHONPYCACHEPREFIX"] = prefix
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(RCFLOW)], check=False)
+    for runner in (run_rcflow, run_peer):
+        with simulator(WARM_UP) as url, tempfile.TemporaryDirectory() as tmp:
+            runner(url, Path(tmp))
 
 
 def _run(command: list[str], env: dict[str, str]) -> tuple[dict, float, float]:
