@@ -113,13 +113,28 @@ def _noop(kind: str, n: int) -> None:
 
 
 async def _settle(
-    items: Sequence[T], call: Callable[[T], Awaitable[R | FetchFailure]]
+    items: Sequence[T], call: Callable[[T], Awaitable[R | FetchFailure]], lanes: int
 ) -> tuple[list[tuple[T, R]], list[tuple[T, FetchFailure]]]:
-    """``call(item)`` for every item at once (the connector bounds its connections)."""
-    results = await asyncio.gather(*(call(item) for item in items))
+    """``call(item)`` for every item, ``lanes`` at a time (about the connector's connections):
+    that many coroutines take the next item as each call ends, rather than a task per item."""
+    results: list[R | FetchFailure] = [None] * len(items)  # type: ignore[list-item]
+    todo = iter(enumerate(items))
+
+    async def lane() -> None:
+        for k, item in todo:
+            results[k] = await call(item)
+
+    await asyncio.gather(*(lane() for _ in range(min(lanes, len(items)))))
     done = [(i, r) for i, r in zip(items, results, strict=True) if not isinstance(r, FetchFailure)]
     failed = [(i, r) for i, r in zip(items, results, strict=True) if isinstance(r, FetchFailure)]
     return done, failed  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """A lane's unexpected exception, handed to the consumer to raise."""
+
+    error: BaseException
 
 
 class Syncer:
@@ -261,20 +276,28 @@ class Syncer:
     async def _bundles(
         self, ids: Sequence[str], fetched_at: datetime
     ) -> AsyncIterator[InvoiceBundle | FetchFailure]:
-        """Bundles as they complete, ``window`` invoices in flight: acknowledgements queue
-        behind at most a window of downloads, never behind a whole page."""
-        window = asyncio.Semaphore(self.window)
+        """Bundles as they complete, ``window`` invoices in flight (that many coroutines each
+        take the next id as one ends): acknowledgements queue behind at most a window of
+        downloads, never behind a whole page."""
+        todo = iter(ids)
+        done: asyncio.Queue[InvoiceBundle | FetchFailure | _Raised] = asyncio.Queue()
 
-        async def fetch(invoice_id: str) -> InvoiceBundle | FetchFailure:
-            async with window:
-                return await self.hub.bundle(invoice_id, fetched_at)
+        async def lane() -> None:
+            try:
+                for invoice_id in todo:
+                    done.put_nowait(await self.hub.bundle(invoice_id, fetched_at))
+            except Exception as exc:  # a bug or a broken store: raised to the consumer
+                done.put_nowait(_Raised(exc))
 
-        tasks = [asyncio.create_task(fetch(i)) for i in ids]
+        lanes = [asyncio.create_task(lane()) for _ in range(min(self.window, len(ids)))]
         try:
-            for next_done in asyncio.as_completed(tasks):
-                yield await next_done
+            for _ in ids:
+                result = await done.get()
+                if isinstance(result, _Raised):
+                    raise result.error
+                yield result
         finally:
-            await _cancel(tasks)
+            await _cancel(lanes)
 
     async def _store(self, bundles: list[InvoiceBundle], *, source: str, now: datetime) -> None:
         """Make the bundles' blobs durable, then commit their rows (one transaction)."""
@@ -298,7 +321,7 @@ class Syncer:
         """Durable: now, and only now, acknowledge and record it."""
         if not ids:
             return 0
-        done, failed = await _settle(ids, self.hub.acknowledge)
+        done, failed = await _settle(ids, self.hub.acknowledge, self.window)
         for _, failure in failed:
             self._defer(failure.invoice_id, failure.reason)
         acked = [answer for _, answer in done]
@@ -332,7 +355,7 @@ class Syncer:
         known = await self._in_writer(raw.known_ids, self.wh, "raw.attachments", "attachment_id", ids)
         todo = [a for a in items if a.attachment_id not in known]
         now = _now()
-        fetched, failed = await _settle(todo, self.hub.fetch_late_attachment)
+        fetched, failed = await _settle(todo, self.hub.fetch_late_attachment, self.window)
         for item, failure in failed:
             self._defer(item.invoice_id, f"attachment {item.attachment_id}: {failure.reason}")
         rows = [attachment_row(a.invoice_id, got, source="pending", fetched_at=now) for a, got in fetched]
@@ -349,7 +372,7 @@ class Syncer:
         # Durable: now release them on the hub.
         stored = known | {a.attachment_id for a, _ in fetched}
         done, failed_release = await _settle(
-            [i for i in ids if i in stored], self.hub.release_late_attachment
+            [i for i in ids if i in stored], self.hub.release_late_attachment, self.window
         )
         for attachment_id, failure in failed_release:
             self._defer("", f"release of attachment {attachment_id}: {failure.reason}")
@@ -369,7 +392,7 @@ class Syncer:
         )
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
-            done, failed = await _settle(chunk, self.hub.refresh)
+            done, failed = await _settle(chunk, self.hub.refresh, self.window)
             for invoice_id, failure in failed:
                 self._defer(invoice_id, f"state refresh: {failure.reason}")
             refreshed = [result for _, result in done]

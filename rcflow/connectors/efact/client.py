@@ -2,8 +2,8 @@
 
 ``EfactApi`` is thread-safe: call it from up to ``concurrency`` threads, each with its own
 connection (``rcflow.connectors.efact.http`` sends every request, with the retry, rate-limit,
-token and deadline rules). ``HubClient`` runs the same operations in a pool of ``concurrency``
-threads for async callers (push, store repair, the CLI), so the pool bounds the connections.
+token and deadline rules). ``HubClient`` runs the same operations in ``concurrency`` threads for
+async callers (the sync, push, store repair, the CLI), so the threads bound the connections.
 
 A download is stored only if it is the document (see ``rcflow.connectors.efact.documents``): a
 2xx answer, its body decoded as the transport encoded it, as long as announced, and plausibly of
@@ -13,10 +13,8 @@ blindly (it is not idempotent); callers re-read ``/estats`` instead.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote
@@ -34,6 +32,7 @@ from rcflow.connectors.efact.errors import (
     HubTransportError,
 )
 from rcflow.connectors.efact.http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Answer, ClientStats, Http
+from rcflow.connectors.efact.lanes import Lanes
 from rcflow.connectors.efact.models import (
     EntityList,
     HubModel,
@@ -222,7 +221,7 @@ class EfactApi:
 class HubClient:
     """The eFACT API for async callers. Use ``async with HubClient(...) as hub:``.
 
-    Each call runs ``EfactApi`` in a pool of ``concurrency`` threads (the connection budget);
+    Each call runs ``EfactApi`` in one of ``concurrency`` threads (the connection budget);
     ``api`` is there for callers that already run in such a thread."""
 
     def __init__(
@@ -240,7 +239,7 @@ class HubClient:
         self.api = EfactApi(base_url, issuer, secret, rate_limit=rate_limit, timeout=timeout,
                             max_retries=max_retries, token_lifetime=token_lifetime)  # fmt: skip
         self.concurrency = concurrency
-        self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="efact")
+        self.lanes = Lanes(concurrency, name="efact")
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> HubClient:
@@ -277,13 +276,12 @@ class HubClient:
     async def aclose(self) -> None:
         """Stop: queued calls are cancelled, running ones fail fast (an interrupted run ends now)."""
         self.api.http.stop()
-        await asyncio.to_thread(self.pool.shutdown, wait=True, cancel_futures=True)
+        await self.lanes.aclose()
         self.api.close()
 
     async def run(self, call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """``call(*args, **kwargs)`` in the client's pool (a blocking function using ``api``)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, lambda: call(*args, **kwargs))
+        """``call(*args, **kwargs)`` in one of the client's threads (a blocking function using ``api``)."""
+        return await self.lanes.run(call, *args, **kwargs)
 
     async def pending_invoices(
         self, *, nif: str | None = None, office: str | None = None
