@@ -1,7 +1,10 @@
 """Content-addressed blob store (sha256) beside the warehouse.
 
-Blobs are written to a temporary file, fsynced, then renamed to ``sha256/ab/cd/<digest>``, so a
-blob is either fully present or absent. A bulk writer (the sync) may commit with
+Blobs are written to a temporary file, fsynced, then renamed to ``sha256/ab/<digest>``, so a
+blob is either fully present or absent. One level of 256 folders: a second level (``ab/cd/``,
+65,536 folders, the layout before 2026-12) made a young store create a folder for nearly every
+blob, and on ext4 a new folder costs more CPU than the file itself; blobs stored under that
+older layout are still found and read where they are. A bulk writer (the sync) may commit with
 ``durable=False`` (no fsync per file: each costs ~6 ms and each directory fsync ~10 ms on ext4)
 and then make a whole batch durable with one ``sync()`` (Linux ``syncfs``: one journal commit)
 before anything refers to those blobs; after a crash before ``sync()``, a blob may be present but
@@ -100,7 +103,7 @@ class BlobWriter:
         if not durable:
             self._commit_unsynced(digest)
             return StoredBlob(digest, self._size)
-        target = store.path_for(digest)
+        target = Path(store.location(digest))
         if self._file is None:
             self._spill()
         assert self._file is not None and self._tmp is not None
@@ -243,12 +246,20 @@ class BlobStore:
         return removed
 
     def path_for(self, digest: str) -> Path:
-        return Path(self.location(digest))
+        """Where the blob is (under the older two-level layout if only there), else where it goes."""
+        path = self.location(digest)
+        if not os.path.exists(path) and os.path.exists(legacy := self._legacy(digest)):
+            return Path(legacy)
+        return Path(path)
 
     def location(self, digest: str) -> str:
-        """``path_for`` as a string (the per-blob hot path avoids ``pathlib``)."""
+        """Where a blob is written, as a string (the per-blob hot path avoids ``pathlib``)."""
         if not _DIGEST.fullmatch(digest):
             raise ValueError(f"not a sha256 digest: {digest!r}")
+        return os.path.join(self._blobs, digest[:2], digest)
+
+    def _legacy(self, digest: str) -> str:
+        """Where the older two-level layout kept it (``sha256/ab/cd/<digest>``)."""
         return os.path.join(self._blobs, digest[:2], digest[2:4], digest)
 
     def writer(self) -> BlobWriter:
@@ -278,7 +289,11 @@ class BlobStore:
         try:
             actual = os.stat(path).st_size
         except FileNotFoundError:
-            return "missing"
+            try:
+                path = self._legacy(digest)
+                actual = os.stat(path).st_size
+            except FileNotFoundError:
+                return "missing"
         if size is not None and actual != size:
             return f"damaged: {actual} bytes on disk, {size} expected"
         if not deep:

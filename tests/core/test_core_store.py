@@ -113,3 +113,20 @@ def test_the_bytes_of_a_small_blob_are_handed_back_before_commit(tmp_path: Path)
     writer.write(b"</Facturae>")
     assert writer.in_memory() == b"<Facturae></Facturae>"
     writer.commit(durable=False)
+
+
+def test_blobs_go_one_folder_deep_and_the_older_two_level_layout_is_still_read(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path)
+    new = store.put(b"new")
+    assert store.path_for(new.sha256) == tmp_path / "sha256" / new.sha256[:2] / new.sha256
+    old = hashlib.sha256(b"stored before").hexdigest()
+    legacy = tmp_path / "sha256" / old[:2] / old[2:4] / old
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(b"stored before")
+    assert store.has(old) and store.get(old) == b"stored before" and store.path_for(old) == legacy
+    assert store.problem(old, 13) is None and store.put(b"stored before").sha256 == old
+    assert not (tmp_path / "sha256" / old[:2] / old).exists()  # intact where it was: not copied
+    legacy.write_bytes(b"stored")  # damaged: the verified copy goes where new blobs go
+    assert store.problem(old, 13).startswith("damaged: 6 bytes")
+    assert store.put(b"stored before").sha256 == old and store.get(old) == b"stored before"
+    assert store.path_for(old) == tmp_path / "sha256" / old[:2] / old
