@@ -4,6 +4,9 @@
 fsynced on disk by sha256, rows in SQLite, the Facturae parsed with ``xml.etree``. It makes the same
 requests per invoice as ``rcflow sync`` (detail, Facturae, history, each attachment, then PATCH
 DELIVERED) and acknowledges an invoice only after its files are fsynced and its row committed.
+It stores what rcflow stores: the entities (``/ens``), each invoice's detail and history as the hub
+sent them, its files, and the Facturae fields rcflow keeps (the document's header, parties and
+totals, its lines, installments and administrative centres), as text.
 Like rcflow it drains the hub's attachment queue (``/adjunts-pendents``, filled as invoices are
 delivered) in a thread beside the pages, and once more at the end: an attachment it lacks is
 downloaded and committed, then each is released (``DELETE``), as the hub requires.
@@ -52,6 +55,13 @@ class Peer:
                         " xml_sha256 text, history text, total text)")  # fmt: skip
         self.db.execute("create table if not exists attachments (invoice_id text, id text, sha256 text,"
                         " primary key (invoice_id, id))")  # fmt: skip
+        self.db.execute("create table if not exists entities (nif text primary key, json text)")
+        self.db.execute(f"create table if not exists documents (invoice_id text primary key,"
+                        f" {', '.join(f'{c} text' for c in DOCUMENT)})")  # fmt: skip
+        for name, columns in CHILDREN.items():
+            fields = ", ".join(f"{c} text" for c in columns)
+            self.db.execute(f"create table if not exists {name} (invoice_id text, seq integer, {fields},"
+                            " primary key (invoice_id, seq))")  # fmt: skip
 
     def _jwt(self) -> str:
         now = time.time()
@@ -95,23 +105,24 @@ class Peer:
             os.replace(tmp, path)
         return digest
 
-    def _one(self, invoice_id: str) -> tuple[str, tuple, list[tuple]]:
+    def entities(self) -> None:
+        listed = json.loads(self._call("GET", "/ens")).get("ens") or []
+        with self.dblock, self.db:
+            self.db.executemany("insert or replace into entities values (?, ?)",
+                                [(str(e.get("nif")), json.dumps(e)) for e in listed])  # fmt: skip
+
+    def _one(self, invoice_id: str) -> tuple[str, tuple, list[tuple], dict[str, list[tuple]]]:
         detail = self._call("GET", f"/factura/{invoice_id}")
         xml = self._call("GET", f"/factura/{invoice_id}/facturae")
         history = self._call("GET", f"/factura/{invoice_id}/estats")
-        total = ""
-        try:
-            root = ET.fromstring(xml)
-            node = next((e for e in root.iter() if e.tag.endswith("InvoiceTotal")), None)
-            total = node.text or "" if node is not None else ""
-        except ET.ParseError:
-            pass
+        parsed = _facturae(invoice_id, xml)
+        total = parsed["documents"][0][DOCUMENT.index("total") + 1] if parsed["documents"] else ""
         attachments = []
         for ref in json.loads(detail).get("adjunts") or []:
             content = self._call("GET", f"/factura/{invoice_id}/adjunts/{ref['idAdjunt']}")
             attachments.append((invoice_id, str(ref["idAdjunt"]), self._store(content)))
         row = (invoice_id, detail.decode(), self._store(xml), history.decode(), total)
-        return invoice_id, row, attachments
+        return invoice_id, row, attachments, parsed
 
     def _ack(self, invoice_id: str) -> None:
         self._call("PATCH", f"/factura/{invoice_id}", {"estat": "DELIVERED"})
@@ -164,9 +175,14 @@ class Peer:
                     fetched = list(pool.map(self._one, ids))
                     with self.dblock, self.db:  # one transaction per page, before any acknowledgement
                         self.db.executemany("insert or replace into invoices values (?, ?, ?, ?, ?)",
-                                            [row for _, row, _ in fetched])  # fmt: skip
+                                            [row for _, row, _, _ in fetched])  # fmt: skip
                         self.db.executemany("insert or replace into attachments values (?, ?, ?)",
-                                            [a for _, _, atts in fetched for a in atts])  # fmt: skip
+                                            [a for _, _, atts, _ in fetched for a in atts])  # fmt: skip
+                        for name in ("documents", *CHILDREN):
+                            rows = [r for _, _, _, parsed in fetched for r in parsed[name]]
+                            if rows:
+                                marks = ", ".join("?" * len(rows[0]))
+                                self.db.executemany(f"insert or replace into {name} values ({marks})", rows)
                     list(pool.map(self._ack, ids))
                     done += len(ids)
             finally:
@@ -176,11 +192,75 @@ class Peer:
         return done
 
 
+# The Facturae fields rcflow stores (raw.facturae_documents and its child tables), as paths.
+PARTY = {"tax_id": "TaxIdentification/TaxIdentificationNumber", "name": "LegalEntity/CorporateName",
+         "person_type": "TaxIdentification/PersonTypeCode",
+         "residence": "TaxIdentification/ResidenceTypeCode"}
+HEADER = {"declared_version": "FileHeader/SchemaVersion", "batch_count": "FileHeader/Batch/InvoicesCount",
+          "batch_total": "FileHeader/Batch/TotalInvoicesAmount/TotalAmount",
+          "batch_outstanding": "FileHeader/Batch/TotalOutstandingAmount/TotalAmount",
+          "batch_executable": "FileHeader/Batch/TotalExecutableAmount/TotalAmount",
+          "batch_currency": "FileHeader/Batch/InvoiceCurrencyCode"}
+INVOICE = {"number": "InvoiceHeader/InvoiceNumber", "series": "InvoiceHeader/InvoiceSeriesCode",
+           "document_type": "InvoiceHeader/InvoiceDocumentType", "class": "InvoiceHeader/InvoiceClass",
+           "issue_date": "InvoiceIssueData/IssueDate", "currency": "InvoiceIssueData/InvoiceCurrencyCode",
+           "gross": "InvoiceTotals/TotalGrossAmountBeforeTaxes",
+           "tax_outputs": "InvoiceTotals/TotalTaxOutputs",
+           "tax_withheld": "InvoiceTotals/TotalTaxesWithheld", "total": "InvoiceTotals/InvoiceTotal",
+           "outstanding": "InvoiceTotals/TotalOutstandingAmount",
+           "executable": "InvoiceTotals/TotalExecutableAmount"}
+LINE = {"description": "ItemDescription", "quantity": "Quantity", "unit": "UnitOfMeasure",
+        "unit_price": "UnitPriceWithoutTax", "total_cost": "TotalCost", "gross": "GrossAmount",
+        "tax_rate": "TaxesOutputs/Tax/TaxRate"}
+INSTALLMENT = {"due_date": "InstallmentDueDate", "amount": "InstallmentAmount", "means": "PaymentMeans"}
+CENTRE = {"role": "RoleTypeCode", "code": "CentreCode", "name": "Name"}
+DOCUMENT = ["version", *HEADER, *(f"{p}_{k}" for p in ("seller", "buyer") for k in PARTY), *INVOICE,
+            "invoice_count", "signed"]
+CHILDREN = {"lines": list(LINE), "installments": list(INSTALLMENT), "centres": ["party", *CENTRE]}
+
+
+def _facturae(invoice_id: str, xml: bytes) -> dict[str, list[tuple]]:
+    """The Facturae fields rcflow stores, as text rows (none when the file does not parse)."""
+    out: dict[str, list[tuple]] = {"documents": [], **{name: [] for name in CHILDREN}}
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return out
+
+    def text(element: ET.Element | None, path: str) -> str | None:
+        found = element.find(path) if element is not None else None
+        return found.text.strip() if found is not None and found.text else None
+
+    invoice = root.find("Invoices/Invoice")
+    parties = {p: root.find(f"Parties/{p.capitalize()}Party") for p in ("seller", "buyer")}
+    row = [root.tag.partition("}")[0].lstrip("{"), *(text(root, path) for path in HEADER.values()),
+           *(text(parties[p], path) for p in parties for path in PARTY.values()),
+           *(text(invoice, path) for path in INVOICE.values()),
+           str(len(root.findall("Invoices/Invoice"))),
+           str(any(e.tag.endswith("}Signature") for e in root))]  # fmt: skip
+    out["documents"].append((invoice_id, *row))
+    if invoice is not None:
+        for seq, line in enumerate(invoice.findall("Items/InvoiceLine"), 1):
+            out["lines"].append((invoice_id, seq, *(text(line, path) for path in LINE.values())))
+        for seq, item in enumerate(invoice.findall("PaymentDetails/Installment"), 1):
+            out["installments"].append((invoice_id, seq, *(text(item, p) for p in INSTALLMENT.values())))
+    seq = 0
+    for party, element in parties.items():
+        centres = element.findall("AdministrativeCentres/AdministrativeCentre") if element is not None else []
+        for centre in centres:
+            seq += 1
+            role, code, name = (text(centre, p) for p in CENTRE.values())
+            name = name or text(centre, "CentreDescription")
+            out["centres"].append((invoice_id, seq, party, role, code, name))
+    return out
+
+
 def main() -> None:
     base_url, issuer, secret, folder = sys.argv[1:5]
     concurrency = int(sys.argv[5]) if len(sys.argv) > 5 else 16
     peer = Peer(base_url, issuer, secret, folder, concurrency)
     started = time.perf_counter()
+    peer.entities()
     invoices = peer.drain()
     seconds = time.perf_counter() - started
     print(json.dumps({"invoices_new": invoices, "requests": peer.requests, "seconds": seconds}))
