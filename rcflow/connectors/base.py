@@ -309,5 +309,13 @@ class HandlesCancellations(Protocol):
 
 
 @runtime_checkable
+class LearnsEntities(Protocol):
+    """A hub that lists no entities: its ``entities()`` answers those learnt from the invoices it
+    served during the run (FACe: the Facturae buyers), so the sync stores them after the drain too."""
+
+    entities_from_invoices: bool
+
+
+@runtime_checkable
 class ReportsCreditAssignments(Protocol):
     async def credit_assignment(self, invoice_id: str) -> CreditAssignment | None: ...

@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from typing import Protocol, runtime_checkable
 
 from rcflow.config import ConfigError, Settings
-from rcflow.connectors.base import HandlesCancellations, ReportsCreditAssignments
+from rcflow.connectors.base import HandlesCancellations, LearnsEntities, ReportsCreditAssignments
 from rcflow.connectors.registry import check_hubs, connect, one_hub
 from rcflow.ingest.cancellations import drain_cancellations
 from rcflow.ingest.sync import ProgressFn, Syncer, SyncSummary
@@ -29,14 +28,6 @@ DEFAULT_REFRESH_LIMIT = 5000
 # A temp file untouched this long belongs to a dead download (live ones are written every read).
 DEAD_DOWNLOAD_AGE = timedelta(minutes=10)
 log = logging.getLogger("rcflow.ingest")
-
-
-@runtime_checkable
-class LearnsEntities(Protocol):
-    """A hub that lists no entities: its ``entities()`` answers those learnt from the invoices it
-    served during the run (FACe: the Facturae buyers), so they are stored after the drain too."""
-
-    entities_from_invoices: bool
 
 
 def clear_dead_downloads(store: BlobStore, *, older_than: timedelta = DEAD_DOWNLOAD_AGE) -> int:
