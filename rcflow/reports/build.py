@@ -12,12 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from rcflow import clock
 from rcflow.reports import html, pages
 from rcflow.reports.administrations import Administration, load_administrations
-from rcflow.reports.dbt_runner import ReportBuildError, run_dbt_build
+from rcflow.reports.dbt_runner import ReportBuildError, dbt_build
 from rcflow.reports.documents import DEFAULT_SIGNERS, DocumentFacts, SignatureBox, write_documents
 from rcflow.reports.export import write_csvs, write_workbook
 from rcflow.reports.i18n import check_language, translations
@@ -156,9 +154,10 @@ def build_reports(
 
     Writes pmp.csv, morosity.csv, pending_recognition.csv, obligations.csv, late_interest.csv
     (plus state_lags.csv, pmp_trend.csv, quarantine.csv), report.html, dashboard.html and
-    report.json (the reading used). The dbt database goes to ``reports_db`` (default: a
-    temporary file, removed afterwards). ``checks=False`` skips dbt's data tests (its unit
-    tests, on fixed inputs, run in the test suite only).
+    report.json (the reading used). The marts are also kept in the DuckDB file ``reports_db``
+    when one is given (default: built in memory, gone when the outputs are written).
+    ``checks=False`` skips dbt's data tests (its unit tests, on fixed inputs, run in the test
+    suite only).
     ``xlsx`` also writes report.xlsx (every table as a typed sheet; slow on very large tables).
     ``documents_lang`` also writes the legal documents as PDFs in that language (``documents/``),
     with a signature box for each of ``signers`` (``documents``: only those; default all that apply).
@@ -190,33 +189,35 @@ def build_reports(
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="rcflow-report-") as tmp:
         work = Path(tmp)
-        db = Path(reports_db) if reports_db else work / "reports.duckdb"
-        db.parent.mkdir(parents=True, exist_ok=True)
-        for stale in (db, db.with_name(db.name + ".wal")):
-            stale.unlink(missing_ok=True)  # a report database is always rebuilt whole
-        dbt_run = run_dbt_build(
+        db = Path(reports_db) if reports_db else None
+        if db is not None:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            for stale in (db, db.with_name(db.name + ".wal")):
+                stale.unlink(missing_ok=True)  # a report database is always rebuilt whole
+        with dbt_build(
             snapshot=snapshot,
             reports_db=db,
             variables={**period_vars(period, today), **readings.to_vars(),
                        **_reference_vars(rates, administrations)},
             work_dir=work,
             checks=checks,
-        )
-        seconds["dbt"] = dbt_run.seconds
-        output_started = time.perf_counter()
-        generated_at = clock.local_now()
-        method = _method_for(period, readings)
-        run = html.RunFacts(
-            generated_at=generated_at,
-            as_of=as_of,
-            today=today,
-            administrations_note=_administrations_note(administrations, administrations_file),
-            lang=lang or "en",
-            administrations_declared=len(administrations),
-            administrations_source=str(administrations_file) if administrations_file else None,
-            snapshot=snapshot,
-        )
-        with duckdb.connect(str(db), read_only=True) as con:
+        ) as built:  # fmt: skip
+            dbt_run = built.run
+            seconds["dbt"] = dbt_run.seconds
+            output_started = time.perf_counter()
+            generated_at = clock.local_now()
+            method = _method_for(period, readings)
+            run = html.RunFacts(
+                generated_at=generated_at,
+                as_of=as_of,
+                today=today,
+                administrations_note=_administrations_note(administrations, administrations_file),
+                lang=lang or "en",
+                administrations_declared=len(administrations),
+                administrations_source=str(administrations_file) if administrations_file else None,
+                snapshot=snapshot,
+            )
+            con = built.con
             paths = write_csvs(con, out_dir, lang=lang)
             if xlsx:
                 paths["report.xlsx"] = write_workbook(con, out_dir / "report.xlsx", lang=lang)
@@ -237,7 +238,7 @@ def build_reports(
                     as_of=as_of, today=today,
                 )  # fmt: skip
                 paths.update(write_documents(con, out_dir, facts, documents_lang, documents, signers))
-        seconds["outputs"] = time.perf_counter() - output_started
+            seconds["outputs"] = time.perf_counter() - output_started
     result = ReportResult(
         period=period,
         method=method,

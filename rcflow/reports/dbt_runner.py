@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from rcflow.reports.periods import NEW_METHOD_FROM
 
 REPORTS_PROJECT_DIR = Path(__file__).resolve().parents[2] / "reports"
@@ -21,6 +23,8 @@ _FAILED_STATUSES = {"error", "fail", "runtime error"}
 _PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests",
                   "analyses")  # fmt: skip
 _BUILD_LOCK = threading.Lock()
+IN_MEMORY = ":memory:"  # dbt-duckdb's path for a database that lives in the process
+IN_MEMORY_NAME = "memory"  # and the name DuckDB gives it (relations are "memory"."main"."pmp")
 _MANIFESTS: dict[tuple[str, str, str], Any] = {}  # parsed projects, oldest first
 _MANIFESTS_KEPT = 4
 # Parsing is independent of the vars (no configuration reads one; every build compiles with its
@@ -45,6 +49,15 @@ class DbtRun:
     nodes: int
     warnings: list[str]
     node_seconds: dict[str, float]  # unique_id → execution time
+
+
+@dataclass(frozen=True)
+class BuiltReports:
+    """A finished build: dbt's figures, and a connection to the built marts (``main.pmp``...)
+    that stays valid only inside :func:`dbt_build`'s ``with`` block."""
+
+    run: DbtRun
+    con: duckdb.DuckDBPyConnection
 
 
 @contextmanager
@@ -86,6 +99,19 @@ def _project_signature(project_dir: Path) -> str:
             stat = file.stat()
             digest.update(f"{file.relative_to(project_dir)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def _marts_connection() -> duckdb.DuckDBPyConnection:
+    """A cursor on the database dbt-duckdb built into (its main database is the reports
+    database), opened before :func:`_release_duckdb` closes it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        conn = getattr(env, "conn", None)
+        if conn is None:
+            raise ReportBuildError("dbt-duckdb closed the in-memory reports database before it was read")
+        return conn.cursor()
 
 
 def _release_duckdb() -> None:
@@ -196,8 +222,8 @@ def _parse_cache(project_dir: Path) -> Path:
     return base / "rcflow" / "dbt-parse" / tag
 
 
-def _parsed_project(project_dir: Path, reports_db: Path, common: list[str]) -> Any:
-    """dbt's manifest of the project, for builds into a database named like ``reports_db``.
+def _parsed_project(project_dir: Path, database_name: str, common: list[str]) -> Any:
+    """dbt's manifest of the project, for builds into a database named ``database_name``.
 
     Parsed once per process while the project's files are unchanged, with :data:`PARSE_VARS`,
     into a persistent target folder (:func:`_parse_cache`), so a fresh process (a Prefect flow
@@ -206,10 +232,10 @@ def _parsed_project(project_dir: Path, reports_db: Path, common: list[str]) -> A
     from dbt.cli.main import dbtRunner  # heavy import (seconds): only when a report is built
 
     # Relations are named after the database file's stem: in the key and the folder's name.
-    key = (str(project_dir), _project_signature(project_dir), reports_db.stem)
+    key = (str(project_dir), _project_signature(project_dir), database_name)
     manifest = _MANIFESTS.get(key)
     if manifest is None:
-        target = _parse_cache(project_dir) / reports_db.stem
+        target = _parse_cache(project_dir) / database_name
         parsed = dbtRunner().invoke(
             ["parse", *common, "--target-path", str(target), "--vars", json.dumps(PARSE_VARS),
              "--partial-parse"]
@@ -225,7 +251,7 @@ def _parsed_project(project_dir: Path, reports_db: Path, common: list[str]) -> A
 def run_dbt_build(
     *,
     snapshot: Path,
-    reports_db: Path,
+    reports_db: Path | None,
     variables: dict[str, Any],
     work_dir: Path,
     checks: bool = True,
@@ -233,20 +259,45 @@ def run_dbt_build(
     select: tuple[str, ...] = (),
     project_dir: Path = REPORTS_PROJECT_DIR,
 ) -> DbtRun:
-    """``dbt build`` the whole project once; dbt's target and logs go under ``work_dir``.
+    """``dbt build`` the project once (see :func:`dbt_build`) and return dbt's figures."""
+    with dbt_build(snapshot=snapshot, reports_db=reports_db, variables=variables, work_dir=work_dir,
+                   checks=checks, unit_tests=unit_tests, select=select,
+                   project_dir=project_dir) as built:  # fmt: skip
+        return built.run
 
+
+@contextmanager
+def dbt_build(
+    *,
+    snapshot: Path,
+    reports_db: Path | None,
+    variables: dict[str, Any],
+    work_dir: Path,
+    checks: bool = True,
+    unit_tests: bool = False,
+    select: tuple[str, ...] = (),
+    project_dir: Path = REPORTS_PROJECT_DIR,
+) -> Iterator[BuiltReports]:
+    """``dbt build`` the whole project once, then yield the marts to read; dbt's target and logs
+    go under ``work_dir``.
+
+    ``reports_db``: the DuckDB file the marts are written to, kept for whoever asked for it;
+    ``None``: the marts live in memory and are gone when the ``with`` block ends (a report run's
+    outputs are its files: writing a million-row ``invoice_status`` to a temporary file only to
+    read a few lists back cost more than any mart's query).
     ``checks=False`` leaves out dbt's data tests (same models, a few seconds less).
     ``unit_tests=True`` also runs dbt's unit tests. They check the SQL's logic on fixed inputs,
     not the warehouse's data, so they belong to the test suite (``make test`` runs them:
     tests/reports/test_rep_dbt_runner.py), as dbt advises, not to every report (~0.3 s each).
     ``select`` narrows the build to dbt selectors (``("+pmp",)``: the PMP and what it reads).
-    Builds in one process run one at a time. dbt's public API, with measured exceptions
-    (reports/README.md, "How dbt is run"): the parsed project (:func:`_parsed_project`) is
-    handed to each build as a fresh copy (``dbtRunner(manifest=)``; a build compiles into the
-    manifest it is given); ephemeral CTEs are spliced without dbt's sqlparse pass
-    (:func:`_install_fast_cte_injection`); a ready node is handed to a thread only when one is
-    free (:func:`_install_dispatch_when_a_thread_is_free`); dbt-duckdb's database is closed when
-    the build ends (:func:`_release_duckdb`).
+    Builds in one process run one at a time, the ``with`` block included. dbt's public API, with
+    measured exceptions (reports/README.md, "How dbt is run"): the parsed project
+    (:func:`_parsed_project`) is handed to each build as a fresh copy (``dbtRunner(manifest=)``; a
+    build compiles into the manifest it is given); ephemeral CTEs are spliced without dbt's
+    sqlparse pass (:func:`_install_fast_cte_injection`); a ready node is handed to a thread only
+    when one is free (:func:`_install_dispatch_when_a_thread_is_free`); the marts are read
+    through dbt-duckdb's own connection (:func:`_marts_connection`), and its database is closed
+    when the block ends (:func:`_release_duckdb`).
 
     Raises:
         ReportBuildError: a model, seed or test failed, or dbt itself could not run.
@@ -270,29 +321,41 @@ def run_dbt_build(
     if select:
         selection += ["--select", *select]
     env = {
-        "RCFLOW_REPORTS_DB": str(reports_db),
+        "RCFLOW_REPORTS_DB": str(reports_db) if reports_db is not None else IN_MEMORY,
         "RCFLOW_WAREHOUSE_SNAPSHOT": str(snapshot),
         "DO_NOT_TRACK": "1",
     }
+    database_name = reports_db.stem if reports_db is not None else IN_MEMORY_NAME
     started = time.perf_counter()
     from dbt.cli.main import dbtRunner
 
-    with _BUILD_LOCK, _environment(env):
-        _install_fast_cte_injection()
-        _install_dispatch_when_a_thread_is_free()
+    with _BUILD_LOCK:
         try:
-            manifest = _parsed_project(project_dir, reports_db, common).deepcopy()
-            outcome = dbtRunner(manifest=manifest).invoke(
-                ["build", *common, "--target-path", str(work_dir / "target"),
-                 "--vars", json.dumps(variables, default=str), *selection]
-            )  # fmt: skip
+            with _environment(env):
+                _install_fast_cte_injection()
+                _install_dispatch_when_a_thread_is_free()
+                manifest = _parsed_project(project_dir, database_name, common).deepcopy()
+                outcome = dbtRunner(manifest=manifest).invoke(
+                    ["build", *common, "--target-path", str(work_dir / "target"),
+                     "--vars", json.dumps(variables, default=str), *selection]
+                )  # fmt: skip
+            seconds = time.perf_counter() - started
+            _, warnings = _raise_if_failed(outcome)
+            results = getattr(outcome.result, "results", None) or []
+            node_seconds = {
+                getattr(r.node, "unique_id", "?"): float(getattr(r, "execution_time", 0.0) or 0.0)
+                for r in results
+            }
+            run = DbtRun(seconds=seconds, nodes=len(results), warnings=warnings,
+                         node_seconds=node_seconds)  # fmt: skip
+            if reports_db is None:
+                con = _marts_connection()
+            else:
+                _release_duckdb()  # writes the file out; then read it as anyone would
+                con = duckdb.connect(str(reports_db), read_only=True)
+            try:
+                yield BuiltReports(run=run, con=con)
+            finally:
+                con.close()
         finally:
             _release_duckdb()
-    seconds = time.perf_counter() - started
-    _, warnings = _raise_if_failed(outcome)
-    results = getattr(outcome.result, "results", None) or []
-    node_seconds = {
-        getattr(r.node, "unique_id", "?"): float(getattr(r, "execution_time", 0.0) or 0.0)
-        for r in results
-    }
-    return DbtRun(seconds=seconds, nodes=len(results), warnings=warnings, node_seconds=node_seconds)

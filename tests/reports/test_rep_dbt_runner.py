@@ -155,3 +155,24 @@ def test_unit_tests_run_here_and_not_in_a_report_build(tmp_path):
     assert len(declared) >= 5 and ran == declared  # each passed: a failure raises ReportBuildError
     assert not [n for n in runs[False].node_seconds if n.startswith("unit_test.")]
     assert [n for n in runs[False].node_seconds if n.startswith("test.")]
+
+
+def test_a_build_without_a_file_keeps_its_marts_in_memory_for_the_block_only(tmp_path, monkeypatch):
+    """``reports_db=None``: the marts are read inside the block through dbt-duckdb's own
+    database, which is closed when the block ends; no database file is written anywhere."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    monkeypatch.chdir(tmp_path)
+    snapshot = _empty_snapshot(tmp_path)
+    variables = {**period_vars(parse_period("2025-10"), parse_period("2026-01").start),
+                 **Readings().to_vars()}  # fmt: skip
+    before = set(tmp_path.rglob("*.duckdb*"))
+    with dbt_runner.dbt_build(snapshot=snapshot, reports_db=None, variables=variables,
+                              work_dir=tmp_path / "work", checks=False,
+                              select=("+pmp",)) as built:  # fmt: skip
+        assert built.con.execute("select distinct period from main.pmp").fetchall() == [("2025-10",)]
+        assert built.con.execute("select current_database()").fetchone() == (dbt_runner.IN_MEMORY_NAME,)
+    assert DuckDBConnectionManager._ENV is None
+    with pytest.raises(duckdb.ConnectionException):
+        built.con.execute("select 1")
+    assert set(tmp_path.rglob("*.duckdb*")) == before

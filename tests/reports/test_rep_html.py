@@ -11,6 +11,7 @@ import pytest
 from rep_browser import Browser, chromium_available
 from rep_scenarios import E1, E2
 
+from rcflow.reports import build_reports
 from rcflow.reports import html as pages_html
 from rcflow.reports.periods import parse_period
 from rcflow.reports.readings import Readings
@@ -105,3 +106,15 @@ def test_dashboard_filters_per_entity(main_q1, tmp_path: Path):
         assert browser.evaluate(owed_empty) is False  # D's RECOGNISED is owed
         browser.screenshot(tmp_path / "dashboard.png")
     assert browser.errors == []
+
+
+def test_a_report_built_in_memory_writes_the_same_files_as_one_kept_on_disk(main_q1, tmp_path):
+    """The default build (no reports_db: marts in memory) against the fixture's build into a
+    file: same CSVs byte for byte, same headline."""
+    result = build_reports(main_q1.out.parent / "warehouse.duckdb", "2025-Q1", tmp_path)
+    assert result.headline == main_q1.result.headline
+    kept = sorted(p.name for p in main_q1.out.glob("*.csv"))
+    assert kept and kept == sorted(p.name for p in tmp_path.glob("*.csv"))
+    for name in kept:
+        assert (tmp_path / name).read_bytes() == (main_q1.out / name).read_bytes(), name
+    assert not list(tmp_path.glob("*.duckdb*"))
