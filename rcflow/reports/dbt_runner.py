@@ -202,6 +202,41 @@ def _install_dispatch_when_a_thread_is_free() -> None:
         task.handle_job_queue = handle_job_queue
 
 
+def _install_unheard_events_skipped() -> None:
+    """Skip dbt's debug and info events when nothing would receive them.
+
+    dbt turns every event into a protobuf message before it looks for a logger (about 0.2 ms
+    each, ~2,300 events in a report build: half a second of CPU), even with logging off. Here
+    an event is dropped before that when no logger is registered (the runner logs to nothing),
+    the only callback is dbt's own behaviour-change tracker (which reads warnings only), and the
+    event is below warning level and not forced through warning handling. Warnings and errors
+    go through dbt's own handling as before.
+    """
+    from dbt.tracking import track_behavior_change_warn
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+
+    original = EventManager.fire_event
+    if getattr(original, "rcflow_unheard", False):
+        return
+    quiet_levels = (EventLevel.DEBUG, EventLevel.INFO)
+
+    def fire_event(self: Any, e: Any, level: Any = None, node: Any = None,
+                   force_warn_or_error_handling: bool = False) -> None:  # fmt: skip
+        if (
+            not self.loggers
+            and not force_warn_or_error_handling
+            and all(callback is track_behavior_change_warn for callback in self.callbacks)
+            and (level or e.level_tag()) in quiet_levels
+        ):
+            return
+        original(self, e, level, node, force_warn_or_error_handling)
+
+    fire_event.rcflow_unheard = True  # type: ignore[attr-defined]
+    fire_event.dbt_original = original  # type: ignore[attr-defined]
+    EventManager.fire_event = fire_event
+
+
 def _raise_if_failed(outcome: Any) -> tuple[list[str], list[str]]:
     failures, warnings = _summarise(outcome.result)
     if outcome.exception is not None:
@@ -295,7 +330,8 @@ def dbt_build(
     (:func:`_parsed_project`) is handed to each build as a fresh copy (``dbtRunner(manifest=)``; a
     build compiles into the manifest it is given); ephemeral CTEs are spliced without dbt's
     sqlparse pass (:func:`_install_fast_cte_injection`); a ready node is handed to a thread only
-    when one is free (:func:`_install_dispatch_when_a_thread_is_free`); the marts are read
+    when one is free (:func:`_install_dispatch_when_a_thread_is_free`); debug and info events
+    nothing listens to are dropped unbuilt (:func:`_install_unheard_events_skipped`); the marts are read
     through dbt-duckdb's own connection (:func:`_marts_connection`), and its database is closed
     when the block ends (:func:`_release_duckdb`).
 
@@ -334,6 +370,7 @@ def dbt_build(
             with _environment(env):
                 _install_fast_cte_injection()
                 _install_dispatch_when_a_thread_is_free()
+                _install_unheard_events_skipped()
                 manifest = _parsed_project(project_dir, database_name, common).deepcopy()
                 outcome = dbtRunner(manifest=manifest).invoke(
                     ["build", *common, "--target-path", str(work_dir / "target"),

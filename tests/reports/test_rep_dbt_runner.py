@@ -176,3 +176,30 @@ def test_a_build_without_a_file_keeps_its_marts_in_memory_for_the_block_only(tmp
     with pytest.raises(duckdb.ConnectionException):
         built.con.execute("select 1")
     assert set(tmp_path.rglob("*.duckdb*")) == before
+
+
+def test_events_nothing_listens_to_are_dropped_and_every_other_one_is_delivered(monkeypatch):
+    """Debug and info events are not turned into messages when no logger or foreign callback
+    would receive them; warnings always are, and a listener gets everything."""
+    from dbt.adapters.events.types import SQLQuery
+    from dbt.tracking import track_behavior_change_warn
+    from dbt_common.events import event_manager
+    from dbt_common.events.base_types import EventLevel
+
+    dbt_runner._install_unheard_events_skipped()
+    built = []
+    real = event_manager.msg_from_base_event
+    monkeypatch.setattr(event_manager, "msg_from_base_event",
+                        lambda e, level=None: built.append(e) or real(e, level=level))  # fmt: skip
+    manager = event_manager.EventManager()
+    manager.add_callback(track_behavior_change_warn)
+    query = SQLQuery(conn_name="model.x", sql="select 1", node_info={})
+    manager.fire_event(query)  # debug
+    manager.fire_event(query, level=EventLevel.INFO)
+    assert built == []
+    manager.fire_event(query, level=EventLevel.WARN)
+    assert len(built) == 1
+    heard = []
+    manager.add_callback(heard.append)
+    manager.fire_event(query)
+    assert len(built) == 2 and len(heard) == 1
