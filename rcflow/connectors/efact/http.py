@@ -55,6 +55,7 @@ from rcflow.connectors.efact.errors import (
     status_error,
 )
 from rcflow.connectors.efact.models import ErrorBody
+from rcflow.connectors.efact.wire import Connection, SecureConnection
 
 log = logging.getLogger("rcflow.connectors.efact")
 
@@ -244,10 +245,9 @@ class Http:
             conn.close()  # an idle keep-alive the hub closed: reconnect rather than fail
         if conn is None:
             if self._ssl is not None:
-                conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
-                                                   context=self._ssl)  # fmt: skip
+                conn = SecureConnection(self.host, self.port, timeout=self.timeout, context=self._ssl)
             else:
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                conn = Connection(self.host, self.port, timeout=self.timeout)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -279,7 +279,7 @@ class Http:
             conn.request(method, self.prefix + target, body=payload, headers=headers)
             response = conn.getresponse()
             status = response.status
-            names = {k.lower(): v for k, v in response.getheaders()}
+            names = dict(response.getheaders())  # names lower-cased (wire.Fields)
             ok = 200 <= status < 300
             if ok and sink is not None:
                 if problem := encoding_problem(names.get("content-encoding")):
