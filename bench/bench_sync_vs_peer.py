@@ -13,12 +13,19 @@ library module either), as an installed package runs: this machine's environment
 PYTHONDONTWRITEBYTECODE, which would otherwise have every run recompile its modules (about 1.4 s
 of CPU for rcflow's libraries, 0.3 s for the peer's).
 
+``--base DIR`` adds a third program, another checkout's ``rcflow sync`` (run with that checkout's
+own ``.venv``, from that checkout), alternating with the two others: the table then shows
+before (the base), after (this checkout) and the peer side by side, as the README's before →
+after tables are printed.
+
 Run: .venv/bin/python bench/bench_sync_vs_peer.py [--runs 2] [--sizes 2000 10000] [--latencies 0 20]
+     [--base ../other-checkout]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -26,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -37,21 +45,23 @@ WARM_UP = 50  # invoices of the untimed run that compiles each program's modules
 PEER = Path(__file__).parent / "plain_peer.py"
 RCFLOW = Path(__file__).parent.parent / "rcflow"
 Result = tuple[float, float, int, float, float, float]  # inv/s, CPU s, stored, req/s, req/inv, MB
+Runner = Callable[[str, Path], Result]
 
 
-def _bytecode_env(prefix: str) -> None:
+def _bytecode_env(prefix: str, runners: dict[str, Runner]) -> None:
     """Every child process caches its bytecode under ``prefix``: rcflow compiled here, and every
-    module either program imports by one untimed run of each (the libraries' modules too)."""
+    module each program imports by one untimed run of each (the libraries' modules too)."""
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTHONPYCACHEPREFIX"] = prefix
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(RCFLOW)], check=False)
-    for runner in (run_rcflow, run_peer):
+    for runner in runners.values():
         with simulator(WARM_UP) as url, tempfile.TemporaryDirectory() as tmp:
             runner(url, Path(tmp))
 
 
-def _run(command: list[str], env: dict[str, str]) -> tuple[dict, float, float]:
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def _run(command: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[dict, float, float]:
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            cwd=cwd)  # fmt: skip
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
@@ -59,7 +69,8 @@ def _run(command: list[str], env: dict[str, str]) -> tuple[dict, float, float]:
     return json.loads(out), usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def run_rcflow(base_url: str, folder: Path) -> Result:
+def run_rcflow(base_url: str, folder: Path, checkout: Path | None = None) -> Result:
+    """This checkout's ``rcflow sync`` (``checkout``: another one's, with its own ``.venv``)."""
     env = dict(
         os.environ,
         RCFLOW_HUB_URL=base_url,
@@ -68,7 +79,11 @@ def run_rcflow(base_url: str, folder: Path) -> Result:
         RCFLOW_CONCURRENCY=str(CONCURRENCY),
         RCFLOW_WAREHOUSE=str(folder / "warehouse.duckdb"),
     )
-    summary, cpu, rss = _run([sys.executable, "-m", "rcflow.cli.main", "sync", "--json", "--no-refresh"], env)
+    python = sys.executable if checkout is None else str(checkout / ".venv" / "bin" / "python")
+    if checkout is not None:
+        env.pop("PYTHONPATH", None)
+    command = [python, "-m", "rcflow.cli.main", "sync", "--json", "--no-refresh"]
+    summary, cpu, rss = _run(command, env, cwd=checkout)
     seconds = summary["seconds"]
     new = summary["invoices_new"]
     return new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1), rss
@@ -83,16 +98,34 @@ def run_peer(base_url: str, folder: Path) -> Result:
     return new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1), rss
 
 
+def _runners(base: Path | None) -> dict[str, Runner]:
+    runners: dict[str, Runner] = {"rcflow": run_rcflow, "peer": run_peer}
+    if base is not None:
+        if not (base / ".venv" / "bin" / "python").exists():
+            raise SystemExit(f"--base {base}: no .venv there (run `make install` in it first)")
+        runners = {"before": functools.partial(run_rcflow, checkout=base), **runners}
+    return runners
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
     parser.add_argument("--latencies", type=float, nargs="+", default=[0.0, 20.0])
+    parser.add_argument("--base", type=Path, default=None,
+                        help="another checkout (with its .venv): its sync runs as 'before'")  # fmt: skip
     args = parser.parse_args()
-    _bytecode_env(tempfile.mkdtemp(prefix="rcflow-bench-pyc-"))
-    print(
-        f"rcflow sync vs a plain threaded peer, concurrency {CONCURRENCY}, {args.runs} alternating runs each"
-    )
+    base = args.base.resolve() if args.base else None
+    runners = _runners(base)
+    _bytecode_env(tempfile.mkdtemp(prefix="rcflow-bench-pyc-"), runners)
+    title = (f"rcflow sync vs a plain threaded peer, concurrency {CONCURRENCY}, "
+             f"{args.runs} alternating runs each")  # fmt: skip
+    if base is not None:
+        title += f"; before = {base} ({_commit(base)}), after = this checkout ({_commit(RCFLOW.parent)})"
+    print(title)
+    if base is not None:
+        _before_after(args, runners)
+        return
     print(
         "| latency | invoices | rcflow inv/s | peer inv/s | rcflow / peer (goal ≥ 1.0) | rcflow / bound "
         "| rcflow CPU ms/inv | peer CPU ms/inv | requests/inv rcflow, peer | peak RSS MB rcflow, peer "
@@ -101,13 +134,8 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for latency in args.latencies:
         for size in args.sizes:
-            results: dict[str, list[Result]] = {"rcflow": [], "peer": []}
             load_before = os.getloadavg()[0]
-            for _ in range(args.runs):
-                for name, runner in (("rcflow", run_rcflow), ("peer", run_peer)):
-                    with simulator(size, latency_ms=latency) as url, tempfile.TemporaryDirectory() as tmp:
-                        results[name].append(runner(url, Path(tmp)))
-                    time.sleep(0.5)
+            results = _alternate(runners, size, latency, args.runs)
             ips = {k: statistics.median(r[0] for r in v) for k, v in results.items()}
             cpu = {k: statistics.median(r[1] / max(r[2], 1) * 1000 for r in v) for k, v in results.items()}
             stored = {k: {r[2] for r in v} for k, v in results.items()}
@@ -127,6 +155,59 @@ def main() -> None:
             )
             if stored["rcflow"] != {size} or stored["peer"] != {size}:
                 print(f"  (stored: rcflow {sorted(stored['rcflow'])}, peer {sorted(stored['peer'])})")
+
+
+def _alternate(runners: dict[str, Runner], size: int, latency: float, runs: int) -> dict[str, list[Result]]:
+    """``runs`` rounds, each running every program once in turn against a fresh simulator."""
+    results: dict[str, list[Result]] = {name: [] for name in runners}
+    for _ in range(runs):
+        for name, runner in runners.items():
+            with simulator(size, latency_ms=latency) as url, tempfile.TemporaryDirectory() as tmp:
+                results[name].append(runner(url, Path(tmp)))
+            time.sleep(0.5)
+    return results
+
+
+def _before_after(args: argparse.Namespace, runners: dict[str, Runner]) -> None:
+    """The before → after table: the base checkout, this one and the peer, alternating."""
+    print(
+        "| latency | invoices | runs | time (UTC), load avg | inv/s before, after, peer "
+        "| ÷ peer before → after (goal ≥ 1.0) | ÷ bound before → after | CPU ms/inv before, after, peer "
+        "| peak RSS MB before, after, peer |"
+    )
+    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    names = ("before", "rcflow", "peer")
+    for latency in args.latencies:
+        for size in args.sizes:
+            started, load_before = time.strftime("%H:%M", time.gmtime()), os.getloadavg()[0]
+            results = _alternate(runners, size, latency, args.runs)
+            ips = {k: statistics.median(r[0] for r in v) for k, v in results.items()}
+            cpu = {k: statistics.median(r[1] / max(r[2], 1) * 1000 for r in v) for k, v in results.items()}
+            rss = {k: max(r[5] for r in v) for k, v in results.items()}
+            bound = "n/a"
+            if latency > 0:
+                per_s = CONCURRENCY / (latency / 1000)
+                bound = " → ".join(f"{statistics.median(r[3] for r in results[k]) / per_s:.2f}"
+                                   for k in ("before", "rcflow"))  # fmt: skip
+            print(
+                f"| {latency:.0f} ms | {size} | {args.runs} "
+                f"| {started}–{time.strftime('%H:%M', time.gmtime())}, "
+                f"{load_before:.1f}–{os.getloadavg()[0]:.1f} "
+                f"| {', '.join(f'{ips[k]:.0f}' for k in names)} "
+                f"| {ips['before'] / ips['peer']:.2f} → {ips['rcflow'] / ips['peer']:.2f} | {bound} "
+                f"| {', '.join(f'{cpu[k]:.2f}' for k in names)} "
+                f"| {', '.join(f'{rss[k]:.0f}' for k in names)} |",
+                flush=True,
+            )
+            stored = {k: sorted({r[2] for r in v}) for k, v in results.items()}
+            if any(s != [size] for s in stored.values()):
+                print(f"  (stored: {stored})")
+
+
+def _commit(checkout: Path) -> str:
+    out = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    return out.stdout.strip() or "?"
 
 
 if __name__ == "__main__":
