@@ -192,8 +192,8 @@ def render_dashboard(
     gettext = translations(run.lang).gettext
     context = pages.dashboard_context(con)
     context["entities"]["ALL"]["name"] = gettext("All entities")
-    context["signatures"] = pages.signatures(run.snapshot)
-    context["cancellations"] = pages.cancellations(run.snapshot)
+    context["signatures"] = pages.signatures(con, run.snapshot)
+    context["cancellations"] = pages.cancellations(con, run.snapshot)
     context["document_titles"] = {key: gettext(doc.title) for key, doc in DOCUMENTS.items()}
     context["data_json"] = _embedded_json({
         "entities": context["entities"],

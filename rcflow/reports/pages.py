@@ -334,19 +334,41 @@ def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-def signatures(warehouse_snapshot: Path | None) -> list[dict[str, Any]]:
+def _warehouse_rows(
+    con: duckdb.DuckDBPyConnection, snapshot: Path | None, relation: str, sql: str
+) -> list[dict]:
+    """The rows of ``sql`` over ``ops.<relation>`` in the warehouse snapshot (written
+    ``{ops}.<relation>``, its macros ``{main}.name``); none when the snapshot or the relation is
+    missing. Read through ``con`` when it has the snapshot attached as ``wh`` (a report run's
+    build connection), else from the file."""
+    if snapshot is None or not Path(snapshot).exists():
+        return []
+    attached = con.execute(
+        "select path from duckdb_databases() where database_name = 'wh'"
+    ).fetchone()  # fmt: skip
+    if attached and attached[0] and Path(attached[0]).resolve() == Path(snapshot).resolve():
+        return _relation_rows(con, "wh", relation, sql)
+    with duckdb.connect(str(snapshot), read_only=True) as own:
+        return _relation_rows(own, own.execute("select current_database()").fetchone()[0], relation, sql)
+
+
+def _relation_rows(con: duckdb.DuckDBPyConnection, catalog: str, relation: str, sql: str) -> list[dict]:
+    known = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_catalog = ? and table_schema = 'ops' and table_name = ?",
+        [catalog, relation],
+    ).fetchone()
+    if not known or not known[0]:
+        return []
+    return _rows(con, sql.format(ops=f'"{catalog}".ops', main=f'"{catalog}".main'))
+
+
+def signatures(con: duckdb.DuckDBPyConnection, warehouse_snapshot: Path | None) -> list[dict[str, Any]]:
     """The legal documents sent for signature (``ops.signature_requests``), newest period first:
     document, period, language, state, signers (role and name, in order) and both sha256s."""
-    if warehouse_snapshot is None or not Path(warehouse_snapshot).exists():
-        return []
-    with duckdb.connect(str(warehouse_snapshot), read_only=True) as con:
-        known = con.execute("select count(*) from information_schema.tables where table_schema = 'ops'"
-                            " and table_name = 'signature_requests'").fetchone()  # fmt: skip
-        if not known or not known[0]:
-            return []
-        rows = _rows(con, """
-            select document, period, lang, state, signatories, sent_sha256, signed_sha256, updated_at
-            from ops.signature_requests order by period desc, document, created_at desc""")
+    rows = _warehouse_rows(con, warehouse_snapshot, "signature_requests", """
+        select document, period, lang, state, signatories, sent_sha256, signed_sha256, updated_at
+        from {ops}.signature_requests order by period desc, document, created_at desc""")
     for row in rows:
         people = json.loads(row.pop("signatories") or "[]")
         people.sort(key=lambda p: p.get("order") or 0)
@@ -359,22 +381,15 @@ DECISION_STATES = {"none": N_("undecided"), "pending": N_("decided, to be sent")
                    "refused": N_("refused by the hub: decide again")}  # fmt: skip
 
 
-def cancellations(warehouse_snapshot: Path | None) -> list[dict[str, Any]]:
+def cancellations(con: duckdb.DuckDBPyConnection, warehouse_snapshot: Path | None) -> list[dict[str, Any]]:
     """Suppliers' cancellation requests still to be answered on the hub (``ops.open_cancellations``,
     FACe), oldest first, with the decision taken and where it stands; empty for a warehouse
     without them."""
-    if warehouse_snapshot is None or not Path(warehouse_snapshot).exists():
-        return []
-    with duckdb.connect(str(warehouse_snapshot), read_only=True) as con:
-        known = con.execute("select count(*) from information_schema.tables where table_schema = 'ops'"
-                            " and table_name = 'open_cancellations'").fetchone()  # fmt: skip
-        if not known or not known[0]:
-            return []
-        return _rows(con, """
-            select invoice_id, registry_number, supplier_name, cents_to_euros(amount_cents) as amount,
-                   requested_at, requested_reason, decision, comment, decided_by, via,
-                   decision_status, hub_code, hub_message
-            from ops.open_cancellations order by requested_at nulls last, invoice_id""")
+    return _warehouse_rows(con, warehouse_snapshot, "open_cancellations", """
+        select invoice_id, registry_number, supplier_name, {main}.cents_to_euros(amount_cents) as amount,
+               requested_at, requested_reason, decision, comment, decided_by, via,
+               decision_status, hub_code, hub_message
+        from {ops}.open_cancellations order by requested_at nulls last, invoice_id""")
 
 
 def period_dict(period: Period) -> dict[str, Any]:

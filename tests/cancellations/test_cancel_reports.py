@@ -194,6 +194,9 @@ def test_an_accepted_request_takes_the_invoice_out_of_the_report_end_to_end(
         f'data-cancellation="{invoice_id}"' in pending_panel
         and "<h2>Sol·licituds d'anul·lació</h2>" in pending_panel
     )
+    in_memory = tmp_path / "in_memory"  # marts in memory: the panel read through the build's connection
+    build_reports(warehouse_path, period, in_memory, checks=False, lang="ca")
+    assert f'data-cancellation="{invoice_id}"' in (in_memory / "dashboard.html").read_text(encoding="utf-8")
     asyncio.run(flow())
     after = status()
     assert (after["status"], after["exclusion_reason"], after["pmp_role"]) == ("CANCELLED", "cancelled", None)

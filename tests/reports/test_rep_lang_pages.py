@@ -193,3 +193,19 @@ def test_csv_headers_in_the_language_in_both_dialects(main_q1, tmp_path: Path, l
     }[lang]
     if dialect is CsvDialect.excel_es:
         assert written["pmp.csv"].read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_signatures_read_through_a_connection_with_the_snapshot_attached(
+    signed_snapshot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report run's build connection has the snapshot attached as ``wh``: the panel's rows
+    come from it (the file is not opened again), the same as from the file opened on its own."""
+    from rcflow.reports import pages as page_data
+
+    with duckdb.connect() as alone:
+        from_file = page_data.signatures(alone, signed_snapshot)
+    with duckdb.connect() as con:
+        con.execute(f"attach '{signed_snapshot}' as wh (read_only)")
+        monkeypatch.setattr(page_data.duckdb, "connect", lambda *a, **k: pytest.fail("opened the file"))
+        attached = page_data.signatures(con, signed_snapshot)
+    assert from_file and attached == from_file
