@@ -221,14 +221,13 @@ def build_reports(
             paths = write_csvs(con, out_dir, lang=lang)
             if xlsx:
                 paths["report.xlsx"] = write_workbook(con, out_dir / "report.xlsx", lang=lang)
-            headline = pages.headline(con)
-            left_out = pages.left_out(con)
-            legal = pages.legal_notes(con)
+            shared = pages.figures(con)
+            headline, left_out, legal = shared.headline, shared.left_out, shared.legal
             paths["report.html"] = html.write_page(
-                out_dir / "report.html", html.render_report(con, period, readings, run)
+                out_dir / "report.html", html.render_report(con, period, readings, run, shared)
             )
             paths["dashboard.html"] = html.write_page(
-                out_dir / "dashboard.html", html.render_dashboard(con, period, readings, run)
+                out_dir / "dashboard.html", html.render_dashboard(con, period, readings, run, shared)
             )
             if documents_lang:
                 facts = DocumentFacts(

@@ -145,12 +145,13 @@ def _largest(rows: list[dict], limit: int) -> list[dict]:
 
 
 def render_report(
-    con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, run: RunFacts
+    con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, run: RunFacts,
+    shared: pages.Figures | None = None,
 ) -> str:
-    """The e-mailable report page."""
+    """The e-mailable report page (``shared``: the figures already queried for this run)."""
     gettext = translations(run.lang).gettext
     fmt = Formatter(run.lang)
-    context = pages.report_context(con)
+    context = pages.report_context(con, shared)
     for listed in ("findings_invoices", "scope_exclusions"):
         context[f"{listed}_total"] = len(context[listed])
         context[listed] = _largest(context[listed], PAGE_LIST_LIMIT)
@@ -185,12 +186,13 @@ def render_report(
 
 
 def render_dashboard(
-    con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, run: RunFacts
+    con: duckdb.DuckDBPyConnection, period: Period, readings: Readings, run: RunFacts,
+    shared: pages.Figures | None = None,
 ) -> str:
     """The invoice-status dashboard, filtered per entity in the browser, the documents sent for
     signature and the open cancellation requests (both read from ``run.snapshot``)."""
     gettext = translations(run.lang).gettext
-    context = pages.dashboard_context(con)
+    context = pages.dashboard_context(con, shared)
     context["entities"]["ALL"]["name"] = gettext("All entities")
     context["signatures"] = pages.signatures(con, run.snapshot)
     context["cancellations"] = pages.cancellations(con, run.snapshot)

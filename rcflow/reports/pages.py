@@ -4,6 +4,7 @@ have them; the labels below, English msgids, are translated where they are shown
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -146,18 +147,20 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 # Each legal figure and the invoices of it that carry open quality findings (§4.1).
 _FINDINGS_BY_FIGURE = """
-    select 'PMP' as figure, count(*) as n, coalesce(sum(amount), 0) as amount
-    from main.invoice_status where is_quarantined and pmp_role is not null
-    union all
-    select 'Morosity', count(*), coalesce(sum(amount), 0)
-    from main.invoice_status where is_quarantined and morosity_role is not null
-    union all
-    select 'Art. 10 list', count(*), coalesce(sum(amount), 0)
-    from main.pending_recognition where is_quarantined
-    union all
-    select 'Late-payment interest', count(*), coalesce(sum(principal), 0)
-    from main.late_interest where is_quarantined
-"""
+    select figure, n, amount from (
+        select 1 as ordinal, 'PMP' as figure, count(*) as n, coalesce(sum(amount), 0) as amount
+        from main.invoice_status where is_quarantined and pmp_role is not null
+        union all
+        select 2, 'Morosity', count(*), coalesce(sum(amount), 0)
+        from main.invoice_status where is_quarantined and morosity_role is not null
+        union all
+        select 3, 'Art. 10 list', count(*), coalesce(sum(amount), 0)
+        from main.pending_recognition where is_quarantined
+        union all
+        select 4, 'Late-payment interest', count(*), coalesce(sum(principal), 0)
+        from main.late_interest where is_quarantined
+    ) order by ordinal
+"""  # a UNION ALL runs its branches in parallel: the order is said, not assumed
 
 
 def legal_notes(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
@@ -235,8 +238,23 @@ def _trend(con: duckdb.DuckDBPyConnection, entity_names: dict[str, str]) -> dict
             "methods": sorted({r["method_label"] for r in rows})}  # fmt: skip
 
 
-def report_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Everything ``report.html`` shows, straight from the marts."""
+@dataclass(frozen=True)
+class Figures:
+    """What both pages and ``report.json`` show: the headline, what the figures left out and the
+    legal notes, queried once per report run (:func:`figures`)."""
+
+    headline: dict[str, Any]
+    left_out: dict[str, list[dict]]
+    legal: dict[str, list[dict]]
+
+
+def figures(con: duckdb.DuckDBPyConnection) -> Figures:
+    return Figures(headline=headline(con), left_out=left_out(con), legal=legal_notes(con))
+
+
+def report_context(con: duckdb.DuckDBPyConnection, shared: Figures | None = None) -> dict[str, Any]:
+    """Everything ``report.html`` shows, straight from the marts (``shared``: already queried)."""
+    shared = shared or figures(con)
     pmp_rows = _rows(con, "select * from main.pmp order by entity_nif = 'ALL', entity_nif")
     names = {r["entity_nif"]: r["entity_name"] for r in pmp_rows if r["entity_name"]}
     status_counts = {r["status"]: r for r in _rows(con, """
@@ -248,7 +266,7 @@ def report_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         where exclusion_reason is null and ageing_bucket in ('0-30', '31-60', '61-90',
               '91-180', '181+') group by ageing_bucket""")}  # fmt: skip
     return {
-        "headline": headline(con),
+        "headline": dict(shared.headline),
         "pmp_rows": pmp_rows,
         "trend": _trend(con, names),
         "morosity_rows": _rows(
@@ -279,18 +297,19 @@ def report_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "interest_rows": _rows(con, """
             select * from main.late_interest
             order by interest desc nulls first, invoice_id limit 10"""),
-        **left_out(con),
+        **shared.left_out,
         "rates": _rows(con, """
             select status, count(*) as n, min(half_year_start) as first_day,
                    max(half_year_end) as last_day
             from main.interest_rates group by status order by status"""),
-        **legal_notes(con),
+        **shared.legal,
         "entity_names": names,
     }
 
 
-def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Per-entity aggregates and the rows the dashboard filters in the browser."""
+def dashboard_context(con: duckdb.DuckDBPyConnection, shared: Figures | None = None) -> dict[str, Any]:
+    """Per-entity aggregates and the rows the dashboard filters in the browser (``shared``:
+    already queried)."""
     def empty(name: str) -> dict[str, Any]:
         return {"name": name, "status": {}, "ageing": {}, "open": 0, "overdue": 0,
                 "owed_updates": 0, "owing_invoices": 0, "quarantined": 0, "invoices": 0}  # fmt: skip
@@ -302,7 +321,7 @@ def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                    count(*) as n,
                    sum(owed_due_count) as owed,
                    count(*) filter (where owed_due_count > 0) as owing
-            from main.invoice_status group by all"""):  # fmt: skip
+            from main.invoice_status group by all order by all"""):  # fmt: skip
         for key in (r["entity_nif"], "ALL"):
             entry = per_entity.setdefault(key, empty(r["entity_name"] or key))
             n = r["n"]
@@ -330,7 +349,7 @@ def dashboard_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "entities": {k: per_entity[k] for k in order},
         "owed_rows": owed,
         "oldest_rows": oldest,
-        "headline": headline(con),
+        "headline": dict((shared or figures(con)).headline),
     }
 
 

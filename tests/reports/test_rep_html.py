@@ -118,3 +118,13 @@ def test_a_report_built_in_memory_writes_the_same_files_as_one_kept_on_disk(main
     for name in kept:
         assert (tmp_path / name).read_bytes() == (main_q1.out / name).read_bytes(), name
     assert not list(tmp_path.glob("*.duckdb*"))
+
+
+def test_the_figures_with_findings_are_listed_in_their_declared_order(main_q1):
+    """The four legal figures come in one order on every run (a UNION ALL's branches run in
+    parallel, so the query orders them; the pages were seen to swap two rows)."""
+    from rcflow.reports import pages
+
+    with duckdb.connect(str(main_q1.db), read_only=True) as con:
+        rows = pages.legal_notes(con)["findings_by_figure"]
+    assert [r["figure"] for r in rows] == ["PMP", "Morosity", "Art. 10 list", "Late-payment interest"]
