@@ -32,8 +32,9 @@ def known_ids(wh: Warehouse, table: str, column: str, ids: Sequence[str]) -> set
     """Which of ``ids`` ``table`` already holds in ``column``."""
     if not ids:
         return set()
-    with wh.registered("_rcflow_probe", _ids(ids)):
-        rows = wh.fetch(f'select "{column}" from {table} where "{column}" in (select id from _rcflow_probe)')
+    sql = f'select "{column}" from {table} where "{column}" in (select id from _rcflow_rows)'
+    with wh.reading():  # no write of another thread between the query and its rows
+        rows = wh.scanning(sql, _ids(ids)).fetchall()
     return {r[0] for r in rows}
 
 
@@ -116,12 +117,13 @@ def mark_acknowledged(wh: Warehouse, acked: pa.Table, *, now: datetime) -> None:
     """Mark invoices delivered (``acked``: invoice_id, hub_state, hub_state_at as the hub answered)."""
     if acked.num_rows == 0:
         return
-    with wh.registered("_rcflow_acked", acked), wh.transaction() as con:
-        con.execute(
+    with wh.transaction():
+        wh.scanning(
             "update raw.invoices i set delivered_at = ?,"
             " hub_state = coalesce(a.hub_state, i.hub_state),"
             " hub_state_at = coalesce(a.hub_state_at, i.hub_state_at)"
-            " from _rcflow_acked a where a.invoice_id = i.invoice_id",
+            " from _rcflow_rows a where a.invoice_id = i.invoice_id",
+            acked,
             [now],
         )
 
