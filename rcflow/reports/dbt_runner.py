@@ -283,21 +283,10 @@ def _parsed_project(project_dir: Path, database_name: str, common: list[str]) ->
     return manifest
 
 
-def run_dbt_build(
-    *,
-    snapshot: Path,
-    reports_db: Path | None,
-    variables: dict[str, Any],
-    work_dir: Path,
-    checks: bool = True,
-    unit_tests: bool = False,
-    select: tuple[str, ...] = (),
-    project_dir: Path = REPORTS_PROJECT_DIR,
-) -> DbtRun:
-    """``dbt build`` the project once (see :func:`dbt_build`) and return dbt's figures."""
-    with dbt_build(snapshot=snapshot, reports_db=reports_db, variables=variables, work_dir=work_dir,
-                   checks=checks, unit_tests=unit_tests, select=select,
-                   project_dir=project_dir) as built:  # fmt: skip
+def run_dbt_build(**build: Any) -> DbtRun:
+    """``dbt build`` the project once and return dbt's figures: :func:`dbt_build`'s keyword
+    arguments, for a caller that reads no mart (or reads the ``reports_db`` file afterwards)."""
+    with dbt_build(**build) as built:
         return built.run
 
 
