@@ -13,6 +13,7 @@ deeper run.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from dataclasses import dataclass, field
@@ -93,6 +94,8 @@ class Run:
     figures: Figures
     invoices: list[Invoice]
     trend: dict[str, Figures]  # the oracle for each period of the trend, on its own
+    warehouse: Path
+    options: dict  # build_reports' reading and reference files for the scenario
 
 
 def _administrations_file(path: Path, declared: dict[str, tuple[str, ...]]) -> Path:
@@ -134,7 +137,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
                                      scenario.reading)  # fmt: skip
             trend = {p.label: oracle.compute(invoices, p.start, p.end, scenario.today, scenario.reading)
                      for p in period.trend()}  # fmt: skip
-            done[scenario.name] = Run(out / "reports.duckdb", figures, invoices, trend)
+            done[scenario.name] = Run(out / "reports.duckdb", figures, invoices, trend,
+                                      generated.path, options)  # fmt: skip
         return done[scenario.name]
 
     return get
@@ -174,6 +178,24 @@ def test_marts_equal_the_law(runs, scenario: Scenario, figure: str):
     disagreements = FIGURES[figure](run)
     shown = "\n".join(disagreements[:25])
     assert not disagreements, f"{len(disagreements)} disagreements:\n{shown}"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_a_run_in_memory_writes_the_files_of_the_checked_marts(runs, scenario: Scenario, tmp_path):
+    """The oracle checks marts kept in a file; a report run builds them in memory (the default)
+    and writes its outputs through dbt-duckdb's connection. Same clock, same warehouse: the
+    same CSV bytes and the same headline."""
+    run = runs(scenario)
+    with clock.pinned(scenario.now):
+        build_reports(run.warehouse, scenario.period, tmp_path, checks=False, **run.options)
+    checked = run.db.parent
+    names = sorted(p.name for p in checked.glob("*.csv"))
+    assert names and names == sorted(p.name for p in tmp_path.glob("*.csv"))
+    for name in names:
+        assert (tmp_path / name).read_bytes() == (checked / name).read_bytes(), name
+    meta = [json.loads((d / "report.json").read_text(encoding="utf-8")) for d in (checked, tmp_path)]
+    assert meta[0]["headline"] == meta[1]["headline"] and meta[0]["status"] == meta[1]["status"]
+    assert not list(tmp_path.glob("*.duckdb*"))
 
 
 def test_generated_warehouses_cover_the_cases(runs):
