@@ -128,3 +128,24 @@ def test_the_figures_with_findings_are_listed_in_their_declared_order(main_q1):
     with duckdb.connect(str(main_q1.db), read_only=True) as con:
         rows = pages.legal_notes(con)["findings_by_figure"]
     assert [r["figure"] for r in rows] == ["PMP", "Morosity", "Art. 10 list", "Late-payment interest"]
+
+
+def test_a_csv_that_cannot_be_written_fails_the_run_and_writes_no_report_json(
+    main_q1, tmp_path, monkeypatch
+):
+    """The CSVs are written on their own cursor while the pages render: a failure there (a full
+    disk) must still fail the run, after the pages' work, with no report.json claiming a
+    complete report."""
+    from rcflow.reports import build as report_build
+
+    real = report_build.write_csvs
+
+    def disk_full(con, out_dir, **kwargs):
+        real(con, out_dir, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report_build, "write_csvs", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        build_reports(main_q1.out.parent / "warehouse.duckdb", "2025-Q1", tmp_path)
+    assert not (tmp_path / "report.json").exists()
+    assert not (tmp_path / "report.html").exists()
