@@ -8,11 +8,11 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import duckdb
 
@@ -283,13 +283,6 @@ def _parsed_project(project_dir: Path, database_name: str, common: list[str]) ->
     return manifest
 
 
-def run_dbt_build(**build: Any) -> DbtRun:
-    """``dbt build`` the project once and return dbt's figures: :func:`dbt_build`'s keyword
-    arguments, for a caller that reads no mart (or reads the ``reports_db`` file afterwards)."""
-    with dbt_build(**build) as built:
-        return built.run
-
-
 @contextmanager
 def dbt_build(
     *,
@@ -385,3 +378,22 @@ def dbt_build(
                 con.close()
         finally:
             _release_duckdb()
+
+
+P = ParamSpec("P")
+
+
+def _figures_only(build: Callable[P, AbstractContextManager[BuiltReports]]) -> Callable[P, DbtRun]:
+    """``build`` with the same parameters (type checkers see them), returning dbt's figures."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> DbtRun:
+        with build(*args, **kwargs) as built:
+            return built.run
+
+    return run
+
+
+run_dbt_build = _figures_only(dbt_build)
+run_dbt_build.__name__ = run_dbt_build.__qualname__ = "run_dbt_build"
+run_dbt_build.__doc__ = """``dbt build`` the project once and return dbt's figures (:func:`dbt_build`'s
+parameters), for a caller that reads no mart (or reads the ``reports_db`` file afterwards)."""
