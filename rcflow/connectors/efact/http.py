@@ -12,7 +12,8 @@ Rules kept here and nowhere else:
   thread; too long a wait is not retried), 401 1008/1009 after re-signing the token (the hub's
   ``Date`` teaches the clock offset); PATCH/DELETE are sent once (``retry=False``);
 * every attempt has an overall deadline: ``timeout`` to the headers, extended only as the body
-  arrives at ``MIN_BODY_RATE`` or faster, so a dripping body fails in about ``timeout`` seconds;
+  arrives at ``MIN_BODY_RATE`` or faster, so a dripping body fails in about ``timeout`` seconds
+  (a read may end up to ``DEADLINE_SLACK`` of the timeout after the deadline, never before);
 * a body is decoded as the transport encoded it (identity is asked for; gzip, deflate and br are
   undone) and must be as long as announced.
 """
@@ -20,6 +21,7 @@ Rules kept here and nowhere else:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import http.client
 import json
 import logging
@@ -66,6 +68,7 @@ RETRY_WAIT_MAX = 5.0
 MAX_JSON_BYTES = 20 * 1024 * 1024
 MAX_ERROR_BODY = 64 * 1024
 MIN_BODY_RATE = 64 * 1024  # bytes/s: a body arriving slower than this overall is a stalled one
+DEADLINE_SLACK = 0.05  # of the timeout: how late after its deadline a read may end
 MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait defers the work to the next run
 CHUNK = 64 * 1024
 USER_AGENT = "rcflow/0.1 (+eFACT RCF integration)"
@@ -137,12 +140,16 @@ class _SinkFailed(Exception):
 
 
 class _Deadline:
-    """One attempt's overall deadline: ``timeout`` to the headers, extended as body bytes arrive."""
+    """One attempt's overall deadline: ``timeout`` to the headers, extended as body bytes arrive.
 
-    __slots__ = ("received", "start", "timeout")
+    A read may end up to ``slack`` (``DEADLINE_SLACK`` of the timeout) after it (see
+    ``_bound_reads``)."""
+
+    __slots__ = ("received", "slack", "start", "timeout")
 
     def __init__(self, timeout: float):
         self.start, self.timeout, self.received = time.monotonic(), timeout, 0
+        self.slack = timeout * DEADLINE_SLACK
 
     def left(self) -> float:
         return self.start + self.timeout + self.received / MIN_BODY_RATE - time.monotonic()
@@ -275,7 +282,7 @@ class Http:
         try:
             conn.timeout = self.timeout
             if conn.sock is not None:
-                conn.sock.settimeout(self.timeout)
+                _bound_reads(conn.sock, deadline)
             conn.request(method, self.prefix + target, body=payload, headers=headers)
             response = conn.getresponse()
             status = response.status
@@ -362,7 +369,7 @@ def _decoded(
         if left <= 0:
             raise TimeoutError
         if conn.sock is not None:
-            conn.sock.settimeout(left)
+            _bound_reads(conn.sock, deadline, left)
         raw = response.read1(CHUNK)
         if not raw:
             break
@@ -442,8 +449,50 @@ def _brotli(method: str, path: str) -> Callable[[bytes], bytes]:
     return decode
 
 
+def _bound_reads(sock: socket.socket, deadline: _Deadline, left: float | None = None) -> None:
+    """Each read on ``sock`` ends by the deadline, at most ``deadline.slack`` after it, never before.
+
+    ``settimeout`` is an ``ioctl`` that releases the GIL, a thread switch under contention: it is
+    called only when the socket's timeout is outside [left, left + slack], and then set to its
+    top, so a fast answer's reads never call it and a slow body calls it once per ``slack``."""
+    left = deadline.left() if left is None else left
+    current = sock.gettimeout()
+    if current is None or current < left or current > left + deadline.slack:
+        sock.settimeout(max(left, 0.0) + deadline.slack)
+
+
+class _PollFd(ctypes.Structure):
+    _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short)]
+
+
+def _gil_held_poll() -> Callable[[Any, int, int], int] | None:
+    """libc's ``poll`` called without releasing the GIL (``ctypes.PyDLL``), or None where absent.
+
+    A zero-timeout poll never blocks; releasing the GIL around it (as ``select.select`` does) only
+    hands the GIL to another thread and back, two thread switches under contention, once per
+    request."""
+    try:
+        poll = ctypes.PyDLL(None).poll
+    except (OSError, AttributeError):
+        return None
+    poll.argtypes = [ctypes.POINTER(_PollFd), ctypes.c_ulong, ctypes.c_int]
+    poll.restype = ctypes.c_int
+    return poll
+
+
+_POLL = _gil_held_poll()
+_POLLIN = getattr(select, "POLLIN", 1)
+
+
 def _closed_by_peer(sock: socket.socket) -> bool:
     """An idle connection is readable only if the peer closed it (or sent garbage)."""
+    if _POLL is not None:
+        fd = sock.fileno()
+        if fd < 0:
+            return True
+        found = _POLL(ctypes.byref(_PollFd(fd, _POLLIN, 0)), 1, 0)
+        if found >= 0:
+            return found > 0
     try:
         readable, _, _ = select.select([sock], [], [], 0)
     except (OSError, ValueError):
