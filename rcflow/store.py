@@ -96,7 +96,9 @@ class BlobWriter:
         """The blob at its path; ``durable=False`` leaves the fsync to ``BlobStore.sync()``."""
         digest = self._hash.hexdigest()
         store = self._store
-        if store.problem(digest, self._size) is None:
+        # The bulk path looks only where blobs go now: a blob kept only under the older layout is
+        # written again (a duplicate, the one read from then on), sparing each new blob a stat.
+        if store.problem(digest, self._size, legacy=durable) is None:
             self.abort()  # already stored, and intact
             return StoredBlob(digest, self._size)
         # Absent, or damaged on disk: this verified copy replaces it (atomically).
@@ -126,8 +128,10 @@ class BlobWriter:
             tmp = os.path.join(store.tmp_name, f"{TMP_PREFIX}{os.getpid()}-{next(_TMP_NAMES)}")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             try:
-                with open(fd, "wb") as out:
-                    out.write(self._buffer)
+                try:
+                    _write_all(fd, self._buffer)
+                finally:
+                    os.close(fd)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
@@ -151,6 +155,14 @@ class BlobWriter:
             self._file.close()
         if self._tmp is not None:
             self._tmp.unlink(missing_ok=True)
+
+
+def _write_all(fd: int, data: bytes | bytearray) -> None:
+    """Every byte of ``data`` to ``fd`` with plain ``os.write`` calls: a file object over the
+    descriptor would add an fstat, an ioctl and an lseek (each releasing the GIL) per blob."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -280,15 +292,20 @@ class BlobStore:
     def has(self, digest: str) -> bool:
         return self.path_for(digest).exists()
 
-    def problem(self, digest: str, size: int | None = None, *, deep: bool = True) -> str | None:
+    def problem(
+        self, digest: str, size: int | None = None, *, deep: bool = True, legacy: bool = True
+    ) -> str | None:
         """Why the blob ``digest`` is not intact ("missing", "damaged: …"), or None when it is.
 
         ``size`` (when known) is checked first; ``deep`` re-hashes the file (``False``: existence
-        and size only, a cheap check)."""
+        and size only, a cheap check); ``legacy=False`` looks only where blobs go now, not under
+        the older two-level layout."""
         path = self.location(digest)
         try:
             actual = os.stat(path).st_size
         except FileNotFoundError:
+            if not legacy:
+                return "missing"
             try:
                 path = self._legacy(digest)
                 actual = os.stat(path).st_size

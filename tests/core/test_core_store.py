@@ -130,3 +130,21 @@ def test_blobs_go_one_folder_deep_and_the_older_two_level_layout_is_still_read(t
     assert store.problem(old, 13).startswith("damaged: 6 bytes")
     assert store.put(b"stored before").sha256 == old and store.get(old) == b"stored before"
     assert store.path_for(old) == tmp_path / "sha256" / old[:2] / old
+
+
+def test_the_bulk_path_writes_again_a_blob_kept_only_under_the_older_layout(tmp_path: Path) -> None:
+    """The sync's writer (``durable=False``) looks only where blobs go now: a copy kept only
+    under the two-level layout is written again there (a duplicate, read from then on)."""
+    store = BlobStore(tmp_path)
+    old = hashlib.sha256(b"stored before").hexdigest()
+    legacy = tmp_path / "sha256" / old[:2] / old[2:4] / old
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(b"stored before")
+    assert store.problem(old, 13) is None and store.problem(old, 13, legacy=False) == "missing"
+    writer = store.writer()
+    writer.write(b"stored before")
+    assert writer.commit(durable=False).sha256 == old
+    store.sync()
+    assert store.path_for(old) == tmp_path / "sha256" / old[:2] / old
+    assert store.get(old) == b"stored before" and legacy.read_bytes() == b"stored before"
+    assert store.problem(old, 13) is None and not list(store.tmp_dir.iterdir())
