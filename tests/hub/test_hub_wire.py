@@ -67,3 +67,58 @@ def test_a_connection_reads_bodies_as_http_client(answer: bytes, body: bytes, wi
     assert response.will_close is will_close
     assert response.read() == body
     conn.close()
+
+
+class _Recorder:
+    """A connected socket that keeps what is sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.sent.append(bytes(data))
+
+    def close(self) -> None:
+        pass
+
+
+def _sent(conn: http.client.HTTPConnection, send: object) -> bytes:
+    recorder = _Recorder()
+    conn.sock = recorder  # type: ignore[assignment]
+    send()  # type: ignore[operator]
+    return b"".join(recorder.sent)
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "method", "target", "headers", "body"),
+    [
+        ("127.0.0.1", 8080, "GET", "/rcf/factura/1%2F2/estats", {"Accept": "application/json"}, None),
+        ("hub.example.cat", 80, "GET", "/rcf/factura/7/facturae", {"Accept": "*/*"}, None),
+        ("::1", 8443, "PATCH", "/rcf/factura/7",
+         {"Accept": "application/json", "Content-Type": "application/json"}, b'{"estat": "DELIVERED"}'),
+        ("127.0.0.1", 8080, "DELETE", "/rcf/adjunts-pendents/9", {"Accept": "application/json"}, None),
+        ("127.0.0.1", 8080, "POST", "/x?a=1&b=%C3%A9", {"Accept": "application/json"}, None),
+    ],
+)  # fmt: skip
+def test_send_request_writes_what_http_client_would_in_one_write(
+    host: str, port: int, method: str, target: str, headers: dict[str, str], body: bytes | None
+) -> None:
+    headers = {"User-Agent": "rcflow/0.1", "Authorization": "Bearer a.b.c", **headers}
+    fields = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+    plain = http.client.HTTPConnection(host, port)
+    theirs = _sent(plain, lambda: plain.request(method, target, body=body, headers=headers))
+    ours = Connection(host, port)
+    recorder = _Recorder()
+    ours.sock = recorder  # type: ignore[assignment]
+    ours.send_request(method, target, fields, body)
+    assert len(recorder.sent) == 1 and recorder.sent[0] == theirs
+
+
+def test_send_request_keeps_http_client_s_rules() -> None:
+    conn = Connection("127.0.0.1", 8080)
+    conn.sock = _Recorder()  # type: ignore[assignment]
+    with pytest.raises(http.client.InvalidURL):
+        conn.send_request("GET", "/a b\r\nX-Injected: 1", b"")
+    conn.send_request("GET", "/", b"")
+    with pytest.raises(http.client.CannotSendRequest):  # its answer was not read yet
+        conn.send_request("GET", "/", b"")

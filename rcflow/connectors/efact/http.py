@@ -26,6 +26,7 @@ import http.client
 import json
 import logging
 import random
+import re
 import select
 import socket
 import ssl
@@ -72,11 +73,16 @@ DEADLINE_SLACK = 0.05  # of the timeout: how late after its deadline a read may 
 MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait defers the work to the next run
 CHUNK = 64 * 1024
 USER_AGENT = "rcflow/0.1 (+eFACT RCF integration)"
-JSON_HEADERS = {"Accept": "application/json"}
-# Documents are asked for as they are: a front that compresses anyway is decoded.
-DOWNLOAD_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity"}
+# Header lines after User-Agent and Authorization (``wire.Connection.send_request`` adds Host,
+# ``Accept-Encoding: identity`` and Content-Length: documents are asked for as they are, and a
+# front that compresses anyway is decoded).
+JSON_FIELDS = b"Accept: application/json\r\n"
+DOWNLOAD_FIELDS = b"Accept: */*\r\n"
+_BODY_FIELDS = b"Content-Type: application/json\r\n"
+_AGENT_FIELD = f"User-Agent: {USER_AGENT}\r\n".encode("ascii")
 
 T = TypeVar("T")
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]*)*")
 
 
 def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
@@ -182,6 +188,7 @@ class Http:
         self._local = threading.local()
         self._all: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
+        self._auth_line: tuple[str | None, bytes] = (None, b"")
         self.stopped = False
 
     def stop(self) -> None:
@@ -209,7 +216,7 @@ class Http:
         target = path + ("?" + urlencode(params) if params else "")
 
         def once() -> Answer:
-            answer = self._exchange(method, target, payload, JSON_HEADERS, None, MAX_JSON_BYTES)
+            answer = self._exchange(method, target, payload, JSON_FIELDS, None, MAX_JSON_BYTES)
             self._raise_for_status(method, path, answer)
             return answer
 
@@ -217,7 +224,7 @@ class Http:
 
     def download(self, path: str, sink: Callable[[bytes], None]) -> Answer:
         """One GET attempt streaming a 2xx body, decoded, into ``sink`` (the caller retries)."""
-        answer = self._exchange("GET", path, None, DOWNLOAD_HEADERS, sink, None)
+        answer = self._exchange("GET", path, None, DOWNLOAD_FIELDS, sink, None)
         self._raise_for_status("GET", path, answer)
         return answer
 
@@ -265,7 +272,7 @@ class Http:
         method: str,
         target: str,
         payload: bytes | None,
-        extra: dict[str, str],
+        extra: bytes,
         sink: Callable[[bytes], None] | None,
         limit: int | None,
     ) -> Answer:
@@ -275,15 +282,14 @@ class Http:
             raise HubTransportError(method, path, "the client was stopped (the run is ending)")
         self.limiter.wait()
         conn = self._connection()
-        headers = {"User-Agent": USER_AGENT, "Authorization": f"Bearer {self.signer.token()}", **extra}
-        if payload is not None:
-            headers["Content-Type"] = "application/json"
+        fields = b"".join((_AGENT_FIELD, self._authorization(), extra,
+                           _BODY_FIELDS if payload is not None else b""))  # fmt: skip
         deadline = _Deadline(self.timeout)
         try:
             conn.timeout = self.timeout
             if conn.sock is not None:
                 _bound_reads(conn.sock, deadline)
-            conn.request(method, self.prefix + target, body=payload, headers=headers)
+            conn.send_request(method, self.prefix + target, fields, payload)
             response = conn.getresponse()
             status = response.status
             names = dict(response.getheaders())  # names lower-cased (wire.Fields)
@@ -320,6 +326,16 @@ class Http:
             self.stats.requests += 1
             self.stats.by_status[status] += 1
         return Answer(status, names, body)
+
+    def _authorization(self) -> bytes:
+        """The Authorization line of the current token (encoded once per token)."""
+        token = self.signer.token()
+        cached = self._auth_line
+        if cached[0] != token:
+            if not _TOKEN.fullmatch(token):  # a JWT is base64url and dots: nothing to inject
+                raise ValueError("the signed token is not a JWT (base64url and dots)")
+            cached = self._auth_line = (token, f"Authorization: Bearer {token}\r\n".encode("ascii"))
+        return cached[1]
 
     def _raise_for_status(self, method: str, path: str, answer: Answer) -> None:
         status = answer.status
