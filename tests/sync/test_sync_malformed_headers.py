@@ -33,10 +33,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import make_settings
 from invariants import acknowledged_on_hub, assert_nothing_lost, pending_left, warehouse_rows
+from pydantic import SecretStr
+from sync_support import ISSUER, SECRET
 
-from rcflow.config import Settings
+from rcflow.config import Settings, load_settings
 from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
 from rcflow.store import BlobStore
@@ -141,8 +142,15 @@ def test_the_relay_really_sends_the_malformed_lines(sim: RunningSimulator, front
 def test_malformed_header_lines_are_skipped_and_every_document_is_stored_byte_exact(
     sim: RunningSimulator, front: MalformedFront, tmp_path: Path
 ) -> None:
-    settings: Settings = make_settings(sim, tmp_path, hub_url=front.root_url + "/rcf", timeout=5.0,
-                                       max_retries=1)  # fmt: skip
+    settings: Settings = load_settings(
+        hub_url=front.root_url + "/rcf",
+        issuer=ISSUER,
+        secret=SecretStr(SECRET),
+        warehouse=tmp_path / "data" / "warehouse.duckdb",
+        concurrency=8,
+        timeout=5.0,
+        max_retries=1,
+    )
     summary = asyncio.run(run_sync(settings))
     assert summary.ok, summary.deferred
     assert summary.invoices_acknowledged == 20 and pending_left(sim) == 0
