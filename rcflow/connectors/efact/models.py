@@ -35,6 +35,8 @@ def _clean_keys(value: Any) -> Any:
     """Strip stray spaces from keys and fold known alternative spellings."""
     if not isinstance(value, dict):
         return value
+    if _FIELD_NAMES.issuperset(value):  # every key already a field's own name: nothing to fold
+        return value
     cleaned: dict[str, Any] = {}
     for key, item in value.items():
         name = str(key).strip()
@@ -45,6 +47,8 @@ def _clean_keys(value: Any) -> Any:
 
 
 def _to_str(value: Any) -> Any:
+    if value.__class__ is str:  # the usual case first
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -98,8 +102,20 @@ Day = Annotated[date | None, BeforeValidator(_to_date)]
 Amount = Annotated[Decimal | None, BeforeValidator(_to_decimal)]
 
 
-class HubModel(BaseModel):
+class HubRecord(BaseModel):
+    """An object of the hub's JSON (an answer, or an item of one), its keys normalised."""
+
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, value: Any) -> Any:
+        return _clean_keys(value)
+
+
+class HubModel(HubRecord):
+    """A whole answer, which keeps its JSON text. The items inside one are ``HubRecord``s: a
+    private attribute costs each instance a Python call, and an item's text is its answer's."""
 
     _raw: str | None = PrivateAttr(default=None)
 
@@ -107,11 +123,6 @@ class HubModel(BaseModel):
     def raw_json(self) -> str | None:
         """The answer's JSON text exactly as the hub sent it (kept for audit)."""
         return self._raw
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalise(cls, value: Any) -> Any:
-        return _clean_keys(value)
 
 
 def to_cents(amount: Decimal | None) -> int | None:
@@ -127,7 +138,7 @@ class ErrorBody(HubModel):
     descripcioError: Text = None
 
 
-class PendingInvoice(HubModel):
+class PendingInvoice(HubRecord):
     id: Id
     nif: Text = None
     oficinaComptable: Text = None
@@ -140,7 +151,7 @@ class PendingInvoicesPage(HubModel):
     factures: list[PendingInvoice] = Field(default_factory=list)
 
 
-class AttachmentRef(HubModel):
+class AttachmentRef(HubRecord):
     idAdjunt: Id
     nom: Text = None
 
@@ -178,7 +189,7 @@ class InvoiceDetail(HubModel):
         return to_cents(self.importFactura)
 
 
-class StateEntry(HubModel):
+class StateEntry(HubRecord):
     estat: Id
     codiEstat: Text = None
     dataEstat: Timestamp = None
@@ -198,7 +209,7 @@ class StateHistory(HubModel):
     estats: list[StateEntry] = Field(default_factory=list)
 
 
-class PendingAttachment(HubModel):
+class PendingAttachment(HubRecord):
     idAdjunt: Id
     idFactura: Id
     nom: Text = None
@@ -209,7 +220,7 @@ class PendingAttachmentsPage(HubModel):
     adjunts: list[PendingAttachment] = Field(default_factory=list)
 
 
-class Entity(HubModel):
+class Entity(HubRecord):
     nif: Id
     nom: Text = None
     ine10: Text = None
@@ -217,6 +228,17 @@ class Entity(HubModel):
 
 class EntityList(HubModel):
     ens: list[Entity] = Field(default_factory=list)
+
+
+# Every field name of the models above: a dict whose keys are all among them needs no cleaning
+# (none has a stray space, none is an alternative spelling).
+_FIELD_NAMES = frozenset(
+    name
+    for model in (ErrorBody, PendingInvoice, PendingInvoicesPage, AttachmentRef, InvoiceDetail,
+                  StateEntry, StateHistory, PendingAttachment, PendingAttachmentsPage, Entity, EntityList)
+    for name in model.model_fields
+)  # fmt: skip
+assert _FIELD_NAMES.isdisjoint(_ALIASES) and all(name == name.strip() for name in _FIELD_NAMES)
 
 
 class StateUpdate(BaseModel):
