@@ -131,3 +131,15 @@ def test_payload_bodies_are_clean() -> None:
         "codiMotiuRebuig": "E01",
         "descripcioMotiuRebuig": "Falta expedient",
     }
+
+
+def test_keys_that_are_all_field_names_need_no_cleaning():
+    """The shortcut in ``_clean_keys`` (a dict whose keys are all field names is passed as it is)
+    holds only while no field name is an alternative spelling to fold or has stray spaces."""
+    from rcflow.connectors.efact import models
+
+    assert models._FIELD_NAMES.isdisjoint(models._ALIASES)
+    assert all(name == name.strip() for name in models._FIELD_NAMES)
+    assert {"idFactura", "estats", "factures"} <= models._FIELD_NAMES
+    spelled = {f" {name}": "x" for name in models._ALIASES}
+    assert set(models._clean_keys(spelled)) == set(models._ALIASES.values())

@@ -238,7 +238,6 @@ _FIELD_NAMES = frozenset(
                   StateEntry, StateHistory, PendingAttachment, PendingAttachmentsPage, Entity, EntityList)
     for name in model.model_fields
 )  # fmt: skip
-assert _FIELD_NAMES.isdisjoint(_ALIASES) and all(name == name.strip() for name in _FIELD_NAMES)
 
 
 class StateUpdate(BaseModel):
