@@ -8,10 +8,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast worker lint bench chromium clean
 
-$(STAMP): requirements.lock pyproject.toml
+# Libraries are compiled to bytecode once, here: uv does not compile by default (pip does), and where
+# PYTHONDONTWRITEBYTECODE is set nothing is ever cached, so every process (each CLI run, each
+# Prefect server, each test's subprocess) compiled Prefect, dbt and the rest from source again:
+# a failing `rcflow run` on a fresh Prefect home took 20-22 s of CPU, 13-15 s compiled.
+$(STAMP): requirements.lock pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.8
-	@$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip sync -q --compile-bytecode --python $(BIN)/python requirements.lock
 	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
