@@ -6,16 +6,17 @@ Imports :mod:`rcflow.ingest` (the use cases) and :mod:`rcflow.cli.common`.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
+from rcflow.cli import common
 from rcflow.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
-    console,
     emit_json,
     error_line,
+    freeze_heap_at_exit,
     handle_errors,
     progress_counter,
     settings,
@@ -26,10 +27,15 @@ from rcflow.ingest.run import HubRuns, backfill_hubs, sync_hubs
 from rcflow.ingest.run import error_line as one_line
 from rcflow.ingest.sync import SyncSummary
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 HUB_HELP = "Only this hub: efact or face (default: every configured hub)."
 
 
 def summary_table(title: str, summary: SyncSummary) -> Table:
+    from rich.table import Table  # only for the terminal's tables: ``--json`` never loads rich
+
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -44,6 +50,7 @@ def report(title: str, runs: HubRuns, as_json: bool) -> None:
     if as_json:
         emit_json(runs.as_dict())
     else:
+        console = common.console
         for hub, summary in runs.summaries.items():
             console.print(summary_table(f"{title} · {hub}", summary))
             for item in summary.deferred[:10]:
@@ -71,6 +78,7 @@ def sync(
     """Download pending invoices and attachments into the warehouse, then acknowledge them."""
     config = settings()
     arrow_without_pandas()
+    freeze_heap_at_exit()
     with progress_counter(not as_json, "sync") as progress:
         runs = asyncio.run(sync_hubs(config, hub=hub, nif=nif, office=office, refresh=refresh,
                                      progress=progress))  # fmt: skip
@@ -89,9 +97,10 @@ def backfill(
     config = settings()
     hub_ids = ids_from_args(ids)
     if not hub_ids:
-        console.print("no hub ids found in the arguments")
+        common.console.print("no hub ids found in the arguments")
         raise typer.Exit(EXIT_PROBLEMS)
     arrow_without_pandas()
+    freeze_heap_at_exit()
     with progress_counter(not as_json, "backfill") as progress:
         runs = asyncio.run(backfill_hubs(config, hub_ids, hub=hub, progress=progress))
     report("backfill", runs, as_json)
