@@ -21,6 +21,11 @@ of kernel CPU against ~0.03–0.07 ms in a folder without recent deletions (meas
 measured the machine's clean-ups: both programs spent ~1 ms less CPU per invoice out of ``/tmp``
 (their ratio did not move).
 
+The before → after table's last column is each process's wall time outside the window its own
+summary times (exec to exit, less its ``seconds``): start-up and exit, the fixed cost of a run.
+rcflow's window opens before it opens the warehouse (a new one's migrations included), the
+peer's once its SQLite tables are made.
+
 ``--base DIR`` adds a third program, another checkout's ``rcflow sync`` (run with that checkout's
 own ``.venv``, from that checkout), alternating with the two others: the table then shows
 before (the base), after (this checkout) and the peer side by side, as the README's before →
@@ -53,7 +58,8 @@ CONCURRENCY = 16
 WARM_UP = 50  # invoices of the untimed run that compiles each program's modules
 PEER = Path(__file__).parent / "plain_peer.py"
 RCFLOW = Path(__file__).parent.parent / "rcflow"
-Result = tuple[float, float, int, float, float, float]  # inv/s, CPU s, stored, req/s, req/inv, MB
+# inv/s, CPU s, stored, req/s, req/inv, MB, s outside the timed drain (start-up and exit)
+Result = tuple[float, float, int, float, float, float, float]
 Runner = Callable[[str, Path], Result]
 SCRATCH = tempfile.gettempdir()  # where runs keep their folders (set per bench in main)
 
@@ -69,14 +75,19 @@ def _bytecode_env(prefix: str, runners: dict[str, Runner]) -> None:
             runner(url, Path(tmp))
 
 
-def _run(command: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[dict, float, float]:
+def _run(
+    command: list[str], env: dict[str, str], cwd: Path | None = None
+) -> tuple[dict, float, float, float]:
+    """The program's JSON summary, its CPU seconds, peak RSS (MB) and wall seconds, exec to exit."""
+    started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             cwd=cwd)  # fmt: skip
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{command[1]} failed: {out[-400:]}")
-    return json.loads(out), usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return json.loads(out), usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, wall
 
 
 def run_rcflow(base_url: str, folder: Path, checkout: Path | None = None) -> Result:
@@ -93,19 +104,21 @@ def run_rcflow(base_url: str, folder: Path, checkout: Path | None = None) -> Res
     if checkout is not None:
         env.pop("PYTHONPATH", None)
     command = [python, "-m", "rcflow.cli.main", "sync", "--json", "--no-refresh"]
-    summary, cpu, rss = _run(command, env, cwd=checkout)
+    summary, cpu, rss, wall = _run(command, env, cwd=checkout)
     seconds = summary["seconds"]
     new = summary["invoices_new"]
-    return new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1), rss
+    return (new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1), rss,
+            wall - seconds)  # fmt: skip
 
 
 def run_peer(base_url: str, folder: Path) -> Result:
     env = dict(os.environ, PEER_SECRET=SECRET)
-    summary, cpu, rss = _run(
+    summary, cpu, rss, wall = _run(
         [sys.executable, str(PEER), base_url, ISSUER, SECRET, str(folder), str(CONCURRENCY)], env
     )
     new, seconds = summary["invoices_new"], summary["seconds"]
-    return new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1), rss
+    return (new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1), rss,
+            wall - seconds)  # fmt: skip
 
 
 def _runners(base: Path | None) -> dict[str, Runner]:
@@ -197,9 +210,9 @@ def _before_after(args: argparse.Namespace, runners: dict[str, Runner]) -> None:
     print(
         "| latency | invoices | runs | time (UTC), load avg | inv/s before, after, peer "
         "| ÷ peer before → after (goal ≥ 1.0) | ÷ bound before → after | CPU ms/inv before, after, peer "
-        "| peak RSS MB before, after, peer |"
+        "| peak RSS MB before, after, peer | s outside the timed drain before, after, peer |"
     )
-    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     names = ("before", "rcflow", "peer")
     for latency in args.latencies:
         for size in args.sizes:
@@ -208,6 +221,7 @@ def _before_after(args: argparse.Namespace, runners: dict[str, Runner]) -> None:
             ips = {k: statistics.median(r[0] for r in v) for k, v in results.items()}
             cpu = {k: statistics.median(r[1] / max(r[2], 1) * 1000 for r in v) for k, v in results.items()}
             rss = {k: max(r[5] for r in v) for k, v in results.items()}
+            outside = {k: statistics.median(r[6] for r in v) for k, v in results.items()}
             bound = "n/a"
             if latency > 0:
                 per_s = CONCURRENCY / (latency / 1000)
@@ -220,7 +234,8 @@ def _before_after(args: argparse.Namespace, runners: dict[str, Runner]) -> None:
                 f"| {', '.join(f'{ips[k]:.0f}' for k in names)} "
                 f"| {ips['before'] / ips['peer']:.2f} → {ips['rcflow'] / ips['peer']:.2f} | {bound} "
                 f"| {', '.join(f'{cpu[k]:.2f}' for k in names)} "
-                f"| {', '.join(f'{rss[k]:.0f}' for k in names)} |",
+                f"| {', '.join(f'{rss[k]:.0f}' for k in names)} "
+                f"| {', '.join(f'{outside[k]:.2f}' for k in names)} |",
                 flush=True,
             )
             stored = {k: sorted({r[2] for r in v}) for k, v in results.items()}
