@@ -26,13 +26,17 @@ summary times (exec to exit, less its ``seconds``): start-up and exit, the fixed
 rcflow's window opens before it opens the warehouse (a new one's migrations included), the
 peer's once its SQLite tables are made.
 
+``--empty N`` first runs every program N times, alternating, against an empty queue and prints
+the medians of their wall and CPU seconds: the fixed cost of a run (start-up, the first calls,
+exit), which weighs on the CPU per invoice of a small queue.
+
 ``--base DIR`` adds a third program, another checkout's ``rcflow sync`` (run with that checkout's
 own ``.venv``, from that checkout), alternating with the two others: the table then shows
 before (the base), after (this checkout) and the peer side by side, as the README's before →
 after tables are printed.
 
 Run: .venv/bin/python bench/bench_sync_vs_peer.py [--runs 2] [--sizes 2000 10000] [--latencies 0 20]
-     [--base ../other-checkout]
+     [--base ../other-checkout] [--empty 10]
 """
 
 from __future__ import annotations
@@ -58,8 +62,8 @@ CONCURRENCY = 16
 WARM_UP = 50  # invoices of the untimed run that compiles each program's modules
 PEER = Path(__file__).parent / "plain_peer.py"
 RCFLOW = Path(__file__).parent.parent / "rcflow"
-# inv/s, CPU s, stored, req/s, req/inv, MB, s outside the timed drain (start-up and exit)
-Result = tuple[float, float, int, float, float, float, float]
+# inv/s, CPU s, stored, req/s, req/inv, MB, s outside the timed drain (start-up and exit), wall s
+Result = tuple[float, float, int, float, float, float, float, float]
 Runner = Callable[[str, Path], Result]
 SCRATCH = tempfile.gettempdir()  # where runs keep their folders (set per bench in main)
 
@@ -108,7 +112,7 @@ def run_rcflow(base_url: str, folder: Path, checkout: Path | None = None) -> Res
     seconds = summary["seconds"]
     new = summary["invoices_new"]
     return (new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1), rss,
-            wall - seconds)  # fmt: skip
+            wall - seconds, wall)  # fmt: skip
 
 
 def run_peer(base_url: str, folder: Path) -> Result:
@@ -118,7 +122,7 @@ def run_peer(base_url: str, folder: Path) -> Result:
     )
     new, seconds = summary["invoices_new"], summary["seconds"]
     return (new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1), rss,
-            wall - seconds)  # fmt: skip
+            wall - seconds, wall)  # fmt: skip
 
 
 def _runners(base: Path | None) -> dict[str, Runner]:
@@ -137,6 +141,8 @@ def main() -> None:
     parser.add_argument("--latencies", type=float, nargs="+", default=[0.0, 20.0])
     parser.add_argument("--scratch", type=Path, default=Path.home() / ".cache" / "rcflow-bench",
                         help="where the runs' files go (not a shared /tmp: see the docstring)")  # fmt: skip
+    parser.add_argument("--empty", type=int, default=0,
+                        help="first, N alternating runs on an empty queue (fixed cost)")  # fmt: skip
     parser.add_argument("--base", type=Path, default=None,
                         help="another checkout (with its .venv): its sync runs as 'before'")  # fmt: skip
     args = parser.parse_args()
@@ -159,6 +165,8 @@ def _main(args: argparse.Namespace, base: Path | None, runners: dict[str, Runner
     if base is not None:
         title += f"; before = {base} ({_commit(base)}), after = this checkout ({_commit(RCFLOW.parent)})"
     print(title)
+    if args.empty:
+        _fixed_cost(runners, args.empty)
     if base is not None:
         _before_after(args, runners)
         return
@@ -203,6 +211,27 @@ def _alternate(runners: dict[str, Runner], size: int, latency: float, runs: int)
                 results[name].append(runner(url, Path(tempfile.mkdtemp(prefix=f"{name}-", dir=SCRATCH))))
             time.sleep(0.5)
     return results
+
+
+def _fixed_cost(runners: dict[str, Runner], runs: int) -> None:
+    """Each program's whole run against an empty queue (start-up, the first calls, exit), alternating:
+    the fixed cost every run pays, whatever the queue's size."""
+    started, load_before = time.strftime("%H:%M", time.gmtime()), os.getloadavg()[0]
+    results: dict[str, list[Result]] = {name: [] for name in runners}
+    with simulator(0) as url:  # nothing to drain: one simulator serves every run
+        for _ in range(runs):
+            for name, runner in runners.items():
+                results[name].append(runner(url, Path(tempfile.mkdtemp(prefix=f"{name}-", dir=SCRATCH))))
+    names = list(runners)
+    shown = [("after" if "before" in runners else k) if k == "rcflow" else k for k in names]
+    wall = {k: statistics.median(r[7] for r in v) for k, v in results.items()}
+    cpu = {k: statistics.median(r[1] for r in v) for k, v in results.items()}
+    print(f"| empty queue: {', '.join(shown)} | runs | time (UTC), load avg | wall s | CPU s |")
+    print("|---|---:|---|---:|---:|")
+    print(f"| fixed cost of a run (a new warehouse or SQLite file each) | {runs} "
+          f"| {started}–{time.strftime('%H:%M', time.gmtime())}, {load_before:.1f}–{os.getloadavg()[0]:.1f} "
+          f"| {', '.join(f'{wall[k]:.2f}' for k in names)} | {', '.join(f'{cpu[k]:.2f}' for k in names)} |",
+          flush=True)  # fmt: skip
 
 
 def _before_after(args: argparse.Namespace, runners: dict[str, Runner]) -> None:
