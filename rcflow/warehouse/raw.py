@@ -28,14 +28,34 @@ def _ids(ids: Sequence[str]) -> pa.Table:
     return pa.table({"id": pa.array(list(ids), pa.string())})
 
 
+# Ids per look-up: a point look-up in the key's index (ART) only while the list is shorter than
+# DuckDB's ``index_scan_max_count`` (2048 by default); a longer list scans the whole table.
+LOOKUP_CHUNK = 1000
+
+
+def _chunks(ids: Sequence[str]) -> list[list[str]]:
+    ids = list(ids)
+    return [ids[start : start + LOOKUP_CHUNK] for start in range(0, len(ids), LOOKUP_CHUNK)]
+
+
+def _in_key(column: str) -> str:
+    """A filter DuckDB answers from ``column``'s primary-key index: the ids are a bound list, not
+    a joined table (a join scans the whole table, which grows with the warehouse)."""
+    return f"list_contains(?::varchar[], {column})"
+
+
+def lookup_sql(table: str, column: str) -> str:
+    """The query :func:`known_ids` runs (one bound list of ids)."""
+    return f'select "{column}" from {table} where {_in_key(column)}'
+
+
 def known_ids(wh: Warehouse, table: str, column: str, ids: Sequence[str]) -> set[str]:
-    """Which of ``ids`` ``table`` already holds in ``column``."""
-    if not ids:
-        return set()
-    sql = f'select "{column}" from {table} where "{column}" in (select id from _rcflow_rows)'
-    with wh.reading():  # no write of another thread between the query and its rows
-        rows = wh.scanning(sql, _ids(ids)).fetchall()
-    return {r[0] for r in rows}
+    """Which of ``ids`` ``table`` already holds in ``column`` (its one-column primary key)."""
+    found: set[str] = set()
+    with wh.reading() as con:  # no write of another thread between the query and its rows
+        for chunk in _chunks(ids):
+            found.update(row[0] for row in con.execute(lookup_sql(table, column), [chunk]).fetchall())
+    return found
 
 
 def _write(wh: Warehouse, name: str, rows: pa.Table, source: str, *, ids: Sequence[str] = (),
@@ -57,26 +77,24 @@ def _write(wh: Warehouse, name: str, rows: pa.Table, source: str, *, ids: Sequen
     wh.upsert(name, rows, list(table.key), keep=[*table.keep, *keep])
 
 
-_KNOWN_INVOICES_AND_ATTACHMENTS = """
-select 'invoice', invoice_id from raw.invoices
-where invoice_id in (select id from _rcflow_rows where kind = 'invoice')
+KNOWN_INVOICES_AND_ATTACHMENTS = f"""
+select 'invoice', invoice_id from raw.invoices where {_in_key("invoice_id")}
 union all
-select 'attachment', attachment_id from raw.attachments
-where attachment_id in (select id from _rcflow_rows where kind = 'attachment')
+select 'attachment', attachment_id from raw.attachments where {_in_key("attachment_id")}
 """
 
 
 def _known_invoices_and_attachments(
     wh: Warehouse, invoice_ids: Sequence[str], attachment_ids: Sequence[str]
 ) -> tuple[set[str], set[str]]:
-    """Which of these invoices and attachments are stored already, in one query."""
-    asked = pa.table({
-        "kind": pa.array(["invoice"] * len(invoice_ids) + ["attachment"] * len(attachment_ids), pa.string()),
-        "id": pa.array([*invoice_ids, *attachment_ids], pa.string()),
-    })  # fmt: skip
+    """Which of these invoices and attachments are stored already (one query for a batch)."""
+    if len(invoice_ids) > LOOKUP_CHUNK or len(attachment_ids) > LOOKUP_CHUNK:
+        return (known_ids(wh, "raw.invoices", "invoice_id", invoice_ids),
+                known_ids(wh, "raw.attachments", "attachment_id", attachment_ids))  # fmt: skip
     found: dict[str, set[str]] = {"invoice": set(), "attachment": set()}
-    with wh.reading():
-        for kind, value in wh.scanning(_KNOWN_INVOICES_AND_ATTACHMENTS, asked).fetchall():
+    with wh.reading() as con:
+        rows = con.execute(KNOWN_INVOICES_AND_ATTACHMENTS, [list(invoice_ids), list(attachment_ids)])
+        for kind, value in rows.fetchall():
             found[kind].add(value)
     return found["invoice"], found["attachment"]
 
@@ -140,19 +158,21 @@ def store_invoices(
     return new_ids
 
 
+ACKNOWLEDGE = f"""
+update raw.invoices i set delivered_at = ?, hub_state = coalesce(a.hub_state, i.hub_state),
+    hub_state_at = coalesce(a.hub_state_at, i.hub_state_at)
+from _rcflow_rows a where a.invoice_id = i.invoice_id and {_in_key("i.invoice_id")}
+"""
+
+
 def mark_acknowledged(wh: Warehouse, acked: pa.Table, *, now: datetime) -> None:
     """Mark invoices delivered (``acked``: invoice_id, hub_state, hub_state_at as the hub answered)."""
     if acked.num_rows == 0:
         return
     with wh.transaction():
-        wh.scanning(
-            "update raw.invoices i set delivered_at = ?,"
-            " hub_state = coalesce(a.hub_state, i.hub_state),"
-            " hub_state_at = coalesce(a.hub_state_at, i.hub_state_at)"
-            " from _rcflow_rows a where a.invoice_id = i.invoice_id",
-            acked,
-            [now],
-        )
+        for start in range(0, acked.num_rows, LOOKUP_CHUNK):
+            chunk = acked.slice(start, LOOKUP_CHUNK)
+            wh.scanning(ACKNOWLEDGE, chunk, [now, chunk.column("invoice_id").to_pylist()])
 
 
 def store_refreshed(
@@ -205,15 +225,16 @@ def store_attachments(wh: Warehouse, rows: pa.Table, *, source: str = DEFAULT_HU
     return rows.num_rows
 
 
+RELEASE = f"update raw.attachments set released_at = ? where {_in_key('attachment_id')}"
+
+
 def mark_attachments_released(wh: Warehouse, attachment_ids: Sequence[str], *, now: datetime) -> None:
     """Note that the hub acknowledged the release of these attachments."""
     if not attachment_ids:
         return
-    with wh.registered("_rcflow_rel", _ids(attachment_ids)), wh.transaction() as con:
-        con.execute(
-            "update raw.attachments set released_at = ? where attachment_id in (select id from _rcflow_rel)",
-            [now],
-        )
+    with wh.transaction() as con:
+        for chunk in _chunks(attachment_ids):
+            con.execute(RELEASE, [now, chunk])
 
 
 def invoices_to_refresh(
