@@ -3,7 +3,7 @@
 Blocking and thread-safe: each thread keeps one keep-alive ``http.client`` connection (so the
 number of threads calling is the number of connections). The standard library's client costs
 about a fifth of the CPU per request of httpx + httpcore + anyio on this machine (measured in
-the README's Performance section), and the sync is CPU-bound at low latency.
+``bench/HISTORY.md``, "Earlier rounds"), and the sync is CPU-bound at low latency.
 
 Rules kept here and nowhere else:
 
