@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
+from warehouse_rows import store_batch
 
 from rcflow.warehouse import Warehouse, raw
-from rcflow.warehouse.raw import FACTURAE_TABLES, LOOKUP_CHUNK, rows_table
+from rcflow.warehouse.raw import LOOKUP_CHUNK
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 STORED = 20_000  # invoices (and as many attachments) in the warehouse before each test
@@ -96,16 +96,7 @@ def _batch(wh: Warehouse, ids: list[str], attachments: dict[str, str]) -> set[st
                  "first_seen_at": NOW, "fetched_at": NOW, "hub_state": "NEW"} for i in ids]  # fmt: skip
     rows = [{"attachment_id": a, "invoice_id": i, "name": f"{a}.pdf", "source": "invoice", "fetched_at": NOW}
             for a, i in attachments.items()]  # fmt: skip
-    return raw.store_invoices(
-        wh, ids,
-        invoices=rows_table("raw.invoices", invoices),
-        states=rows_table("raw.invoice_states", []),
-        attachments=rows_table("raw.attachments", rows),
-        facturae={name: rows_table(name, []) for name in FACTURAE_TABLES},
-        mismatches=rows_table("raw.facturae_mismatches", []),
-        quarantined=pa.table({c: pa.array([], pa.string()) for c in ("invoice_id", "reason", "detail")}),
-        now=NOW,
-    )  # fmt: skip
+    return store_batch(wh, ids, invoices=invoices, attachments=rows, now=NOW)
 
 
 def test_a_batch_on_a_large_warehouse_inserts_the_new_and_updates_the_stored(wh: Warehouse) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
+from warehouse_rows import store_batch
 
 from rcflow.warehouse import Warehouse, raw
-from rcflow.warehouse.raw import FACTURAE_TABLES, rows_table
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -23,17 +22,7 @@ def _attachment(attachment_id: str, invoice_id: str, name: str) -> dict[str, obj
 def _store(wh: Warehouse, invoice_id: str, attachments: list[dict[str, object]]) -> set[str]:
     invoice = {"invoice_id": invoice_id, "source": "pending", "raw_json": "{}", "first_seen_at": NOW,
                "fetched_at": NOW}  # fmt: skip
-    return raw.store_invoices(
-        wh,
-        [invoice_id],
-        invoices=rows_table("raw.invoices", [invoice]),
-        states=rows_table("raw.invoice_states", []),
-        attachments=rows_table("raw.attachments", attachments),
-        facturae={name: rows_table(name, []) for name in FACTURAE_TABLES},
-        mismatches=rows_table("raw.facturae_mismatches", []),
-        quarantined=pa.table({c: pa.array([], pa.string()) for c in ("invoice_id", "reason", "detail")}),
-        now=NOW,
-    )
+    return store_batch(wh, [invoice_id], invoices=[invoice], attachments=attachments, now=NOW)
 
 
 def test_a_new_invoice_whose_attachment_is_already_stored_updates_that_row(tmp_path: Path) -> None:
