@@ -36,19 +36,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-# Commands that do no linear algebra: numpy (which pyarrow imports) would start OpenBLAS's
-# worker threads, which spin for a while after start-up (~1 % of a 2,000-invoice sync's CPU,
-# measured with perf). An explicit setting of the variable is left as it is.
-NO_BLAS_THREADS = frozenset({"sync", "backfill"})
-
-
-# glibc raises its mmap threshold each time a large block is freed (up to 32 MiB); blocks under
-# it then come from the per-thread arenas, which keep them, fragmented, once freed: the sync's
-# peak RSS grew with the queue (~+50 MB from 2,000 to 10,000 invoices, all of it malloc's free
-# memory). A fixed threshold (glibc's starting value) hands such blocks back on free. An explicit
-# MALLOC_MMAP_THRESHOLD_ is left as it is.
+# The commands that drain a hub (a long run of many small downloads, in threads) get their process
+# tuned before their modules load, each setting left alone when the operator made it:
+# * no OpenBLAS worker threads: numpy (which pyarrow imports) would start them, and they spin for a
+#   while after start-up (~1 % of a 2,000-invoice sync's CPU, measured with perf); a drain does no
+#   linear algebra;
+# * glibc's mmap threshold fixed: glibc raises it each time a large block is freed (up to 32 MiB);
+#   blocks under it then come from the per-thread arenas, which keep them, fragmented, once freed:
+#   the sync's peak RSS grew with the queue (~+50 MB from 2,000 to 10,000 invoices, all of it
+#   malloc's free memory). A fixed threshold (glibc's starting value) hands such blocks back.
+DRAINING_COMMANDS = frozenset({"sync", "backfill"})
 M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 128 * 1024
-FIXED_MMAP_THRESHOLD = frozenset({"sync", "backfill"})
 
 
 def fix_mmap_threshold() -> bool:
@@ -63,13 +61,18 @@ def fix_mmap_threshold() -> bool:
         return False
 
 
+def tune_for_draining() -> None:
+    """The process settings of :data:`DRAINING_COMMANDS`, before their modules are imported."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    fix_mmap_threshold()
+
+
 def load_command(name: str) -> click.Command:
     """Import command ``name``'s module and build its Click command as ``app`` would have."""
     module, attribute = COMMANDS[name]
-    if name in NO_BLAS_THREADS and "numpy" not in sys.modules:
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    if name in FIXED_MMAP_THRESHOLD:
-        fix_mmap_threshold()
+    if name in DRAINING_COMMANDS:
+        tune_for_draining()
     target = getattr(import_module(f"rcflow.cli.{module}"), attribute)
     holder = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
     if isinstance(target, typer.Typer):
