@@ -94,6 +94,12 @@ def _run(
     return json.loads(out), usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, wall
 
 
+def _result(summary: dict, cpu: float, rss: float, wall: float) -> Result:
+    """A run's figures from its JSON summary (both programs print the same keys) and ``_run``'s."""
+    new, seconds, requests = summary["invoices_new"], summary["seconds"], summary["requests"]
+    return new / seconds, cpu, new, requests / seconds, requests / max(new, 1), rss, wall - seconds, wall
+
+
 def run_rcflow(base_url: str, folder: Path, checkout: Path | None = None) -> Result:
     """This checkout's ``rcflow sync`` (``checkout``: another one's, with its own ``.venv``)."""
     env = dict(
@@ -108,21 +114,14 @@ def run_rcflow(base_url: str, folder: Path, checkout: Path | None = None) -> Res
     if checkout is not None:
         env.pop("PYTHONPATH", None)
     command = [python, "-m", "rcflow.cli.main", "sync", "--json", "--no-refresh"]
-    summary, cpu, rss, wall = _run(command, env, cwd=checkout)
-    seconds = summary["seconds"]
-    new = summary["invoices_new"]
-    return (new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1), rss,
-            wall - seconds, wall)  # fmt: skip
+    return _result(*_run(command, env, cwd=checkout))
 
 
 def run_peer(base_url: str, folder: Path) -> Result:
     env = dict(os.environ, PEER_SECRET=SECRET)
-    summary, cpu, rss, wall = _run(
+    return _result(*_run(
         [sys.executable, str(PEER), base_url, ISSUER, SECRET, str(folder), str(CONCURRENCY)], env
-    )
-    new, seconds = summary["invoices_new"], summary["seconds"]
-    return (new / seconds, cpu, new, summary["requests"] / seconds, summary["requests"] / max(new, 1), rss,
-            wall - seconds, wall)  # fmt: skip
+    ))
 
 
 def _runners(base: Path | None) -> dict[str, Runner]:
