@@ -342,7 +342,7 @@ def test_child_path_lookups_match_elementpath() -> None:
     """The parser's own child walk finds what ``find``/``findall`` would, in document order."""
     from lxml import etree
 
-    from rcflow.facturae.parse import _all, _first, _steps
+    from rcflow.facturae.parse import _all, _Reader, _steps
 
     root = etree.fromstring(
         b"<r xmlns:q='urn:q'><A/><A><B>1</B><B>2</B></A><q:A><B>x</B></q:A><A><!-- c --><B>3</B></A></r>"
@@ -352,8 +352,31 @@ def test_child_path_lookups_match_elementpath() -> None:
     def where(elements: list) -> list:
         return [None if e is None else tree.getpath(e) for e in elements]
 
+    plain, qualified = _Reader(""), _Reader("{urn:q}")
     for path in ("A", "A/B", "B", "A/B/C"):
-        assert where([_first(root, _steps(path, ""))]) == where([root.find(path)]), path
+        assert where([plain.find(root, path)]) == where([root.find(path)]), path
         assert where(_all(root, _steps(path, ""))) == where(root.findall(path)), path
-    assert _first(root, _steps("A/B", "{urn:q}")) is None and root.find("{urn:q}A/{urn:q}B") is None
+    assert qualified.find(root, "A/B") is None and root.find("{urn:q}A/{urn:q}B") is None
     assert [e.text for e in _all(root, ("{urn:q}A", "B"))] == ["x"]
+
+
+def test_plain_amounts_convert_as_the_exact_decimal_path_does() -> None:
+    """Amounts with at most two decimals skip ``Decimal``: their cents equal the exact rounding's."""
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from rcflow.facturae.parse import _PLAIN_AMOUNT, _to_cents
+
+    generator = random.Random(15)
+    values = ["0", "-0", "-0.0", "0.00", "00012.50", "7.5", "-7.05", "9999999999999999.99",
+              "-9999999999999999.99", "12.", ".5", "+3.10", "1e2", "385.005", "-100.005"]  # fmt: skip
+    for _ in range(20_000):
+        units = str(generator.randrange(10 ** generator.randint(1, 16)))
+        fraction = "".join(generator.choice("0123456789") for _ in range(generator.randint(0, 3)))
+        values.append(f"{generator.choice(['', '-'])}{units}{'.' + fraction if fraction else ''}")
+    plain = 0
+    for value in values:
+        exact = int(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).scaleb(2))
+        assert _to_cents(value, "X") == exact, value
+        plain += _PLAIN_AMOUNT.fullmatch(value) is not None
+    assert plain > len(values) // 2  # both paths were exercised
