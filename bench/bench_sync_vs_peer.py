@@ -21,6 +21,12 @@ of kernel CPU against ~0.03–0.07 ms in a folder without recent deletions (meas
 measured the machine's clean-ups: both programs spent ~1 ms less CPU per invoice out of ``/tmp``
 (their ratio did not move).
 
+Every table ends with the CPU one new file cost in the scratch folder just before the runs (200
+files of 4 KiB, created and kept). On this machine's ext4 that cost moves from ~50 µs to over
+1 ms after thousands of deletions nearby in the minutes before (the allocator steps over
+recently freed inodes), and both programs create two files per invoice: a dear file moves both
+programs' CPU per invoice by up to 2 ms, which this column makes visible.
+
 The before → after table's last column is each process's wall time outside the window its own
 summary times (exec to exit, less its ``seconds``): start-up and exit, the fixed cost of a run.
 rcflow's window opens before it opens the warehouse (a new one's migrations included), the
@@ -92,6 +98,18 @@ def _run(
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{command[1]} failed: {out[-400:]}")
     return json.loads(out), usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, wall
+
+
+def file_cost_us(count: int = 200) -> float:
+    """Process CPU (µs) to create one 4 KiB file in a new folder under ``SCRATCH``; the files are
+    kept until the bench ends (deleting them would raise the next measurement)."""
+    folder = Path(tempfile.mkdtemp(prefix="files-", dir=SCRATCH))
+    block = b"\0" * 4096
+    started = time.process_time()
+    for k in range(count):
+        with open(folder / f"f{k}", "wb") as handle:
+            handle.write(block)
+    return (time.process_time() - started) / count * 1e6
 
 
 def _result(summary: dict, cpu: float, rss: float, wall: float) -> Result:
@@ -172,12 +190,12 @@ def _main(args: argparse.Namespace, base: Path | None, runners: dict[str, Runner
     print(
         "| latency | invoices | rcflow inv/s | peer inv/s | rcflow / peer (goal ≥ 1.0) | rcflow / bound "
         "| rcflow CPU ms/inv | peer CPU ms/inv | requests/inv rcflow, peer | peak RSS MB rcflow, peer "
-        "| load avg (1 min) before, after |"
+        "| load avg (1 min) before, after | µs per new file |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for latency in args.latencies:
         for size in args.sizes:
-            load_before = os.getloadavg()[0]
+            load_before, file_us = os.getloadavg()[0], file_cost_us()
             results = _alternate(runners, size, latency, args.runs)
             ips = {k: statistics.median(r[0] for r in v) for k, v in results.items()}
             cpu = {k: statistics.median(r[1] / max(r[2], 1) * 1000 for r in v) for k, v in results.items()}
@@ -193,7 +211,8 @@ def _main(args: argparse.Namespace, base: Path | None, runners: dict[str, Runner
                 f"| {latency:.0f} ms | {size} | {ips['rcflow']:.0f} | {ips['peer']:.0f} | {ratio:.2f} "
                 f"| {bound} | {cpu['rcflow']:.2f} | {cpu['peer']:.2f} "
                 f"| {per_invoice['rcflow']:.2f}, {per_invoice['peer']:.2f} "
-                f"| {rss['rcflow']:.0f}, {rss['peer']:.0f} | {load_before:.1f}, {os.getloadavg()[0]:.1f} |",
+                f"| {rss['rcflow']:.0f}, {rss['peer']:.0f} | {load_before:.1f}, {os.getloadavg()[0]:.1f} "
+                f"| {file_us:.0f} |",
                 flush=True,
             )
             if stored["rcflow"] != {size} or stored["peer"] != {size}:
@@ -238,13 +257,15 @@ def _before_after(args: argparse.Namespace, runners: dict[str, Runner]) -> None:
     print(
         "| latency | invoices | runs | time (UTC), load avg | inv/s before, after, peer "
         "| ÷ peer before → after (goal ≥ 1.0) | ÷ bound before → after | CPU ms/inv before, after, peer "
-        "| peak RSS MB before, after, peer | s outside the timed drain before, after, peer |"
+        "| peak RSS MB before, after, peer | s outside the timed drain before, after, peer "
+        "| µs per new file |"
     )
-    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     names = ("before", "rcflow", "peer")
     for latency in args.latencies:
         for size in args.sizes:
             started, load_before = time.strftime("%H:%M", time.gmtime()), os.getloadavg()[0]
+            file_us = file_cost_us()
             results = _alternate(runners, size, latency, args.runs)
             ips = {k: statistics.median(r[0] for r in v) for k, v in results.items()}
             cpu = {k: statistics.median(r[1] / max(r[2], 1) * 1000 for r in v) for k, v in results.items()}
@@ -263,7 +284,7 @@ def _before_after(args: argparse.Namespace, runners: dict[str, Runner]) -> None:
                 f"| {ips['before'] / ips['peer']:.2f} → {ips['rcflow'] / ips['peer']:.2f} | {bound} "
                 f"| {', '.join(f'{cpu[k]:.2f}' for k in names)} "
                 f"| {', '.join(f'{rss[k]:.0f}' for k in names)} "
-                f"| {', '.join(f'{outside[k]:.2f}' for k in names)} |",
+                f"| {', '.join(f'{outside[k]:.2f}' for k in names)} | {file_us:.0f} |",
                 flush=True,
             )
             stored = {k: sorted({r[2] for r in v}) for k, v in results.items()}
