@@ -60,21 +60,21 @@ class _Reader:
 
     def __init__(self, prefix: str):
         self.prefix = prefix
-        # id(element) -> (element, its children by tag); the element is held so its id stays its own
-        self._children: dict[int, tuple[etree._Element, dict[object, list[etree._Element]]]] = {}
+        # element -> its children by tag (elements hash by identity; the keys keep them alive)
+        self._children: dict[etree._Element, dict[object, list[etree._Element]]] = {}
 
     def _by_tag(self, element: etree._Element) -> dict[object, list[etree._Element]]:
-        known = self._children.get(id(element))
-        if known is None:
-            groups: dict[object, list[etree._Element]] = {}
+        groups = self._children.get(element)
+        if groups is None:
+            groups = self._children[element] = {}
             for child in element:
                 groups.setdefault(child.tag, []).append(child)
-            known = self._children[id(element)] = (element, groups)
-        return known[1]
+        return groups
 
     def _first(self, element: etree._Element, steps: tuple[str, ...]) -> etree._Element | None:
         """``element.find("a/b")``: the first element on the path, in document order."""
-        found = self._by_tag(element).get(steps[0])
+        groups = self._children.get(element)
+        found = (groups if groups is not None else self._by_tag(element)).get(steps[0])
         if not found:
             return None
         if len(steps) == 1:
