@@ -221,13 +221,22 @@ def _main(args: argparse.Namespace, base: Path | None, runners: dict[str, Runner
 
 def _alternate(runners: dict[str, Runner], size: int, latency: float, runs: int) -> dict[str, list[Result]]:
     """``runs`` rounds, each running every program once in turn against a fresh simulator, each
-    in a new folder under ``SCRATCH`` (see ``main``)."""
+    in a new folder under ``SCRATCH`` (see ``main``).
+
+    The order turns by one program each round (A B C, B C A, C A B, …), so no program always
+    follows the same one, and every run starts once the previous one's writes are on disk
+    (``os.sync``): a program that always ran after an rcflow run paid, in its first flushes,
+    for the reader snapshot that run had copied and not flushed."""
     results: dict[str, list[Result]] = {name: [] for name in runners}
-    for _ in range(runs):
-        for name, runner in runners.items():
-            with simulator(size, latency_ms=latency) as url:
-                results[name].append(runner(url, Path(tempfile.mkdtemp(prefix=f"{name}-", dir=SCRATCH))))
+    names = list(runners)
+    for round_no in range(runs):
+        turn = round_no % len(names)
+        for name in names[turn:] + names[:turn]:
+            os.sync()
             time.sleep(0.5)
+            folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=SCRATCH))
+            with simulator(size, latency_ms=latency) as url:
+                results[name].append(runners[name](url, folder))
     return results
 
 
