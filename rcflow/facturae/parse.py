@@ -73,8 +73,7 @@ class _Reader:
 
     def _first(self, element: etree._Element, steps: tuple[str, ...]) -> etree._Element | None:
         """``element.find("a/b")``: the first element on the path, in document order."""
-        groups = self._children.get(element)
-        found = (groups if groups is not None else self._by_tag(element)).get(steps[0])
+        found = self._by_tag(element).get(steps[0])
         if not found:
             return None
         if len(steps) == 1:
