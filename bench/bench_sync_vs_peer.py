@@ -224,9 +224,9 @@ def _alternate(runners: dict[str, Runner], size: int, latency: float, runs: int)
     in a new folder under ``SCRATCH`` (see ``main``).
 
     The order turns by one program each round (A B C, B C A, C A B, …), so no program always
-    follows the same one, and every run starts once the previous one's writes are on disk
-    (``os.sync``): a program that always ran after an rcflow run paid, in its first flushes,
-    for the reader snapshot that run had copied and not flushed."""
+    follows the same one (with a fixed order the second program came out behind the first in
+    each before → after comparison of issue 15's sixth and seventh rounds, for a cause not
+    found), and every run starts once the previous one's writes are on disk (``os.sync``)."""
     results: dict[str, list[Result]] = {name: [] for name in runners}
     names = list(runners)
     for round_no in range(runs):
