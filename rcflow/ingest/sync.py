@@ -317,7 +317,9 @@ class Syncer:
         self, bundles: list[InvoiceBundle], source: str, now: datetime
     ) -> tuple[set[str], list[str]]:
         self.store.sync()  # one flush for the whole batch's blobs, before any row refers to them
-        return store_bundles(self.wh, self.store, bundles, source=source, now=now, hub=self.hub.source)
+        stored = store_bundles(self.wh, self.store, bundles, source=source, now=now, hub=self.hub.source)
+        self.wh.release_cached_blocks()  # memory flat however long the queue
+        return stored
 
     async def _acknowledge_stored(self, ids: Sequence[str]) -> int:
         """Durable: now, and only now, acknowledge and record it."""

@@ -45,6 +45,7 @@ import pyarrow as pa
 from rcflow.warehouse.failures import chain, storage_failure
 
 LOCK_RETRY_SECONDS = 0.25
+CACHED_BLOCKS_KEPT = 4 * 1024 * 1024  # bytes of cached table blocks a long write may keep
 log = logging.getLogger("rcflow.warehouse")
 
 
@@ -319,6 +320,49 @@ class Warehouse:
         columns = ", ".join(f'"{c}"' for c in rows.column_names)
         self.scanning(f"insert into {table} ({columns}) select {columns} from _rcflow_rows", rows)
         return rows.num_rows
+
+    def release_cached_blocks(self, *, above: int = CACHED_BLOCKS_KEPT) -> int:
+        """Evict the table blocks DuckDB keeps cached once they exceed ``above`` bytes; returns
+        the bytes released.
+
+        DuckDB keeps each table block it stores or reads cached up to its ``memory_limit`` (80 %
+        of the RAM by default) and has no setting for that cache alone: a sync's memory grew with
+        its queue (``bench/HISTORY.md``, seventh round; a 10,000-invoice sync ended with 12.5 MB
+        of them, a backfill of a million would keep a gigabyte). A low limit would bound them but
+        fails a large warehouse's index look-ups. So the limit is lowered for an instant to what
+        DuckDB holds besides them, which makes it drop the checkpointed ones (they are on disk:
+        nothing is written), and put back. Blocks not checkpointed yet cannot go: when DuckDB
+        cannot reach the lower limit, nothing changes. Under the connection's lock, so no
+        statement of this warehouse runs meanwhile.
+        """
+        with self._lock:
+            con = self.con
+            con.complete()
+            total, cached = con.execute(_CACHED_BLOCKS).fetchone()
+            if cached <= above:
+                return 0
+            limit = _memory_limit(con)
+            try:
+                con.execute(f"set memory_limit = '{total - cached + above}B'")
+            except duckdb.Error as exc:  # could not evict that much: nothing changed
+                log.debug("cached blocks kept: %s", exc)
+            finally:
+                # DuckDB's own limit back exactly (it shows a rounded figure), else the one shown
+                con.execute("reset memory_limit")
+                if _memory_limit(con) != limit:
+                    con.execute(f"set memory_limit = '{limit}'")
+            return cached - con.execute(_CACHED_BLOCKS).fetchone()[1]
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("select current_setting('memory_limit')").fetchone()[0]
+
+
+# DuckDB's memory in use, and the part that is cached table blocks (its BASE_TABLE tag).
+_CACHED_BLOCKS = (
+    "select coalesce(sum(memory_usage_bytes), 0),"
+    " coalesce(sum(memory_usage_bytes) filter (where tag = 'BASE_TABLE'), 0) from duckdb_memory()"
+)
 
 
 def _checkpoint_and_close(con: duckdb.DuckDBPyConnection) -> duckdb.Error | None:

@@ -77,6 +77,31 @@ def test_upsert_updates_but_keeps_named_columns(tmp_path: Path) -> None:
     assert rows == [("A", "first"), ("B", "b2")]
 
 
+def _cached_table_blocks(wh: Warehouse) -> int:
+    return wh.fetch("select memory_usage_bytes from duckdb_memory() where tag = 'BASE_TABLE'")[0][0]
+
+
+def test_cached_table_blocks_are_released_and_the_rows_and_limit_stay(tmp_path: Path) -> None:
+    """DuckDB keeps every block it stores cached up to its memory limit: without the release a
+    writer's memory grows with what it wrote; with it, the cache stays under its bound."""
+    mib = 1024 * 1024
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        limit = wh.fetch("select current_setting('memory_limit')")[0][0]
+        for batch in range(12):  # ~6 MiB of stored blocks, each batch checkpointed
+            ids = [f"P{batch:02d}{i:06d}A" for i in range(20_000)]
+            wh.append("raw.entities", entities(*((n, f"entity {n} " + "x" * 40) for n in ids)))
+            wh.con.execute("checkpoint")
+        kept = _cached_table_blocks(wh)
+        assert kept > 4 * mib  # what DuckDB keeps on its own
+        assert wh.release_cached_blocks(above=kept) == 0  # under the bound: nothing to do
+        released = wh.release_cached_blocks(above=mib)
+        assert released > 3 * mib and _cached_table_blocks(wh) <= mib
+        assert wh.fetch("select current_setting('memory_limit')")[0][0] == limit
+        assert wh.fetch("select count(*), count(distinct entity_nif) from raw.entities")[0] == (240_000,) * 2
+        name = wh.fetch("select entity_name from raw.entities where entity_nif = 'P07000123A'")[0][0]
+        assert name.startswith("entity P07000123A")
+
+
 def test_snapshot_is_published_and_readers_see_views(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     with Warehouse(path) as wh:
