@@ -401,6 +401,7 @@ class Syncer:
                 self._defer(invoice_id, f"state refresh: {failure.reason}")
             refreshed = [result for _, result in done]
             store_refreshed(self.wh, refreshed, now=_now(), hub=self.hub.source)
+            self.wh.release_cached_blocks()
             self.summary.states_refreshed += len(refreshed)
             self.progress("refreshed", len(refreshed))
 

@@ -8,6 +8,7 @@ import asyncio
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 
 import pytest
 from invariants import assert_nothing_lost, warehouse_rows
@@ -66,10 +67,10 @@ def test_an_operators_malloc_setting_is_left_as_it_is() -> None:
 def test_the_sync_hands_duckdbs_cached_blocks_back_after_every_stored_batch(
     sim: RunningSimulator, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every store batch is followed by a release of DuckDB's block cache. Here each batch is also
+    """Every store or refresh batch is followed by a release of DuckDB's block cache. Here each batch is also
     checkpointed first (DuckDB does so on its own when its log reaches 16 MB) and its blocks all
-    released: the sync, and a backfill of the same invoices after it, still store, look up and
-    acknowledge everything (the cache only spared a re-read)."""
+    released: the sync, a backfill of the same invoices and a refresh of every history after it
+    still store, look up and acknowledge everything (the cache only spared a re-read)."""
     releases: list[int] = []
     release = Warehouse.release_cached_blocks
 
@@ -89,3 +90,6 @@ def test_the_sync_hands_duckdbs_cached_blocks_back_after_every_stored_batch(
     again = asyncio.run(run_backfill(settings, [i for (i,) in ids]))
     assert again.invoices_seen == 20 and again.invoices_new == 0 and len(releases) > before
     assert warehouse_rows(settings, "select count(*) from raw.invoices")[0][0] == summary.invoices_new
+    before = len(releases)
+    refreshed = asyncio.run(run_sync(settings, refresh_age=timedelta(0)))  # re-reads every history
+    assert refreshed.ok and refreshed.states_refreshed > 0 and len(releases) > before
