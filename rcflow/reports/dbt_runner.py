@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -237,6 +238,26 @@ def _install_unheard_events_skipped() -> None:
     EventManager.fire_event = fire_event
 
 
+@contextmanager
+def _earlier_objects_frozen() -> Iterator[None]:
+    """For the length of a build, the garbage collector leaves alone the objects made before it.
+
+    dbt's modules and the parsed project are ~200,000 objects that live as long as the process; a
+    full collection during a build walked them all: 166 ms in one PMP-only build of four (about a
+    sixth of its query), 43 ms with them frozen (measured). What a build makes is collected as
+    usual, and the objects are unfrozen when it ends. A caller that froze objects itself keeps
+    its own arrangement: nothing is frozen or unfrozen then.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _raise_if_failed(outcome: Any) -> tuple[list[str], list[str]]:
     failures, warnings = _summarise(outcome.result)
     if outcome.exception is not None:
@@ -347,7 +368,7 @@ def dbt_build(
     started = time.perf_counter()
     from dbt.cli.main import dbtRunner
 
-    with _BUILD_LOCK:
+    with _BUILD_LOCK, _earlier_objects_frozen():
         try:
             with _environment(env):
                 _install_fast_cte_injection()

@@ -5,6 +5,7 @@ test_rerunning_a_past_period_gives_identical_outputs.)"""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import duckdb
@@ -90,6 +91,17 @@ def _tiny_project(root: Path, models: dict[str, str], threads: int) -> Path:
     return root
 
 
+def test_a_build_leaves_a_callers_frozen_objects_as_it_found_them():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with dbt_runner._earlier_objects_frozen():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_dbt_starts_the_best_ready_node_when_a_thread_frees(tmp_path):
     """Among the nodes ready when a thread frees, dbt's priority (graph depth, then name)
     decides, not the order they became ready in (dbt queues each at its thread pool as soon as
@@ -167,12 +179,15 @@ def test_a_build_without_a_file_keeps_its_marts_in_memory_for_the_block_only(tmp
     variables = {**period_vars(parse_period("2025-10"), parse_period("2026-01").start),
                  **Readings().to_vars()}  # fmt: skip
     before = set(tmp_path.rglob("*.duckdb*"))
+    frozen = gc.get_freeze_count()
     with dbt_runner.dbt_build(snapshot=snapshot, reports_db=None, variables=variables,
                               work_dir=tmp_path / "work", checks=False,
                               select=("+pmp",)) as built:  # fmt: skip
         assert built.con.execute("select distinct period from main.pmp").fetchall() == [("2025-10",)]
         assert built.con.execute("select current_database()").fetchone() == (dbt_runner.IN_MEMORY_NAME,)
+        assert gc.get_freeze_count() > 0  # what was made before the build: left alone by the collector
     assert DuckDBConnectionManager._ENV is None
+    assert gc.get_freeze_count() == frozen
     with pytest.raises(duckdb.ConnectionException):
         built.con.execute("select 1")
     assert set(tmp_path.rglob("*.duckdb*")) == before
