@@ -318,7 +318,7 @@ class Syncer:
     ) -> tuple[set[str], list[str]]:
         self.store.sync()  # one flush for the whole batch's blobs, before any row refers to them
         stored = store_bundles(self.wh, self.store, bundles, source=source, now=now, hub=self.hub.source)
-        self.wh.release_cached_blocks()  # memory flat however long the queue
+        self.wh.release_cached_blocks()  # DuckDB's cache of what it stored: bounded, however long the queue
         return stored
 
     async def _acknowledge_stored(self, ids: Sequence[str]) -> int:
