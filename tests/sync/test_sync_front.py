@@ -25,7 +25,7 @@ from invariants import (
     warehouse_rows,
 )
 from pydantic import SecretStr
-from sync_support import ISSUER, SECRET
+from sync_support import ISSUER, SECRET, release_all_cached_blocks_after_each_batch
 
 from rcflow.config import Settings, load_settings
 from rcflow.connectors.efact.simulator.faults import Faults
@@ -94,6 +94,33 @@ def test_a_compressing_front_stores_the_documents_not_the_compressed_bytes(
     assert pending_left(sim) == 0 and not sim.hub.pending_attachment_ids()
     assert {action for _, _, action in front.log} == {"gzip", "deflate", "br"}
     assert summary.quarantined == 0  # gzip bytes stored as the document would not parse
+    assert_stored_as_served(sim, settings)
+    assert_nothing_lost(sim, settings)
+
+
+@pytest.mark.sim(invoices=60, page_size=25, late_attachment_rate=0.3)
+def test_behind_a_front_evicting_duckdbs_block_cache_stores_only_what_the_hub_served(
+    sim: RunningSimulator, front: RunningFront, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The block cache released down to nothing after every batch (each checkpointed first),
+    behind a front that compresses, redirects one invoice's Facturae and answers HTML for one
+    attachment: what is stored is what the hub served, what was not is neither stored nor
+    acknowledged, and a clean rerun takes it."""
+    releases = release_all_cached_blocks_after_each_batch(monkeypatch)
+    redirected = sim.hub.pending_ids()[3]
+    front.add("redirect", rf"^/factura/{redirected}/facturae$")
+    front.add("gzip", r"/facturae$")
+    front.add("html", r"/adjunts/\d+$", times=1)
+    front.add("br", r"^/factura/\d+$")
+    first = sync(settings)
+    assert {"redirect", "gzip", "html", "br"} <= {action for _, _, action in front.log}
+    assert sum(releases) > 0
+    assert redirected in {d["invoice_id"] for d in first.deferred}
+    assert redirected not in acknowledged_on_hub(sim)
+    assert_stored_as_served(sim, settings)
+    assert_nothing_lost(sim, settings)
+    front.clear()
+    assert sync(settings).ok and pending_left(sim) == 0
     assert_stored_as_served(sim, settings)
     assert_nothing_lost(sim, settings)
 

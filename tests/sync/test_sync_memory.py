@@ -1,6 +1,6 @@
-"""`rcflow sync` and `backfill` keep their memory flat: glibc's mmap threshold is fixed (a large
-block freed goes back to the system instead of staying, fragmented, in a thread's arena), and
-DuckDB's cache of the blocks a batch stored is handed back after each batch."""
+"""`rcflow sync` and `backfill` keep their memory from growing with the queue: glibc's mmap
+threshold is fixed (a large block freed goes back to the system instead of staying, fragmented, in
+a thread's arena), and DuckDB's cache of the blocks a batch stored is handed back after each batch."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from datetime import timedelta
 
 import pytest
 from invariants import assert_nothing_lost, warehouse_rows
+from sync_support import release_all_cached_blocks_after_each_batch
 
 from rcflow.config import Settings
 from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_backfill, run_sync
-from rcflow.warehouse import Warehouse
 
 # In a fresh process: free a 30 MiB block (glibc then raises its mmap threshold to 30 MiB, unless it
 # is fixed), then allocate 20 MiB (more than the heap has free after the imports) and say whether
@@ -67,19 +67,11 @@ def test_an_operators_malloc_setting_is_left_as_it_is() -> None:
 def test_the_sync_hands_duckdbs_cached_blocks_back_after_every_stored_batch(
     sim: RunningSimulator, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every store or refresh batch is followed by a release of DuckDB's block cache. Here each batch is also
-    checkpointed first (DuckDB does so on its own when its log reaches 16 MB) and its blocks all
-    released: the sync, a backfill of the same invoices and a refresh of every history after it
-    still store, look up and acknowledge everything (the cache only spared a re-read)."""
-    releases: list[int] = []
-    release = Warehouse.release_cached_blocks
-
-    def checkpoint_then_release_all(wh: Warehouse, *, above: int = 0) -> int:
-        wh.con.execute("checkpoint")
-        releases.append(release(wh, above=0))
-        return releases[-1]
-
-    monkeypatch.setattr(Warehouse, "release_cached_blocks", checkpoint_then_release_all)
+    """Every store or refresh batch is followed by a release of DuckDB's block cache. Here each
+    batch is also checkpointed first and its blocks all released: the sync, a backfill of the same
+    invoices and a refresh of every history after it still store, look up and acknowledge
+    everything (the cache only spared a re-read)."""
+    releases = release_all_cached_blocks_after_each_batch(monkeypatch)
     summary = asyncio.run(run_sync(settings))
     assert summary.ok, summary.deferred
     assert summary.invoices_new == summary.invoices_acknowledged >= 130
