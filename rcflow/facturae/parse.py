@@ -45,9 +45,8 @@ class _Reader:
     element path.
 
     An element's children are grouped by tag the first time a path (``find`` or ``findall``) goes
-    through it: a file
-    takes ~90 look-ups through ~40 elements, and a dictionary hit costs a twentieth of walking
-    the children again with lxml's iterator."""
+    through it: a file takes ~90 look-ups through ~40 elements, and a dictionary hit costs a
+    twentieth of walking the children again with lxml's iterator."""
 
     __slots__ = ("_children", "prefix")
 
