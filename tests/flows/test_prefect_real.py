@@ -217,7 +217,10 @@ def test_deploy_schedule_and_run_through_a_real_worker(server, tmp_path: Path) -
         password = face_env.pop("RCFLOW_FACE_CERT_PASSWORD", None)
         # 1. The pool and the secrets (non-interactively, from stdin), side by side.
         with ThreadPoolExecutor(3) as pool:
-            create_pool = [str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"]
+            # --overwrite: on a fresh server, under load, the create once failed on "already
+            # exists" (likely the CLI's own retry of a create that had landed); idempotent now.
+            create_pool = [str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process",
+                           "--overwrite"]  # fmt: skip
             created = pool.submit(run_cli, create_pool, env)
             save_secret = [sys.executable, "-m", "tasks.secret_block"]
             saved = [pool.submit(run_cli, save_secret, env, stdin=SECRET + "\n")]
