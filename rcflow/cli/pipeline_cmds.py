@@ -10,6 +10,7 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -25,6 +26,9 @@ from rcflow.cli.common import (
     settings,
 )
 from rcflow.reports.periods import parse_period
+
+if TYPE_CHECKING:
+    from rcflow.cli.demo import DemoResult
 
 
 def _headline_table(title: str, headline: dict, extra: list[tuple[str, object]]) -> Table:
@@ -111,41 +115,46 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Run the whole pipeline on local eFACT and FACe simulators: no credentials, nothing leaves loopback."""
-    from rcflow.cli.demo import run_demo
+    from rcflow.cli.demo import face_connector_available, run_demo
 
     hush_stderr_at_exit()
     started = time.monotonic()
-    from rcflow.cli.demo import face_connector_available
-
     face = face_connector_available()
     if not as_json:
         also = " and a simulated FACe (one entity's offices)" if face else ""
         console.print(f"[bold]rcflow demo[/]: simulated eFACT hub on loopback, {invoices} pending"
                       f" invoices{also}")  # fmt: skip
     result = run_demo(invoices=invoices, seed=seed, data_dir=data_dir, face=face)
-    seconds = time.monotonic() - started
+    summary = demo_summary(result, seconds=time.monotonic() - started)
     if as_json:
-        emit_json(
-            {
-                "period": result.period,
-                "warehouse": str(result.warehouse),
-                "report": result.report,
-                "sync": result.sync,
-                "push": result.push,
-                "check": result.check,
-                "signature": result.signature,
-                "hubs": result.hubs,
-                "face_entity": result.face_entity,
-                "seconds": round(seconds, 1),
-            }
-        )
-        return
-    sync, push = result.sync, result.push
+        emit_json(summary)
+    else:
+        print_demo_summary(summary)
+
+
+def demo_summary(result: DemoResult, *, seconds: float) -> dict[str, Any]:
+    """What a demo run gives: ``--json`` prints it, the terminal shows it as a table."""
+    return {
+        "period": result.period,
+        "warehouse": str(result.warehouse),
+        "report": result.report,
+        "sync": result.sync,
+        "push": result.push,
+        "check": result.check,
+        "signature": result.signature,
+        "hubs": result.hubs,
+        "face_entity": result.face_entity,
+        "seconds": round(seconds, 1),
+    }
+
+
+def print_demo_summary(summary: dict[str, Any]) -> None:
+    sync, push, report = summary["sync"], summary["push"], summary["report"]
     per_hub = sync["hubs"] if len(sync["hubs"]) > 1 else {}
     console.print(
         _headline_table(
-            f"rcflow demo · period {result.period}",
-            result.report["headline"],
+            f"rcflow demo · period {summary['period']}",
+            report["headline"],
             [
                 ("invoices synced", sync["invoices_new"]),
                 *((f"  from {hub}", each["invoices_new"]) for hub, each in per_hub.items()),
@@ -157,10 +166,10 @@ def demo(
             ],
         )
     )
-    console.print(f"warehouse: {result.warehouse}   (try: rcflow sql --help)")
-    console.print(f"report:    {Path(result.report['paths']['report.html']).resolve()}")
-    console.print(f"dashboard: {Path(result.report['paths']['dashboard.html']).resolve()}")
-    signature = result.signature
+    console.print(f"warehouse: {summary['warehouse']}   (try: rcflow sql --help)")
+    console.print(f"report:    {Path(report['paths']['report.html']).resolve()}")
+    console.print(f"dashboard: {Path(report['paths']['dashboard.html']).resolve()}")
+    signature = summary["signature"]
     state = "signed" if signature["signed"] else signature["state"]
     console.print(f"PMP PDF:   {Path(signature['pdf']).resolve()}   ({state} in the efirma GO simulator)")
-    console.print(f"done in {seconds:.0f} s")
+    console.print(f"done in {summary['seconds']:.0f} s")

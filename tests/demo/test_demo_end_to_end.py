@@ -1,4 +1,5 @@
-"""`rcflow demo` end to end, as `make demo` runs it: exit 0, every file, a clean terminal."""
+"""`rcflow demo` end to end, as `make demo` runs it: exit 0, both hubs, every file, a clean terminal,
+and none of the secrets it made in any output or file."""
 
 from __future__ import annotations
 
@@ -10,21 +11,39 @@ from pathlib import Path
 
 import duckdb
 
+# `rcflow demo` as `python -m rcflow.cli.main demo` runs it, noting every secret `secrets.token_urlsafe`
+# makes in the run (the eFACT JWT secret, the FACe certificate's password, the efirma GO key) in a file.
+RECORDING_SECRETS = """
+import runpy, secrets, sys
+made = open(sys.argv[1], "a", encoding="utf-8")
+token_urlsafe = secrets.token_urlsafe
+def recorded(nbytes=None):
+    token = token_urlsafe(nbytes)
+    made.write(token + "\\n")
+    made.flush()
+    return token
+secrets.token_urlsafe = recorded
+sys.argv = ["rcflow", *sys.argv[2:]]
+runpy.run_module("rcflow.cli.main", run_name="__main__", alter_sys=True)
+"""
 
-def test_demo_runs_the_whole_pipeline_cleanly_at_madrid_midnight_on_new_year(tmp_path: Path) -> None:
+
+def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(tmp_path: Path) -> None:
     """At 23:30 UTC on 31 December: already 1 January in Madrid, the hour nightly jobs run. The
     accounting import must not refuse today's events as "in the future", and the report for the
     month just ended is closed, as of its last day (issue #12, bug 3; compliance-rules.md §1.5).
-    One demo run for both (it is the suite's longest step)."""
+    eFACT and FACe (one entity eFACT does not serve) land in one warehouse and one report.
+    One demo run for all of it: it is the suite's longest step."""
     data_dir = tmp_path / "demo"
+    made = tmp_path / "secrets-made.txt"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     env["RCFLOW_CLOCK"] = "2026-12-31T23:30:00Z"
     # On a loaded machine Prefect's local server may need more than its default 20 s to start.
     env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
+    demo = ["demo", "--invoices", "150", "--data-dir", "demo"]  # a relative folder, as `make demo`'s
     proc = subprocess.run(
-        # A relative folder, as `make demo` uses (data/demo).
-        [sys.executable, "-m", "rcflow.cli.main", "demo", "--invoices", "150", "--data-dir", "demo"],
+        [sys.executable, "-c", RECORDING_SECRETS, str(made), *demo],
         env=env,
         capture_output=True,
         text=True,
@@ -36,6 +55,7 @@ def test_demo_runs_the_whole_pipeline_cleanly_at_madrid_midnight_on_new_year(tmp
     for bad in ("Traceback", "ERROR", "Error:", "nanobind", "leaked", "Warning", "in the future"):
         assert bad not in output, f"{bad!r} in the demo output:\n{output[-3000:]}"
     assert "global PMP" in proc.stdout and "report.html" in proc.stdout
+    assert "from efact" in proc.stdout and "from face" in proc.stdout
     reports = next((data_dir / "reports").iterdir())
     # last-month in Madrid on 01/01/2027 is December 2026, closed.
     meta = json.loads((reports / "report.json").read_text("utf-8"))
@@ -53,24 +73,36 @@ def test_demo_runs_the_whole_pipeline_cleanly_at_madrid_midnight_on_new_year(tmp
         "dashboard.html",
     ):
         assert (reports / name).stat().st_size > 0, name
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         invoices, pushed, runs = con.execute(
             "select (select count(*) from raw.invoices), (select count(*) from ops.push_audit),"
             " (select count(*) from ops.runs where status = 'ok')"
         ).fetchall()[0]
-    finally:
-        con.close()
+        by_hub = dict(con.execute("select source_hub, count(*) from raw.invoices group by 1").fetchall())
+        pushed_to = {h for (h,) in con.execute("select distinct source_hub from ops.push_audit"
+                                               " join raw.invoices using (invoice_id)").fetchall()}
+        names = "select distinct entity_name from raw.invoices where source_hub = ?"
+        face_names = {n for (n,) in con.execute(names, ["face"]).fetchall()}
+        efact_names = {n for (n,) in con.execute(names, ["efact"]).fetchall()}
+        signed = con.execute("select document, state, signed_sha256 from ops.signature_requests").fetchall()
     assert invoices >= 150 and pushed > 0 and runs >= 4
+    assert set(by_hub) == {"efact", "face"} and all(by_hub.values()) and pushed_to == {"efact", "face"}
+    assert len(face_names) == 1 and efact_names and not face_names & efact_names
+    report = (reports / "report.html").read_text(encoding="utf-8")
+    for name in (*face_names, *efact_names):
+        assert name.replace("'", "&#39;") in report or name in report, name
     assert (data_dir / "gx").exists()
     assert "signed in the efirma GO simulator" in proc.stdout
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        signed = con.execute("select document, state, signed_sha256 from ops.signature_requests").fetchall()
-    finally:
-        con.close()
     assert [(d, s) for d, s, _ in signed] == [("pmp", "signed")] and signed[0][2]
     assert (reports / "documents" / "pmp.ca.pdf").read_bytes().startswith(b"%PDF-")
+
+    secrets_made = made.read_text(encoding="utf-8").split()
+    assert len(secrets_made) >= 3  # eFACT's JWT secret, FACe's certificate password, efirma GO's key
+    files = [p for p in data_dir.rglob("*") if p.is_file()]
+    for secret in secrets_made:
+        assert secret not in output
+        for path in files:
+            assert secret.encode() not in path.read_bytes(), path
 
 
 def test_run_fails_with_one_line_when_a_step_fails(tmp_path: Path) -> None:
