@@ -15,9 +15,10 @@ import logging
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
@@ -284,3 +285,32 @@ def progress_counter(enabled: bool, description: str) -> Iterator[Callable[[str,
             progress.advance(tasks[kind], n)
 
         yield advance
+
+
+@contextmanager
+def progress_steps(enabled: bool) -> Iterator[Callable[[str], None]]:
+    """The steps of a long command, on stderr: a spinner naming the current one (on a terminal),
+    and a line with its seconds as each one ends (terminal or log). A step that fails gets no
+    line: the command's one-line error follows instead."""
+    if not enabled:
+        yield lambda text: None
+        return
+    out = _err_console()
+    status = out.status("", spinner="dots") if out.is_terminal else None
+    current: list[tuple[str, float]] = []
+
+    def finish() -> None:
+        if current:
+            text, started = current.pop()
+            # one line each, however narrow the terminal or log (rich wraps at 80 columns off one)
+            out.print(f"[green]✓[/] {_escape(text)} ({time.monotonic() - started:.0f} s)", soft_wrap=True)
+
+    def step(text: str) -> None:
+        finish()
+        current.append((text, time.monotonic()))
+        if status is not None:
+            status.update(_escape(text) + "…")
+
+    with status if status is not None else nullcontext():
+        yield step
+        finish()

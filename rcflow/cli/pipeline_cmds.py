@@ -23,6 +23,7 @@ from rcflow.cli.common import (
     fail,
     handle_errors,
     hush_stderr_at_exit,
+    progress_steps,
     settings,
 )
 from rcflow.reports.periods import parse_period
@@ -124,7 +125,8 @@ def demo(
         also = " and a simulated FACe (one entity's offices)" if face else ""
         console.print(f"[bold]rcflow demo[/]: simulated eFACT hub on loopback, {invoices} pending"
                       f" invoices{also}")  # fmt: skip
-    result = run_demo(invoices=invoices, seed=seed, data_dir=data_dir, face=face)
+    with progress_steps(not as_json) as step:
+        result = run_demo(invoices=invoices, seed=seed, data_dir=data_dir, face=face, on_step=step)
     summary = demo_summary(result, seconds=time.monotonic() - started)
     if as_json:
         emit_json(summary)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,10 +59,19 @@ def test_demo_prints_one_summary_as_a_table_or_as_json(
         hubs=["efact", "face"],
         face_entity="Consorci d'Aigües",
     )  # fmt: skip
-    monkeypatch.setattr(demo_module, "run_demo", lambda **options: result)
+    def run_demo(*, on_step: Callable[[str], None], **options: object) -> DemoResult:
+        on_step("syncing eFACT and FACe")
+        on_step("building the report")
+        return result
+
+    monkeypatch.setattr(demo_module, "run_demo", run_demo)
     table = CliRunner().invoke(app, ["demo", "--invoices", "150"], catch_exceptions=False)
     as_json = CliRunner().invoke(app, ["demo", "--invoices", "150", "--json"], catch_exceptions=False)
     assert table.exit_code == as_json.exit_code == 0, table.output + as_json.output
+    # The steps, each with its seconds, on stderr; none in JSON mode, whose stdout is the JSON.
+    steps = [line for line in table.stderr.splitlines() if line.startswith("✓")]
+    assert [s.rsplit(" (", 1)[0] for s in steps] == ["✓ syncing eFACT and FACe", "✓ building the report"]
+    assert all(s.endswith(" s)") for s in steps) and as_json.stderr == ""
     data = json.loads(as_json.stdout)
     assert data["hubs"] == ["efact", "face"] and data["face_entity"] == "Consorci d'Aigües"
     assert data["sync"]["hubs"]["face"]["invoices_new"] == 30 and data["push"]["pushed"] == 77
@@ -75,3 +85,27 @@ def test_demo_prints_one_summary_as_a_table_or_as_json(
     assert (rows["global PMP (days)"], rows["updates pushed to the hub"]) == ("23.46", "77")
     assert rows["discrepancies (not pushed)"] == "1"
     assert "signed in the efirma GO simulator" in table.stdout
+
+
+def test_steps_show_a_spinner_on_a_terminal_and_a_line_as_each_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from rcflow.cli import common
+
+    screen = io.StringIO()
+    monkeypatch.setattr(common, "err_console", Console(file=screen, force_terminal=True, width=100),
+                        raising=False)  # fmt: skip
+    with pytest.raises(RuntimeError), common.progress_steps(True) as step:
+        step("first [step]")
+        step("second")
+        raise RuntimeError("the second step failed")
+    shown = screen.getvalue()
+    assert "✓" in shown and "first [step]" in shown and "second…" in shown  # markup shown as typed
+    assert shown.count("✓") == 1  # the failed step gets no tick: the command's error line follows
+    quiet = io.StringIO()
+    monkeypatch.setattr(common, "err_console", Console(file=quiet), raising=False)
+    with common.progress_steps(False) as step:
+        step("nothing shown")
+    assert quiet.getvalue() == ""

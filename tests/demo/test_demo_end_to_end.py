@@ -55,6 +55,12 @@ def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(tmp_path: Pa
     for bad in ("Traceback", "ERROR", "Error:", "nanobind", "leaked", "Warning", "in the future"):
         assert bad not in output, f"{bad!r} in the demo output:\n{output[-3000:]}"
     assert "global PMP" in proc.stdout and "report.html" in proc.stdout
+    # Each step named as it ends, with its seconds (no spinner: not a terminal).
+    steps = [line.rsplit(" (", 1)[0] for line in proc.stderr.splitlines() if line.startswith("✓")]
+    assert steps == ["✓ starting the hub simulators on loopback",
+                     "✓ syncing eFACT and FACe (Prefect's local API starts first, slowest on a first run)",
+                     "✓ importing accounting events, checking, pushing to the hubs, building the report",
+                     "✓ signing the 2026-12 PMP in the efirma GO simulator"], proc.stderr[-2000:]  # fmt: skip
     assert "from efact" in proc.stdout and "from face" in proc.stdout
     reports = next((data_dir / "reports").iterdir())
     # last-month in Madrid on 01/01/2027 is December 2026, closed.
