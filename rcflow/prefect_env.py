@@ -1,4 +1,5 @@
-"""Prefect's environment for rcflow, in one place: no analytics or telemetry, quiet server logs.
+"""Prefect's environment for rcflow, in one place: no analytics or telemetry, quiet server logs,
+and the logger flows name their steps on for a command's terminal.
 
 Applied as defaults (an operator's own setting wins) by the command line, the demo, the worker
 launcher and the test suite. ``.env.example`` carries the same lines for a ``prefect server start``
@@ -31,6 +32,12 @@ QUIET_RUNS: dict[str, str] = {
     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
     "PREFECT_UI_ENABLED": "false",
 }
+
+
+# The logger a flow names its steps on, in words for the person waiting: `rcflow run` and `rcflow
+# demo` show them on their terminal (``rcflow.cli.common.progress_steps``); in a worker, where
+# Prefect's UI shows the subflows, nothing listens.
+STEPS_LOGGER = "rcflow.steps"
 
 
 def defaults(*, quiet_runs: bool = False) -> dict[str, str]:

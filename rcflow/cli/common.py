@@ -290,11 +290,14 @@ def progress_counter(enabled: bool, description: str) -> Iterator[Callable[[str,
 @contextmanager
 def progress_steps(enabled: bool) -> Iterator[Callable[[str], None]]:
     """The steps of a long command, on stderr: a spinner naming the current one (on a terminal),
-    and a line with its seconds as each one ends (terminal or log). A step that fails gets no
-    line: the command's one-line error follows instead."""
+    and a line with its seconds as each one ends (terminal or log). A step starts when the
+    command calls the function yielded, or when a flow names one on ``STEPS_LOGGER``. A step
+    that fails gets no line: the command's one-line error follows instead."""
     if not enabled:
         yield lambda text: None
         return
+    from rcflow.prefect_env import STEPS_LOGGER
+
     out = _err_console()
     status = out.status("", spinner="dots") if out.is_terminal else None
     current: list[tuple[str, float]] = []
@@ -311,6 +314,26 @@ def progress_steps(enabled: bool) -> Iterator[Callable[[str], None]]:
         if status is not None:
             status.update(_escape(text) + "…")
 
-    with status if status is not None else nullcontext():
-        yield step
-        finish()
+    heard = _StepsHeard(step)
+    named = logging.getLogger(STEPS_LOGGER)
+    level = named.level
+    named.addHandler(heard)
+    named.setLevel(logging.INFO)
+    try:
+        with status if status is not None else nullcontext():
+            yield step
+            finish()
+    finally:
+        named.removeHandler(heard)
+        named.setLevel(level)
+
+
+class _StepsHeard(logging.Handler):
+    """A flow's step (a record on ``STEPS_LOGGER``) started as ``progress_steps``' own."""
+
+    def __init__(self, step: Callable[[str], None]):
+        super().__init__(logging.INFO)
+        self.step = step
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.step(record.getMessage())

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import logging
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,14 +110,14 @@ def run_demo(
     period: str = "last-month",
     hostile_rate: float = 0.01,
     face: bool | None = None,
-    on_step: Callable[[str], None] = lambda text: None,
 ) -> DemoResult:
-    """``face``: run FACe beside eFACT (default: when this rcflow has FACe's connector);
-    ``on_step`` is told as each step starts, in words for the person waiting."""
+    """``face``: run FACe beside eFACT (default: when this rcflow has FACe's connector). Each
+    step is named on ``STEPS_LOGGER`` as it starts, the pipeline's own included."""
     from contextlib import nullcontext
 
     from rcflow import prefect_env
 
+    announce = logging.getLogger(prefect_env.STEPS_LOGGER).info  # the step starting now
     prefect_env.apply(quiet_runs=True)  # a healthy run prints rcflow's outcome, not Prefect's
     from rcflow.connectors.efact.simulator.process import simulator_process
 
@@ -129,7 +130,7 @@ def run_demo(
     face = face_connector_available() if face is None else face
     for name in [n for n in os.environ if n.startswith("RCFLOW_FACE_")]:
         del os.environ[name]  # the demo's hubs only
-    on_step("starting the hub simulators on loopback")
+    announce("starting the hub simulators on loopback")
     face_sim = (face_simulator(data_dir / "face", invoices=max(200, invoices // 2), seed=seed)
                 if face else nullcontext((None, None)))  # fmt: skip
     with simulator_process(
@@ -148,9 +149,9 @@ def run_demo(
 
         label = parse_period(period).label
         hubs = "eFACT and FACe" if face else "eFACT"
-        on_step(f"syncing {hubs} (Prefect's local API starts first, slowest on a first run)")
+        announce(f"syncing {hubs} (Prefect's local API starts first, slowest on a first run)")
         first_sync = asyncio.run(sync_flow())
-        on_step("importing accounting events, checking, pushing to the hubs, building the report")
+        announce("writing the simulated accounting system's events")
         accounting = write_accounting_file(warehouse, data_dir / "accounting", seed=seed)
         results = asyncio.run(
             pipeline_flow(
@@ -159,7 +160,7 @@ def run_demo(
                 out_dir=str(data_dir / "reports" / label),
             )
         )
-        on_step(f"signing the {label} PMP in the efirma GO simulator")
+        announce(f"signing the {label} PMP in the efirma GO simulator")
         signature = sign_pmp(data_dir, label)
     return DemoResult(
         warehouse=warehouse,

@@ -78,13 +78,15 @@ def run(
     from flows.pipeline_flow import pipeline_flow
 
     try:
-        results = asyncio.run(
-            pipeline_flow(
-                period=label,
-                accounting_files=[str(p) for p in accounting] or None,
-                out_dir=str(out) if out else None,
+        with progress_steps(not as_json) as step:
+            step("starting the Prefect run")
+            results = asyncio.run(
+                pipeline_flow(
+                    period=label,
+                    accounting_files=[str(p) for p in accounting] or None,
+                    out_dir=str(out) if out else None,
+                )
             )
-        )
     except Exception as exc:  # a failed step: one line, non-zero
         from rcflow.connectors.efact import HubError
         from rcflow.warehouse import WarehouseBusy
@@ -125,8 +127,8 @@ def demo(
         also = " and a simulated FACe (one entity's offices)" if face else ""
         console.print(f"[bold]rcflow demo[/]: simulated eFACT hub on loopback, {invoices} pending"
                       f" invoices{also}")  # fmt: skip
-    with progress_steps(not as_json) as step:
-        result = run_demo(invoices=invoices, seed=seed, data_dir=data_dir, face=face, on_step=step)
+    with progress_steps(not as_json):
+        result = run_demo(invoices=invoices, seed=seed, data_dir=data_dir, face=face)
     summary = demo_summary(result, seconds=time.monotonic() - started)
     if as_json:
         emit_json(summary)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import logging
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from rcflow.cli.demo import face_simulator
 from rcflow.cli.main import app
+from rcflow.prefect_env import STEPS_LOGGER
 
 
 def test_the_demos_face_serves_one_entity_efact_does_not(tmp_path: Path) -> None:
@@ -59,9 +60,9 @@ def test_demo_prints_one_summary_as_a_table_or_as_json(
         hubs=["efact", "face"],
         face_entity="Consorci d'Aigües",
     )  # fmt: skip
-    def run_demo(*, on_step: Callable[[str], None], **options: object) -> DemoResult:
-        on_step("syncing eFACT and FACe")
-        on_step("building the report")
+    def run_demo(**options: object) -> DemoResult:  # its steps named as the real one names them
+        logging.getLogger(STEPS_LOGGER).info("syncing eFACT and FACe")
+        logging.getLogger(STEPS_LOGGER).info("building the report")
         return result
 
     monkeypatch.setattr(demo_module, "run_demo", run_demo)
@@ -97,13 +98,16 @@ def test_steps_show_a_spinner_on_a_terminal_and_a_line_as_each_ends(monkeypatch:
     screen = io.StringIO()
     monkeypatch.setattr(common, "err_console", Console(file=screen, force_terminal=True, width=100),
                         raising=False)  # fmt: skip
+    named = logging.getLogger(STEPS_LOGGER)
+    handlers = list(named.handlers)
     with pytest.raises(RuntimeError), common.progress_steps(True) as step:
         step("first [step]")
-        step("second")
+        named.info("second, named by a flow")
         raise RuntimeError("the second step failed")
     shown = screen.getvalue()
-    assert "✓" in shown and "first [step]" in shown and "second…" in shown  # markup shown as typed
+    assert "✓" in shown and "first [step]" in shown and "second, named by a flow…" in shown  # markup as typed
     assert shown.count("✓") == 1  # the failed step gets no tick: the command's error line follows
+    assert named.handlers == handlers  # nothing listens once the command is done
     quiet = io.StringIO()
     monkeypatch.setattr(common, "err_console", Console(file=quiet), raising=False)
     with common.progress_steps(False) as step:

@@ -59,7 +59,12 @@ def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(tmp_path: Pa
     steps = [line.rsplit(" (", 1)[0] for line in proc.stderr.splitlines() if line.startswith("✓")]
     assert steps == ["✓ starting the hub simulators on loopback",
                      "✓ syncing eFACT and FACe (Prefect's local API starts first, slowest on a first run)",
-                     "✓ importing accounting events, checking, pushing to the hubs, building the report",
+                     "✓ writing the simulated accounting system's events",
+                     "✓ syncing the hubs",  # the pipeline's own steps from here
+                     "✓ importing the accounting events",
+                     "✓ checking the data",
+                     "✓ pushing the updates owed to the hubs",
+                     "✓ building the 2026-12 reports",
                      "✓ signing the 2026-12 PMP in the efirma GO simulator"], proc.stderr[-2000:]  # fmt: skip
     assert "from efact" in proc.stdout and "from face" in proc.stdout
     reports = next((data_dir / "reports").iterdir())
@@ -112,6 +117,7 @@ def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(tmp_path: Pa
 
 
 def test_run_fails_with_one_line_when_a_step_fails(tmp_path: Path) -> None:
+    """`rcflow run` as a scheduler starts it (not a terminal), against a hub that does not answer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
     env.update(
         PREFECT_HOME=str(tmp_path / "prefect-home"),
@@ -130,7 +136,10 @@ def test_run_fails_with_one_line_when_a_step_fails(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert lines == [lines[0]] and "no answer from the hub" in lines[0]
+    # The steps that ended, each ticked, then one line naming the cause; the step that failed (the
+    # sync) gets no tick.
+    *ticked, error = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert [line.rsplit(" (", 1)[0] for line in ticked] == ["✓ starting the Prefect run"], proc.stderr
+    assert error.startswith("rcflow: ") and "no answer from the hub" in error
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "run-test-secret" not in proc.stdout + proc.stderr
