@@ -149,7 +149,7 @@ def run_demo(
 
         label = parse_period(period).label
         hubs = "eFACT and FACe" if face else "eFACT"
-        announce(f"syncing {hubs} (Prefect's local API starts first, slowest on a first run)")
+        announce(f"syncing {hubs}; Prefect starts with this first flow")
         first_sync = asyncio.run(sync_flow())
         announce("writing the simulated accounting system's events")
         accounting = write_accounting_file(warehouse, data_dir / "accounting", seed=seed)

@@ -58,7 +58,7 @@ def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(tmp_path: Pa
     # Each step named as it ends, with its seconds (no spinner: not a terminal).
     steps = [line.rsplit(" (", 1)[0] for line in proc.stderr.splitlines() if line.startswith("✓")]
     assert steps == ["✓ starting the hub simulators on loopback",
-                     "✓ syncing eFACT and FACe (Prefect's local API starts first, slowest on a first run)",
+                     "✓ syncing eFACT and FACe; Prefect starts with this first flow",
                      "✓ writing the simulated accounting system's events",
                      "✓ syncing the hubs",  # the pipeline's own steps from here
                      "✓ importing the accounting events",
