@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 # `rcflow demo` as `python -m rcflow.cli.main demo` runs it, noting every secret `secrets.token_urlsafe`
 # makes in the run (the eFACT JWT secret, the FACe certificate's password, the efirma GO key) in a file.
@@ -28,7 +29,16 @@ runpy.run_module("rcflow.cli.main", run_name="__main__", alter_sys=True)
 """
 
 
-def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One Prefect home for this file's runs. The demo, first, finds it empty, as on a fresh
+    machine, and creates its database (~20 s here); the `rcflow run` tests find it made."""
+    return tmp_path_factory.mktemp("prefect-home")
+
+
+def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(
+    tmp_path: Path, prefect_home: Path
+) -> None:
     """At 23:30 UTC on 31 December: already 1 January in Madrid, the hour nightly jobs run. The
     accounting import must not refuse today's events as "in the future", and the report for the
     month just ended is closed, as of its last day (issue #12, bug 3; compliance-rules.md §1.5).
@@ -37,7 +47,7 @@ def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(tmp_path: Pa
     data_dir = tmp_path / "demo"
     made = tmp_path / "secrets-made.txt"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    env["PREFECT_HOME"] = str(prefect_home)
     env["RCFLOW_CLOCK"] = "2026-12-31T23:30:00Z"
     # On a loaded machine Prefect's local server may need more than its default 20 s to start.
     env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
@@ -116,25 +126,50 @@ def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(tmp_path: Pa
             assert secret.encode() not in path.read_bytes(), path
 
 
-def test_run_fails_with_one_line_when_a_step_fails(tmp_path: Path) -> None:
-    """`rcflow run` as a scheduler starts it (not a terminal), against a hub that does not answer."""
+def run_env(prefect_home: Path, warehouse: Path, **rcflow: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
-    env.update(
-        PREFECT_HOME=str(tmp_path / "prefect-home"),
-        RCFLOW_HUB_URL="http://127.0.0.1:9/rcf",
-        RCFLOW_ISSUER="nobody",
-        RCFLOW_SECRET="run-test-secret-0123456789-abcdefghijklm",
-        RCFLOW_WAREHOUSE=str(tmp_path / "data" / "warehouse.duckdb"),
-        RCFLOW_MAX_RETRIES="0",
-    )
-    proc = subprocess.run(
-        [sys.executable, "-m", "rcflow.cli.main", "run", "--period", "2025-10"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-    )
+    return env | {"PREFECT_HOME": str(prefect_home), "RCFLOW_WAREHOUSE": str(warehouse), **rcflow}
+
+
+def rcflow_run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`rcflow run` as a scheduler starts it: not a terminal."""
+    command = [sys.executable, "-m", "rcflow.cli.main", "run", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, cwd=cwd)
+
+
+def test_run_exits_0_with_its_steps_and_the_headline(tmp_path: Path, prefect_home: Path) -> None:
+    """The nightly command's healthy run: exit 0, each pipeline step ticked with its seconds on
+    stderr, the headline on stdout, nothing else on the terminal, the secret nowhere."""
+    from rcflow.connectors.efact.simulator.config import SimConfig
+    from rcflow.connectors.efact.simulator.server import start_simulator
+
+    secret = "run-ok-secret-0123456789-abcdefghijklmnop"
+    with start_simulator(SimConfig(seed=11, invoices=40, entities=2, issuers={"nightly": secret})) as sim:
+        env = run_env(prefect_home, tmp_path / "data" / "warehouse.duckdb",
+                      RCFLOW_HUB_URL=sim.base_url, RCFLOW_ISSUER="nightly", RCFLOW_SECRET=secret)  # fmt: skip
+        proc = rcflow_run(["--period", "2025-10"], env, tmp_path)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    steps = [line.rsplit(" (", 1) for line in proc.stderr.splitlines() if line.strip()]
+    assert [text for text, _ in steps] == [
+        "✓ starting the Prefect run",
+        "✓ syncing the hubs",
+        "✓ checking the data",
+        "✓ pushing the updates owed to the hubs",
+        "✓ building the 2025-10 reports",
+    ], proc.stderr
+    assert all(seconds.endswith(" s)") for _, seconds in steps)
+    assert "global PMP" in proc.stdout and "report.html" in proc.stdout
+    for bad in ("Traceback", "ERROR", "Error:", "nanobind", "leaked", "Warning", secret):
+        assert bad not in output, f"{bad!r} in the output:\n{output[-3000:]}"
+
+
+def test_run_fails_with_one_line_when_a_step_fails(tmp_path: Path, prefect_home: Path) -> None:
+    """`rcflow run` against a hub that does not answer."""
+    env = run_env(prefect_home, tmp_path / "data" / "warehouse.duckdb", RCFLOW_HUB_URL="http://127.0.0.1:9/rcf",
+                  RCFLOW_ISSUER="nobody", RCFLOW_SECRET="run-test-secret-0123456789-abcdefghijklm",
+                  RCFLOW_MAX_RETRIES="0")  # fmt: skip
+    proc = rcflow_run(["--period", "2025-10"], env, tmp_path)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     # The steps that ended, each ticked, then one line naming the cause; the step that failed (the
     # sync) gets no tick.
