@@ -36,6 +36,13 @@ def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("prefect-home")
 
 
+def clean_env(prefect_home: Path, **settings: str) -> dict[str, str]:
+    """This environment without any rcflow or Prefect setting, then the file's Prefect home and
+    ``settings`` (Prefect's own defaults come from rcflow.prefect_env, as in an operator's run)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
+    return env | {"PREFECT_HOME": str(prefect_home), **settings}
+
+
 def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(
     tmp_path: Path, prefect_home: Path
 ) -> None:
@@ -46,11 +53,7 @@ def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(
     One demo run for all of it: it is the suite's longest step."""
     data_dir = tmp_path / "demo"
     made = tmp_path / "secrets-made.txt"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
-    env["PREFECT_HOME"] = str(prefect_home)
-    env["RCFLOW_CLOCK"] = "2026-12-31T23:30:00Z"
-    # On a loaded machine Prefect's local server may need more than its default 20 s to start.
-    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
+    env = clean_env(prefect_home, RCFLOW_CLOCK="2026-12-31T23:30:00Z")
     demo = ["demo", "--invoices", "150", "--data-dir", "demo"]  # a relative folder, as `make demo`'s
     proc = subprocess.run(
         [sys.executable, "-c", RECORDING_SECRETS, str(made), *demo],
@@ -126,11 +129,6 @@ def test_demo_runs_both_hubs_cleanly_at_madrid_midnight_on_new_year(
             assert secret.encode() not in path.read_bytes(), path
 
 
-def run_env(prefect_home: Path, warehouse: Path, **rcflow: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCFLOW_", "PREFECT_"))}
-    return env | {"PREFECT_HOME": str(prefect_home), "RCFLOW_WAREHOUSE": str(warehouse), **rcflow}
-
-
 def rcflow_run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """`rcflow run` as a scheduler starts it: not a terminal."""
     command = [sys.executable, "-m", "rcflow.cli.main", "run", *args]
@@ -145,8 +143,9 @@ def test_run_exits_0_with_its_steps_and_the_headline(tmp_path: Path, prefect_hom
 
     secret = "run-ok-secret-0123456789-abcdefghijklmnop"
     with start_simulator(SimConfig(seed=11, invoices=40, entities=2, issuers={"nightly": secret})) as sim:
-        env = run_env(prefect_home, tmp_path / "data" / "warehouse.duckdb",
-                      RCFLOW_HUB_URL=sim.base_url, RCFLOW_ISSUER="nightly", RCFLOW_SECRET=secret)  # fmt: skip
+        env = clean_env(prefect_home, RCFLOW_WAREHOUSE=str(tmp_path / "data" / "warehouse.duckdb"),
+                        RCFLOW_HUB_URL=sim.base_url, RCFLOW_ISSUER="nightly",
+                        RCFLOW_SECRET=secret)  # fmt: skip
         proc = rcflow_run(["--period", "2025-10"], env, tmp_path)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
@@ -166,9 +165,10 @@ def test_run_exits_0_with_its_steps_and_the_headline(tmp_path: Path, prefect_hom
 
 def test_run_fails_with_one_line_when_a_step_fails(tmp_path: Path, prefect_home: Path) -> None:
     """`rcflow run` against a hub that does not answer."""
-    env = run_env(prefect_home, tmp_path / "data" / "warehouse.duckdb", RCFLOW_HUB_URL="http://127.0.0.1:9/rcf",
-                  RCFLOW_ISSUER="nobody", RCFLOW_SECRET="run-test-secret-0123456789-abcdefghijklm",
-                  RCFLOW_MAX_RETRIES="0")  # fmt: skip
+    env = clean_env(prefect_home, RCFLOW_WAREHOUSE=str(tmp_path / "data" / "warehouse.duckdb"),
+                    RCFLOW_HUB_URL="http://127.0.0.1:9/rcf", RCFLOW_ISSUER="nobody",
+                    RCFLOW_SECRET="run-test-secret-0123456789-abcdefghijklm",
+                    RCFLOW_MAX_RETRIES="0")  # fmt: skip
     proc = rcflow_run(["--period", "2025-10"], env, tmp_path)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     # The steps that ended, each ticked, then one line naming the cause; the step that failed (the
