@@ -22,6 +22,26 @@ def test_latency(sim, client) -> None:
     assert time.monotonic() - started < 0.1
 
 
+def test_latency_runs_from_the_arrival_with_the_hubs_work_inside_it(sim, client, monkeypatch) -> None:
+    """An answer leaves ``latency_ms`` after its request arrived however long the hub worked on
+    it, as a hub working on requests in parallel answers; the work is done when it arrives."""
+    handle = type(sim._app)._handle
+    worked_at: list[float] = []
+
+    def slow_handle(self, *args):
+        time.sleep(0.15)  # the hub's own work, as long as most of the latency
+        worked_at.append(time.monotonic())
+        return handle(self, *args)
+
+    monkeypatch.setattr(type(sim._app), "_handle", slow_handle)
+    sim.hub.faults = Faults(latency_ms=200)
+    started = time.monotonic()
+    assert client.get("/ens").status_code == 200
+    answered = time.monotonic() - started
+    assert 0.19 <= answered < 0.3  # the latency, not the latency plus the work (0.35 s)
+    assert worked_at[0] - started < 0.19  # worked on before the latency ran out
+
+
 def test_error_rate_gives_500s(sim, client, error_code) -> None:
     """error_rate=1 answers 500 with 9999 or 9001, and the request is not handled."""
     sim.hub.faults = Faults(error_rate=1.0)
