@@ -6,15 +6,18 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
+from rcflow.connectors.efact.simulator.faults import Faults
 from rcflow.connectors.face.client import FaceClient
 from rcflow.connectors.face.credentials import FaceCredentials, load_trusted_certificates
 from rcflow.connectors.face.simulator import ApiError, FaceHub, FaceSimConfig, RunningFaceSimulator
+from rcflow.connectors.face.simulator.app import FaceSimulatorApp
 from rcflow.connectors.face.simulator.certs import certificate_pem
 from rcflow.facturae.parse import parse_facturae
 
@@ -42,6 +45,25 @@ async def test_new_invoices_join_the_end_of_the_queue(face: FaceClient, hub: Fac
     added = hub.add_invoices(2)
     after = [i.registry_number for i in (await face.new_invoices()).invoices]
     assert after == before + added
+
+
+async def test_latency_runs_from_the_arrival_with_the_hubs_work_inside_it(
+    face: FaceClient, hub: FaceHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the eFACT simulator: an answer leaves ``latency_ms`` after its call arrived, however
+    long the hub worked on it (tests/simulator/test_sim_faults.py)."""
+    answer = FaceSimulatorApp._answer
+
+    def slow_answer(self: FaceSimulatorApp, *args: object) -> object:
+        time.sleep(0.15)  # the hub's own work, as long as most of the latency
+        return answer(self, *args)  # type: ignore[arg-type]
+
+    await face.new_invoices()  # connected and warm: the timed call is one exchange
+    monkeypatch.setattr(FaceSimulatorApp, "_answer", slow_answer)
+    hub.faults = Faults(latency_ms=200)
+    started = time.monotonic()
+    await face.new_invoices()
+    assert 0.19 <= time.monotonic() - started < 0.3  # the latency, not the latency plus the work
 
 
 async def test_malformed_and_unknown_calls_get_soap_faults(

@@ -20,7 +20,14 @@ from urllib.parse import parse_qs
 from rcflow.connectors.efact.simulator.auth import AuthError, check_token
 from rcflow.connectors.efact.simulator.documents import CONTENT_TYPES, Body
 from rcflow.connectors.efact.simulator.errors import status_for
-from rcflow.connectors.efact.simulator.faults import Action, Decision, Faults, Injection, Phase
+from rcflow.connectors.efact.simulator.faults import (
+    Action,
+    Decision,
+    Faults,
+    Injection,
+    Phase,
+    answer_after,
+)
 from rcflow.connectors.efact.simulator.hub import ApiError, Hub
 
 Scope = dict[str, Any]
@@ -112,7 +119,7 @@ class SimulatorApp:
         elif decision.action is not None:
             await _send(send, answer)
         else:
-            await _answer_after(started + decision.delay_s)
+            await answer_after(started + decision.delay_s)
             await _send(send, reply, self.hub.faults if decision.slow else None)
 
     def _fault_reply(self, d: Decision) -> Reply:
@@ -304,20 +311,6 @@ async def _send(send: Send, reply: Reply, slow: Faults | None = None) -> None:
             if delay:
                 await asyncio.sleep(delay)
     await send({"type": "http.response.body", "body": b""})
-
-
-async def _answer_after(deadline: float) -> None:
-    """Wait until ``deadline`` (``time.monotonic``): the latency is from the request's arrival to
-    its answer, the hub's own work inside it.
-
-    Sleeping the whole latency first and working after it made this one event loop's queue part
-    of every answer: requests sleeping side by side wake together and wait for each other's work
-    (16 concurrent clients at 20 ms saw 24 ms, a plain client included; bench/HISTORY.md, tenth
-    round). A real hub works on its requests in parallel.
-    """
-    left = deadline - time.monotonic()
-    if left > 0:
-        await asyncio.sleep(left)
 
 
 async def _close_transport(send: Send) -> None:
