@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 from cryptography import x509
 
+from rcflow.cli.hub_cmds import SERVER_PEM
 from rcflow.connectors.face.client import FaceClient
 from rcflow.connectors.face.credentials import FaceCredentials, load_trusted_certificates
 from rcflow.connectors.face.simulator.certs import certificate_pem, make_identity
@@ -99,14 +100,13 @@ def face_simulator(
     """A FACe simulator process trusting ``identity``: (service URL, admin URL, FACe's
     certificates, its pid)."""
     with tempfile.TemporaryDirectory() as tmp:
-        client_pem, face_pem = Path(tmp, "client.pem"), Path(tmp, "face.pem")
+        client_pem, face_pem = Path(tmp, "client.pem"), Path(tmp, SERVER_PEM)
         client_pem.write_bytes(certificate_pem(identity))
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "rcflow.connectors.face.simulator",
-                "serve",
                 "--port",
                 "0",
                 "--invoices",
@@ -119,8 +119,8 @@ def face_simulator(
                 str(latency_ms),
                 "--register",
                 str(client_pem),
-                "--server-cert-out",
-                str(face_pem),
+                "--dir",
+                tmp,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
