@@ -20,14 +20,7 @@ from urllib.parse import parse_qs
 from rcflow.connectors.efact.simulator.auth import AuthError, check_token
 from rcflow.connectors.efact.simulator.documents import CONTENT_TYPES, Body
 from rcflow.connectors.efact.simulator.errors import status_for
-from rcflow.connectors.efact.simulator.faults import (
-    Action,
-    Decision,
-    Faults,
-    Injection,
-    Phase,
-    answer_after,
-)
+from rcflow.connectors.efact.simulator.faults import Action, Decision, Faults, Injection, Phase, answer_after
 from rcflow.connectors.efact.simulator.hub import ApiError, Hub
 
 Scope = dict[str, Any]

@@ -18,14 +18,7 @@ from typing import Any
 from cryptography import x509
 from lxml import etree
 
-from rcflow.connectors.efact.simulator.faults import (
-    Action,
-    Decision,
-    Faults,
-    Injection,
-    Phase,
-    answer_after,
-)
+from rcflow.connectors.efact.simulator.faults import Action, Decision, Faults, Injection, Phase, answer_after
 from rcflow.connectors.face import wire
 from rcflow.connectors.face.codes import RESULT_DESCRIPTIONS
 from rcflow.connectors.face.simulator.certs import certificate_pem
