@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 from rcflow.connectors.efact.simulator.auth import AuthError, check_token
 from rcflow.connectors.efact.simulator.documents import CONTENT_TYPES, Body
 from rcflow.connectors.efact.simulator.errors import status_for
-from rcflow.connectors.efact.simulator.faults import Action, Decision, Faults, Injection, Phase, answer_after
+from rcflow.connectors.efact.simulator.faults import Action, Decision, Faults, Injection, Phase
 from rcflow.connectors.efact.simulator.hub import ApiError, Hub
 
 Scope = dict[str, Any]
@@ -76,8 +76,7 @@ class SimulatorApp:
         method: str = scope["method"]
         query: str = scope["query_string"].decode("latin-1")
         decision = self.hub.engine.decide(method, rel)
-        if decision.delay_s and decision.action is not None:
-            await asyncio.sleep(decision.delay_s)  # a fault's delay: before anything happens
+        await decision.fault_delay()
         fault = decision.label or None
         # Each request is logged *before* its answer goes out, so whoever holds the answer can
         # already find the request in the log.
@@ -112,7 +111,7 @@ class SimulatorApp:
         elif decision.action is not None:
             await _send(send, answer)
         else:
-            await answer_after(started + decision.delay_s)
+            await decision.until_answer(started)
             await _send(send, reply, self.hub.faults if decision.slow else None)
 
     def _fault_reply(self, d: Decision) -> Reply:

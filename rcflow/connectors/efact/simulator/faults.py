@@ -107,6 +107,24 @@ class Decision:
     slow: bool = False
     label: str = ""
 
+    async def fault_delay(self) -> None:
+        """A fault's delay, before anything happens to the request (its work, its fault)."""
+        if self.delay_s and self.action is not None:
+            await asyncio.sleep(self.delay_s)
+
+    async def until_answer(self, arrived: float) -> None:
+        """With no fault, wait until ``arrived`` (``time.monotonic``) plus the latency: it runs
+        from the request's arrival to its answer, the hub's own work inside it.
+
+        Sleeping the whole latency first and working after it made the simulator's one event
+        loop part of every answer: requests sleeping side by side woke together and queued for
+        each other's work (16 concurrent clients at 20 ms saw 24 ms, a plain client included;
+        bench/HISTORY.md, tenth round). A real hub works on its requests in parallel.
+        """
+        left = arrived + self.delay_s - time.monotonic() if self.action is None else 0.0
+        if left > 0:
+            await asyncio.sleep(left)
+
 
 NO_FAULT = Decision()
 
@@ -182,17 +200,3 @@ class FaultEngine:
                             label=f"random:{action.value}:{phase.value}")
         return Decision(delay_s=delay, slow=slow, label="random:slow" if slow else "")
 
-
-async def answer_after(deadline: float) -> None:
-    """Wait until ``deadline`` (``time.monotonic``): the latency is from the request's arrival to
-    its answer, the hub's own work inside it.
-
-    Sleeping the whole latency first and working after it made the simulator's one event loop
-    part of every answer: requests sleeping side by side woke together and queued for each
-    other's work (16 concurrent clients at 20 ms saw 24 ms, a plain client included;
-    bench/HISTORY.md, tenth round). A real hub works on its requests in parallel. Both
-    simulators (eFACT, FACe) answer this way.
-    """
-    left = deadline - time.monotonic()
-    if left > 0:
-        await asyncio.sleep(left)

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography import x509
 from lxml import etree
 
-from rcflow.connectors.efact.simulator.faults import Action, Decision, Faults, Injection, Phase, answer_after
+from rcflow.connectors.efact.simulator.faults import Action, Decision, Faults, Injection, Phase
 from rcflow.connectors.face import wire
 from rcflow.connectors.face.codes import RESULT_DESCRIPTIONS
 from rcflow.connectors.face.simulator.certs import certificate_pem
@@ -71,8 +71,7 @@ class FaceSimulatorApp:
         raw = await _read_body(receive)
         envelope, operation, problem = _parse(raw)
         decision = hub.engine.decide("POST", operation or "")
-        if decision.delay_s and decision.action is not None:
-            await asyncio.sleep(decision.delay_s)  # a fault's delay: before anything happens
+        await decision.fault_delay()
         if decision.action is not None and decision.phase is Phase.BEFORE:
             if decision.action is Action.DROP:
                 self._log(hub, started, operation, 0, None, (), None, decision.label)
@@ -100,8 +99,7 @@ class FaceSimulatorApp:
             status, body, code = self._fault(hub, decision, operation)
             tracking = None
         self._log(hub, started, operation, status, code, ids, signer, decision.label or None, tracking)
-        if decision.action is None:
-            await answer_after(started + decision.delay_s)
+        await decision.until_answer(started)
         await _reply(send, status, body)
 
     def _answer(
