@@ -199,4 +199,3 @@ class FaultEngine:
             return Decision(delay_s=delay, action=action, phase=phase, slow=slow,
                             label=f"random:{action.value}:{phase.value}")
         return Decision(delay_s=delay, slow=slow, label="random:slow" if slow else "")
-
