@@ -225,7 +225,7 @@ async def test_secret_never_logged_or_shown(
     async with client(sim) as hub:
         await hub.entities()
         token = hub.signer.token()
-        texts = [repr(hub), repr(hub.signer), repr(hub.api)]
+        texts = [repr(hub), repr(hub.signer), repr(hub.http.signer)]
         with pytest.raises(HubNotFound) as info:
             await hub.invoice("999999999")
         texts.append(str(info.value))

@@ -3,6 +3,7 @@ connection, not a failed request and a retry."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -57,7 +58,37 @@ def _client(url: str) -> hub_http.Http:
 def test_a_connection_the_hub_closed_is_replaced_before_use(closing_server: tuple[str, list[int]]) -> None:
     url, accepted = closing_server
     client = _client(url)
-    for _ in range(3):
-        assert client.json("GET", "ens").body == b"{}"
-        time.sleep(0.05)  # the hub closes the connection after each answer
+
+    async def three() -> None:
+        for _ in range(3):
+            assert (await client.json("GET", "ens")).body == b"{}"
+            await asyncio.sleep(0.05)  # the hub closes the connection after each answer
+        client.close()
+
+    asyncio.run(three())
     assert client.stats.retries == 0 and len(accepted) == 3
+
+
+def test_a_close_the_event_loop_has_not_read_yet_is_found_too(closing_server: tuple[str, list[int]]) -> None:
+    """The hub's close has reached the socket but the loop has not run since: the connection is
+    still not reused (a PATCH sent on it would fail, and is never retried)."""
+    url, accepted = closing_server
+    client = _client(url)
+
+    async def two() -> None:
+        assert (await client.json("GET", "ens")).body == b"{}"
+        time.sleep(0.05)  # blocking: the close arrives, the event loop does not run
+        assert (await client.json("GET", "ens")).body == b"{}"
+        client.close()
+
+    asyncio.run(two())
+    assert client.stats.retries == 0 and len(accepted) == 2
+
+
+def test_a_client_used_under_a_second_event_loop_starts_afresh(closing_server: tuple[str, list[int]]) -> None:
+    url, accepted = closing_server
+    client = _client(url)
+    for _ in range(2):
+        assert asyncio.run(client.json("GET", "ens")).body == b"{}"
+    client.close()
+    assert client.stats.requests == 2 and client.stats.retries == 0

@@ -1,7 +1,8 @@
-"""The eFACT client's header-block reader (rcflow.connectors.efact.wire) against http.client's."""
+"""The eFACT client's HTTP/1.1 framing on asyncio (rcflow.connectors.efact.wire) against http.client's."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import io
 import socket
@@ -9,33 +10,19 @@ import threading
 
 import pytest
 
-from rcflow.connectors.efact.wire import MAX_HEADERS, Connection, read_fields
+from rcflow.connectors.efact.wire import (
+    MAX_HEADERS,
+    MAX_LINE,
+    Connection,
+    Deadline,
+    add_field,
+    host_field,
+    request_bytes,
+)
 
 
-def test_fields_as_http_client_reads_them() -> None:
-    block = (b"Content-Type: application/json\r\nX-Dup: one\r\nx-dup: two\r\n"
-             b"Folded: first\r\n  second\r\nnot a header line\r\nRetry-After:  7 \r\n\r\nbody")  # fmt: skip
-    fp = io.BytesIO(block)
-    fields = read_fields(fp)
-    assert fields.get("content-type") == fields.get("CONTENT-TYPE") == "application/json"
-    assert fields.get("x-dup") == "one"  # the first, as email.message.Message.get
-    assert fields.get_all("X-Dup") == ["one", "two"]
-    assert fields.get("folded") == "first second"
-    assert fields.get("retry-after") == "7"
-    assert fields.get("missing", "d") == "d"
-    assert ("not a header line", "") not in fields.items()
-    assert fp.read() == b"body"  # the blank line ends the block
-
-
-def test_limits_are_http_client_s() -> None:
-    with pytest.raises(http.client.LineTooLong):
-        read_fields(io.BytesIO(b"X: " + b"a" * 70000 + b"\r\n\r\n"))
-    many = b"".join(b"X-%d: v\r\n" % i for i in range(MAX_HEADERS + 1)) + b"\r\n"
-    with pytest.raises(http.client.HTTPException, match="headers"):
-        read_fields(io.BytesIO(many))
-
-
-def _serve_once(answer: bytes) -> int:
+def _serve_once(answer: bytes, *, close: bool = True) -> int:
+    """A server answering one request on one connection with ``answer`` (then closing it)."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
@@ -45,10 +32,33 @@ def _serve_once(answer: bytes) -> int:
         with conn:
             conn.recv(65536)
             conn.sendall(answer)
+            if not close:
+                conn.recv(1)  # hold the connection until the client closes it
         server.close()
 
     threading.Thread(target=answer_one, daemon=True).start()
     return server.getsockname()[1]
+
+
+async def _exchange(port: int, method: str = "GET", timeout: float = 5.0) -> tuple[object, bytes]:
+    conn = await Connection.open("127.0.0.1", port, context=None, timeout=timeout)
+    try:
+        conn.send(request_bytes(b"Host: 127.0.0.1\r\n", method, "/", b"", None))
+        deadline = Deadline(timeout)
+        head = await conn.read_head(deadline, method)
+        body = b"".join([piece async for piece in conn.body(head, deadline, 4)])
+        return head, body
+    finally:
+        conn.close()
+
+
+def _theirs(answer: bytes, method: str = "GET") -> tuple[http.client.HTTPResponse, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", _serve_once(answer), timeout=5)
+    conn.request(method, "/")
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response, body
 
 
 @pytest.mark.parametrize(
@@ -56,37 +66,70 @@ def _serve_once(answer: bytes) -> int:
     [
         (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", b"hello", False),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", b"hello", False),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"3;ext=1\r\nhel\r\n2\r\nlo\r\n0\r\nT: x\r\n\r\n", b"hello", False),
         (b"HTTP/1.1 100 Continue\r\nX: y\r\n\r\nHTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhi", b"hi", True),
         (b"HTTP/1.0 200 OK\r\n\r\nold", b"old", True),
+        (b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nold", b"old", False),
+        (b"HTTP/1.1 200 OK\r\n\r\nto the close", b"to the close", True),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", b"", False),
+        (b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: Close\r\n\r\n{}", b"{}", True),
     ],
-)
-def test_a_connection_reads_bodies_as_http_client(answer: bytes, body: bytes, will_close: bool) -> None:
-    conn = Connection("127.0.0.1", _serve_once(answer), timeout=5)
-    conn.request("GET", "/")
-    response = conn.getresponse()
-    assert response.will_close is will_close
-    assert response.read() == body
-    conn.close()
+)  # fmt: skip
+def test_a_connection_reads_answers_as_http_client(answer: bytes, body: bytes, will_close: bool) -> None:
+    head, ours = asyncio.run(_exchange(_serve_once(answer)))
+    response, theirs = _theirs(answer)
+    assert ours == theirs == body
+    assert head.status == response.status and head.reason == response.reason  # type: ignore[attr-defined]
+    assert head.will_close is will_close is response.will_close  # type: ignore[attr-defined]
 
 
-class _Recorder:
-    """A connected socket that keeps what is sent."""
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", http.client.IncompleteRead),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", http.client.IncompleteRead),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", http.client.IncompleteRead),
+        (b"", http.client.RemoteDisconnected),
+        (b"<html>not http</html>\r\n", http.client.BadStatusLine),
+        (b"HTTP/1.1 abc OK\r\n\r\n", http.client.BadStatusLine),
+        (b"HTTP/2.0 200 OK\r\n\r\n", http.client.UnknownProtocol),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"a" * (MAX_LINE + 10) + b"\r\n\r\n", http.client.LineTooLong),
+        (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(MAX_HEADERS + 1)) + b"\r\n",
+         http.client.HTTPException),
+    ],
+)  # fmt: skip
+def test_broken_answers_raise_http_client_s_errors(answer: bytes, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        asyncio.run(_exchange(_serve_once(answer)))
+    with pytest.raises(error):
+        _theirs(answer)
 
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
 
-    def sendall(self, data: bytes) -> None:
-        self.sent.append(bytes(data))
-
-    def close(self) -> None:
-        pass
+def test_a_stalled_answer_ends_at_the_deadline() -> None:
+    port = _serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab", close=False)
+    with pytest.raises(TimeoutError):
+        asyncio.run(_exchange(port, timeout=0.3))
 
 
-def _sent(conn: http.client.HTTPConnection, send: object) -> bytes:
-    recorder = _Recorder()
-    conn.sock = recorder  # type: ignore[assignment]
-    send()  # type: ignore[operator]
-    return b"".join(recorder.sent)
+def test_fields_as_http_client_reads_them() -> None:
+    block = (b"Content-Type: application/json\r\nX-Dup: one\r\nx-dup: two\r\n"
+             b"Folded: first\r\n  second\r\nnot a header line\r\nRetry-After:  7 \r\n")  # fmt: skip
+    answer = b"HTTP/1.1 200 OK\r\n" + block + b"Content-Length: 4\r\n\r\nbody"
+    head, body = asyncio.run(_exchange(_serve_once(answer)))
+    fields = head.fields  # type: ignore[attr-defined]
+    assert fields.get("content-type") == fields.get("CONTENT-TYPE") == "application/json"
+    assert fields.get("x-dup") == "one"  # the first, as email.message.Message.get
+    assert fields.get_all("X-Dup") == ["one", "two"]
+    assert fields.get("folded") == "first second"
+    assert fields.get("retry-after") == "7"
+    assert fields.get("missing", "d") == "d"
+    assert ("not a header line", "") not in fields.items()
+    assert body == b"body"
+    parsed: list[tuple[str, str]] = []
+    for line in io.BytesIO(block):
+        add_field(parsed, line)
+    assert parsed == fields.items()[:-1]  # all but the Content-Length line
 
 
 @pytest.mark.parametrize(
@@ -100,25 +143,26 @@ def _sent(conn: http.client.HTTPConnection, send: object) -> bytes:
         ("127.0.0.1", 8080, "POST", "/x?a=1&b=%C3%A9", {"Accept": "application/json"}, None),
     ],
 )  # fmt: skip
-def test_send_request_writes_what_http_client_would_in_one_write(
+def test_a_request_is_what_http_client_would_send(
     host: str, port: int, method: str, target: str, headers: dict[str, str], body: bytes | None
 ) -> None:
     headers = {"User-Agent": "rcflow/0.1", "Authorization": "Bearer a.b.c", **headers}
     fields = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
     plain = http.client.HTTPConnection(host, port)
-    theirs = _sent(plain, lambda: plain.request(method, target, body=body, headers=headers))
-    ours = Connection(host, port)
-    recorder = _Recorder()
-    ours.sock = recorder  # type: ignore[assignment]
-    ours.send_request(method, target, fields, body)
-    assert len(recorder.sent) == 1 and recorder.sent[0] == theirs
+    sent: list[bytes] = []
+
+    class _Recorder:
+        def sendall(self, data: bytes) -> None:
+            sent.append(bytes(data))
+
+        def close(self) -> None:
+            pass
+
+    plain.sock = _Recorder()  # type: ignore[assignment]
+    plain.request(method, target, body=body, headers=headers)
+    assert request_bytes(host_field(host, port, 80), method, target, fields, body) == b"".join(sent)
 
 
-def test_send_request_keeps_http_client_s_rules() -> None:
-    conn = Connection("127.0.0.1", 8080)
-    conn.sock = _Recorder()  # type: ignore[assignment]
+def test_a_target_with_control_characters_is_refused() -> None:
     with pytest.raises(http.client.InvalidURL):
-        conn.send_request("GET", "/a b\r\nX-Injected: 1", b"")
-    conn.send_request("GET", "/", b"")
-    with pytest.raises(http.client.CannotSendRequest):  # its answer was not read yet
-        conn.send_request("GET", "/", b"")
+        request_bytes(b"Host: h\r\n", "GET", "/a b\r\nX-Injected: 1", b"", None)

@@ -1,6 +1,6 @@
-"""The eFACT RCF hub: HTTP rules (``http``) over ``http.client`` connections (``wire``), client
-and the threads it runs in (``lanes``), auth, errors, models, lifecycle states, the connector the
-core uses (``connector``) and the simulator (``simulator``)."""
+"""The eFACT RCF hub: HTTP rules (``http``) over asyncio keep-alive connections (``wire``), the
+client (``client``), auth, errors, models, lifecycle states, the connector the core uses
+(``connector``) and the simulator (``simulator``)."""
 
 from rcflow.connectors.efact.client import ClientStats, Download, HubClient
 from rcflow.connectors.efact.errors import (

@@ -1,9 +1,7 @@
-"""The eFACT RCF API: its operations, blocking (``EfactApi``) and async (``HubClient``).
+"""The eFACT RCF API's operations, for async callers: ``async with HubClient(...) as hub:``.
 
-``EfactApi`` is thread-safe: call it from up to ``concurrency`` threads, each with its own
-connection (``rcflow.connectors.efact.http`` sends every request, with the retry, rate-limit,
-token and deadline rules). ``HubClient`` runs the same operations in ``concurrency`` threads for
-async callers (the sync, push, store repair, the CLI), so the threads bound the connections.
+Every request goes through ``rcflow.connectors.efact.http`` (connections, retry, rate-limit, token
+and deadline rules), at most ``concurrency`` at once, all on the caller's event loop.
 
 A download is stored only if it is the document (see ``rcflow.connectors.efact.documents``): a
 2xx answer, its body decoded as the transport encoded it, as long as announced, and plausibly of
@@ -14,9 +12,8 @@ blindly (it is not idempotent); callers re-read ``/estats`` instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import SecretStr, ValidationError
@@ -31,8 +28,14 @@ from rcflow.connectors.efact.errors import (
     HubStatusError,
     HubTransportError,
 )
-from rcflow.connectors.efact.http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Answer, ClientStats, Http
-from rcflow.connectors.efact.lanes import Lanes
+from rcflow.connectors.efact.http import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    Answer,
+    ClientStats,
+    Http,
+)
 from rcflow.connectors.efact.models import (
     EntityList,
     HubModel,
@@ -45,8 +48,6 @@ from rcflow.connectors.efact.models import (
 from rcflow.store import BlobStore, StoredBlob
 
 M = TypeVar("M", bound=HubModel)
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ def _seg(value: str) -> str:
     return quote(str(value), safe="")
 
 
-class EfactApi:
-    """The eFACT RCF API, blocking and thread-safe (one connection per calling thread)."""
+class HubClient:
+    """The eFACT RCF API on the caller's event loop (``concurrency``: requests in flight at most)."""
 
     def __init__(
         self,
@@ -70,6 +71,7 @@ class EfactApi:
         issuer: str,
         secret: SecretStr,
         *,
+        concurrency: int = DEFAULT_CONCURRENCY,
         rate_limit: float = 0.0,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -77,169 +79,9 @@ class EfactApi:
     ):
         self.base_url = base_url.rstrip("/") + "/"
         self.signer = JwtSigner(issuer, secret, lifetime=token_lifetime)
-        self.http = Http(self.base_url, self.signer, rate_limit=rate_limit, timeout=timeout,
-                         max_retries=max_retries)  # fmt: skip
-
-    def __repr__(self) -> str:
-        return f"EfactApi({self.base_url!r}, issuer={self.signer.issuer!r})"
-
-    @property
-    def stats(self) -> ClientStats:
-        return self.http.stats
-
-    def close(self) -> None:
-        self.http.close()
-
-    # ----------------------------------------------------------------- reads
-
-    def pending_invoices(
-        self, *, nif: str | None = None, office: str | None = None
-    ) -> PendingInvoicesPage:
-        """GET /factures-pendents: up to 500 invoices waiting for download."""
-        return self._get_model("factures-pendents", PendingInvoicesPage, _filters(nif, office))
-
-    def invoice(self, invoice_id: str) -> InvoiceDetail:
-        """GET /factura/:id. The detail may lack ``id``; it is filled from the request."""
-        detail = self._get_model(f"factura/{_seg(invoice_id)}", InvoiceDetail)
-        return detail if detail.id else _with_id(detail, invoice_id)
-
-    def states(self, invoice_id: str) -> StateHistory:
-        """GET /factura/:id/estats: the invoice's state history."""
-        return self._get_model(f"factura/{_seg(invoice_id)}/estats", StateHistory)
-
-    def history(self, invoice_id: str) -> StateHistory:
-        """The state history; a 2003 (no history yet) is an empty history, not an error."""
-        try:
-            return self.states(invoice_id)
-        except HubNotFound as exc:
-            if exc.code == 2003:
-                return StateHistory()
-            raise
-
-    def entities(self) -> EntityList:
-        """GET /ens: the entities of the integrator's platform."""
-        return self._get_model("ens", EntityList)
-
-    def pending_attachments(
-        self, *, nif: str | None = None, office: str | None = None
-    ) -> PendingAttachmentsPage:
-        """GET /adjunts-pendents: up to 500 attachments waiting for download."""
-        return self._get_model("adjunts-pendents", PendingAttachmentsPage, _filters(nif, office))
-
-    # ----------------------------------------------------------------- downloads
-
-    def facturae(
-        self, invoice_id: str, store: BlobStore, *, durable: bool = True, keep: bool = False
-    ) -> Download:
-        """GET /factura/:id/facturae, streamed into the blob store (XML or a signed container).
-
-        ``durable=False``: the caller makes it durable with ``store.sync()`` (see the store).
-        ``keep``: the answer carries the stored bytes too (unless the file was too large to
-        hold in memory), so a caller can parse them without reading the blob back."""
-        return self._download(f"factura/{_seg(invoice_id)}/facturae", store, FACTURAE, durable, keep)
-
-    def attachment(
-        self,
-        invoice_id: str,
-        attachment_id: str,
-        store: BlobStore,
-        *,
-        name: str | None = None,
-        durable: bool = True,
-    ) -> Download:
-        """GET /factura/:id/adjunts/:idAdjunt, streamed into the blob store (Content-Type kept).
-
-        ``name`` is the one the hub gave it: an HTML page served for a ``.pdf`` is refused."""
-        path = f"factura/{_seg(invoice_id)}/adjunts/{_seg(attachment_id)}"
-        return self._download(path, store, Expect("attachment", name), durable)
-
-    def receipt(self, invoice_id: str, store: BlobStore) -> Download:
-        """GET /factura/:id/rebut: the electronic receipt (PDF)."""
-        return self._download(f"factura/{_seg(invoice_id)}/rebut", store, RECEIPT)
-
-    # ----------------------------------------------------------------- writes
-
-    def update_state(self, invoice_id: str, update: StateUpdate) -> InvoiceDetail:
-        """PATCH /factura/:id. Sent once: a failure is the caller's to reconcile via /estats."""
-        path = f"factura/{_seg(invoice_id)}"
-        answer = self.http.json("PATCH", path, body=update.to_json(), retry=False)
-        detail = _parse_model("PATCH", path, answer, InvoiceDetail)
-        return detail if detail.id else _with_id(detail, invoice_id)
-
-    def release_attachment(self, attachment_id: str) -> None:
-        """DELETE /adjunts-pendents/:idAdjunt. A 2002 after a lost answer counts as released."""
-        path = f"adjunts-pendents/{_seg(attachment_id)}"
-        ambiguous = False
-
-        def once() -> None:
-            nonlocal ambiguous
-            try:
-                self.http.json("DELETE", path, retry=False)
-            except HubNotFound as exc:
-                if ambiguous and exc.code == 2002:
-                    return
-                raise
-            except (HubTransportError, HubStatusError) as exc:
-                if isinstance(exc, HubTransportError) or exc.status >= 500:
-                    ambiguous = True
-                raise
-
-        self.http.retrying(once)
-
-    # ----------------------------------------------------------------- machinery
-
-    def _get_model(self, path: str, model: type[M], params: dict[str, str] | None = None) -> M:
-        return _parse_model("GET", path, self.http.json("GET", path, params=params), model)
-
-    def _download(
-        self, path: str, store: BlobStore, expect: Expect, durable: bool = True, keep: bool = False
-    ) -> Download:
-        def once() -> Download:
-            writer = store.writer()
-            head = bytearray()
-
-            def sink(chunk: bytes) -> None:
-                if len(head) < HEAD_BYTES:
-                    head.extend(chunk[: HEAD_BYTES - len(head)])
-                writer.write(chunk)
-
-            try:
-                answer = self.http.download(path, sink)
-                media_type = _media_type(answer.headers.get("content-type"))
-                if problem := expect.problem(media_type, bytes(head), writer.size):
-                    raise HubNotDocument("GET", path, problem)
-                content = writer.in_memory() if keep else None
-                blob = writer.commit(durable=durable)
-            except BaseException:
-                writer.abort()
-                raise
-            return Download(media_type, blob, content)
-
-        return self.http.retrying(once)
-
-
-class HubClient:
-    """The eFACT API for async callers. Use ``async with HubClient(...) as hub:``.
-
-    Each call runs ``EfactApi`` in one of ``concurrency`` threads (the connection budget);
-    ``api`` is there for callers that already run in such a thread."""
-
-    def __init__(
-        self,
-        base_url: str,
-        issuer: str,
-        secret: SecretStr,
-        *,
-        concurrency: int = 8,
-        rate_limit: float = 0.0,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        token_lifetime: int = DEFAULT_LIFETIME,
-    ):
-        self.api = EfactApi(base_url, issuer, secret, rate_limit=rate_limit, timeout=timeout,
-                            max_retries=max_retries, token_lifetime=token_lifetime)  # fmt: skip
-        self.concurrency = concurrency
-        self.lanes = Lanes(concurrency, name="efact")
+        self.concurrency = max(1, concurrency)
+        self.http = Http(self.base_url, self.signer, concurrency=self.concurrency, rate_limit=rate_limit,
+                         timeout=timeout, max_retries=max_retries)  # fmt: skip
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> HubClient:
@@ -257,15 +99,11 @@ class HubClient:
         )
 
     def __repr__(self) -> str:
-        return f"HubClient({self.api.base_url!r}, issuer={self.api.signer.issuer!r})"
+        return f"HubClient({self.base_url!r}, issuer={self.signer.issuer!r})"
 
     @property
     def stats(self) -> ClientStats:
-        return self.api.stats
-
-    @property
-    def signer(self) -> JwtSigner:
-        return self.api.signer
+        return self.http.stats
 
     async def __aenter__(self) -> HubClient:
         return self
@@ -274,53 +112,135 @@ class HubClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop: queued calls are cancelled, running ones fail fast (an interrupted run ends now)."""
-        self.api.http.stop()
-        await self.lanes.aclose()
-        self.api.close()
+        """Stop: requests in flight fail at once, new ones are refused (an interrupted run ends now)."""
+        self.http.stop()
 
-    async def run(self, call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """``call(*args, **kwargs)`` in one of the client's threads (a blocking function using ``api``)."""
-        return await self.lanes.run(call, *args, **kwargs)
+    # ----------------------------------------------------------------- reads
 
     async def pending_invoices(
         self, *, nif: str | None = None, office: str | None = None
     ) -> PendingInvoicesPage:
-        return await self.run(self.api.pending_invoices, nif=nif, office=office)
+        """GET /factures-pendents: up to 500 invoices waiting for download."""
+        return await self._get_model("factures-pendents", PendingInvoicesPage, _filters(nif, office))
 
     async def invoice(self, invoice_id: str) -> InvoiceDetail:
-        return await self.run(self.api.invoice, invoice_id)
+        """GET /factura/:id. The detail may lack ``id``; it is filled from the request."""
+        detail = await self._get_model(f"factura/{_seg(invoice_id)}", InvoiceDetail)
+        return detail if detail.id else _with_id(detail, invoice_id)
 
     async def states(self, invoice_id: str) -> StateHistory:
-        return await self.run(self.api.states, invoice_id)
+        """GET /factura/:id/estats: the invoice's state history."""
+        return await self._get_model(f"factura/{_seg(invoice_id)}/estats", StateHistory)
 
     async def history(self, invoice_id: str) -> StateHistory:
-        return await self.run(self.api.history, invoice_id)
+        """The state history; a 2003 (no history yet) is an empty history, not an error."""
+        try:
+            return await self.states(invoice_id)
+        except HubNotFound as exc:
+            if exc.code == 2003:
+                return StateHistory()
+            raise
 
     async def entities(self) -> EntityList:
-        return await self.run(self.api.entities)
+        """GET /ens: the entities of the integrator's platform."""
+        return await self._get_model("ens", EntityList)
 
     async def pending_attachments(
         self, *, nif: str | None = None, office: str | None = None
     ) -> PendingAttachmentsPage:
-        return await self.run(self.api.pending_attachments, nif=nif, office=office)
+        """GET /adjunts-pendents: up to 500 attachments waiting for download."""
+        return await self._get_model("adjunts-pendents", PendingAttachmentsPage, _filters(nif, office))
 
-    async def facturae(self, invoice_id: str, store: BlobStore) -> Download:
-        return await self.run(self.api.facturae, invoice_id, store)
+    # ----------------------------------------------------------------- downloads
+
+    async def facturae(
+        self, invoice_id: str, store: BlobStore, *, durable: bool = True, keep: bool = False
+    ) -> Download:
+        """GET /factura/:id/facturae, streamed into the blob store (XML or a signed container).
+
+        ``durable=False``: the caller makes it durable with ``store.sync()`` (see the store).
+        ``keep``: the answer carries the stored bytes too (unless the file was too large to
+        hold in memory), so a caller can parse them without reading the blob back."""
+        return await self._download(f"factura/{_seg(invoice_id)}/facturae", store, FACTURAE, durable, keep)
 
     async def attachment(
-        self, invoice_id: str, attachment_id: str, store: BlobStore, *, name: str | None = None
+        self,
+        invoice_id: str,
+        attachment_id: str,
+        store: BlobStore,
+        *,
+        name: str | None = None,
+        durable: bool = True,
     ) -> Download:
-        return await self.run(self.api.attachment, invoice_id, attachment_id, store, name=name)
+        """GET /factura/:id/adjunts/:idAdjunt, streamed into the blob store (Content-Type kept).
+
+        ``name`` is the one the hub gave it: an HTML page served for a ``.pdf`` is refused."""
+        path = f"factura/{_seg(invoice_id)}/adjunts/{_seg(attachment_id)}"
+        return await self._download(path, store, Expect("attachment", name), durable)
 
     async def receipt(self, invoice_id: str, store: BlobStore) -> Download:
-        return await self.run(self.api.receipt, invoice_id, store)
+        """GET /factura/:id/rebut: the electronic receipt (PDF)."""
+        return await self._download(f"factura/{_seg(invoice_id)}/rebut", store, RECEIPT)
+
+    # ----------------------------------------------------------------- writes
 
     async def update_state(self, invoice_id: str, update: StateUpdate) -> InvoiceDetail:
-        return await self.run(self.api.update_state, invoice_id, update)
+        """PATCH /factura/:id. Sent once: a failure is the caller's to reconcile via /estats."""
+        path = f"factura/{_seg(invoice_id)}"
+        answer = await self.http.json("PATCH", path, body=update.to_json(), retry=False)
+        detail = _parse_model("PATCH", path, answer, InvoiceDetail)
+        return detail if detail.id else _with_id(detail, invoice_id)
 
     async def release_attachment(self, attachment_id: str) -> None:
-        await self.run(self.api.release_attachment, attachment_id)
+        """DELETE /adjunts-pendents/:idAdjunt. A 2002 after a lost answer counts as released."""
+        path = f"adjunts-pendents/{_seg(attachment_id)}"
+        ambiguous = False
+
+        async def once() -> None:
+            nonlocal ambiguous
+            try:
+                await self.http.json("DELETE", path, retry=False)
+            except HubNotFound as exc:
+                if ambiguous and exc.code == 2002:
+                    return
+                raise
+            except (HubTransportError, HubStatusError) as exc:
+                if isinstance(exc, HubTransportError) or exc.status >= 500:
+                    ambiguous = True
+                raise
+
+        await self.http.retrying(once)
+
+    # ----------------------------------------------------------------- machinery
+
+    async def _get_model(self, path: str, model: type[M], params: dict[str, str] | None = None) -> M:
+        return _parse_model("GET", path, await self.http.json("GET", path, params=params), model)
+
+    async def _download(
+        self, path: str, store: BlobStore, expect: Expect, durable: bool = True, keep: bool = False
+    ) -> Download:
+        async def once() -> Download:
+            writer = store.writer()
+            head = bytearray()
+
+            def sink(chunk: bytes) -> None:
+                if len(head) < HEAD_BYTES:
+                    head.extend(chunk[: HEAD_BYTES - len(head)])
+                writer.write(chunk)
+
+            try:
+                answer = await self.http.download(path, sink)
+                media_type = _media_type(answer.headers.get("content-type"))
+                if problem := expect.problem(media_type, bytes(head), writer.size):
+                    raise HubNotDocument("GET", path, problem)
+                content = writer.in_memory() if keep else None
+                blob = writer.commit(durable=durable)
+            except BaseException:
+                writer.abort()
+                raise
+            return Download(media_type, blob, content)
+
+        return await self.http.retrying(once)
 
 
 def _filters(nif: str | None, office: str | None) -> dict[str, str] | None:
@@ -356,4 +276,4 @@ def _parse_model(method: str, path: str, answer: Answer, model: type[M]) -> M:
     return parsed
 
 
-__all__ = ["ClientStats", "Download", "EfactApi", "HubClient", "HubError"]
+__all__ = ["ClientStats", "Download", "HubClient", "HubError"]

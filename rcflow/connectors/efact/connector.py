@@ -1,8 +1,8 @@
 """eFACT behind the connector interface (``rcflow.connectors.base.Connector``).
 
-An invoice's bundle is fetched in one pool thread, its requests one after the other (detail,
-Facturae file, history, each attachment), the file parsed there too: one thread per invoice in
-flight keeps every connection busy without a scheduler hop per request. eFACT's quirks stay here:
+An invoice's bundle is one coroutine, its requests one after the other (detail, Facturae file,
+history, each attachment), the file parsed as soon as it is in: the sync runs as many of them as
+the client has connections, all on the event loop. eFACT's quirks stay here:
 a 2003 is an empty history, a 3007 answering the acknowledgement of an invoice that an
 earlier, lost answer already delivered counts as acknowledged, and a state push is validated
 against eFACT's payload rules before it is sent (``StateUpdate``). The hub's answers are handed
@@ -12,7 +12,7 @@ to the core as its records (``records``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -31,7 +31,7 @@ from rcflow.connectors.base import (
     StateRecord,
     parse_document,
 )
-from rcflow.connectors.efact.client import EfactApi, HubClient
+from rcflow.connectors.efact.client import HubClient
 from rcflow.connectors.efact.errors import HubError, HubStatusError, HubValidationError, PayloadError
 from rcflow.connectors.efact.models import StateUpdate
 from rcflow.connectors.efact.records import (
@@ -83,18 +83,19 @@ class EfactConnector:
         return PendingPage(list(dict.fromkeys(f.id for f in page.factures)), page.mesFactures)
 
     async def bundle(self, invoice_id: str, fetched_at: datetime) -> InvoiceBundle | FetchFailure:
-        return await self.hub.run(fetch_bundle, self.hub.api, self.store, invoice_id, fetched_at)
+        return await fetch_bundle(self.hub, self.store, invoice_id, fetched_at)
 
     async def acknowledge(self, invoice_id: str) -> Acknowledged | FetchFailure:
-        return await self.hub.run(acknowledge_delivered, self.hub.api, invoice_id)
+        return await acknowledge_delivered(self.hub, invoice_id)
 
     async def refresh(self, invoice_id: str) -> tuple[InvoiceRecord, list[StateRecord]] | FetchFailure:
-        api = self.hub.api
+        hub = self.hub
 
-        def read() -> tuple[InvoiceRecord, list[StateRecord]]:
-            return invoice_record(api.invoice(invoice_id), invoice_id), state_records(api.history(invoice_id))
+        async def read() -> tuple[InvoiceRecord, list[StateRecord]]:
+            detail = await hub.invoice(invoice_id)
+            return invoice_record(detail, invoice_id), state_records(await hub.history(invoice_id))
 
-        return await self.hub.run(_failing_softly, invoice_id, read)
+        return await _failing_softly(invoice_id, read())
 
     async def history(self, invoice_id: str) -> list[StateRecord]:
         """The ``/estats`` records; raises ``HubError`` when the hub cannot be read."""
@@ -102,7 +103,7 @@ class EfactConnector:
 
     async def push_states(self, updates: Sequence[tuple[str, StatePush]]) -> list[PushResult]:
         """One PATCH per update, all at once (the client bounds the connections)."""
-        return list(await asyncio.gather(*(self.hub.run(push_one, self.hub.api, i, u) for i, u in updates)))
+        return list(await asyncio.gather(*(push_one(self.hub, i, u) for i, u in updates)))
 
     async def late_attachments(self, *, nif: str | None = None, office: str | None = None) -> LatePage:
         page = await self.hub.pending_attachments(nif=nif, office=office)
@@ -110,41 +111,39 @@ class EfactConnector:
         return LatePage(list(unique.values()), page.mesAdjunts)
 
     async def fetch_late_attachment(self, item: LateAttachment) -> FetchedAttachment | FetchFailure:
-        api, store = self.hub.api, self.store
-        return await self.hub.run(_failing_softly, item.invoice_id, lambda: fetch_attachment(
-            api, store, item.invoice_id, item.attachment_id, item.name))  # fmt: skip
+        fetching = fetch_attachment(self.hub, self.store, item.invoice_id, item.attachment_id, item.name)
+        return await _failing_softly(item.invoice_id, fetching)
 
     async def release_late_attachment(self, attachment_id: str) -> None | FetchFailure:
-        release = self.hub.api.release_attachment
-        return await self.hub.run(_failing_softly, "", lambda: release(attachment_id))
+        return await _failing_softly("", self.hub.release_attachment(attachment_id))
 
 
-def _failing_softly(invoice_id: str, call: Callable[[], T]) -> T | FetchFailure:
-    """``call()``, or the hub's refusal or a transport failure as a ``FetchFailure``."""
+async def _failing_softly(invoice_id: str, call: Awaitable[T]) -> T | FetchFailure:
+    """``await call``, or the hub's refusal or a transport failure as a ``FetchFailure``."""
     try:
-        return call()
+        return await call
     except HubError as exc:
         return FetchFailure(invoice_id, str(exc))
 
 
-def fetch_attachment(
-    api: EfactApi, store: BlobStore, invoice_id: str, attachment_id: str, name: str | None
+async def fetch_attachment(
+    hub: HubClient, store: BlobStore, invoice_id: str, attachment_id: str, name: str | None
 ) -> FetchedAttachment:
-    download = api.attachment(invoice_id, attachment_id, store, name=name, durable=False)
+    download = await hub.attachment(invoice_id, attachment_id, store, name=name, durable=False)
     return FetchedAttachment(attachment_id, name, download.media_type, download.blob.sha256,
                              download.blob.size)  # fmt: skip
 
 
-def fetch_bundle(
-    api: EfactApi, store: BlobStore, invoice_id: str, fetched_at: datetime
+async def fetch_bundle(
+    hub: HubClient, store: BlobStore, invoice_id: str, fetched_at: datetime
 ) -> InvoiceBundle | FetchFailure:
-    """Everything for one invoice, or the reason it could not all be fetched (blocking)."""
+    """Everything for one invoice, or the reason it could not all be fetched."""
     try:
-        detail = api.invoice(invoice_id)
-        xml = api.facturae(invoice_id, store, durable=False, keep=True)
-        history = api.history(invoice_id)
+        detail = await hub.invoice(invoice_id)
+        xml = await hub.facturae(invoice_id, store, durable=False, keep=True)
+        history = await hub.history(invoice_id)
         attachments = [
-            fetch_attachment(api, store, invoice_id, ref.idAdjunt, ref.nom) for ref in detail.adjunts
+            await fetch_attachment(hub, store, invoice_id, ref.idAdjunt, ref.nom) for ref in detail.adjunts
         ]
     except HubError as exc:
         return FetchFailure(invoice_id, str(exc))
@@ -159,15 +158,15 @@ def fetch_bundle(
     )
 
 
-def acknowledge_delivered(api: EfactApi, invoice_id: str) -> Acknowledged | FetchFailure:
-    """``PATCH estat=DELIVERED`` for a stored invoice: the hub's answer, or why not (blocking)."""
+async def acknowledge_delivered(hub: HubClient, invoice_id: str) -> Acknowledged | FetchFailure:
+    """``PATCH estat=DELIVERED`` for a stored invoice: the hub's answer, or why not."""
     try:
-        return acknowledged(api.update_state(invoice_id, DELIVERED), invoice_id)
+        return acknowledged(await hub.update_state(invoice_id, DELIVERED), invoice_id)
     except HubValidationError as exc:
         if exc.code == 3007:
             # Possibly acknowledged by an earlier attempt whose answer was lost.
             try:
-                detail = api.invoice(invoice_id)
+                detail = await hub.invoice(invoice_id)
             except HubError as again:
                 return FetchFailure(invoice_id, str(again))
             state = detail.state
@@ -189,15 +188,15 @@ def state_update(push: StatePush) -> StateUpdate:
     )
 
 
-def push_one(api: EfactApi, invoice_id: str, push: StatePush) -> PushResult:
-    """One ``PATCH /factura/:id``, sent once (blocking): sent, refused (4xx, or a payload eFACT
+async def push_one(hub: HubClient, invoice_id: str, push: StatePush) -> PushResult:
+    """One ``PATCH /factura/:id``, sent once: sent, refused (4xx, or a payload eFACT
     would refuse, then not sent at all), or uncertain (5xx or no answer: it may have applied)."""
     try:
         update = state_update(push)
     except PayloadError as exc:
         return PushResult(invoice_id, "refused", None, str(exc.code), str(exc))
     try:
-        api.update_state(invoice_id, update)
+        await hub.update_state(invoice_id, update)
     except HubStatusError as exc:
         code = None if exc.code is None else str(exc.code)
         outcome = "refused" if exc.status < 500 else "uncertain"

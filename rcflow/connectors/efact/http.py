@@ -1,40 +1,35 @@
 """The one place eFACT requests are sent: connections, token, rate limit, deadlines, retries, errors.
 
-Blocking and thread-safe: each thread keeps one keep-alive ``http.client`` connection (so the
-number of threads calling is the number of connections). The standard library's client costs
-about a fifth of the CPU per request of httpx + httpcore + anyio on this machine (measured in
-``bench/HISTORY.md``, "Earlier rounds"), and the sync is CPU-bound at low latency.
+Async, on the event loop (``rcflow.connectors.efact.wire``): at most ``concurrency`` requests in
+flight, each on a keep-alive connection of its own, all read by the loop's one thread. Measured
+against the same rules over ``http.client`` in a thread per connection (``bench/HISTORY.md``,
+eleventh round), the threads waiting for the GIL cost more CPU than the requests themselves.
 
 Rules kept here and nowhere else:
 
 * only a 2xx is an answer; a redirect is an error naming where it pointed (never followed);
 * retried: transport errors, timeouts, 5xx, 429 (after its ``Retry-After``, which pauses every
-  thread; too long a wait is not retried), 401 1008/1009 after re-signing the token (the hub's
+  request; too long a wait is not retried), 401 1008/1009 after re-signing the token (the hub's
   ``Date`` teaches the clock offset); PATCH/DELETE are sent once (``retry=False``);
 * every attempt has an overall deadline: ``timeout`` to the headers, extended only as the body
-  arrives at ``MIN_BODY_RATE`` or faster, so a dripping body fails in about ``timeout`` seconds
-  (a read may end up to ``DEADLINE_SLACK`` of the timeout after the deadline, never before);
+  arrives at ``MIN_BODY_RATE`` or faster, so a dripping body fails in about ``timeout`` seconds;
 * a body is decoded as the transport encoded it (identity is asked for; gzip, deflate and br are
   undone) and must be as long as announced.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
+import asyncio
 import http.client
 import json
 import logging
 import random
 import re
-import select
-import socket
 import ssl
-import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -58,22 +53,21 @@ from rcflow.connectors.efact.errors import (
     status_error,
 )
 from rcflow.connectors.efact.models import ErrorBody
-from rcflow.connectors.efact.wire import Connection, SecureConnection
+from rcflow.connectors.efact.wire import MIN_BODY_RATE, Connection, Deadline, Head, host_field, request_bytes
 
 log = logging.getLogger("rcflow.connectors.efact")
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 4
+DEFAULT_CONCURRENCY = 8
 RETRY_WAIT_INITIAL = 0.2
 RETRY_WAIT_MAX = 5.0
 MAX_JSON_BYTES = 20 * 1024 * 1024
 MAX_ERROR_BODY = 64 * 1024
-MIN_BODY_RATE = 64 * 1024  # bytes/s: a body arriving slower than this overall is a stalled one
-DEADLINE_SLACK = 0.05  # of the timeout: how late after its deadline a read may end
 MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait defers the work to the next run
 CHUNK = 64 * 1024
 USER_AGENT = "rcflow/0.1 (+eFACT RCF integration)"
-# Header lines after User-Agent and Authorization (``wire.Connection.send_request`` adds Host,
+# Header lines after User-Agent and Authorization (``wire.request_bytes`` adds Host,
 # ``Accept-Encoding: identity`` and Content-Length: documents are asked for as they are, and a
 # front that compresses anyway is decoded).
 JSON_FIELDS = b"Accept: application/json\r\n"
@@ -121,54 +115,37 @@ class RateLimiter:
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self._next = 0.0
         self._paused_until = 0.0
-        self._lock = threading.Lock()
 
     def pause(self, seconds: float) -> None:
         """No request starts for ``seconds`` (a 429's Retry-After applies to the whole client)."""
-        with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    def wait(self) -> None:
+    async def wait(self) -> None:
         if self._paused_until and (delay := self._paused_until - time.monotonic()) > 0:
-            time.sleep(delay)
+            await asyncio.sleep(delay)
         if not self.interval:
             return
-        with self._lock:
-            now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
+        now = time.monotonic()
+        delay = self._next - now
+        self._next = max(now, self._next) + self.interval
         if delay > 0:
-            time.sleep(delay)
+            await asyncio.sleep(delay)
 
 
 class _SinkFailed(Exception):
     """Writing a downloaded chunk failed (a full disk): raised as the ``OSError`` it wraps."""
 
 
-class _Deadline:
-    """One attempt's overall deadline: ``timeout`` to the headers, extended as body bytes arrive.
-
-    A read may end up to ``slack`` (``DEADLINE_SLACK`` of the timeout) after it (see
-    ``_bound_reads``)."""
-
-    __slots__ = ("received", "slack", "start", "timeout")
-
-    def __init__(self, timeout: float):
-        self.start, self.timeout, self.received = time.monotonic(), timeout, 0
-        self.slack = timeout * DEADLINE_SLACK
-
-    def left(self) -> float:
-        return self.start + self.timeout + self.received / MIN_BODY_RATE - time.monotonic()
-
-
 class Http:
-    """Blocking, thread-safe requests to one hub (one keep-alive connection per thread)."""
+    """Requests to one hub from one event loop: at most ``concurrency`` in flight, each on a
+    keep-alive connection of its own."""
 
     def __init__(
         self,
         base_url: str,
         signer: JwtSigner,
         *,
+        concurrency: int = DEFAULT_CONCURRENCY,
         rate_limit: float = 0.0,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -177,67 +154,67 @@ class Http:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
         self.https = parts.scheme == "https"
-        self.host, self.port = parts.hostname, parts.port
+        self.host = parts.hostname
+        self.port = parts.port or (443 if self.https else 80)
         self.prefix = parts.path.rstrip("/") + "/"
         self.signer = signer
         self.timeout = timeout
         self.max_retries = max_retries
+        self.concurrency = max(1, concurrency)
         self.stats = ClientStats()
         self.limiter = RateLimiter(rate_limit)
         self._ssl = ssl.create_default_context() if self.https else None
-        self._local = threading.local()
-        self._all: list[http.client.HTTPConnection] = []
-        self._lock = threading.Lock()
+        self._host_field = host_field(self.host, self.port, 443 if self.https else 80)
+        self._idle: list[Connection] = []
+        self._open: set[Connection] = set()
+        self._slots: asyncio.Semaphore | None = None  # made in the loop that uses it
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._auth_line: tuple[str | None, bytes] = (None, b"")
         self.stopped = False
 
     def stop(self) -> None:
-        """Refuse new requests and wake the threads blocked reading (their calls fail at once)."""
-        with self._lock:
-            self.stopped = True
-            for conn in self._all:
-                if conn.sock is not None:
-                    with contextlib.suppress(OSError):
-                        conn.sock.shutdown(socket.SHUT_RDWR)
+        """Refuse new requests and end the ones in flight (they fail at once)."""
+        self.stopped = True
+        self.close()
 
     def close(self) -> None:
-        """Close every connection (once no thread uses them)."""
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
+        """Close every connection."""
+        for conn in self._open:
+            conn.close()
+        self._open.clear()
+        self._idle.clear()
 
     # ------------------------------------------------------------------ public
 
-    def json(self, method: str, path: str, *, params: dict[str, str] | None = None,
-             body: dict[str, str] | None = None, retry: bool = True) -> Answer:  # fmt: skip
+    async def json(self, method: str, path: str, *, params: dict[str, str] | None = None,
+                   body: dict[str, str] | None = None, retry: bool = True) -> Answer:  # fmt: skip
         """A JSON call; raises the typed error of anything but a 2xx."""
         payload = json.dumps(body).encode() if body is not None else None
         target = path + ("?" + urlencode(params) if params else "")
 
-        def once() -> Answer:
-            answer = self._exchange(method, target, payload, JSON_FIELDS, None, MAX_JSON_BYTES)
+        async def once() -> Answer:
+            answer = await self._exchange(method, target, payload, JSON_FIELDS, None, MAX_JSON_BYTES)
             self._raise_for_status(method, path, answer)
             return answer
 
-        return self.retrying(once) if retry else once()
+        return await self.retrying(once) if retry else await once()
 
-    def download(self, path: str, sink: Callable[[bytes], None]) -> Answer:
+    async def download(self, path: str, sink: Callable[[bytes], None]) -> Answer:
         """One GET attempt streaming a 2xx body, decoded, into ``sink`` (the caller retries)."""
-        answer = self._exchange("GET", path, None, DOWNLOAD_FIELDS, sink, None)
+        answer = await self._exchange("GET", path, None, DOWNLOAD_FIELDS, sink, None)
         self._raise_for_status("GET", path, answer)
         return answer
 
-    def retrying(self, once: Callable[[], T]) -> T:
-        """``once()``, retried as the policy says (fast path: most calls succeed first time)."""
+    async def retrying(self, once: Callable[[], Awaitable[T]]) -> T:
+        """``await once()``, retried as the policy says (fast path: most calls succeed first time)."""
         try:
-            return once()
+            return await once()
         except Exception as exc:
             wait = self._retry_wait(exc) if self.max_retries > 0 else False
             if wait is False:
                 raise
-        time.sleep(RETRY_WAIT_INITIAL * (1 + random.random()) if wait is True else wait)
-        for attempt in stamina.retry_context(
+        await asyncio.sleep(RETRY_WAIT_INITIAL * (1 + random.random()) if wait is True else wait)
+        async for attempt in stamina.retry_context(
             on=self._retry_wait,
             attempts=self.max_retries,
             timeout=None,
@@ -246,28 +223,36 @@ class Http:
             wait_jitter=RETRY_WAIT_INITIAL,
         ):
             with attempt:
-                with self._lock:
-                    self.stats.retries += 1
-                return once()
+                self.stats.retries += 1
+                return await once()
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------------ machinery
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is not None and conn.sock is not None and _closed_by_peer(conn.sock):
-            conn.close()  # an idle keep-alive the hub closed: reconnect rather than fail
-        if conn is None:
-            if self._ssl is not None:
-                conn = SecureConnection(self.host, self.port, timeout=self.timeout, context=self._ssl)
-            else:
-                conn = Connection(self.host, self.port, timeout=self.timeout)
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+    def _bind(self) -> None:
+        """Use the running event loop: connections and the request slots belong to one loop (a
+        client used again under a new ``asyncio.run`` starts afresh)."""
+        self.close()
+        self._loop = asyncio.get_running_loop()
+        self._slots = asyncio.Semaphore(self.concurrency)
+
+    async def _connection(self) -> Connection:
+        """An idle connection still open, else a new one (an idle keep-alive the hub closed is
+        replaced rather than failing a request and its retry)."""
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.reusable:
+                return conn
+            self._discard(conn)
+        conn = await Connection.open(self.host, self.port, context=self._ssl, timeout=self.timeout)
+        self._open.add(conn)
         return conn
 
-    def _exchange(
+    def _discard(self, conn: Connection) -> None:
+        conn.close()
+        self._open.discard(conn)
+
+    async def _exchange(
         self,
         method: str,
         target: str,
@@ -280,52 +265,68 @@ class Http:
         path = target.split("?", 1)[0]
         if self.stopped:
             raise HubTransportError(method, path, "the client was stopped (the run is ending)")
-        self.limiter.wait()
-        conn = self._connection()
-        fields = b"".join((_AGENT_FIELD, self._authorization(), extra,
-                           _BODY_FIELDS if payload is not None else b""))  # fmt: skip
-        deadline = _Deadline(self.timeout)
-        try:
-            conn.timeout = self.timeout
-            if conn.sock is not None:
-                _bound_reads(conn.sock, deadline)
-            conn.send_request(method, self.prefix + target, fields, payload)
-            response = conn.getresponse()
-            status = response.status
-            names = dict(response.getheaders())  # names lower-cased (wire.Fields)
-            ok = 200 <= status < 300
-            if ok and sink is not None:
-                if problem := encoding_problem(names.get("content-encoding")):
-                    raise HubNotDocument(method, path, problem)
-                body = b""
-                for chunk in _decoded(response, names, conn, deadline, method, path, None):
-                    try:
-                        sink(chunk)
-                    except OSError as exc:  # the disk's failure, not the hub's: never retried
-                        raise _SinkFailed from exc
+        if self._loop is not asyncio.get_running_loop():
+            self._bind()
+        async with self._slots:  # type: ignore[union-attr]
+            await self.limiter.wait()
+            if self.stopped:  # stopped while this request waited for its turn
+                raise HubTransportError(method, path, "the client was stopped (the run is ending)")
+            fields = b"".join((_AGENT_FIELD, self._authorization(), extra,
+                               _BODY_FIELDS if payload is not None else b""))  # fmt: skip
+            request = request_bytes(self._host_field, method, self.prefix + target, fields, payload)
+            deadline = Deadline(self.timeout)
+            conn: Connection | None = None
+            try:
+                conn = await self._connection()
+                conn.send(request)
+                head = await conn.read_head(deadline, method)
+                status = head.status
+                names = dict(head.fields.items())  # names lower-cased
+                ok = 200 <= status < 300
+                if ok and sink is not None:
+                    if problem := encoding_problem(names.get("content-encoding")):
+                        raise HubNotDocument(method, path, problem)
+                    body = b""
+                    async for chunk in _decoded(conn, head, names, deadline, method, path, None):
+                        try:
+                            sink(chunk)
+                        except OSError as exc:  # the disk's failure, not the hub's: never retried
+                            raise _SinkFailed from exc
+                else:
+                    cap = limit if ok and limit is not None else MAX_ERROR_BODY
+                    pieces = _decoded(conn, head, names, deadline, method, path, cap)
+                    body = b"".join([piece async for piece in pieces])
+            except _SinkFailed as failed:
+                self._end(conn)
+                raise failed.__cause__ from None  # type: ignore[misc]
+            except TimeoutError:
+                self._end(conn)
+                raise HubTimeout(method, path, f"no complete answer in time: stalled or slower than "
+                                 f"{MIN_BODY_RATE // 1024} KiB/s after {self.timeout:g} s, "
+                                 f"{deadline.received} bytes received") from None  # fmt: skip
+            except http.client.IncompleteRead as exc:
+                self._end(conn)
+                got = deadline.received
+                reason = f"body truncated: {got} of {got + exc.expected} bytes" if exc.expected \
+                    else _reason(exc)  # fmt: skip
+                raise HubTransportError(method, path, reason) from None
+            except (OSError, http.client.HTTPException) as exc:
+                self._end(conn)
+                raise HubTransportError(method, path, _reason(exc)) from None
+            except BaseException:
+                self._end(conn)
+                raise
+            if head.will_close:
+                self._discard(conn)
             else:
-                cap = limit if ok and limit is not None else MAX_ERROR_BODY
-                body = b"".join(_decoded(response, names, conn, deadline, method, path, cap))
-        except _SinkFailed as failed:
-            conn.close()
-            raise failed.__cause__ from None  # type: ignore[misc]
-        except TimeoutError:
-            conn.close()
-            raise HubTimeout(method, path, f"no complete answer in time: stalled or slower than "
-                             f"{MIN_BODY_RATE // 1024} KiB/s after {self.timeout:g} s, "
-                             f"{deadline.received} bytes received") from None  # fmt: skip
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
-            raise HubTransportError(method, path, _reason(exc)) from None
-        except BaseException:
-            conn.close()
-            raise
-        if response.will_close:
-            conn.close()
-        with self._lock:
-            self.stats.requests += 1
-            self.stats.by_status[status] += 1
+                self._idle.append(conn)
+        self.stats.requests += 1
+        self.stats.by_status[status] += 1
         return Answer(status, names, body)
+
+    def _end(self, conn: Connection | None) -> None:
+        if conn is not None:
+            self._discard(conn)
 
     def _authorization(self) -> bytes:
         """The Authorization line of the current token (encoded once per token)."""
@@ -363,33 +364,25 @@ class Http:
             wait = RETRY_WAIT_MAX if exc.retry_after is None else exc.retry_after
             if wait > MAX_RETRY_AFTER:
                 return False
-            self.limiter.pause(wait)  # every thread waits, not just this request
+            self.limiter.pause(wait)  # every request waits, not just this one
             return wait
         return True
 
 
-def _decoded(
-    response: http.client.HTTPResponse,
+async def _decoded(
+    conn: Connection,
+    head: Head,
     headers: dict[str, str],
-    conn: http.client.HTTPConnection,
-    deadline: _Deadline,
+    deadline: Deadline,
     method: str,
     path: str,
     limit: int | None,
-) -> Iterator[bytes]:
-    """The body, decoded, chunk by chunk, within the deadline; checks the announced length."""
+) -> AsyncIterator[bytes]:
+    """The body, decoded, chunk by chunk, within the deadline (the connection checks the
+    announced length)."""
     decoders = _decoders(headers.get("content-encoding"), method, path)
     size = 0
-    while True:
-        left = deadline.left()
-        if left <= 0:
-            raise TimeoutError
-        if conn.sock is not None:
-            _bound_reads(conn.sock, deadline, left)
-        raw = response.read1(CHUNK)
-        if not raw:
-            break
-        deadline.received += len(raw)
+    async for raw in conn.body(head, deadline, CHUNK):
         for decoder in decoders:
             raw = decoder(raw)
         size += len(raw)
@@ -397,12 +390,6 @@ def _decoded(
             raise HubProtocolError(method, path, f"answer larger than {limit} bytes")
         if raw:
             yield raw
-        if response.length == 0:  # all the announced bytes are in: no read for the end
-            break
-    if response.length:  # http.client counts down Content-Length: bytes are missing
-        got = deadline.received
-        raise HubTransportError(method, path, f"body truncated: {got} of {got + response.length} bytes")
-    response.close()
 
 
 def _decoders(content_encoding: str | None, method: str, path: str) -> list[Callable[[bytes], bytes]]:
@@ -463,57 +450,6 @@ def _brotli(method: str, path: str) -> Callable[[bytes], bytes]:
             raise _not_decodable(method, path, "br", exc) from None
 
     return decode
-
-
-def _bound_reads(sock: socket.socket, deadline: _Deadline, left: float | None = None) -> None:
-    """Each read on ``sock`` ends by the deadline, at most ``deadline.slack`` after it, never before.
-
-    ``settimeout`` is an ``ioctl`` that releases the GIL, a thread switch under contention: it is
-    called only when the socket's timeout is outside [left, left + slack], and then set to its
-    top, so a fast answer's reads never call it and a slow body calls it once per ``slack``."""
-    left = deadline.left() if left is None else left
-    current = sock.gettimeout()
-    if current is None or current < left or current > left + deadline.slack:
-        sock.settimeout(max(left, 0.0) + deadline.slack)
-
-
-class _PollFd(ctypes.Structure):
-    _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short)]
-
-
-def _gil_held_poll() -> Callable[[Any, int, int], int] | None:
-    """libc's ``poll`` called without releasing the GIL (``ctypes.PyDLL``), or None where absent.
-
-    A zero-timeout poll never blocks; releasing the GIL around it (as ``select.select`` does) only
-    hands the GIL to another thread and back, two thread switches under contention, once per
-    request."""
-    try:
-        poll = ctypes.PyDLL(None).poll
-    except (OSError, AttributeError):
-        return None
-    poll.argtypes = [ctypes.POINTER(_PollFd), ctypes.c_ulong, ctypes.c_int]
-    poll.restype = ctypes.c_int
-    return poll
-
-
-_POLL = _gil_held_poll()
-_POLLIN = getattr(select, "POLLIN", 1)
-
-
-def _closed_by_peer(sock: socket.socket) -> bool:
-    """An idle connection is readable only if the peer closed it (or sent garbage)."""
-    if _POLL is not None:
-        fd = sock.fileno()
-        if fd < 0:
-            return True
-        found = _POLL(ctypes.byref(_PollFd(fd, _POLLIN, 0)), 1, 0)
-        if found >= 0:
-            return found > 0
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,35 +1,58 @@
-"""``http.client`` connections whose answers' header blocks are read without the ``email`` package.
+"""HTTP/1.1 on asyncio: one keep-alive connection per request in flight, all in the event loop.
 
-``http.client`` hands every header block to ``email.parser`` (a feed parser, a policy, a
-``Message``): about 40 µs of CPU per answer on this machine, several times the cost of the rest
-of reading the status line and headers, and the sync reads six answers per invoice. Here the
-block is read line by line with the same limits (line length, header count) into a small list of
-fields; the status line, the body (length, chunked, close) and every check after it are
-``http.client``'s own.
+Every request of the client is sent and read by the event loop's one thread: no thread per
+connection, so no thread waits for the GIL to read an answer that has arrived. Measured against
+the same client logic in 16 threads (``bench/HISTORY.md``, eleventh round), this is where most of
+the CPU per invoice went.
 
-Requests go out through ``send_request``: the bytes ``HTTPConnection.request`` would send (same
-lines, same order), built in one join and written with one ``sendall``, body included.
-``request`` validates and appends each header line in turn (~25 µs of CPU per request here) and
-sends a body in a second write; the caller's header lines are constants and values it made.
+The framing is ``http.client``'s, with its exceptions and limits: a status line (any ``1xx`` is
+skipped with its header block; ``HTTP/1.0`` and ``1.1`` only), a header block (line length and
+count limits, names lower-cased, a folded line continuing the previous value, a line that is not
+``name: value`` skipped), and a body by ``Content-Length``, chunked, or up to the close; a
+``HEAD``, ``204``, ``304`` or ``1xx`` has none. A request goes out in one write, with the bytes
+``HTTPConnection.request`` would send.
 
-Fields are kept in order with their names lower-cased; a folded line (obsolete, still read)
-continues the previous value after one space; a line that is not ``name: value`` is skipped.
+Reads end at a caller's deadline (:class:`Deadline`): ``timeout`` to the headers, extended as
+body bytes arrive at ``MIN_BODY_RATE`` or faster.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import http.client
 import re
+import select
+import ssl
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 MAX_LINE = 65536  # http.client's _MAXLINE
 MAX_HEADERS = 100  # http.client's _MAXHEADERS
-_END = (b"\r\n", b"\n", b"")
+MIN_BODY_RATE = 64 * 1024  # bytes/s: a body arriving slower than this overall is a stalled one
+# Reading pauses while this much is buffered and unread (a fast hub, a slow disk).
+HIGH_WATER = 4 * 1024 * 1024
+_EXPECTS_BODY = frozenset({"PATCH", "POST", "PUT"})  # http.client's _METHODS_EXPECTING_BODY
+_BAD_TARGET = re.compile("[\x00-\x20\x7f]")  # http.client's _contains_disallowed_url_pchar_re
+
+
+class Deadline:
+    """One exchange's overall deadline: ``timeout`` to the headers, extended as body bytes arrive."""
+
+    __slots__ = ("received", "start", "timeout")
+
+    def __init__(self, timeout: float):
+        self.start, self.timeout, self.received = time.monotonic(), timeout, 0
+
+    def left(self) -> float:
+        return self.start + self.timeout + self.received / MIN_BODY_RATE - time.monotonic()
 
 
 class Fields:
-    """A header block as ``http.client`` uses its message: ``get`` (first field of that name,
-    any case) and ``items`` (every field, in order, names lower-cased)."""
+    """A header block: ``get`` (first field of that name, any case), ``get_all`` and ``items``
+    (every field, in order, names lower-cased)."""
 
     __slots__ = ("_fields",)
 
@@ -58,112 +81,49 @@ class Fields:
         return isinstance(name, str) and self.get(name) is not None
 
 
-def read_fields(fp: Any) -> Fields:
-    """The header block from ``fp`` up to its blank line (``http.client``'s limits)."""
-    fields: list[tuple[str, str]] = []
-    lines = 0
-    while True:
-        line = fp.readline(MAX_LINE + 1)
-        if len(line) > MAX_LINE:
-            raise http.client.LineTooLong("header line")
-        if line in _END:
-            return Fields(fields)
-        lines += 1
-        if lines > MAX_HEADERS:
-            raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
-        text = line.decode("iso-8859-1")
-        if text[0] in " \t":
-            if fields:  # obs-fold: the previous field goes on
-                name, value = fields[-1]
-                fields[-1] = (name, f"{value} {text.strip()}".strip())
-            continue
-        name, colon, value = text.partition(":")
-        if colon and name and name == name.rstrip():
-            fields.append((name.lower(), value.strip()))
+def add_field(fields: list[tuple[str, str]], line: bytes) -> None:
+    """One header line into ``fields`` (http.client's reading: see the module's docstring)."""
+    text = line.decode("iso-8859-1")
+    if text[0] in " \t":
+        if fields:  # obs-fold: the previous field goes on
+            name, value = fields[-1]
+            fields[-1] = (name, f"{value} {text.strip()}".strip())
+        return
+    name, colon, value = text.partition(":")
+    if colon and name and name == name.rstrip():
+        fields.append((name.lower(), value.strip()))
 
 
-class Response(http.client.HTTPResponse):
-    """``HTTPResponse`` with ``begin`` reading the header block through :func:`read_fields`."""
+@dataclass(frozen=True)
+class Head:
+    """A response's status line and header block, and how its body is framed."""
 
-    def begin(self) -> None:
-        if self.headers is not None:
-            return
-        while True:  # skip any 100 Continue (and its header block)
-            version, status, reason = self._read_status()  # type: ignore[attr-defined]
-            if status != http.client.CONTINUE:
-                break
-            read_fields(self.fp)
-        self.code = self.status = status
-        self.reason = reason.strip()
-        if version in ("HTTP/1.0", "HTTP/0.9"):
-            self.version = 10
-        elif version.startswith("HTTP/1."):
-            self.version = 11
-        else:
-            raise http.client.UnknownProtocol(version)
-        self.headers = self.msg = read_fields(self.fp)  # type: ignore[assignment]
-        encoding = self.headers.get("transfer-encoding")
-        self.chunked = bool(encoding and encoding.lower() == "chunked")
-        self.chunk_left = None
-        self.will_close = self._check_close()  # type: ignore[attr-defined]
-        self.length = None
-        length = self.headers.get("content-length")
-        if length and not self.chunked:
-            try:
-                self.length = int(length)
-            except ValueError:
-                self.length = None
-            else:
-                if self.length < 0:
-                    self.length = None
-        if status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or 100 <= status < 200 \
-                or self._method == "HEAD":  # type: ignore[attr-defined]  # fmt: skip
-            self.length = 0
-        if not self.will_close and not self.chunked and self.length is None:
-            self.will_close = True
+    status: int
+    reason: str
+    fields: Fields
+    chunked: bool
+    length: int | None  # None: up to the close (or chunked)
+    will_close: bool
 
 
-_EXPECTS_BODY = frozenset({"PATCH", "POST", "PUT"})  # http.client's _METHODS_EXPECTING_BODY
-_BAD_TARGET = re.compile("[\x00-\x20\x7f]")  # http.client's _contains_disallowed_url_pchar_re
+def request_bytes(host_field: bytes, method: str, target: str, fields: bytes, body: bytes | None) -> bytes:
+    """What ``HTTPConnection.request(method, target, body, headers)`` sends, as one write.
+
+    ``fields`` are the caller's header lines (``Name: value\\r\\n`` each, without Host,
+    Accept-Encoding or Content-Length), in the order ``request`` would have sent them."""
+    if _BAD_TARGET.search(target):
+        raise http.client.InvalidURL(f"URL can't contain control characters. {target!r}")
+    length = b""
+    if body is not None:
+        length = b"Content-Length: %d\r\n" % len(body)
+    elif method in _EXPECTS_BODY:
+        length = b"Content-Length: 0\r\n"
+    return b"".join((method.encode("ascii"), b" ", target.encode("ascii"), b" HTTP/1.1\r\n",
+                     host_field, b"Accept-Encoding: identity\r\n", length, fields, b"\r\n",
+                     body or b""))  # fmt: skip
 
 
-class _OneWrite:
-    """``send_request``, for an ``HTTPConnection`` subclass (uses its private request state)."""
-
-    _host_field: bytes | None = None
-
-    def send_request(self: Any, method: str, target: str, fields: bytes, body: bytes | None = None) -> None:
-        """Send what ``request(method, target, body, headers)`` would, in one write.
-
-        ``fields`` are the caller's header lines (``Name: value\r\n`` each, without Host,
-        Accept-Encoding or Content-Length), in the order ``request`` would have sent them."""
-        if self._tunnel_host:  # never set by the hub client; http.client's own path then
-            raise http.client.HTTPException("send_request does not tunnel")
-        response = self._HTTPConnection__response
-        if response is not None and response.isclosed():
-            self._HTTPConnection__response = response = None
-        if self._HTTPConnection__state != http.client._CS_IDLE or response is not None:
-            raise http.client.CannotSendRequest(self._HTTPConnection__state)
-        if _BAD_TARGET.search(target):
-            raise http.client.InvalidURL(f"URL can't contain control characters. {target!r}")
-        self._HTTPConnection__state = http.client._CS_REQ_SENT
-        self._method = method
-        if self._host_field is None:
-            self._host_field = _host_field(self.host, self.port, self.default_port)
-        length = b""
-        if body is not None:
-            length = b"Content-Length: %d\r\n" % len(body)
-        elif method in _EXPECTS_BODY:
-            length = b"Content-Length: 0\r\n"
-        request = b"".join((method.encode("ascii"), b" ", target.encode("ascii"), b" HTTP/1.1\r\n",
-                            self._host_field, b"Accept-Encoding: identity\r\n", length, fields, b"\r\n",
-                            body or b""))  # fmt: skip
-        if self.sock is None:
-            self.connect()
-        self.sock.sendall(request)
-
-
-def _host_field(host: str, port: int, default_port: int) -> bytes:
+def host_field(host: str, port: int, default_port: int) -> bytes:
     """The Host line ``HTTPConnection.putrequest`` writes for ``host`` and ``port``."""
     try:
         name = host.encode("ascii")
@@ -176,9 +136,241 @@ def _host_field(host: str, port: int, default_port: int) -> bytes:
     return b"Host: %s:%d\r\n" % (name, port)
 
 
-class Connection(_OneWrite, http.client.HTTPConnection):
-    response_class = Response
+class Connection(asyncio.Protocol):
+    """One keep-alive connection: bytes in a buffer, read by one exchange at a time."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._transport: asyncio.Transport | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._ended = False  # the hub closed its side, or the connection is gone
+        self._paused = False
+
+    @classmethod
+    async def open(
+        cls, host: str, port: int, *, context: ssl.SSLContext | None, timeout: float
+    ) -> Connection:
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(timeout):
+            _, conn = await loop.create_connection(
+                cls, host, port, ssl=context, server_hostname=host if context is not None else None
+            )
+        return conn
+
+    # ------------------------------------------------------------------ asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        if len(self._buffer) > HIGH_WATER and not self._paused and self._transport is not None:
+            self._paused = True
+            self._transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._ended = True
+        self._wake()
+        return False  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # ------------------------------------------------------------------ use
+
+    @property
+    def reusable(self) -> bool:
+        """Idle and open: the hub has neither closed it nor sent anything since the last answer,
+        not even in bytes the event loop has yet to read (a close just arrived: one ``poll``)."""
+        transport = self._transport
+        if self._ended or self._buffer or transport is None or transport.is_closing():
+            return False
+        sock = transport.get_extra_info("socket")
+        if sock is None:
+            return True
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable
+
+    def send(self, data: bytes) -> None:
+        if self._transport is None or self._ended or self._transport.is_closing():
+            raise http.client.RemoteDisconnected("the connection was closed before the request")
+        self._transport.write(data)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            with contextlib.suppress(RuntimeError):  # its event loop is already closed
+                self._transport.abort()
+        self._ended = True
+
+    async def read_head(self, deadline: Deadline, method: str) -> Head:
+        """The status line and header block (after any ``1xx``), as ``http.client`` reads them."""
+        while True:
+            line = await self._line(deadline)
+            if len(line) > MAX_LINE:
+                raise http.client.LineTooLong("status line")
+            if not line:
+                raise http.client.RemoteDisconnected("Remote end closed connection without response")
+            version, status, reason = _status_line(line)
+            fields = await self._fields(deadline)
+            if not 100 <= status < 200:
+                break
+        if version == "HTTP/1.0":
+            keep_alive = fields.get("keep-alive") or "keep-alive" in (fields.get("connection") or "").lower()
+            will_close = not keep_alive
+        elif version.startswith("HTTP/1."):
+            will_close = "close" in (fields.get("connection") or "").lower()
+        else:
+            raise http.client.UnknownProtocol(version)
+        chunked = (fields.get("transfer-encoding") or "").lower() == "chunked"
+        length = None
+        if not chunked and (announced := fields.get("content-length")):
+            try:
+                length = int(announced)
+            except ValueError:
+                length = None
+            else:
+                length = None if length < 0 else length
+        if status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or method == "HEAD":
+            length, chunked = 0, False
+        if not will_close and not chunked and length is None:
+            will_close = True
+        return Head(status, reason.strip(), fields, chunked, length, will_close)
+
+    async def body(self, head: Head, deadline: Deadline, size: int) -> AsyncIterator[bytes]:
+        """The body's raw bytes in pieces of at most ``size``; ``deadline.received`` counts them.
+
+        Raises ``http.client.IncompleteRead`` when the connection ends before the announced end."""
+        if head.chunked:
+            async for piece in self._chunked(deadline, size):
+                yield piece
+            return
+        left = head.length
+        while left is None or left > 0:
+            piece = await self._some(deadline, size if left is None else min(size, left))
+            if not piece:
+                if left is not None:
+                    raise http.client.IncompleteRead(b"", left)
+                return
+            if left is not None:
+                left -= len(piece)
+            yield piece
+
+    # ------------------------------------------------------------------ reading
+
+    async def _fill(self, deadline: Deadline) -> bool:
+        """Wait for more bytes: False once the connection has ended; ``TimeoutError`` at the deadline."""
+        if self._ended:
+            return False
+        if self._paused and self._transport is not None:
+            self._paused = False
+            self._transport.resume_reading()
+        left = deadline.left()
+        if left <= 0:
+            raise TimeoutError
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(left, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+        return True
+
+    async def _line(self, deadline: Deadline) -> bytes:
+        """Up to and including the next LF, at most ``MAX_LINE + 1`` bytes; short at the end."""
+        while True:
+            end = self._buffer.find(b"\n", 0, MAX_LINE + 1)
+            if end >= 0:
+                return self._take(end + 1)
+            if len(self._buffer) > MAX_LINE:
+                return self._take(MAX_LINE + 1)
+            if not await self._fill(deadline):
+                return self._take(len(self._buffer))
+
+    async def _some(self, deadline: Deadline, size: int) -> bytes:
+        while not self._buffer:
+            if not await self._fill(deadline):
+                return b""
+        piece = self._take(min(size, len(self._buffer)))
+        deadline.received += len(piece)
+        return piece
+
+    def _take(self, n: int) -> bytes:
+        piece = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return piece
+
+    async def _fields(self, deadline: Deadline) -> Fields:
+        fields: list[tuple[str, str]] = []
+        lines = 0
+        while True:
+            line = await self._line(deadline)
+            if len(line) > MAX_LINE:
+                raise http.client.LineTooLong("header line")
+            if line in (b"\r\n", b"\n", b""):
+                return Fields(fields)
+            lines += 1
+            if lines > MAX_HEADERS:
+                raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
+            add_field(fields, line)
+
+    async def _chunked(self, deadline: Deadline, size: int) -> AsyncIterator[bytes]:
+        while True:
+            line = await self._line(deadline)
+            if len(line) > MAX_LINE:
+                raise http.client.LineTooLong("chunk size")
+            try:
+                left = int(line.split(b";", 1)[0], 16)
+            except ValueError:
+                raise http.client.IncompleteRead(b"") from None
+            if left == 0:
+                while (trailer := await self._line(deadline)) not in (b"\r\n", b"\n", b""):
+                    if len(trailer) > MAX_LINE:
+                        raise http.client.LineTooLong("trailer line")
+                return
+            while left > 0:
+                piece = await self._some(deadline, min(size, left))
+                if not piece:
+                    raise http.client.IncompleteRead(b"", left)
+                left -= len(piece)
+                yield piece
+            if await self._line(deadline) not in (b"\r\n", b"\n"):
+                raise http.client.IncompleteRead(b"")
 
 
-class SecureConnection(_OneWrite, http.client.HTTPSConnection):
-    response_class = Response
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+def _status_line(line: bytes) -> tuple[str, int, str]:
+    """``http.client``'s reading of a status line."""
+    text = line.decode("iso-8859-1")
+    try:
+        version, status, reason = text.split(None, 2)
+    except ValueError:
+        try:
+            version, status = text.split(None, 1)
+            reason = ""
+        except ValueError:
+            version = ""
+    if not version.startswith("HTTP/"):
+        raise http.client.BadStatusLine(text)
+    try:
+        code = int(status)
+    except ValueError:
+        raise http.client.BadStatusLine(text) from None
+    if not 100 <= code <= 999:
+        raise http.client.BadStatusLine(text)
+    return version, code, reason
