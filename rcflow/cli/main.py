@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-# The commands that drain a hub (a long run of many small downloads, in threads) get their process
+# The commands that drain a hub (a long run of many small downloads) get their process
 # tuned before their modules load, each setting left alone when the operator made it:
 # * no OpenBLAS worker threads: numpy (which pyarrow imports) would start them, and they spin for a
 #   while after start-up (~1 % of a 2,000-invoice sync's CPU, measured with perf); a drain does no

@@ -237,7 +237,8 @@ class LatePage:
 
 def parse_document(data: bytes) -> FacturaeDocument | FacturaeRejected:
     """A Facturae file parsed, or the rejection that quarantines it (never raised): connectors
-    call it beside the download, so parsing runs in their threads, not under the writer's lock."""
+    call it beside the download (eFACT's on the event loop, FACe's in its pool), never under the
+    writer's lock."""
     try:
         return parse_facturae(data)
     except FacturaeRejected as rejected:
