@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from hub_support import read_request, serving
 from pydantic import SecretStr
 
 from rcflow.connectors.efact import http as hub_http
@@ -21,34 +21,14 @@ ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 
 @pytest.fixture
 def closing_server() -> Iterator[tuple[str, list[int]]]:
     """Answers one request per connection, then closes it without saying so (no Connection: close)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    accepted: list[int] = []
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            accepted.append(1)
-            with conn:
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    request += chunk
-                if request:
-                    conn.sendall(ANSWER)
+    def answer_once(conn: socket.socket) -> None:
+        with conn:
+            if read_request(conn):
+                conn.sendall(ANSWER)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/", accepted
-    stop.set()
-    thread.join()
-    listener.close()
+    with serving(answer_once) as (port, accepted):
+        yield f"http://127.0.0.1:{port}/", accepted
 
 
 def _client(url: str) -> hub_http.Http:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hub_support import read_request, serving
 from pydantic import SecretStr
 
 from rcflow.connectors.efact import HubTransportError
@@ -50,40 +50,17 @@ def tls_hub(tmp_path: Path) -> Iterator[tuple[int, Path, list[int]]]:
     cert, key = _certificate(tmp_path, "localhost")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    connections: list[int] = []
-    stop = threading.Event()
 
-    def serve_one(raw: socket.socket) -> None:
+    def answer_each(raw: socket.socket) -> None:
         try:
             with context.wrap_socket(raw, server_side=True) as conn:
-                while True:
-                    request = b""
-                    while b"\r\n\r\n" not in request:
-                        chunk = conn.recv(4096)
-                        if not chunk:
-                            return
-                        request += chunk
+                while read_request(conn):
                     conn.sendall(ANSWER)
         except (ssl.SSLError, OSError):
             return
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                raw, _ = listener.accept()
-            except TimeoutError:
-                continue
-            connections.append(1)
-            threading.Thread(target=serve_one, args=(raw,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1], cert, connections
-    stop.set()
-    thread.join()
-    listener.close()
+    with serving(answer_each, threaded=True) as (port, connections):
+        yield port, cert, connections
 
 
 def _client(port: int) -> hub_http.Http:
