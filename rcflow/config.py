@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     warehouse: Path = Field(default=Path("data/warehouse.duckdb"))
     concurrency: int = Field(default=8, ge=1, le=256)
     workers: int = Field(
-        default=2, ge=1, le=32, description="Processes sharing the sync's downloads (1: the sync's own)"
+        default=2, ge=1, le=32, description="Ignored since issue 15 (the sync downloads on its event loop)"
     )
     rate_limit: float = Field(default=0.0, ge=0.0, description="Requests/s cap; 0 = none")
     token_lifetime: int = Field(default=60, ge=5, le=300)
