@@ -4,6 +4,8 @@ connection, not a failed request and a retry."""
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
 import socket
 import time
 from collections.abc import Iterator
@@ -72,3 +74,34 @@ def test_a_client_used_under_a_second_event_loop_starts_afresh(closing_server: t
         assert asyncio.run(client.json("GET", "ens")).body == b"{}"
     client.close()
     assert client.stats.requests == 2 and client.stats.retries == 0
+
+
+def test_a_connection_numbered_past_1024_is_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long-lived process may hold many descriptors: the idle check has no limit on their number
+    (``select()`` refuses descriptors past 1023), so such a connection is kept alive, not replaced."""
+
+    def keep_alive(conn: socket.socket) -> None:
+        with conn:
+            while read_request(conn):
+                conn.sendall(ANSWER)
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("this machine allows too few descriptors")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    spare = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with serving(keep_alive, threaded=True) as (port, accepted):
+            client = _client(f"http://127.0.0.1:{port}/")
+
+            async def three() -> None:
+                for _ in range(3):
+                    assert (await client.json("GET", "ens")).body == b"{}"
+                client.close()
+
+            asyncio.run(three())
+        assert len(accepted) == 1 and client.stats.retries == 0
+    finally:
+        for fd in spare:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

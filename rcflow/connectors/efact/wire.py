@@ -196,10 +196,11 @@ class Connection(asyncio.Protocol):
         if sock is None:
             return True
         try:
-            readable, _, _ = select.select([sock], [], [], 0)
+            poller = select.poll()  # not select(): no limit on the descriptor's number
+            poller.register(sock.fileno(), select.POLLIN)
+            return not poller.poll(0)
         except (OSError, ValueError):
             return False
-        return not readable
 
     def send(self, data: bytes) -> None:
         if self._transport is None or self._ended or self._transport.is_closing():
