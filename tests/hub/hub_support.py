@@ -41,6 +41,7 @@ def serving(
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     accepted: list[int] = []
+    handlers: list[threading.Thread] = []
     stop = threading.Event()
 
     def serve() -> None:
@@ -51,7 +52,9 @@ def serving(
                 continue
             accepted.append(1)
             if threaded:
-                threading.Thread(target=handle, args=(conn,), daemon=True).start()
+                handler = threading.Thread(target=handle, args=(conn,), daemon=True)
+                handlers.append(handler)
+                handler.start()
             else:
                 handle(conn)
 
@@ -63,3 +66,5 @@ def serving(
         stop.set()
         thread.join()
         listener.close()
+        for handler in handlers:  # none outlives the test (their clients have closed)
+            handler.join(timeout=5)

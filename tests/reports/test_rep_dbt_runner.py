@@ -91,15 +91,22 @@ def _tiny_project(root: Path, models: dict[str, str], threads: int) -> Path:
     return root
 
 
-def test_a_build_leaves_a_callers_frozen_objects_as_it_found_them():
-    gc.freeze()
-    try:
-        frozen = gc.get_freeze_count()
-        with dbt_runner._earlier_objects_frozen():
-            assert gc.get_freeze_count() == frozen
-        assert gc.get_freeze_count() == frozen
-    finally:
-        gc.unfreeze()
+def test_a_build_leaves_a_callers_frozen_objects_as_it_found_them(monkeypatch):
+    """Nothing frozen: a build freezes what exists and unfreezes it after. A caller that froze
+    objects itself: a build neither freezes nor unfreezes (the calls are recorded, not the freeze
+    count, which any thread freeing a frozen object lowers)."""
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: 0)
+    with dbt_runner._earlier_objects_frozen():
+        assert calls == ["freeze"]
+    assert calls == ["freeze", "unfreeze"]
+    calls.clear()
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: 200_000)
+    with dbt_runner._earlier_objects_frozen():
+        pass
+    assert calls == []
 
 
 def test_dbt_starts_the_best_ready_node_when_a_thread_frees(tmp_path):
