@@ -79,9 +79,9 @@ class HubClient:
     ):
         self.base_url = base_url.rstrip("/") + "/"
         self.signer = JwtSigner(issuer, secret, lifetime=token_lifetime)
-        self.concurrency = max(1, concurrency)
-        self.http = Http(self.base_url, self.signer, concurrency=self.concurrency, rate_limit=rate_limit,
+        self.http = Http(self.base_url, self.signer, concurrency=concurrency, rate_limit=rate_limit,
                          timeout=timeout, max_retries=max_retries)  # fmt: skip
+        self.concurrency = self.http.concurrency
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> HubClient:

@@ -23,6 +23,7 @@ import contextlib
 import http.client
 import re
 import select
+import socket
 import ssl
 import time
 from collections.abc import AsyncIterator
@@ -51,8 +52,8 @@ class Deadline:
 
 
 class Fields:
-    """A header block: ``get`` (first field of that name, any case), ``get_all`` and ``items``
-    (every field, in order, names lower-cased)."""
+    """A header block: ``get`` (the first field of that name, any case) and ``items`` (every
+    field, in order, names lower-cased)."""
 
     __slots__ = ("_fields",)
 
@@ -66,19 +67,8 @@ class Fields:
                 return value
         return default
 
-    def get_all(self, name: str, default: Any = None) -> Any:
-        name = name.lower()
-        found = [value for key, value in self._fields if key == name]
-        return found or default
-
     def items(self) -> list[tuple[str, str]]:
         return list(self._fields)
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(key for key, _ in self._fields)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
 
 
 def add_field(fields: list[tuple[str, str]], line: bytes) -> None:
@@ -208,9 +198,15 @@ class Connection(asyncio.Protocol):
         self._transport.write(data)
 
     def close(self) -> None:
-        if self._transport is not None:
-            with contextlib.suppress(RuntimeError):  # its event loop is already closed
-                self._transport.abort()
+        transport = self._transport
+        if transport is not None:
+            try:
+                transport.abort()
+            except RuntimeError:  # its event loop is closed: end the connection for the hub at least
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
         self._ended = True
 
     async def read_head(self, deadline: Deadline, method: str) -> Head:
