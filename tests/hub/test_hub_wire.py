@@ -10,11 +10,11 @@ import threading
 
 import pytest
 
+from rcflow.connectors.deadline import MIN_BODY_RATE, Deadline
 from rcflow.connectors.efact.wire import (
     MAX_HEADERS,
     MAX_LINE,
     Connection,
-    Deadline,
     add_field,
     host_field,
     request_bytes,
@@ -110,6 +110,17 @@ def test_a_stalled_answer_ends_at_the_deadline() -> None:
     port = _serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab", close=False)
     with pytest.raises(TimeoutError):
         asyncio.run(_exchange(port, timeout=0.3))
+
+
+def test_the_deadline_moves_a_second_for_every_min_body_rate_bytes_received() -> None:
+    deadline = Deadline(5.0)
+    assert deadline.at() == pytest.approx(deadline.start + 5.0)
+    deadline.received = 3 * MIN_BODY_RATE
+    assert deadline.at() == pytest.approx(deadline.start + 8.0)
+    assert 7.5 < deadline.left() <= 8.0
+    assert deadline.expired() == (
+        "no complete answer in time: stalled or slower than 64 KiB/s after 5 s, 196608 bytes received"
+    )
 
 
 def test_fields_as_http_client_reads_them() -> None:

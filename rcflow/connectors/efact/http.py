@@ -39,6 +39,7 @@ import brotli
 import stamina
 from pydantic import ValidationError
 
+from rcflow.connectors.deadline import Deadline
 from rcflow.connectors.efact.auth import JwtSigner
 from rcflow.connectors.efact.documents import encoding_problem
 from rcflow.connectors.efact.errors import (
@@ -53,7 +54,7 @@ from rcflow.connectors.efact.errors import (
     status_error,
 )
 from rcflow.connectors.efact.models import ErrorBody
-from rcflow.connectors.efact.wire import MIN_BODY_RATE, Connection, Deadline, Head, host_field, request_bytes
+from rcflow.connectors.efact.wire import Connection, Head, host_field, request_bytes
 
 log = logging.getLogger("rcflow.connectors.efact")
 
@@ -301,9 +302,7 @@ class Http:
                 raise failed.__cause__ from None  # type: ignore[misc]
             except TimeoutError:
                 self._end(conn)
-                raise HubTimeout(method, path, f"no complete answer in time: stalled or slower than "
-                                 f"{MIN_BODY_RATE // 1024} KiB/s after {self.timeout:g} s, "
-                                 f"{deadline.received} bytes received") from None  # fmt: skip
+                raise HubTimeout(method, path, deadline.expired()) from None
             except http.client.IncompleteRead as exc:
                 self._end(conn)
                 got = deadline.received

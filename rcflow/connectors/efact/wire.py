@@ -12,8 +12,8 @@ count limits, names lower-cased, a folded line continuing the previous value, a 
 ``HEAD``, ``204``, ``304`` or ``1xx`` has none. A request goes out in one write, with the bytes
 ``HTTPConnection.request`` would send.
 
-Reads end at a caller's deadline (:class:`Deadline`): ``timeout`` to the headers, extended as
-body bytes arrive at ``MIN_BODY_RATE`` or faster.
+Reads end at a caller's deadline (``rcflow.connectors.deadline``): ``timeout`` to the headers,
+extended as body bytes arrive at ``MIN_BODY_RATE`` or faster.
 """
 
 from __future__ import annotations
@@ -25,30 +25,18 @@ import re
 import select
 import socket
 import ssl
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from rcflow.connectors.deadline import Deadline
+
 MAX_LINE = 65536  # http.client's _MAXLINE
 MAX_HEADERS = 100  # http.client's _MAXHEADERS
-MIN_BODY_RATE = 64 * 1024  # bytes/s: a body arriving slower than this overall is a stalled one
 # Reading pauses while this much is buffered and unread (a fast hub, a slow disk).
 HIGH_WATER = 4 * 1024 * 1024
 _EXPECTS_BODY = frozenset({"PATCH", "POST", "PUT"})  # http.client's _METHODS_EXPECTING_BODY
 _BAD_TARGET = re.compile("[\x00-\x20\x7f]")  # http.client's _contains_disallowed_url_pchar_re
-
-
-class Deadline:
-    """One exchange's overall deadline: ``timeout`` to the headers, extended as body bytes arrive."""
-
-    __slots__ = ("received", "start", "timeout")
-
-    def __init__(self, timeout: float):
-        self.start, self.timeout, self.received = time.monotonic(), timeout, 0
-
-    def left(self) -> float:
-        return self.start + self.timeout + self.received / MIN_BODY_RATE - time.monotonic()
 
 
 class Fields:

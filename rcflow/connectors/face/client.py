@@ -13,9 +13,10 @@ is sent either. Writes (confirm, state changes, RCF
 code, cancellation answers, credit assignments) are sent once, and a failure that may hide an
 applied write says so (``ambiguous``): a transport failure, a 5xx, and an answer that is not
 FACe's (a proxy's page, redirect or garbled body, named as such in one line). Every attempt has
-an overall deadline: ``timeout`` to the headers, extended only as the body arrives at
-``MIN_BODY_RATE`` or faster, so a dripping answer fails in about ``timeout`` seconds. Nothing the
-client logs or raises carries the key, the password or a document's content.
+an overall deadline (``rcflow.connectors.deadline``, the rule both hubs' clients share):
+``timeout`` to the headers, extended only as the body arrives at ``MIN_BODY_RATE`` or faster, so
+a dripping answer fails in about ``timeout`` seconds. Nothing the client logs or raises carries
+the key, the password or a document's content.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import httpx
 import stamina
 from cryptography import x509
 
+from rcflow.connectors.deadline import Deadline
 from rcflow.connectors.face import wire
 from rcflow.connectors.face.codes import (
     FORBIDDEN_TARGETS,
@@ -95,7 +97,6 @@ DEFAULT_MAX_RETRIES = 4
 RETRY_WAIT_INITIAL = 0.2
 RETRY_WAIT_MAX = 5.0
 MAX_ANSWER_BYTES = 200 * 1024 * 1024  # an invoice with its annexes, base64, in one answer
-MIN_BODY_RATE = 64 * 1024  # bytes/s: an answer arriving slower than this overall is a stalled one
 MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait is not retried: the work waits for a run
 DECODED = frozenset({"identity", "gzip", "x-gzip", "deflate", "br"})  # what httpx undoes
 USER_AGENT = "rcflow/0.1 (+FACe RCF integration)"
@@ -453,25 +454,19 @@ class FaceClient:
 
     async def _post(self, op: str, payload: bytes, headers: dict[str, str], write: bool) -> httpx.Response:
         """POST and read the answer, at most ``MAX_ANSWER_BYTES`` of it, within the deadline."""
-        started = asyncio.get_running_loop().time()
+        deadline = Deadline(self.timeout)  # time.monotonic(): the event loop's clock
         chunks: list[bytes] = []
-        size = 0
         try:
-            async with asyncio.timeout_at(started + self.timeout) as deadline:
+            async with asyncio.timeout_at(deadline.at()) as timeout:
                 async with self._http.stream("POST", self.url, content=payload, headers=headers) as response:
                     async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > MAX_ANSWER_BYTES:
+                        deadline.received += len(chunk)
+                        if deadline.received > MAX_ANSWER_BYTES:
                             raise FaceProtocolError(op, f"answer larger than {MAX_ANSWER_BYTES} bytes")
                         chunks.append(chunk)
-                        deadline.reschedule(started + self.timeout + size / MIN_BODY_RATE)
+                        timeout.reschedule(deadline.at())
         except (httpx.TimeoutException, TimeoutError) as exc:
-            reason = (
-                f"no complete answer in time: stalled or slower than {MIN_BODY_RATE // 1024} KiB/s "
-                f"after {self.timeout:g} s, {size} bytes received"
-                if isinstance(exc, TimeoutError)
-                else type(exc).__name__
-            )
+            reason = deadline.expired() if isinstance(exc, TimeoutError) else type(exc).__name__
             raise FaceTimeout(op, reason, ambiguous=write) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise FaceTransportError(op, _reason(exc), ambiguous=write) from None
