@@ -150,7 +150,7 @@ async def test_retries_are_debug_lines_of_rcflow_not_stamina_warnings(
             await hub.entities()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     retries = [r for r in caplog.records if r.getMessage().startswith("retry 1 of")]
-    assert [r for r in retries if r.name == "rcflow.connectors.efact"]
+    assert [r for r in retries if r.name == "rcflow.connectors"]
 
 
 def test_the_hubs_short_secret_warns_nobody() -> None:

@@ -30,7 +30,6 @@ from rcflow.connectors.efact.errors import (
 )
 from rcflow.connectors.efact.http import (
     DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     Answer,
     ClientStats,
@@ -45,6 +44,7 @@ from rcflow.connectors.efact.models import (
     StateHistory,
     StateUpdate,
 )
+from rcflow.connectors.retries import DEFAULT_MAX_RETRIES
 from rcflow.store import BlobStore, StoredBlob
 
 M = TypeVar("M", bound=HubModel)

@@ -23,7 +23,6 @@ import asyncio
 import http.client
 import json
 import logging
-import random
 import re
 import ssl
 import time
@@ -31,12 +30,10 @@ import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import brotli
-import stamina
 from pydantic import ValidationError
 
 from rcflow.connectors.deadline import Deadline
@@ -55,17 +52,20 @@ from rcflow.connectors.efact.errors import (
 )
 from rcflow.connectors.efact.models import ErrorBody
 from rcflow.connectors.efact.wire import Connection, Head, host_field, request_bytes
+from rcflow.connectors.retries import (
+    DEFAULT_MAX_RETRIES,
+    MAX_RETRY_AFTER,
+    RETRY_WAIT_MAX,
+    retry_after,
+    retrying,
+)
 
 log = logging.getLogger("rcflow.connectors.efact")
 
 DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 4
 DEFAULT_CONCURRENCY = 8
-RETRY_WAIT_INITIAL = 0.2
-RETRY_WAIT_MAX = 5.0
 MAX_JSON_BYTES = 20 * 1024 * 1024
 MAX_ERROR_BODY = 64 * 1024
-MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait defers the work to the next run
 CHUNK = 64 * 1024
 USER_AGENT = "rcflow/0.1 (+eFACT RCF integration)"
 # Header lines after User-Agent and Authorization (``wire.request_bytes`` adds Host,
@@ -78,16 +78,6 @@ _AGENT_FIELD = f"User-Agent: {USER_AGENT}\r\n".encode("ascii")
 
 T = TypeVar("T")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]*)*")
-
-
-def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
-    log.debug("retry %d of %s in %.2f s: %r", details.retry_num, details.name, details.wait_for,
-              details.caused_by)  # fmt: skip
-
-
-# Retries are counted in every run's summary; each one is a DEBUG line of rcflow's log, not
-# stamina's default WARNING.
-stamina.instrumentation.set_on_retry_hooks([_log_retry])
 
 
 @dataclass
@@ -207,26 +197,12 @@ class Http:
         return answer
 
     async def retrying(self, once: Callable[[], Awaitable[T]]) -> T:
-        """``await once()``, retried as the policy says (fast path: most calls succeed first time)."""
-        try:
-            return await once()
-        except Exception as exc:
-            wait = self._retry_wait(exc) if self.max_retries > 0 else False
-            if wait is False:
-                raise
-        await asyncio.sleep(RETRY_WAIT_INITIAL * (1 + random.random()) if wait is True else wait)
-        async for attempt in stamina.retry_context(
-            on=self._retry_wait,
-            attempts=self.max_retries,
-            timeout=None,
-            wait_initial=RETRY_WAIT_INITIAL,
-            wait_max=RETRY_WAIT_MAX,
-            wait_jitter=RETRY_WAIT_INITIAL,
-        ):
-            with attempt:
-                self.stats.retries += 1
-                return await once()
-        raise AssertionError("unreachable")  # pragma: no cover
+        """``await once()``, retried as the policy says (``rcflow.connectors.retries``)."""
+        return await retrying(once, wait_for=self._retry_wait, attempts=self.max_retries,
+                              on_retry=self._count_retry)  # fmt: skip
+
+    def _count_retry(self) -> None:
+        self.stats.retries += 1
 
     # ------------------------------------------------------------------ machinery
 
@@ -344,7 +320,7 @@ class Http:
         if status < 400:
             raise HubRedirect(method, path, status, _location(answer.headers.get("location")))
         if status == 429:
-            raise HubRateLimited(method, path, _retry_after(answer.headers.get("retry-after")))
+            raise HubRateLimited(method, path, retry_after(answer.headers.get("retry-after")))
         code, description = _error_body(answer.body)
         error = status_error(method, path, status, code, description)
         if isinstance(error, HubAuthError) and error.retryable:
@@ -464,19 +440,6 @@ def _location(value: str | None) -> str | None:
     host = parts.netloc.rpartition("@")[2]  # never user:password@
     where = f"{parts.scheme}://{host}{parts.path}" if host else parts.path
     return "".join(c if c.isprintable() else "?" for c in where)[:200] or None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds (delta-seconds or an HTTP date), None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _error_body(body: bytes) -> tuple[int | None, str | None]:

@@ -25,19 +25,16 @@ import asyncio
 import dataclasses
 import functools
 import logging
-import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-import stamina
 from cryptography import x509
 
 from rcflow.connectors.deadline import Deadline
@@ -89,15 +86,12 @@ from rcflow.connectors.face.models import (
 )
 from rcflow.connectors.face.settings import FaceSettings
 from rcflow.connectors.face.wsse import DEFAULT_ACCEPTED, SecurityFault, Signer, parse_envelope, verify
+from rcflow.connectors.retries import DEFAULT_MAX_RETRIES, MAX_RETRY_AFTER, retry_after, retrying
 
 log = logging.getLogger("rcflow.face")
 
 DEFAULT_TIMEOUT = 60.0
-DEFAULT_MAX_RETRIES = 4
-RETRY_WAIT_INITIAL = 0.2
-RETRY_WAIT_MAX = 5.0
 MAX_ANSWER_BYTES = 200 * 1024 * 1024  # an invoice with its annexes, base64, in one answer
-MAX_RETRY_AFTER = 120.0  # a 429 asking for a longer wait is not retried: the work waits for a run
 DECODED = frozenset({"identity", "gzip", "x-gzip", "deflate", "br"})  # what httpx undoes
 USER_AGENT = "rcflow/0.1 (+FACe RCF integration)"
 T = TypeVar("T")
@@ -481,7 +475,7 @@ class FaceClient:
             if response.status_code >= 500:
                 raise FaceServerError(op, response.status_code, reason, ambiguous=write) from None
             if response.status_code == 429:
-                raise FaceRateLimited(op, reason, _retry_after(response.headers.get("retry-after"))) from None
+                raise FaceRateLimited(op, reason, retry_after(response.headers.get("retry-after"))) from None
             if response.status_code >= 400:
                 raise FaceHttpError(op, response.status_code, reason) from None
             # Not FACe's answer (a proxy's page or a garbled body): a write may have been applied.
@@ -522,26 +516,11 @@ class FaceClient:
         return f"{describe(cert)} is not FACe's pinned certificate (RCFLOW_FACE_SERVER_CERT)"
 
     async def _retrying(self, once: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await once()
-        except FaceError as exc:
-            wait = _retry_wait(exc) if self.max_retries > 0 else False
-            if wait is False:
-                raise
-        first = RETRY_WAIT_INITIAL * (1 + random.random()) if wait is True else wait
-        await asyncio.sleep(first)
-        async for attempt in stamina.retry_context(
-            on=_retry_wait,
-            attempts=self.max_retries,
-            timeout=None,
-            wait_initial=RETRY_WAIT_INITIAL,
-            wait_max=RETRY_WAIT_MAX,
-            wait_jitter=RETRY_WAIT_INITIAL,
-        ):
-            with attempt:
-                self.stats.retries += 1
-                return await once()
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await retrying(once, wait_for=_retry_wait, attempts=self.max_retries,
+                              on_retry=self._count_retry)  # fmt: skip
+
+    def _count_retry(self) -> None:
+        self.stats.retries += 1
 
 
 def _should_retry(exc: Exception) -> bool:
@@ -557,17 +536,6 @@ def _retry_wait(exc: Exception) -> bool | float:
             return True
         return exc.retry_after if exc.retry_after <= MAX_RETRY_AFTER else False
     return _should_retry(exc)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds (delta-seconds or an HTTP date), None when absent or unreadable."""
-    value = (value or "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError):
-        return None
 
 
 def not_soap(response: httpx.Response) -> str | None:
