@@ -161,9 +161,7 @@ async def _fetch(config: Settings) -> Any:
         with Warehouse(config.warehouse, lock_timeout=config.lock_timeout) as wh:
             return await drain_cancellations(connector, wh)
     finally:
-        closing = getattr(connector, "aclose", None)
-        if closing is not None:
-            await closing()
+        await connector.aclose()
 
 
 @app.command()
@@ -248,9 +246,7 @@ async def _send(config: Settings) -> Any:
         with Warehouse(config.warehouse, lock_timeout=config.lock_timeout) as wh:
             return await run_send(connector, wh)
     finally:
-        closing = getattr(connector, "aclose", None)
-        if closing is not None:
-            await closing()
+        await connector.aclose()
 
 
 @app.command()
