@@ -5,14 +5,17 @@ flight, each on a keep-alive connection of its own, all read by the loop's one t
 against the same rules over ``http.client`` in a thread per connection (``bench/HISTORY.md``,
 eleventh round), the threads waiting for the GIL cost more CPU than the requests themselves.
 
-Rules kept here and nowhere else:
+The rules, applied here for every eFACT request (the retry policy and the deadline are shared
+with FACe's client):
 
 * only a 2xx is an answer; a redirect is an error naming where it pointed (never followed);
-* retried: transport errors, timeouts, 5xx, 429 (after its ``Retry-After``, which pauses every
-  request; too long a wait is not retried), 401 1008/1009 after re-signing the token (the hub's
-  ``Date`` teaches the clock offset); PATCH/DELETE are sent once (``retry=False``);
-* every attempt has an overall deadline: ``timeout`` to the headers, extended only as the body
-  arrives at ``MIN_BODY_RATE`` or faster, so a dripping body fails in about ``timeout`` seconds;
+* retried (on the policy both hubs share, ``rcflow.connectors.retries``): transport errors,
+  timeouts, 5xx, 429 (after its ``Retry-After``, which pauses every request; too long a wait is
+  not retried), 401 1008/1009 after re-signing the token (the hub's ``Date`` teaches the clock
+  offset); PATCH/DELETE are sent once (``retry=False``);
+* every attempt has an overall deadline (``rcflow.connectors.deadline``): ``timeout`` to the
+  headers, extended only as the body arrives at ``MIN_BODY_RATE`` or faster, so a dripping body
+  fails in about ``timeout`` seconds;
 * a body is decoded as the transport encoded it (identity is asked for; gzip, deflate and br are
   undone) and must be as long as announced.
 """
