@@ -9,13 +9,17 @@ worker (:data:`SHARED_SETUP`), and the longest files are dealt first (:data:`LON
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import inspect
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import uvloop
 
 from rcflow import prefect_env
 
@@ -53,6 +57,45 @@ LONG_FIRST = (
     "cli",
     "cancellations/test_cancel_reports.py",
 )
+
+
+# The event loops a test marked ``both_event_loops`` runs on: asyncio's own (Prefect's engine runs
+# the flows on it) and uvloop's (rcflow's commands, ``rcflow.event_loop``).
+EVENT_LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": asyncio.DefaultEventLoopPolicy().new_event_loop,
+    "uvloop": uvloop.new_event_loop,
+}
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """A coroutine test marked ``both_event_loops`` runs once on each loop, any other on asyncio's
+    (pytest-asyncio's hook: it must answer for every test)."""
+    if item.get_closest_marker("both_event_loops"):
+        return EVENT_LOOPS
+    return {"asyncio": EVENT_LOOPS["asyncio"]}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A plain test marked ``both_event_loops`` runs once with each loop as ``asyncio.run``'s."""
+    marked = metafunc.definition.get_closest_marker("both_event_loops")
+    if marked and not inspect.iscoroutinefunction(metafunc.function):
+        if "event_loop_kind" not in metafunc.fixturenames:
+            metafunc.fixturenames.append("event_loop_kind")
+        metafunc.parametrize("event_loop_kind", list(EVENT_LOOPS), indirect=True)
+
+
+@pytest.fixture
+def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The loop ``asyncio.run`` makes during the test (set as the policy's), by name."""
+    policy = uvloop.EventLoopPolicy() if request.param == "uvloop" else asyncio.DefaultEventLoopPolicy()
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(policy)
+    try:
+        yield request.param
+    finally:
+        asyncio.set_event_loop_policy(previous)
 
 
 def work_unit(path: str) -> str:

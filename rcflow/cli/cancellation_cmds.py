@@ -8,7 +8,6 @@ the hub, each decision once. Imports :mod:`rcflow.warehouse` (requests and decis
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, TypeVar
 import duckdb
 import typer
 
-from rcflow import clock
+from rcflow import clock, event_loop
 from rcflow.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -168,7 +167,7 @@ async def _fetch(config: Settings) -> Any:
 @handle_errors
 def fetch(as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON.")) -> None:
     """Download the hub's open cancellation requests and the credit assignments of open invoices."""
-    summary = asyncio.run(_fetch(settings()))
+    summary = event_loop.run(_fetch(settings()))
     if as_json:
         emit_json(summary.as_dict())
     else:
@@ -257,7 +256,7 @@ def send(as_json: bool = typer.Option(False, "--json", help="Print the outcome a
 
     config = settings()
     try:
-        summary = asyncio.run(_send(config))
+        summary = event_loop.run(_send(config))
     except NoCancellations as exc:
         fail(f"{exc}: nothing to send", EXIT_USAGE)
     if as_json:

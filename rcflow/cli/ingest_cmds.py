@@ -5,11 +5,11 @@ Imports :mod:`rcflow.ingest` (the use cases) and :mod:`rcflow.cli.common`.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import typer
 
+from rcflow import event_loop
 from rcflow.cli import common
 from rcflow.cli.common import (
     EXIT_OK,
@@ -80,7 +80,7 @@ def sync(
     arrow_without_pandas()
     freeze_heap_at_exit()
     with progress_counter(not as_json, "sync") as progress:
-        runs = asyncio.run(sync_hubs(config, hub=hub, nif=nif, office=office, refresh=refresh,
+        runs = event_loop.run(sync_hubs(config, hub=hub, nif=nif, office=office, refresh=refresh,
                                      progress=progress))  # fmt: skip
     report("sync", runs, as_json)
 
@@ -102,5 +102,5 @@ def backfill(
     arrow_without_pandas()
     freeze_heap_at_exit()
     with progress_counter(not as_json, "backfill") as progress:
-        runs = asyncio.run(backfill_hubs(config, hub_ids, hub=hub, progress=progress))
+        runs = event_loop.run(backfill_hubs(config, hub_ids, hub=hub, progress=progress))
     report("backfill", runs, as_json)

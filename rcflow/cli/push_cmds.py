@@ -6,13 +6,13 @@ and the shared CSV option of :mod:`rcflow.cli.query_cmds`.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from rcflow import event_loop
 from rcflow.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -201,7 +201,7 @@ def push(
         with Warehouse(config.warehouse, lock_timeout=config.lock_timeout, publish=False) as wh:
             err_console.print(f"{retry_refused_updates(wh)} refused updates made owed again")
     holds = {name: plan_push(config, hub=name).holds for name in hubs}
-    pushes = asyncio.run(push_hubs(config, hub=hub))
+    pushes = event_loop.run(push_hubs(config, hub=hub))
     held = {n: [h for h in holds[n] if h.invoice_id in s.blocked] for n, s in pushes.summaries.items()}
     attention = any(needs_attention(s) for s in pushes.summaries.values())
     if as_json:

@@ -5,11 +5,11 @@ Imports the blob store and its audit, :mod:`rcflow.warehouse` (read) and the hub
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import typer
 
+from rcflow import event_loop
 from rcflow.cli.common import EXIT_OK, EXIT_PROBLEMS, console, emit_json, fail, handle_errors, settings
 from rcflow.connectors.efact import HubClient
 from rcflow.store import BlobStore
@@ -43,7 +43,7 @@ def verify(
         problems = blob_problems(con, store, deep=not quick)
     finally:
         con.close()
-    outcomes = asyncio.run(_repair(config, store, problems)) if fix and problems else {}
+    outcomes = event_loop.run(_repair(config, store, problems)) if fix and problems else {}
     problems = [p for p in problems if outcomes.get(p.sha256) != "repaired"]
     invoices = sorted({p.invoice_id for p in problems if p.invoice_id is not None})
     repaired = sum(1 for outcome in outcomes.values() if outcome == "repaired")

@@ -99,6 +99,7 @@ def assert_only_served_blobs(hub: FaceHub, warehouse: Path) -> None:
     assert blobs and blobs <= served, f"blobs FACe never served: {sorted(blobs - served)}"
 
 
+@pytest.mark.both_event_loops  # also uvloop's (rcflow's commands)
 def test_a_compressing_front_stores_the_documents_not_the_compressed_bytes(
     hub: FaceHub, front: RunningFront, settings: FaceSettings, warehouse: Path
 ) -> None:
@@ -244,6 +245,7 @@ class MislabelledGzip(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+@pytest.mark.both_event_loops  # also uvloop's (rcflow's commands)
 async def test_an_answer_that_cannot_be_decompressed_is_a_transport_failure_not_a_crash(
     make_client: Callable[..., FaceClient], hub: FaceHub
 ) -> None:
@@ -277,6 +279,7 @@ class ThrottlesOnce(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+@pytest.mark.both_event_loops  # also uvloop's (rcflow's commands)
 async def test_a_429_holds_every_call_of_the_client_for_its_retry_after(
     make_client: Callable[..., FaceClient], hub: FaceHub
 ) -> None:

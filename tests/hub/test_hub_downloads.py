@@ -21,6 +21,9 @@ from rcflow.connectors.efact.simulator.front import RunningFront, start_front
 from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.store import BlobStore
 
+# On both event loops: asyncio's (Prefect's flows) and uvloop's (rcflow's commands).
+pytestmark = pytest.mark.both_event_loops
+
 
 @pytest.fixture(scope="module")
 def front(sim: RunningSimulator) -> Iterator[RunningFront]:

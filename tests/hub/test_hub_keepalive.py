@@ -17,6 +17,9 @@ from pydantic import SecretStr
 from rcflow.connectors.efact import http as hub_http
 from rcflow.connectors.efact.auth import JwtSigner
 
+# On both event loops: asyncio's (Prefect's flows) and uvloop's (rcflow's commands).
+pytestmark = pytest.mark.both_event_loops
+
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
 

@@ -20,6 +20,9 @@ from rcflow.connectors.efact.wire import (
     request_bytes,
 )
 
+# On both event loops: asyncio's (Prefect's flows) and uvloop's (rcflow's commands).
+pytestmark = pytest.mark.both_event_loops
+
 
 def _serve_once(answer: bytes, *, close: bool = True) -> int:
     """A server answering one request on one connection with ``answer`` (then closing it)."""

@@ -83,6 +83,7 @@ def reasons_for(summary: SyncSummary, invoice_id: str) -> list[str]:
 
 
 @pytest.mark.sim(invoices=30)
+@pytest.mark.both_event_loops  # also uvloop's (rcflow's commands)
 def test_a_compressing_front_stores_the_documents_not_the_compressed_bytes(
     sim: RunningSimulator, front: RunningFront, settings: Settings
 ) -> None:
@@ -182,6 +183,7 @@ def test_an_html_page_for_an_attachment_is_neither_stored_nor_acknowledged_nor_r
 
 
 @pytest.mark.sim(invoices=20)
+@pytest.mark.both_event_loops  # also uvloop's (rcflow's commands)
 def test_a_dripping_body_is_cut_at_its_deadline_and_blocks_no_other_invoice(
     sim: RunningSimulator, front: RunningFront, settings: Settings
 ) -> None:

@@ -42,6 +42,9 @@ from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
 from rcflow.store import BlobStore
 
+# On both event loops: asyncio's (Prefect's flows) and uvloop's (rcflow's commands).
+pytestmark = pytest.mark.both_event_loops
+
 MALFORMED = (
     b"this line has no colon\r\n",
     b": a value without a name\r\n",
