@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import http.client
 import io
+import random
 import socket
 import threading
 
@@ -12,6 +14,8 @@ import pytest
 
 from rcflow.connectors.deadline import MIN_BODY_RATE, Deadline
 from rcflow.connectors.efact.wire import (
+    HIGH_WATER,
+    INBOX,
     MAX_HEADERS,
     MAX_LINE,
     Connection,
@@ -113,6 +117,34 @@ def test_a_stalled_answer_ends_at_the_deadline() -> None:
     port = _serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab", close=False)
     with pytest.raises(TimeoutError):
         asyncio.run(_exchange(port, timeout=0.3))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_many_reads_long_and_over_the_high_water_arrives_whole(chunked: bool) -> None:
+    """Six MiB: ~100 reads into the connection's 64 KiB inbox, and reading paused and resumed at
+    the 4 MiB high-water mark while the body is consumed in 1 MiB pieces."""
+    body = random.Random(15).randbytes(HIGH_WATER + 2 * 1024 * 1024)
+    assert len(body) > 90 * INBOX
+    if chunked:
+        pieces = [body[k : k + 300_000] for k in range(0, len(body), 300_000)]
+        framed = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+        answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + framed
+    else:
+        answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    async def exchange(port: int) -> bytes:
+        conn = await Connection.open("127.0.0.1", port, context=None, timeout=5)
+        try:
+            conn.send(request_bytes(b"Host: 127.0.0.1\r\n", "GET", "/", b"", None))
+            deadline = Deadline(20)
+            head = await conn.read_head(deadline, "GET")
+            await asyncio.sleep(0.2)  # let the hub's bytes pile up past the high-water mark
+            return b"".join([piece async for piece in conn.body(head, deadline, 1024 * 1024)])
+        finally:
+            conn.close()
+
+    received = asyncio.run(exchange(_serve_once(answer)))
+    assert hashlib.sha256(received).hexdigest() == hashlib.sha256(body).hexdigest()
 
 
 def test_the_deadline_moves_a_second_for_every_min_body_rate_bytes_received() -> None:
