@@ -1,9 +1,10 @@
 """The event loop rcflow's commands run their coroutines on: uvloop's, where it is installed.
 
-uvloop (libuv underneath, its transports in C) runs the hubs' clients with less CPU per request
-than asyncio's own loop: about 0.4 ms less per invoice synced (``bench/HISTORY.md``, thirteenth
-round). Nothing in rcflow depends on it: Prefect's engine runs the flows on asyncio's own loop,
-and the tests of the hubs' wire run on both (``tests/conftest.py``: ``both_event_loops``).
+uvloop (libuv underneath, its transports in C) runs the hubs' clients on less memory than
+asyncio's own loop, and at a hub's latency on less CPU: 0.2–0.5 ms less per invoice synced at
+20 ms, level at 0 ms (``bench/HISTORY.md``, thirteenth round). Nothing in rcflow depends on it:
+Prefect's engine runs the flows on asyncio's own loop, and the tests of the hubs' wire run on both
+(``tests/conftest.py``: ``both_event_loops``).
 
 May import: the standard library and uvloop only.
 """

@@ -120,7 +120,7 @@ class Connection(asyncio.BufferedProtocol):
 
     The loop reads into the connection's own ``_inbox`` (``BufferedProtocol``): asyncio's own loop
     otherwise makes a 256 KiB object for every read, which the C library maps and unmaps
-    from the kernel each time (three system calls and fresh pages per answer)."""
+    from the kernel each time (three system calls and fresh pages per read)."""
 
     def __init__(self) -> None:
         self._inbox = memoryview(bytearray(INBOX))
