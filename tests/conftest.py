@@ -61,10 +61,11 @@ LONG_FIRST = (
 
 # The event loops a test marked ``both_event_loops`` runs on: asyncio's own (Prefect's engine runs
 # the flows on it) and uvloop's (rcflow's commands, ``rcflow.event_loop``).
-EVENT_LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
-    "asyncio": asyncio.DefaultEventLoopPolicy().new_event_loop,
-    "uvloop": uvloop.new_event_loop,
+EVENT_LOOP_POLICIES: dict[str, Callable[[], asyncio.AbstractEventLoopPolicy]] = {
+    "asyncio": asyncio.DefaultEventLoopPolicy,
+    "uvloop": uvloop.EventLoopPolicy,
 }
+EVENT_LOOPS = {name: policy().new_event_loop for name, policy in EVENT_LOOP_POLICIES.items()}
 
 
 def pytest_asyncio_loop_factories(
@@ -89,9 +90,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
     """The loop ``asyncio.run`` makes during the test (set as the policy's), by name."""
-    policy = uvloop.EventLoopPolicy() if request.param == "uvloop" else asyncio.DefaultEventLoopPolicy()
     previous = asyncio.get_event_loop_policy()
-    asyncio.set_event_loop_policy(policy)
+    asyncio.set_event_loop_policy(EVENT_LOOP_POLICIES[request.param]())
     try:
         yield request.param
     finally:
