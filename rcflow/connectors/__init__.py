@@ -7,5 +7,6 @@ connector is chosen from the settings; ``deadline`` and ``retries`` are the rule
 clients share (when an answer counts as stalled; how a read is retried). Each hub package keeps
 its quirks to itself, and the simulator of a hub lives beside its client. Connectors import only
 leaves (``rcflow.clock``, ``rcflow.store``, ``rcflow.facturae``, ``rcflow.taxid``,
-``rcflow.lifecycle``) and third-party libraries.
+``rcflow.lifecycle``, ``rcflow.loopback``: the simulators' server) and
+third-party libraries.
 """

@@ -6,7 +6,8 @@ PDF and its signatories to a :class:`~rcflow.signing.signer.Signer`; they never 
 codes or payloads, so another service (a portasignatures) is added without touching them.
 
 May import: the standard library, httpx, pydantic, pypdf, starlette/uvicorn (the simulators), the
-leaf modules ``rcflow.clock``, ``rcflow.config`` and ``rcflow.store``, ``rcflow.warehouse`` (the
-signature records) and ``rcflow.reports`` (the documents to sign). Nothing from ``rcflow.cli``,
+leaf modules ``rcflow.clock``, ``rcflow.config``, ``rcflow.loopback`` (the simulator's server) and
+``rcflow.store``, ``rcflow.warehouse`` (the signature records) and ``rcflow.reports`` (the
+documents to sign). Nothing from ``rcflow.cli``,
 ``flows`` or ``tasks``.
 """

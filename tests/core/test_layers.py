@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LEAVES = ("rcflow.clock", "rcflow.store", "rcflow.facturae", "rcflow.taxid", "rcflow.config",
-          "rcflow.lifecycle", "rcflow.event_loop")
+          "rcflow.lifecycle", "rcflow.event_loop", "rcflow.loopback")
 HUBS = ("efact", "face")
 
 
@@ -141,8 +141,8 @@ def test_connectors_import_only_the_leaves() -> None:
 
 
 def test_the_leaves_import_only_leaves() -> None:
-    """clock, config, event_loop, lifecycle, store, taxid and facturae sit under everything: no
-    other layer."""
+    """clock, config, event_loop, lifecycle, loopback, store, taxid and facturae sit under
+    everything: no other layer."""
     found = [
         str(e) for e in GRAPH
         if _within(e.source, *LEAVES) and _within(e.target, "rcflow")

@@ -17,13 +17,11 @@ import io
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 from starlette.applications import Starlette
@@ -31,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from rcflow.loopback import ServedApp
 from rcflow.signing.signer import A4_HEIGHT_PX, A4_WIDTH_PX
 
 PAGE_SIZE = 10
@@ -448,46 +447,16 @@ def build_app(sim: EfirmaSim) -> Starlette:
     )
 
 
-class RunningEfirma:
+class RunningEfirma(ServedApp):
     """An efirma GO simulator served on 127.0.0.1 in a daemon thread; a context manager."""
 
     def __init__(self, sim: EfirmaSim, port: int = 0) -> None:
+        super().__init__(build_app(sim), name="efirma GO simulator", port=port)
         self.sim = sim
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
-        self._sock = sock
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        sim.base_url = self.url
-        config = uvicorn.Config(
-            build_app(sim),
-            lifespan="off",
-            access_log=False,
-            log_config=None,
-            log_level="critical",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True, name="efirma-sim"
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the efirma GO simulator did not start")
-            time.sleep(0.005)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
+        self.url = sim.base_url = self.root_url
 
     def __enter__(self) -> RunningEfirma:
         return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
 
 def main() -> None:
@@ -510,7 +479,7 @@ def main() -> None:
     )
     print(f"efirma GO simulator on {running.url}", flush=True)
     try:
-        running._thread.join()
+        running.wait()
     except KeyboardInterrupt:
         running.stop()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -22,10 +21,7 @@ from rcflow.connectors.efact.simulator.documents import CONTENT_TYPES, Body
 from rcflow.connectors.efact.simulator.errors import status_for
 from rcflow.connectors.efact.simulator.faults import Action, Decision, Faults, Injection, Phase
 from rcflow.connectors.efact.simulator.hub import ApiError, Hub
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+from rcflow.loopback import Receive, Scope, Send, close_connection, read_body
 
 JSON = "application/json"
 MAX_BODY = 256 * 1024
@@ -86,15 +82,15 @@ class SimulatorApp:
                 if method in ("PATCH", "POST", "PUT"):
                     # Closing with the body unread would make the kernel reset the connection
                     # (ECONNRESET) instead of closing it: read it, then hang up.
-                    await _read_body(receive)
-                await _drop(send)
+                    await read_body(receive, MAX_BODY)
+                await close_connection(send)
                 return
             reply = self._fault_reply(decision)
             self._log(started, method, rel, query, reply.status, reply.code, None, None, None,
                       fault)
             await _send(send, reply, self.hub.faults if decision.slow else None)
             return
-        raw = await _read_body(receive) if method in ("PATCH", "POST", "PUT") else b""
+        raw = await read_body(receive, MAX_BODY) if method in ("PATCH", "POST", "PUT") else b""
         payload = _parse_json(raw) if raw else None
         reply = self._handle(scope, method, rel, query, payload, raw)
         patch_body = payload if method == "PATCH" and isinstance(payload, dict) else None
@@ -105,7 +101,7 @@ class SimulatorApp:
         self._log(started, method, rel, query, status, answer.code, reply.invoice_id,
                   reply.attachment_id, patch_body, fault)
         if decision.action is Action.DROP:  # after-phase: the work is done, the answer lost
-            await _drop(send)
+            await close_connection(send)
         elif decision.action is Action.PARTIAL:
             await _send_partial(send, reply)
         elif decision.action is not None:
@@ -196,7 +192,7 @@ class SimulatorApp:
             await _send(send, json_reply({"error": "loopback only"}, 403))
             return
         method = scope["method"]
-        raw = await _read_body(receive) if method == "POST" else b""
+        raw = await read_body(receive, MAX_BODY) if method == "POST" else b""
         try:
             reply = self._admin_route(method, rel, scope["query_string"].decode(), raw)
         except ApiError as exc:
@@ -261,21 +257,6 @@ def _parse_json(raw: bytes) -> Any:
         return None
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= MAX_BODY:
-            chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
 # The hub's clock, as its Date header shows it (a skewed hub shows a skewed date, as a real one
 # would); the app sets it, so uvicorn's own Date header is turned off.
 CLOCK_OFFSET = ContextVar("hub_clock_offset", default=0.0)
@@ -305,30 +286,16 @@ async def _send(send: Send, reply: Reply, slow: Faults | None = None) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def _close_transport(send: Send) -> None:
-    """Close the client connection under uvicorn (its ``send`` is bound to the cycle)."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is None:
-        raise ConnectionAbortedError("simulated drop")  # other servers: abort the response
-    transport.close()
-    for _ in range(3):  # let connection_lost run, so the server stays quiet
-        await asyncio.sleep(0)
-
-
-async def _drop(send: Send) -> None:
-    await _close_transport(send)
-
-
 async def _send_partial(send: Send, reply: Reply) -> None:
     data = reply.body.read()
     if len(data) < 2:
-        await _close_transport(send)
+        await close_connection(send)
         return
     await send(_start(Reply(reply.status, Body(len(data), iter(())), reply.content_type,
                             headers=reply.headers)))
     await send({"type": "http.response.body", "body": data[: len(data) // 2],
                 "more_body": True})
-    await _close_transport(send)
+    await close_connection(send)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -33,18 +33,16 @@ import asyncio
 import gzip
 import re
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import brotli
 import httpx
-import uvicorn
 
-from rcflow.connectors.efact.simulator.app import Receive, Scope, Send, _close_transport, _read_body
-from rcflow.connectors.efact.simulator.server import HOST, RunningSimulator, _bind
+from rcflow.connectors.efact.simulator.app import MAX_BODY
+from rcflow.connectors.efact.simulator.server import RunningSimulator
+from rcflow.loopback import Receive, Scope, Send, ServedApp, close_connection, read_body
 
 ACTIONS = frozenset(
     {"gzip", "deflate", "br", "encoding", "redirect", "html", "empty", "drip", "throttle", "truncate",
@@ -132,7 +130,7 @@ class FrontApp:
             return
         method, path = scope["method"], scope["path"]
         rel = path[len(self.prefix) :] if path.startswith(self.prefix + "/") else path
-        body = await _read_body(receive)
+        body = await read_body(receive, MAX_BODY)
         names = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         rule = self._rule(method, rel, names, body)
         if rule is not None and rule.action in ("redirect", "html", "empty", "throttle"):
@@ -162,7 +160,7 @@ class FrontApp:
             await send(_start(status, headers, len(content)))
             half = content[: len(content) // 2]
             await send({"type": "http.response.body", "body": half, "more_body": True})
-            await _close_transport(send)
+            await close_connection(send)
 
     async def _answer_in_place(self, send: Send, rule: FrontRule) -> None:
         html = [(b"content-type", b"text/html; charset=utf-8")]
@@ -219,13 +217,12 @@ async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], 
     await send({"type": "http.response.body", "body": body})
 
 
-class RunningFront:
+class RunningFront(ServedApp):
     """The front serving on loopback in a daemon thread; a context manager."""
 
-    def __init__(self, app: FrontApp, server: uvicorn.Server, thread: threading.Thread, sock: Any):
-        self.app, self._server, self._thread, self._sock = app, server, thread, sock
-        host, port = sock.getsockname()[:2]
-        self.root_url = f"http://{host}:{port}"
+    def __init__(self, app: FrontApp, *, port: int = 0):
+        super().__init__(app, name="misbehaving front", port=port, date_header=False)
+        self.app = app
         self.base_url = self.root_url + app.prefix
 
     def add(self, action: str, path_regex: str | None = None, **options: Any) -> FrontRule:
@@ -238,34 +235,11 @@ class RunningFront:
     def log(self) -> list[tuple[str, str, str]]:
         return list(self.app.log)
 
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
-
     def __enter__(self) -> RunningFront:
         return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
-        self.stop()
 
 
 def start_front(upstream: RunningSimulator | str, *, port: int = 0) -> RunningFront:
     """Serve a front for ``upstream`` (a running simulator or its root URL) on 127.0.0.1."""
     root = upstream.root_url if isinstance(upstream, RunningSimulator) else upstream
-    app = FrontApp(root)
-    sock = _bind(HOST, port)
-    config = uvicorn.Config(app, lifespan="off", access_log=False, log_config=None, log_level="critical",
-                            timeout_graceful_shutdown=1, date_header=False)  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                              name=f"efact-front-{sock.getsockname()[1]}", daemon=True)  # fmt: skip
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            sock.close()
-            raise RuntimeError("the misbehaving front did not start")
-        time.sleep(0.005)
-    return RunningFront(app, server, thread, sock)
+    return RunningFront(FrontApp(root), port=port)

@@ -2,52 +2,24 @@
 
 from __future__ import annotations
 
-import logging
-import socket
-import threading
-import time
 from collections.abc import Callable
-from types import TracebackType
-
-import uvicorn
 
 from rcflow.connectors.efact.simulator.app import SimulatorApp
 from rcflow.connectors.efact.simulator.config import SimConfig
 from rcflow.connectors.efact.simulator.hub import Hub
+from rcflow.loopback import HOST, ServedApp, bind, serve_forever
 
-HOST = "127.0.0.1"
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that say so
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
+PREFIX = "/rcf"
 
 
-def _uvicorn_config(app: SimulatorApp, quiet: bool) -> uvicorn.Config:
-    return uvicorn.Config(
-        app, lifespan="off", access_log=False, log_config=None,
-        log_level="critical" if quiet else "warning", timeout_graceful_shutdown=1,
-        timeout_keep_alive=30, backlog=2048, date_header=False,
-    )
-
-
-class RunningSimulator:
+class RunningSimulator(ServedApp):
     """A simulator serving on loopback in a daemon thread; a context manager."""
 
-    def __init__(self, app: SimulatorApp, server: uvicorn.Server, thread: threading.Thread,
-                 sock: socket.socket, prefix: str = "/rcf") -> None:
+    def __init__(self, app: SimulatorApp, *, port: int = 0) -> None:
+        # The app sets the Date header: a skewed hub shows a skewed date.
+        super().__init__(app, name="eFACT simulator", port=port, date_header=False)
         self._app = app
-        self._server = server
-        self._thread = thread
-        self._sock = sock
-        self.host, self.port = sock.getsockname()[:2]
-        self.root_url = f"http://{self.host}:{self.port}"
-        self.base_url = self.root_url + prefix
+        self.base_url = self.root_url + PREFIX
         self.admin_url = self.root_url + "/_sim"
 
     @property
@@ -67,17 +39,8 @@ class RunningSimulator:
     def __repr__(self) -> str:
         return f"RunningSimulator({self.base_url}, {self.hub!r})"
 
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
-
     def __enter__(self) -> RunningSimulator:
         return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
 
 def start_simulator(config: SimConfig | None = None, *, port: int = 0,
@@ -86,32 +49,14 @@ def start_simulator(config: SimConfig | None = None, *, port: int = 0,
     if hub is None:
         config = (config or SimConfig()).with_(**overrides) if overrides else config
         hub = Hub(config)
-    sock = _bind(HOST, port)
-    app = SimulatorApp(hub)
-    server = uvicorn.Server(_uvicorn_config(app, quiet=True))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                              name=f"efact-sim-{sock.getsockname()[1]}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            sock.close()
-            raise RuntimeError("the eFACT simulator did not start")
-        time.sleep(0.005)
-    return RunningSimulator(app, server, thread, sock)
+    return RunningSimulator(SimulatorApp(hub), port=port)
 
 
 def serve(config: SimConfig, host: str = HOST, port: int = 8808,
           on_ready: Callable[[str], None] | None = None) -> None:
     """Serve until interrupted (Ctrl-C / SIGTERM stop it cleanly)."""
-    hub = Hub(config)
-    sock = _bind(host, port)
-    url = f"http://{host}:{sock.getsockname()[1]}/rcf"
-    server = uvicorn.Server(_uvicorn_config(SimulatorApp(hub), quiet=False))
-    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    app = SimulatorApp(Hub(config))  # the data first: it can take a while
+    sock = bind(host, port)
     if on_ready is not None:
-        on_ready(url)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
+        on_ready(f"http://{host}:{sock.getsockname()[1]}{PREFIX}")
+    serve_forever(app, sock, date_header=False)

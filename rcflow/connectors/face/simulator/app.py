@@ -8,10 +8,8 @@ the handler: ``before`` ones stop the call, ``after`` ones lose a call that was 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -24,10 +22,7 @@ from rcflow.connectors.face.codes import RESULT_DESCRIPTIONS
 from rcflow.connectors.face.simulator.certs import certificate_pem
 from rcflow.connectors.face.simulator.service import ApiError, FaceHub, tracking_code
 from rcflow.connectors.face.wsse import SOAP_NS, SecurityFault, Signer, parse_envelope, verify
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+from rcflow.loopback import Receive, Scope, Send, close_connection, read_body
 
 SERVICE_PATH = "/facturasrcf2"
 MAX_REQUEST = 16 * 1024 * 1024
@@ -68,14 +63,14 @@ class FaceSimulatorApp:
     async def _soap(self, receive: Receive, send: Send) -> None:
         started = time.monotonic()
         hub = self.hub  # a test may swap the hub while this call sleeps in a fault
-        raw = await _read_body(receive)
+        raw = await read_body(receive, MAX_REQUEST)
         envelope, operation, problem = _parse(raw)
         decision = hub.engine.decide("POST", operation or "")
         await decision.fault_delay()
         if decision.action is not None and decision.phase is Phase.BEFORE:
             if decision.action is Action.DROP:
                 self._log(hub, started, operation, 0, None, (), None, decision.label)
-                await _drop(send)
+                await close_connection(send)
                 return
             status, body, code = self._fault(hub, decision, operation)
             self._log(hub, started, operation, status, code, (), None, decision.label)
@@ -93,7 +88,7 @@ class FaceSimulatorApp:
                     }
                 )
                 await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
-            await _drop(send)
+            await close_connection(send)
             return
         if decision.action is not None:  # after-phase error: the call was applied, its answer lost
             status, body, code = self._fault(hub, decision, operation)
@@ -200,7 +195,7 @@ class FaceSimulatorApp:
         if client and client[0] not in LOOPBACK:
             await _reply(send, 403, b'{"error": "loopback only"}', b"application/json")
             return
-        raw = await _read_body(receive) if scope["method"] == "POST" else b""
+        raw = await read_body(receive, MAX_REQUEST) if scope["method"] == "POST" else b""
         hub = self.hub
         try:
             data = json.loads(raw) if raw.strip().startswith(b"{") else {}
@@ -275,21 +270,6 @@ def _registry_numbers(request: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= MAX_REQUEST:
-            chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
 async def _reply(send: Send, status: int, body: bytes, content_type: bytes = XML) -> None:
     await send(
         {
@@ -299,13 +279,3 @@ async def _reply(send: Send, status: int, body: bytes, content_type: bytes = XML
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-async def _drop(send: Send) -> None:
-    """Close the connection without an answer (under uvicorn, ``send`` is bound to the cycle)."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is None:
-        raise ConnectionAbortedError("simulated drop")
-    transport.close()
-    for _ in range(3):  # let connection_lost run, so the server stays quiet
-        await asyncio.sleep(0)
