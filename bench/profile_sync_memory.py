@@ -9,14 +9,18 @@ each, traced by tracemalloc, which slows it, so its CPU is not counted) and the 
 (whole process, start-up included, bytecode cached by one untimed warm-up run of each).
 
 ``--prefill N`` starts every rcflow run from a copy of a warehouse already holding about N
-invoices with random (non-monotonic) hub ids, with their states, attachments and Facturae rows
-(built once from a real 2,000-invoice sync, copied under new ids, and cached under
-``--scratch``): the writer's cost on a large warehouse. The peer has nothing to prefill and is
-not run then. ``--child-env NAME=VALUE`` sets a variable in the syncs' processes only (for
+invoices, with their states, attachments and Facturae rows (built once from a real 2,000-invoice
+sync, copied under new ids, and cached under ``--scratch``): the writer's cost on a large
+warehouse. ``--prefill-ids`` chooses those ids: ``random`` (10 digits, stored in random order:
+the run's 9-digit ids fall all over every primary-key index, the worst case) or ``arrival``
+(9 digits below the simulator's first, stored in order: as a real warehouse holds the invoices
+that came before, eFACT's ids growing with time). The peer has nothing to prefill and is not run
+then. ``--child-env NAME=VALUE`` sets a variable in the syncs' processes only (for
 example ``MALLOC_ARENA_MAX=2``, to see the share of glibc's per-thread arenas).
 
 Run: .venv/bin/python bench/profile_sync_memory.py [--sizes 2000 10000 20000] [--runs 2]
-     [--python-heap] [--base ../other-checkout] [--prefill 500000] [--child-env NAME=VALUE ...]
+     [--python-heap] [--base ../other-checkout] [--prefill 500000 [--prefill-ids arrival]]
+     [--child-env NAME=VALUE ...]
 """
 
 from __future__ import annotations
@@ -111,12 +115,24 @@ def run_peer(url: str, folder: Path, env_extra: dict[str, str]) -> dict:
     return figures
 
 
-def build_prefill(invoices: int, scratch: Path) -> Path:
-    """A warehouse (with its published snapshot) holding about ``invoices`` invoices under random
-    10-digit ids (the hub's are 9 digits: no clash, and they interleave), built once and cached."""
+# The simulator's first ids (rcflow.connectors.efact.simulator.data): "arrival" ids end below them.
+FIRST_INVOICE_ID, FIRST_ATTACHMENT_ID = 159_700_000, 259_000_000
+# (copy k, n-th id of the copy) -> new id. "random": a multiplication by an odd number modulo 2^32
+# (a bijection), 10 digits; "arrival": consecutive 9-digit ids (3 apart, about the simulator's
+# mean step) ending below its first, in the order the copies would have come.
+NEW_IDS = {
+    "random": "lpad((((k * 100000 + n) * {odd}) % 4294967296)::varchar, 10, '0')",
+    "arrival": "({first} - 3 * ((count(*) over () - row_number() over (order by k, n)) + 1))::varchar",
+}
+ODD = {"invoice": 2654435761, "attachment": 2246822519}
+
+
+def build_prefill(invoices: int, scratch: Path, ids: str = "random") -> Path:
+    """A warehouse (with its published snapshot) holding about ``invoices`` invoices under new ids
+    (``ids``: see the module's docstring; neither clashes with the hub's), built once and cached."""
     import duckdb
 
-    target = scratch / f"prefill-{invoices}"
+    target = scratch / (f"prefill-{invoices}" if ids == "random" else f"prefill-{invoices}-{ids}")
     if (target / "warehouse.duckdb").exists():
         return target
     building = Path(tempfile.mkdtemp(prefix="prefill-", dir=scratch))
@@ -124,17 +140,19 @@ def build_prefill(invoices: int, scratch: Path) -> Path:
         figures = run_sync(HERE, url, building, {})
     copies = max(1, round(invoices / figures["stored"]))
     con = duckdb.connect(str(building / "warehouse.duckdb"))
-    # (copy, n) -> id through a multiplication by an odd number modulo 2^32: a bijection
+    invoice_id = NEW_IDS[ids].format(odd=ODD["invoice"], first=FIRST_INVOICE_ID)
+    attachment_id = NEW_IDS[ids].format(odd=ODD["attachment"], first=FIRST_ATTACHMENT_ID)
     con.execute(
-        "create temp table m as select invoice_id as old, lpad((((k * 100000 + row_number() over"
-        " (partition by k order by invoice_id)) * 2654435761) % 4294967296)::varchar, 10, '0') as new, k"
-        f" from raw.invoices, range(1, {copies} + 1) t(k)"
+        f"create temp table m as select old, k, {invoice_id} as new from (select invoice_id as old, k,"
+        " row_number() over (partition by k order by invoice_id) as n"
+        f" from raw.invoices, range(1, {copies} + 1) t(k))"
     )
     con.execute(
-        "create temp table am as select a.attachment_id as old, m.k, lpad((((m.k * 100000 + row_number()"
-        " over (partition by m.k order by a.attachment_id)) * 2246822519) % 4294967296)::varchar, 10, '0')"
-        " as new from raw.attachments a join m on a.invoice_id = m.old"
+        f"create temp table am as select old, k, {attachment_id} as new from (select a.attachment_id as old,"
+        " m.k, row_number() over (partition by m.k order by a.attachment_id) as n"
+        " from raw.attachments a join m on a.invoice_id = m.old)"
     )
+    order = "random()" if ids == "random" else "invoice_id"
     for table in RAW_TABLES:
         schema, name = table.split(".")
         columns = [row[0] for row in con.execute(
@@ -145,8 +163,8 @@ def build_prefill(invoices: int, scratch: Path) -> Path:
         source = f"{table} x join m on x.invoice_id = m.old"
         if "attachment_id" in columns:
             source += " join am on am.old = x.attachment_id and am.k = m.k"
-        con.execute(f"insert into {table} select {select} from {source} order by random()")
-        con.execute(f"delete from {table} where length(invoice_id) <> 10")  # the hub's own ids
+        con.execute(f"insert into {table} select {select} from {source} order by {order}")
+        con.execute(f"delete from {table} where invoice_id in (select old from m)")  # the template's
     con.execute("checkpoint")
     con.close()
     from rcflow.warehouse import publish_snapshot
@@ -175,14 +193,16 @@ def main() -> None:
                         help="one more run of each program, traced by tracemalloc (slower)")  # fmt: skip
     parser.add_argument("--base", type=Path, default=None, help="another checkout: its sync as 'before'")
     parser.add_argument("--prefill", type=int, default=0, metavar="N",
-                        help="rcflow runs start from ~N invoices (random ids)")  # fmt: skip
+                        help="rcflow runs start from ~N invoices")  # fmt: skip
+    parser.add_argument("--prefill-ids", choices=sorted(NEW_IDS), default="random",
+                        help="the prefilled invoices' ids (see above)")  # fmt: skip
     parser.add_argument("--scratch", type=Path, default=Path.home() / ".cache" / "rcflow-bench")
     parser.add_argument("--child-env", nargs="*", default=[], metavar="NAME=VALUE",
                         help="set in the syncs' processes only")  # fmt: skip
     args = parser.parse_args()
     child_env = dict(item.split("=", 1) for item in args.child_env)
     args.scratch.mkdir(parents=True, exist_ok=True)
-    prefill = build_prefill(args.prefill, args.scratch) if args.prefill else None
+    prefill = build_prefill(args.prefill, args.scratch, args.prefill_ids) if args.prefill else None
     pyc = tempfile.mkdtemp(prefix="pyc-", dir=args.scratch)
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTHONPYCACHEPREFIX"] = pyc
@@ -207,7 +227,8 @@ def main() -> None:
 def _profile(args: argparse.Namespace, programs: dict, child_env: dict[str, str], prefill: Path | None,
              runs_folder: Path) -> None:  # fmt: skip
     names = list(programs)
-    print(f"programs: {', '.join(names)}; prefill: {args.prefill or 'none'}; "
+    prefilled = f"{args.prefill} ({args.prefill_ids} ids)" if args.prefill else "none"
+    print(f"programs: {', '.join(names)}; prefill: {prefilled}; "
           f"sync env: {' '.join(args.child_env) or 'default'}; {args.runs} runs each, medians")  # fmt: skip
     print(f"| invoices | time (UTC), load avg | peak RSS MB {', '.join(names)} "
           f"| Python heap peak MB {', '.join(names)} | CPU ms/inv {', '.join(names)} | runs' peak RSS MB |")
