@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -85,7 +85,7 @@ class ServedApp:
         self._thread.join(timeout=10)
         self._sock.close()
 
-    def __enter__(self) -> ServedApp:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -455,9 +455,6 @@ class RunningEfirma(ServedApp):
         self.sim = sim
         self.url = sim.base_url = self.root_url
 
-    def __enter__(self) -> RunningEfirma:
-        return self
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="A local efirma GO simulator (loopback only).")

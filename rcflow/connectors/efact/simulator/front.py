@@ -235,9 +235,6 @@ class RunningFront(ServedApp):
     def log(self) -> list[tuple[str, str, str]]:
         return list(self.app.log)
 
-    def __enter__(self) -> RunningFront:
-        return self
-
 
 def start_front(upstream: RunningSimulator | str, *, port: int = 0) -> RunningFront:
     """Serve a front for ``upstream`` (a running simulator or its root URL) on 127.0.0.1."""

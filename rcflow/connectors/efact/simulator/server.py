@@ -39,9 +39,6 @@ class RunningSimulator(ServedApp):
     def __repr__(self) -> str:
         return f"RunningSimulator({self.base_url}, {self.hub!r})"
 
-    def __enter__(self) -> RunningSimulator:
-        return self
-
 
 def start_simulator(config: SimConfig | None = None, *, port: int = 0,
                     hub: Hub | None = None, **overrides: object) -> RunningSimulator:

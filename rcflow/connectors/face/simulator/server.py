@@ -31,9 +31,6 @@ class RunningFaceSimulator(ServedApp):
     def __repr__(self) -> str:
         return f"RunningFaceSimulator({self.url}, {self.hub!r})"
 
-    def __enter__(self) -> RunningFaceSimulator:
-        return self
-
 
 def start_face_simulator(
     hub: FaceHub | FaceSimConfig | None = None, *, port: int = 0
