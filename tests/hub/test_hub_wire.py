@@ -138,7 +138,11 @@ def test_a_body_many_reads_long_and_over_the_high_water_arrives_whole(chunked: b
             conn.send(request_bytes(b"Host: 127.0.0.1\r\n", "GET", "/", b"", None))
             deadline = Deadline(20)
             head = await conn.read_head(deadline, "GET")
-            await asyncio.sleep(0.2)  # let the hub's bytes pile up past the high-water mark
+            for _ in range(500):  # let the hub's bytes pile up until reading pauses
+                if conn._paused:
+                    break
+                await asyncio.sleep(0.01)
+            assert conn._paused, "reading never paused at the high-water mark"
             return b"".join([piece async for piece in conn.body(head, deadline, 1024 * 1024)])
         finally:
             conn.close()
