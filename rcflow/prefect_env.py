@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 BASE: dict[str, str] = {
     # The server's anonymous usage reports: off (they also fail with errors on an offline machine).
@@ -32,6 +33,25 @@ QUIET_RUNS: dict[str, str] = {
     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
     "PREFECT_UI_ENABLED": "false",
 }
+
+
+# The flags Prefect starts its temporary API server with (SubprocessASGIServer, Prefect 3.8), for
+# the one rcflow's commands start themselves (rcflow.prefect_api).
+TEMPORARY_SERVER: dict[str, str] = {
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT__SERVER_FINAL": "1",
+}
+
+
+def temporary_api_updates(api_url: str) -> dict[Any, Any]:
+    """What flows run with against a temporary API (for ``prefect.settings.temporary_settings``):
+    its URL, and no flow-run heartbeats. A heartbeat lets a server notice a run that died, and this
+    server dies with the run; each synchronous flow also waited up to a second at its end for the
+    heartbeat's thread to wake."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
+    return {PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
 
 
 # The logger a flow names its steps on, in words for the person waiting: `rcflow run` and `rcflow

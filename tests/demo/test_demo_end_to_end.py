@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
-import pytest
 
 # `rcflow demo` as `python -m rcflow.cli.main demo` runs it, noting every secret `secrets.token_urlsafe`
 # makes in the run (the eFACT JWT secret, the FACe certificate's password, the efirma GO key) in a file.
@@ -27,13 +28,6 @@ secrets.token_urlsafe = recorded
 sys.argv = ["rcflow", *sys.argv[2:]]
 runpy.run_module("rcflow.cli.main", run_name="__main__", alter_sys=True)
 """
-
-
-@pytest.fixture(scope="module")
-def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One Prefect home for this file's runs. The demo, first, finds it empty, as on a fresh
-    machine, and creates its database (~20 s here); the `rcflow run` tests find it made."""
-    return tmp_path_factory.mktemp("prefect-home")
 
 
 def clean_env(prefect_home: Path, **settings: str) -> dict[str, str]:
@@ -178,3 +172,11 @@ def test_run_fails_with_one_line_when_a_step_fails(tmp_path: Path, prefect_home:
     assert error.startswith("rcflow: ") and "no answer from the hub" in error
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "run-test-secret" not in proc.stdout + proc.stderr
+    # The full logs stay in Prefect: the failure's traceback reached the API's database before the
+    # command's temporary API stopped (rcflow.prefect_api).
+    with closing(sqlite3.connect(prefect_home / "prefect.db")) as db:
+        (logged,) = db.execute(
+            "select count(*) from log where level >= 40 and message like '%Traceback%'"
+            " and message like '%no answer from the hub%''127.0.0.1'', 9)%'"
+        ).fetchone()
+    assert logged >= 1
