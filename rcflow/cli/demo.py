@@ -120,6 +120,7 @@ def run_demo(
     announce = logging.getLogger(prefect_env.STEPS_LOGGER).info  # the step starting now
     prefect_env.apply(quiet_runs=True)  # a healthy run prints rcflow's outcome, not Prefect's
     from rcflow.connectors.efact.simulator.process import simulator_process
+    from rcflow.prefect_api import FlowsApi
 
     data_dir = Path(data_dir)
     if data_dir.exists():
@@ -131,6 +132,7 @@ def run_demo(
     for name in [n for n in os.environ if n.startswith("RCFLOW_FACE_")]:
         del os.environ[name]  # the demo's hubs only
     announce("starting the hub simulators on loopback")
+    flows_api = FlowsApi()  # when no Prefect server is configured, one starts beside the simulators
     face_sim = (face_simulator(data_dir / "face", invoices=max(200, invoices // 2), seed=seed)
                 if face else nullcontext((None, None)))  # fmt: skip
     with simulator_process(
@@ -150,18 +152,19 @@ def run_demo(
         label = parse_period(period).label
         hubs = "eFACT and FACe" if face else "eFACT"
         announce(f"syncing {hubs}; Prefect starts with this first flow")
-        first_sync = asyncio.run(sync_flow())
-        announce("writing the simulated accounting system's events")
-        accounting = write_accounting_file(warehouse, data_dir / "accounting", seed=seed)
-        results = asyncio.run(
-            pipeline_flow(
-                period=label,
-                accounting_files=[str(accounting)],
-                out_dir=str(data_dir / "reports" / label),
+        with flows_api:
+            first_sync = asyncio.run(sync_flow())
+            announce("writing the simulated accounting system's events")
+            accounting = write_accounting_file(warehouse, data_dir / "accounting", seed=seed)
+            results = asyncio.run(
+                pipeline_flow(
+                    period=label,
+                    accounting_files=[str(accounting)],
+                    out_dir=str(data_dir / "reports" / label),
+                )
             )
-        )
-        announce(f"signing the {label} PMP in the efirma GO simulator")
-        signature = sign_pmp(data_dir, label)
+            announce(f"signing the {label} PMP in the efirma GO simulator")
+            signature = sign_pmp(data_dir, label)
     return DemoResult(
         warehouse=warehouse,
         period=label,

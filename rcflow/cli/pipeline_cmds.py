@@ -75,18 +75,22 @@ def run(
     label = parse_period(period).label  # a wrong period fails now, not after the sync
     prefect_env.apply(quiet_runs=True)  # before Prefect is imported: it reads them once
     hush_stderr_at_exit()
-    from flows.pipeline_flow import pipeline_flow
+    from rcflow.prefect_api import FlowsApi
 
     try:
+        api = FlowsApi()  # when no server is configured, one starts now, beside the next import
+        from flows.pipeline_flow import pipeline_flow
+
         with progress_steps(not as_json) as step:
             step("starting the Prefect run")
-            results = asyncio.run(
-                pipeline_flow(
-                    period=label,
-                    accounting_files=[str(p) for p in accounting] or None,
-                    out_dir=str(out) if out else None,
+            with api:
+                results = asyncio.run(
+                    pipeline_flow(
+                        period=label,
+                        accounting_files=[str(p) for p in accounting] or None,
+                        out_dir=str(out) if out else None,
+                    )
                 )
-            )
     except Exception as exc:  # a failed step: one line, non-zero
         from rcflow.connectors.efact import HubError
         from rcflow.warehouse import WarehouseBusy
