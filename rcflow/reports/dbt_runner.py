@@ -279,6 +279,17 @@ def _parse_cache(project_dir: Path) -> Path:
     return base / "rcflow" / "dbt-parse" / tag
 
 
+def _parse_environment(database_name: str) -> dict[str, str]:
+    """The databases the profile names while the project is parsed: fixed stand-ins, never opened
+    (parsing connects to nothing). dbt keeps its partial parse only while the profile's connection
+    details are unchanged, the attached snapshot's path included, so a parse with the real paths
+    was thrown away whenever a process built another warehouse's reports (a platform's entities,
+    every test): a full parse, ~7 s here, instead of ~1.7 s. The relations' database is the
+    reports database's name, kept (``memory`` for one in memory)."""
+    reports_db = IN_MEMORY if database_name == IN_MEMORY_NAME else f"{database_name}.duckdb"
+    return {"RCFLOW_REPORTS_DB": reports_db, "RCFLOW_WAREHOUSE_SNAPSHOT": "warehouse.snapshot.duckdb"}
+
+
 def _parsed_project(project_dir: Path, database_name: str, common: list[str]) -> Any:
     """dbt's manifest of the project, for builds into a database named ``database_name``.
 
@@ -293,10 +304,11 @@ def _parsed_project(project_dir: Path, database_name: str, common: list[str]) ->
     manifest = _MANIFESTS.get(key)
     if manifest is None:
         target = _parse_cache(project_dir) / database_name
-        parsed = dbtRunner().invoke(
-            ["parse", *common, "--target-path", str(target), "--vars", json.dumps(PARSE_VARS),
-             "--partial-parse"]
-        )  # fmt: skip
+        with _environment(_parse_environment(database_name)):
+            parsed = dbtRunner().invoke(
+                ["parse", *common, "--target-path", str(target), "--vars", json.dumps(PARSE_VARS),
+                 "--partial-parse"]
+            )  # fmt: skip
         _raise_if_failed(parsed)
         manifest = parsed.result
         if len(_MANIFESTS) >= _MANIFESTS_KEPT:

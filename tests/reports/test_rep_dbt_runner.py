@@ -6,6 +6,7 @@ test_rerunning_a_past_period_gives_identical_outputs.)"""
 from __future__ import annotations
 
 import gc
+import json
 from pathlib import Path
 
 import duckdb
@@ -49,6 +50,26 @@ def test_builds_reuse_the_parsed_project_without_compiling_into_it(tmp_path, mon
     assert kept and all(
         not getattr(node, "compiled", False) for m in kept for node in m.nodes.values()
     )
+
+
+def test_another_warehouse_in_a_new_process_reads_the_last_parse(tmp_path, monkeypatch):
+    """dbt keeps its partial parse only while the profile's connection details are unchanged; the
+    parse names stand-in databases, so a process building another warehouse's reports (a
+    platform's next entity, another folder) reads the last parse instead of parsing every file."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    variables = {**period_vars(parse_period("2025-10"), parse_period("2026-01").start),
+                 **Readings().to_vars()}  # fmt: skip
+    parsed = []
+    for entity in ("a", "b"):
+        monkeypatch.setattr(dbt_runner, "_MANIFESTS", {})  # a new process
+        (tmp_path / entity).mkdir()
+        run = dbt_runner.run_dbt_build(snapshot=_empty_snapshot(tmp_path / entity), reports_db=None,
+                                       variables=variables, work_dir=tmp_path / entity, checks=False,
+                                       select=("pmp",))  # fmt: skip
+        assert run.node_seconds
+        info = dbt_runner._parse_cache(dbt_runner.REPORTS_PROJECT_DIR) / "memory" / "perf_info.json"
+        parsed.append(json.loads(info.read_text(encoding="utf-8"))["parsed_path_count"])
+    assert parsed[0] > 100 and parsed[1] == 0, parsed
 
 
 CTES = [" __dbt__cte__a as (\nselect 1 as x\n)", " __dbt__cte__b as (\nselect * from __dbt__cte__a\n)"]
