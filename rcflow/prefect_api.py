@@ -50,7 +50,9 @@ class PrefectApiError(RuntimeError):
 
 class TemporaryApi:
     """Prefect's API server in a subprocess on a loopback port this process holds from the start
-    (uvicorn serves the socket it is handed: no other program can take the port in between)."""
+    (uvicorn serves the socket it is handed: no other program can take the port in between).
+    Make it in a thread that outlives the flows (the commands: the main thread): the kernel ends
+    the server with the thread that started it."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         import prefect  # here, not above: after rcflow.prefect_env.apply, as Prefect reads it once
