@@ -80,6 +80,8 @@ def run_checks(
         for suite in suites:  # one frame at a time: peak memory is the largest frame
             with _timed(timings, suite.name), frame(db, suite):
                 found = found.merge(collect(db, session.validate(suite), parameters))
+        with _timed(timings, "data_docs"):
+            session.build_docs()
     report = CheckReport(
         run_id=run_id,
         checked_at=now,
