@@ -1,9 +1,11 @@
 """Prefect's environment for rcflow, in one place: no analytics or telemetry, quiet server logs,
-and the logger flows name their steps on for a command's terminal.
+the logger flows name their steps on for a command's terminal, and what the command line's
+temporary API (``rcflow.prefect_api``) starts with and runs its flows with.
 
 Applied as defaults (an operator's own setting wins) by the command line, the demo, the worker
 launcher and the test suite. ``.env.example`` carries the same lines for a ``prefect server start``
 typed by hand (Prefect reads a ``.env`` in its working directory); a test keeps the two in step.
+Imports nothing of Prefect's at import time (:func:`apply` must run before Prefect is imported).
 """
 
 from __future__ import annotations
