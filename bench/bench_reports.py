@@ -172,7 +172,8 @@ dated as (
     left join accounting as a using (invoice_id)
     left join raw.facturae_documents as d using (invoice_id)
     -- Invoices with open quality findings count (compliance-rules.md §4.1).
-    where coalesce(i.amount_cents >= 0 and coalesce(d.total_cents, 0) >= 0, true)
+    -- Credit notes (a negative amount: the hub's, else the Facturae's) are out.
+    where coalesce(coalesce(i.amount_cents, d.total_cents) >= 0, true)
 ),
 as_of as (
     select

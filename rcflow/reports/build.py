@@ -42,7 +42,8 @@ class ReportResult:
     dbt_node_seconds: dict[str, float] = field(default_factory=dict, repr=False)
 
     @property
-    def pmp_global(self) -> float | None:
+    def pmp_global(self) -> Decimal | None:
+        """The global PMP as published: 2 decimals, rounded half away from zero."""
         return self.headline.get("pmp_global")
 
     @property

@@ -40,11 +40,11 @@ EXCLUSION_LABELS = {
     "credit_note": N_("credit note"),
     "rejected": N_("rejected"),
     "cancelled": N_("cancelled at the supplier's request"),
-    "issued_before_scope": N_("issued before the PMP scope"),
     "pending_not_yet_accepted": N_("pending, not yet conformed"),
 }
 SCOPE_LABELS = {"public_body": N_("public body"), "embargo": N_("embargo"), "set_off": N_("set-off"),
-                "supplier_fund": N_("suppliers' payment fund"), "other": N_("other")}  # fmt: skip
+                "supplier_fund": N_("suppliers' payment fund"), "other": N_("other"),
+                "issued_before_scope": N_("issued before the PMP scope")}  # fmt: skip
 OBLIGATION_LABELS = {"owed_to_hub": N_("owed to the hub"), "missing_in_sequence": N_("missing in sequence"),
                      "overdue": N_("overdue")}  # fmt: skip
 SIGNATURE_STATES = {"sending": N_("sending"), "in_process": N_("in process"), "signed": N_("signed"),

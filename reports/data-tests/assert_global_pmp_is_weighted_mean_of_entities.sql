@@ -1,5 +1,7 @@
 -- RD 635/2014: PMP_global = sum_e PMP(e) * ops(e) / sum_e ops(e), over each administration's
--- entities (administrations.sql); entities in no administration have no global row.
+-- entities (administrations.sql); entities in no administration have no global row. PMP(e) *
+-- ops(e) is the entity's weighted days exactly (the published PMP(e) is rounded), so the global
+-- figure must be that quotient, rounded as every published ratio is.
 with
 
 entities as (
@@ -20,8 +22,8 @@ recomputed as (
 
     select
         administration_id,
-        sum(pmp * cast(paid_amount + pending_amount as double))
-            / sum(cast(paid_amount + pending_amount as double)) as pmp_global
+        {{ rounded_quotient('sum(paid_weighted_days + pending_weighted_days)',
+                            'sum(paid_amount + pending_amount)') }} as pmp_global
 
     from entities
     group by administration_id
@@ -31,4 +33,4 @@ recomputed as (
 select global.administration_id, global.pmp, recomputed.pmp_global
 from global
 left join recomputed on recomputed.administration_id = global.administration_id
-where abs(coalesce(global.pmp, 0) - coalesce(recomputed.pmp_global, 0)) > 1e-6
+where global.pmp is distinct from recomputed.pmp_global

@@ -2,7 +2,8 @@
     PMP, RD 635/2014; administrations.sql): each ratio is the amount-weighted mean of the day
     counts, and PMP_global = sum_e PMP(e) * ops(e) / sum_e ops(e) = the amount-weighted mean
     over the administration's operations. An entity in no administration has no global row.
-    Ratios over an empty set are NULL ("n/a"). Takes date_invoices_as_of() rows.
+    Ratios are the published figures, 2 decimals rounded half away from zero exactly
+    (rounded_quotient); over an empty set they are NULL ("n/a"). Takes date_invoices_as_of() rows.
     The *_findings columns count the operations of each figure that rest on invoices with
     open quality findings (quarantined, counted all the same: compliance-rules.md §4.1);
     scope_excluded_* the invoices RD 635/2014 art. 3 takes out. -#}
@@ -78,16 +79,10 @@ ratios as (
 
     select
         *,
-        case when paid_amount <> 0
-            then cast(paid_weighted_days as double) / cast(paid_amount as double)
-        end as paid_ratio,
-        case when pending_amount <> 0
-            then cast(pending_weighted_days as double) / cast(pending_amount as double)
-        end as pending_ratio,
-        case when paid_amount + pending_amount <> 0
-            then cast(paid_weighted_days + pending_weighted_days as double)
-                / cast(paid_amount + pending_amount as double)
-        end as pmp
+        {{ rounded_quotient('paid_weighted_days', 'paid_amount') }} as paid_ratio,
+        {{ rounded_quotient('pending_weighted_days', 'pending_amount') }} as pending_ratio,
+        {{ rounded_quotient('paid_weighted_days + pending_weighted_days',
+                            'paid_amount + pending_amount') }} as pmp
 
     from pooled
 

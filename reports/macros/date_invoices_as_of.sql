@@ -9,8 +9,8 @@
     interest_due_date), the invoice's roles and day counts. A fact dated after as_of_on never
     changes the period.
     Roles: operation_role ('paid' | 'pending' | null) is the invoice's part in the payment
-    figures before the RD 635/2014 art. 3 scope exclusions; pmp_role is the same with those
-    exclusions out; morosity_role keeps them except public bodies (Ley 3/2004 covers
+    figures before the RD 635/2014 art. 3 scope exclusions (issued before 2014 among them);
+    pmp_role is the same with those exclusions out; morosity_role keeps them except public bodies (Ley 3/2004 covers
     transactions with businesses only).
     operations_only=true keeps only the rows aggregate_pmp() reads: the invoices in the
     registry by the as-of day that can be paid in or pending at the end of the period (not paid
@@ -135,16 +135,38 @@ status_dated as (
 scoped as (
 
     select
-        *,
+        * replace (
+            -- RD 635/2014 art. 3 (§3.1, §4 case 20): invoices issued before 1-1-2014 are out
+            -- of the PMP only; the Ley 3/2004 (morosity, interest) and the art. 10 list have
+            -- no such start. An art. 3 exclusion stated for the invoice comes first.
+            coalesce(scope_exclusion, case when coalesce(issue_date, registered_on)
+                < date '{{ var("pmp_scope_start") }}' then 'issued_before_scope' end)
+                as scope_exclusion,
+            coalesce(scope_exclusion_source, case when coalesce(issue_date, registered_on)
+                < date '{{ var("pmp_scope_start") }}' then 'issue_date' end)
+                as scope_exclusion_source
+        ),
         cast(start_on + 30 as date) as due_on,
         -- Interest (compliance-rules.md §5.2): the Supreme Court's reading of LCSP art. 198.4
-        -- caps a late conformity at registry + 60; the alternatives are selectable.
+        -- gives 30 days to approve and 30 to pay, so a late or missing conformity is capped at
+        -- registry + 60 (with no conformity by the as-of day, registry + 60 itself); the
+        -- alternatives are selectable. interest_due_basis names the rule that gave the date.
         {%- if interest_due_reading == 'earlier_of_conformity_30_registry_60' %}
-        cast(least(start_on + 30, registered_on + 60) as date) as interest_due_on,
+        cast(case when accepted_on is null then registered_on + 60
+            else least(start_on + 30, registered_on + 60) end as date) as interest_due_on,
+        case
+            when accepted_on is null or start_on + 30 > registered_on + 60
+                then 'registry_plus_60'
+            when start_basis = 'acceptance' then 'conformity_plus_30'
+            else 'registry_plus_30'
+        end as interest_due_basis,
         {%- elif interest_due_reading == 'conformity_plus_30' %}
         cast(start_on + 30 as date) as interest_due_on,
+        case when start_basis = 'acceptance' then 'conformity_plus_30' else 'registry_plus_30' end
+            as interest_due_basis,
         {%- else %}
         cast(registered_on + 30 as date) as interest_due_on,
+        'registry_plus_30' as interest_due_basis,
         {%- endif %}
         case pmp_method
             when 'rd635_2014_original' then cast(registered_on + 30 as date)
@@ -160,8 +182,6 @@ scoped as (
             {%- endif %}
             when is_cancelled_at_end then 'cancelled'
             when is_rejected_at_end then 'rejected'
-            when coalesce(issue_date, registered_on) < date '{{ var("pmp_scope_start") }}'
-                then 'issued_before_scope'
             {%- if pending_reading == 'exclude_until_accepted' %}
             when not coalesce(is_paid_by_end, false) and accepted_on is null
                 then 'pending_not_yet_accepted'

@@ -58,7 +58,10 @@ joined as (
         coalesce(invoices.amount, documents.total) as amount,
 
         ----------  booleans
-        coalesce(invoices.amount < 0 or documents.total < 0, false) as is_credit_note,
+        -- A credit note by the amount the figures count (the hub's; the Facturae total only
+        -- when the hub gave none): a Facturae total whose sign disagrees with the hub's is a
+        -- quality finding (quarantine), which counts with the hub's amount (§4.1).
+        coalesce(coalesce(invoices.amount, documents.total) < 0, false) as is_credit_note,
         coalesce(documents.is_corrective, false) as is_corrective,
         quarantined.invoice_id is not null as is_quarantined,
         coalesce(milestones.is_payment_date_inferred, false) as is_payment_date_inferred,

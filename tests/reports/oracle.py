@@ -115,19 +115,19 @@ class Invoice:
         return self.amount < 0
 
     def excluded_from_scope(self, reading: Reading = Reading()) -> str | None:
-        """Why the invoice is outside the PMP scope, if it is: issued before 2014 (§4 case 20);
-        an RD 635/2014 art. 3 exclusion (§3.1, §4 cases 13-14) the accounting system declared
-        (its reason stands); or the default rule that a supplier whose NIF starts with P, Q or S
-        is a public body."""
-        if self.issue_date is not None and self.issue_date < PMP_SCOPE_FROM:
+        """Why the invoice is outside the PMP scope, if it is: an RD 635/2014 art. 3 exclusion
+        (§3.1, §4 cases 13-14) the accounting system declared (its reason stands), or the
+        default rule that a supplier whose NIF starts with P, Q or S is a public body; else
+        issued before 2014 (§4 case 20; with no issue date, registered before it)."""
+        if reading.scope_exclusions:
+            if self.scope_exclusion:
+                return self.scope_exclusion
+            nif = (self.supplier_nif or "").upper()
+            if reading.public_body_prefix and nif.startswith(PUBLIC_BODY_PREFIXES):
+                return "public_body"
+        issued = self.issue_date or self.registered_on
+        if issued is not None and issued < PMP_SCOPE_FROM:
             return "issued_before_2014"  # §4 case 20: outside the PMP (not the Ley 3/2004)
-        if not reading.scope_exclusions:
-            return None
-        if self.scope_exclusion:
-            return self.scope_exclusion
-        nif = (self.supplier_nif or "").upper()
-        if reading.public_body_prefix and nif.startswith(PUBLIC_BODY_PREFIXES):
-            return "public_body"
         return None
 
 
@@ -233,7 +233,9 @@ def operation(invoice: Invoice, start: date, as_of: date, method: str, reading: 
     pmp_start = start_on if method == "rd1040_2017" else registered + timedelta(days=30)
     legal_due = start_on + timedelta(days=30)
     interest_due = {  # §5.2: the courts' reading, the opt-in "conformity + 30", the CJEU's
-        "capped": min(legal_due, registered + timedelta(days=60)),
+        # 30 days to approve, 30 to pay: with no conformity by the as-of day, registry + 60
+        "capped": registered + timedelta(days=60) if accepted is None
+        else min(legal_due, registered + timedelta(days=60)),
         "conformity_30": legal_due,
         "registry_30": registered + timedelta(days=30),
     }[reading.interest_due]

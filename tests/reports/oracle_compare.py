@@ -1,7 +1,8 @@
 """Figure-by-figure comparison of the dbt marts with the oracle (``oracle.py``).
 
-Each ``compare_*`` returns the disagreements as readable lines (empty: they agree). Money is
-compared exactly (to the cent), day figures and interest to within 0.01.
+Each ``compare_*`` returns the disagreements as readable lines (empty: they agree). Everything
+is compared exactly as published: money to the cent, day ratios and interest as the oracle's
+exact figure rounded half away from zero to 2 decimals.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import duckdb
 from oracle import ALL, Figures, global_key
 
 UNKNOWN = "(unknown)"  # the marts' name for an invoice the hub sent with no entity
-DAY_TOLERANCE = 0.01
-CENT = 0.01
 
 
 def rows(db: Path, sql: str) -> list[dict]:
@@ -30,12 +29,6 @@ def _key(entity: str | None) -> str:
     return UNKNOWN if entity is None else entity
 
 
-def _close(got: object, expected: Decimal | None, tolerance: float) -> bool:
-    if got is None or expected is None:
-        return got is None and expected is None
-    return abs(float(got) - float(expected)) < tolerance
-
-
 def _money(value: object) -> Decimal:
     return Decimal(0) if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
@@ -44,7 +37,7 @@ def _diff(where: str, got: dict, expected: dict, days: tuple[str, ...] = ()) -> 
     out = []
     for name, want in expected.items():
         have = got.get(name)
-        ok = _close(have, want, DAY_TOLERANCE) if name in days else have == want
+        ok = have == (_cents(want) if name in days and want is not None else want)
         if not ok:
             out.append(f"{where}: {name} expected {want}, got {have}")
     return out
@@ -173,7 +166,7 @@ def compare_interest(db: Path, figures: Figures) -> list[str]:
                   "unrated_principal": want.unpublished_principal}  # fmt: skip
         out += _diff(f"interest {iid}", got, wanted)
         for name in ("interest", "total_claimable"):  # §5.3: never NULL, to the cent
-            if not _close(got.get(name), getattr(want, name), CENT):
+            if got.get(name) != _cents(getattr(want, name)):
                 out.append(f"interest {iid}: {name} expected {getattr(want, name):.4f}, "
                            f"got {got.get(name)}")
     return out
@@ -285,9 +278,8 @@ def compare_headline(report_json: Path, figures: Figures) -> list[str]:
             out.append(f"report.html does not say {stamp!r}")
     for name, want in wanted.items():
         got = head.get(name)
-        if isinstance(want, Decimal | float) or name == "pmp_global":
-            tolerance = DAY_TOLERANCE if name == "pmp_global" else CENT / 2
-            ok = _close(got, want, tolerance)
+        if isinstance(want, Decimal) and want is not None:  # as printed: to the cent
+            ok = got is not None and Decimal(str(got)) == _cents(want)
         else:
             ok = got == want
         if not ok:

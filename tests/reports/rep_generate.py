@@ -109,7 +109,8 @@ def edge_cases(period_start: date, as_of: date, *, closed: bool, features: Featu
     """Invoices placed on the boundaries of the rules, relative to the period and its as-of day:
     art. 10 one day past and exactly three months, payment on the due date and one day after,
     late conformity (§5.2), Madrid midnight at the period end, 29 February, and one invoice per
-    feature (quarantined and listed, excluded from scope, no entity, a payment dated after today)."""
+    feature (quarantined and listed, excluded from scope, no entity, a payment dated after today),
+    and two invoices issued in 2013."""
     mid = period_start + (as_of - period_start) // 2
     b = "B99999999"
     out = [
@@ -145,6 +146,16 @@ def edge_cases(period_start: date, as_of: date, *, closed: bool, features: Featu
                 {"ANNOTATED": end - timedelta(days=9), "PAID": late},
                 payment_date=NO_PAYMENT_DATE, supplier_nif=b),
         ]  # fmt: skip
+    # Issued before 2014 (§4 case 20): out of the PMP only; never conformed, so their interest
+    # runs from registry + 60 (§5.2), across every half-year since.
+    old = date(2013, 12, 27)
+    out += [
+        Inv("E-issued-2013-paid", ENTITIES[0][0], "1000.00", old,
+            {"ANNOTATED": old + timedelta(days=1), "PAID": mid}, issue_date=date(2013, 12, 20),
+            supplier_nif=b),
+        Inv("E-issued-2013-pending", ENTITIES[1][0], "2000.00", old,
+            {"ANNOTATED": old + timedelta(days=1)}, supplier_nif=b),
+    ]  # fmt: skip
     # Bad data: paid before its conformity (negative days under RD 1040/2017, flagged).
     out.append(Inv("E-paid-before-conformity", ENTITIES[2][0], "1500.00", mid - timedelta(days=10),
                    {"PAID": mid - timedelta(days=5), "ACCEPTED": mid - timedelta(days=2)},

@@ -113,14 +113,14 @@ def test_leap_day_art_10_and_interest_are_judged_at_today(tmp_path):
     warehouse = load(tmp_path / "warehouse.duckdb", [
         Inv("listed", E, 100, d(2027, 11, 27), {"ANNOTATED": d(2027, 11, 28)}),
         Inv("not_yet", E, 100, d(2027, 11, 28), {"ANNOTATED": d(2027, 11, 29)}),
-        Inv("late", E, 1000, d(2028, 1, 2), {"ANNOTATED": d(2028, 1, 2)}),
+        Inv("late", E, 1000, d(2028, 1, 2), {"ANNOTATED": d(2028, 1, 2), "ACCEPTED": d(2028, 1, 2)}),
     ], entities=[(E, "Ens de proves")])  # fmt: skip
     built = _build(warehouse, NIGHTS["leap_day"], "current-quarter", tmp_path / "out")
     assert (built.result.period.label, built.result.status_line) == (
         "2028-Q1", "provisional, as of 29/02/2028")
     assert [r["invoice_id"] for r in built.csv("pending_recognition.csv")] == ["listed"]
     late = built.row("late_interest.csv", invoice_id="late")
-    # due 01-02 (registry + 30), accrual 02-02 .. 29-02 = 28 days, 2028 H1 has no rate row
+    # due 01-02 (conformity + 30), accrual 02-02 .. 29-02 = 28 days, 2028 H1 has no rate row
     assert (late["due_on"], late["accrual_to"], late["days_late"]) == (
         "2028-02-01", "2028-02-29", "28")
     assert (late["interest"], late["unrated_days"], late["unrated_principal"]) == (

@@ -149,11 +149,12 @@ def test_quarantined_invoices_count_in_the_legal_figures_flagged(main_q1):
     assert {nif: pmp_counts[nif] for nif in morosity} == morosity
     assert main_q1.invoice("Q")["exclusion_reason"] is None
     assert main_q1.invoice("Q")["pmp_role"] == "pending"
-    # Q was annotated 11-01: not three months by 31-03, so not on the art. 10 list; late
-    # (due 09-02): its interest accrues, flagged.
+    # Q was annotated 11-01: not three months by 31-03, so not on the art. 10 list; never
+    # conformed, its interest is due at registry + 60 (11-03, §5.2) and accrues, flagged.
     interest = main_q1.row("late_interest.csv", invoice_id="Q")
     assert (interest["is_quarantined"], interest["due_on"], interest["days_late"]) == (
-        "true", "2025-02-09", "50")
+        "true", "2025-03-11", "20")
+    assert interest["due_basis"] == "registry_plus_60"
     # Its RECOGNISED is owed to the hub (the per-invoice trace says so), but the push holds it
     # back while quarantined: no obligation row, not in the headline count.
     assert main_q1.invoice("Q")["owed_to_hub_count"] == 1

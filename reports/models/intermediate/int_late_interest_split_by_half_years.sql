@@ -96,11 +96,7 @@ accrued as (
     select
         *,
         segment_to - segment_from + 1 as accrual_days,
-        legal_rate is null as is_rate_missing,
-        -- Simple interest, base 365 (Ley 3/2004 sets no day basis: usual practice). NULL for
-        -- the days of a half-year with no published rate (§5.3): counted, never guessed.
-        cast(amount as double) * cast(legal_rate as double) / 100
-            * (segment_to - segment_from + 1) / 365 as interest
+        legal_rate is null as is_rate_missing
 
     from segments
 

@@ -21,7 +21,7 @@ usage as (
         rate_start,
         count(distinct invoice_id) as invoice_count,
         sum(accrual_days) as accrual_days,
-        round(sum(interest), 2) as interest
+        {{ interest_to_the_cent('amount', 'legal_rate', 'accrual_days') }} as interest
 
     from segments
     where not is_rate_missing

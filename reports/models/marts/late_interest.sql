@@ -31,7 +31,8 @@ per_invoice as (
         sum(accrual_days) as accrual_days,
         coalesce(sum(accrual_days) filter (where is_rate_missing), 0) as unrated_days,
         -- Interest on the days that have a rate; the others are listed, not guessed.
-        round(coalesce(sum(interest) filter (where not is_rate_missing), 0), 2) as interest,
+        {{ interest_to_the_cent('amount', 'legal_rate', 'accrual_days', where='not is_rate_missing') }}
+            as interest,
         string_agg(
             case when is_rate_missing
                 then strftime(segment_from, '%Y-%m-%d') || '..' || strftime(segment_to, '%Y-%m-%d')
@@ -71,12 +72,7 @@ described as (
         descriptions.supplier_name,
         case dated.morosity_role when 'paid' then 'paid' else 'pending_at_as_of_day' end
             as accrual_end_basis,
-        case
-            when dated.interest_due_on = dated.due_on then 'conformity_plus_30'
-            when dated.interest_due_on = cast(dated.registered_on + 60 as date)
-                then 'registry_plus_60'
-            else 'registry_plus_30'
-        end as due_basis,
+        dated.interest_due_basis as due_basis,
         per_invoice.rate_detail,
         per_invoice.weakest_rate_status,
         dated.scope_exclusion,

@@ -107,13 +107,10 @@ averaged as (
         pending_in_time_amount,
         pending_late_count,
         pending_late_amount,
-        cast(paid_weighted_days as double) / nullif(cast(paid_amount as double), 0) as pmp_days,
-        cast(pending_weighted_days as double) / nullif(cast(pending_amount as double), 0)
-            as pmpp_days,
-        cast(paid_late_weighted_days as double) / nullif(cast(paid_late_amount as double), 0)
-            as pmpe_days,
-        cast(pending_late_weighted_days as double)
-            / nullif(cast(pending_late_amount as double), 0) as pmppe_days,
+        {{ rounded_quotient('paid_weighted_days', 'paid_amount') }} as pmp_days,
+        {{ rounded_quotient('pending_weighted_days', 'pending_amount') }} as pmpp_days,
+        {{ rounded_quotient('paid_late_weighted_days', 'paid_late_amount') }} as pmpe_days,
+        {{ rounded_quotient('pending_late_weighted_days', 'pending_late_amount') }} as pmppe_days,
         quarantined_count,
         findings_count,
         findings_amount,

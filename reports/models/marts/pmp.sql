@@ -129,7 +129,8 @@ labelled as (
         administrations.administration_name,
         completed.entity_nif = 'ALL' as is_global,
         -- LO 2/2012 art. 13.6: the 30-day maximum only means something for the current
-        -- method (compliance-rules.md §1.3); NULL = no verdict.
+        -- method (compliance-rules.md §1.3); NULL = no verdict. Judged on the published
+        -- figure (2 decimals), so the page never says 30.00 exceeds 30.
         case when completed.pmp_method = 'rd1040_2017' and completed.pmp is not null
             then completed.pmp <= 30 end as is_within_30_days,
         {{ pmp_method_label_sql('completed.pmp_method') }} as method_label

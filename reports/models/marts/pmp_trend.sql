@@ -26,6 +26,7 @@ invoices as (
 
         ----------  text
         scope_exclusion,
+        scope_exclusion_source,
 
         ----------  dates
         issue_date,
