@@ -70,8 +70,11 @@ class Settings(BaseSettings):
         if not value:
             return value
         parsed = urlparse(value)
+        name = f"RCFLOW_{str(info.field_name).upper()}"
         if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-            raise ValueError(f"RCFLOW_{str(info.field_name).upper()} is not an http(s) URL: {value!r}")
+            raise ValueError(f"{name} is not an http(s) URL: {_shown_url(value)!r}")
+        if "@" in parsed.netloc:  # the hubs authenticate with the JWT secret or the certificate
+            raise ValueError(f"{name} must not carry credentials (user:password@): {_shown_url(value)!r}")
         return value
 
     @field_validator("language")
@@ -136,6 +139,18 @@ _URL_HINT = {
     "efact": f"TEST: {TEST_HUB_URL}, PRO: {PRO_HUB_URL}",
     "face": f"staging: {FACE_STAGING_URL}, production: {FACE_PRODUCTION_URL}",
 }
+
+
+def _shown_url(value: str) -> str:
+    """``value`` as an error may print it: any user-info before the host (``user:password@``)
+    replaced, whatever the scheme (a mistyped scheme still carries the password)."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return value
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}"
 
 
 def load_settings(**overrides: object) -> Settings:

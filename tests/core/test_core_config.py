@@ -28,6 +28,17 @@ def test_bad_url(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("url", ["ftp://hub_0012:p4ssw0rd-XYZ@efact.example/rcf",
+                                 "https://hub_0012:p4ssw0rd-XYZ@efact.example/rcf"])
+def test_a_password_in_a_hub_url_is_never_printed(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """A URL with user-info is refused (the hubs authenticate otherwise), and the message, which
+    shows what was given, shows it without the user-info, whatever the scheme."""
+    monkeypatch.setenv("RCFLOW_HUB_URL", url)
+    with pytest.raises(ConfigError, match="RCFLOW_HUB_URL") as info:
+        load_settings()
+    assert "p4ssw0rd" not in str(info.value) and "***@efact.example/rcf" in str(info.value)
+
+
 def test_bad_concurrency(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RCFLOW_CONCURRENCY", "zero")
     with pytest.raises(ConfigError, match="RCFLOW_CONCURRENCY"):
