@@ -1,7 +1,9 @@
 """Facturae 3.2 / 3.2.1 / 3.2.2 → :class:`FacturaeDocument`.
 
 The version comes from the root's namespace; elements below the root are unqualified in every
-Facturae XSD, but files whose generator qualified them anyway are read the same way.
+Facturae XSD, but files whose generator qualified them anyway are read the same way. Every
+integer bound for an int64 column (amounts in cents, sums of them included) is checked here: a
+file whose value does not fit is refused as ``bad_value``, never left to fail the batch's commit.
 """
 
 from __future__ import annotations
@@ -154,9 +156,14 @@ def _to_cents(value: str, path: str) -> int:
         cents = int(Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP).scaleb(2))
     except InvalidOperation:
         raise FacturaeRejected("bad_value", f"{path} is out of range") from None
-    if not -_INT64 < cents < _INT64:
+    return _in_int64(cents, path)
+
+
+def _in_int64(value: int, path: str) -> int:
+    """``value`` if an int64 column holds it; else the file is refused as ``bad_value``."""
+    if not -_INT64 <= value < _INT64:
         raise FacturaeRejected("bad_value", f"{path} is out of range")
-    return cents
+    return value
 
 
 def _to_date(value: str, path: str) -> date:
@@ -237,17 +244,16 @@ def _installment(r: _Reader, element: etree._Element) -> Installment:
     )
 
 
-def _tax_total(
-    r: _Reader, invoice: etree._Element, totals: etree._Element, kind: str
-) -> int | None:
-    """InvoiceTotals/Total<kind>, else the sum of the invoice's <kind> Tax amounts."""
+def _tax_total(r: _Reader, invoice: etree._Element, totals: etree._Element, kind: str) -> int | None:
+    """InvoiceTotals/Total<kind>, else the sum of the invoice's <kind> Tax amounts (refused when
+    the sum is out of int64's range, though each amount is within it)."""
     tag = "TotalTaxOutputs" if kind == "TaxesOutputs" else "TotalTaxesWithheld"
     declared = r.cents(totals, tag)
     if declared is not None:
         return declared
     amounts = [r.cents(tax, "TaxAmount/TotalAmount") for tax in r.findall(invoice, f"{kind}/Tax")]
     known = [amount for amount in amounts if amount is not None]
-    return sum(known) if known else None
+    return _in_int64(sum(known), f"{kind}/Tax/TaxAmount/TotalAmount (sum)") if known else None
 
 
 def parse_facturae(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> FacturaeDocument:
@@ -284,9 +290,7 @@ def parse_facturae(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Factur
     if not invoices:
         raise FacturaeRejected("missing_field", "Invoices/Invoice is missing")
     if batch.invoices_count is not None and batch.invoices_count != len(invoices):
-        warnings.append(
-            f"Batch/InvoicesCount {batch.invoices_count} but {len(invoices)} Invoice elements"
-        )
+        warnings.append(f"Batch/InvoicesCount {batch.invoices_count} but {len(invoices)} Invoice elements")
     invoice = invoices[0]
     first = "Invoices/Invoice[1]/"
     totals = r.require(invoice, "InvoiceTotals", first)

@@ -226,6 +226,39 @@ def test_tax_totals_fall_back_to_the_tax_elements(fixture_bytes: Load) -> None:
     assert (doc.tax_output_cents, doc.tax_withheld_cents) == (22000, 16500)
 
 
+# The largest amount a Facturae may write with two decimals: its cents fit int64, ten of them don't.
+_HUGE = b"9999999999999999.99"
+
+
+@pytest.mark.parametrize(
+    ("kind", "total", "amount"),
+    [
+        ("TaxesOutputs", b"<TotalTaxOutputs>220.00</TotalTaxOutputs>", b"210.00"),
+        ("TaxesWithheld", b"<TotalTaxesWithheld>165.00</TotalTaxesWithheld>", b"165.00"),
+    ],
+)
+def test_tax_amounts_summing_past_int64_are_a_bad_value(
+    fixture_bytes: Load, kind: str, total: bytes, amount: bytes
+) -> None:
+    """Each Tax amount fits int64 cents but their sum does not: refused (quarantined) at parse
+    time, not left to overflow the warehouse's int64 column at the batch's commit."""
+    data = fixture_bytes("v322_gob.xml").replace(total, b"")
+    start, end = data.index(f"<{kind}>".encode()), data.index(f"</{kind}>".encode())
+    tax = b"<Tax>" + data[start:end].split(b"<Tax>")[1].replace(amount, _HUGE)
+
+    def with_taxes(count: int) -> bytes:
+        return data[:start] + f"<{kind}>".encode() + tax * count + data[end:]
+
+    assert getattr(parse_facturae(with_taxes(1)), _CENTS[kind]) == 999_999_999_999_999_999  # fits
+    with pytest.raises(FacturaeRejected) as caught:
+        parse_facturae(with_taxes(10))
+    assert caught.value.reason == "bad_value"
+    assert f"{kind}/Tax" in caught.value.detail and "out of range" in caught.value.detail
+
+
+_CENTS = {"TaxesOutputs": "tax_output_cents", "TaxesWithheld": "tax_withheld_cents"}
+
+
 @pytest.mark.parametrize(
     ("old", "new", "reason", "detail"),
     [

@@ -1,0 +1,87 @@
+"""One bad invoice is quarantined or deferred and reported; it never crashes the batch.
+
+Each test makes one invoice odd the way a hub (or a front before it) can: a Facturae whose amounts
+overflow the warehouse's int64 columns, a detail listing one attachment twice, an acknowledgement
+refused with a state rcflow does not know, a pending entry without id, a detail carrying another id.
+The run must store and acknowledge every other invoice, and say what happened to that one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from invariants import acknowledged_on_hub, pending_left, warehouse_rows
+from pydantic import SecretStr
+from sync_support import ISSUER, SECRET
+
+from rcflow.config import Settings, load_settings
+from rcflow.connectors.efact.simulator.front import RunningFront, start_front
+from rcflow.connectors.efact.simulator.server import RunningSimulator
+from rcflow.ingest.run import run_sync
+from rcflow.ingest.sync import SyncSummary
+
+
+@pytest.fixture
+def front(sim: RunningSimulator) -> Iterator[RunningFront]:
+    with start_front(sim) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(sim: RunningSimulator, front: RunningFront, tmp_path: Path) -> Settings:
+    """rcflow pointed at the front, which rewrites the answers a test picks."""
+    return load_settings(
+        hub_url=front.base_url,
+        issuer=ISSUER,
+        secret=SecretStr(SECRET),
+        warehouse=tmp_path / "data" / "warehouse.duckdb",
+        concurrency=4,
+        max_retries=1,
+    )
+
+
+def sync(settings: Settings) -> SyncSummary:
+    return asyncio.run(run_sync(settings))
+
+
+def stored_ids(settings: Settings) -> set[str]:
+    return {r[0] for r in warehouse_rows(settings, "select invoice_id from raw.invoices")}
+
+
+def reasons_for(summary: SyncSummary, invoice_id: str) -> list[str]:
+    return [d["reason"] for d in summary.deferred if d["invoice_id"] == invoice_id]
+
+
+# --------------------------------------------------------------------------- int64 overflow
+
+_HUGE_TAX = (
+    b"<Tax><TaxTypeCode>01</TaxTypeCode><TaxRate>21.00</TaxRate><TaxableBase><TotalAmount>1.00"
+    b"</TotalAmount></TaxableBase><TaxAmount><TotalAmount>9999999999999999.99</TotalAmount>"
+    b"</TaxAmount></Tax>"
+)
+# The invoice-level taxes (the file's first TaxesOutputs) become ten huge ones, and the declared
+# total goes, so the parser sums them: each fits int64 cents, the sum does not.
+_OVERFLOW = (
+    rb"(?s)<TaxesOutputs>.*?</TaxesOutputs>(.*?)<TotalTaxOutputs>[^<]*</TotalTaxOutputs>",
+    b"<TaxesOutputs>" + _HUGE_TAX * 10 + rb"</TaxesOutputs>\1",
+)
+
+
+@pytest.mark.sim(invoices=8, late_attachment_rate=0.0)
+def test_a_facturae_overflowing_int64_is_quarantined_and_the_batch_stored(
+    sim: RunningSimulator, front: RunningFront, settings: Settings
+) -> None:
+    ids = sim.hub.pending_ids()
+    bad = ids[2]
+    front.add("rewrite", rf"^/factura/{bad}/facturae$", rewrite=_OVERFLOW)
+    summary = sync(settings)
+    assert summary.quarantined == 1 and summary.invoices_seen == len(ids)
+    assert stored_ids(settings) == set(ids) == acknowledged_on_hub(sim)
+    status, error = warehouse_rows(
+        settings, f"select parse_status, parse_error from raw.facturae_documents where invoice_id = '{bad}'"
+    )[0]
+    assert status == "quarantined" and error.startswith("bad_value:") and "out of range" in error
+    assert pending_left(sim) == 0 and sync(settings).ok  # nothing left to crash the next run
