@@ -85,3 +85,47 @@ def test_a_facturae_overflowing_int64_is_quarantined_and_the_batch_stored(
     )[0]
     assert status == "quarantined" and error.startswith("bad_value:") and "out of range" in error
     assert pending_left(sim) == 0 and sync(settings).ok  # nothing left to crash the next run
+
+
+# --------------------------------------------------------------------------- repeated attachment
+
+
+def _with_attachments(sim: RunningSimulator) -> str:
+    return next(i for i in sim.hub.pending_ids() if sim.hub.invoices[i].attachments)
+
+
+@pytest.mark.sim(invoices=8, late_attachment_rate=0.0)
+@pytest.mark.parametrize(
+    ("repeat", "conflict"),
+    [
+        (rb'"adjunts":[\1,\1', False),  # the hub's join repeating a row
+        (rb'"adjunts":[\1,"nom":"another name.pdf"},\1', True),  # one id, two names
+    ],
+    ids=["identical", "conflicting"],
+)
+def test_an_attachment_listed_twice_in_the_detail_is_stored_once(
+    sim: RunningSimulator,
+    front: RunningFront,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    repeat: bytes,
+    conflict: bool,
+) -> None:
+    ids = sim.hub.pending_ids()
+    invoice_id = _with_attachments(sim)
+    first = sim.hub.invoices[invoice_id].attachments[0].id
+    entry = rb'(\{"idAdjunt":"[^"]+")' if conflict else rb'(\{"idAdjunt":"[^"]+"[^}]*\})'
+    front.add("rewrite", rf"^/factura/{invoice_id}$", rewrite=(rb'"adjunts":\[' + entry, repeat))
+    with caplog.at_level("WARNING", logger="rcflow.connectors.efact"):
+        summary = sync(settings)
+    assert summary.ok, summary.deferred
+    assert stored_ids(settings) == set(ids) == acknowledged_on_hub(sim)
+    rows = warehouse_rows(
+        settings, f"select invoice_id, name from raw.attachments where attachment_id = '{first}'"
+    )
+    assert len(rows) == 1 and rows[0][0] == invoice_id
+    warned = [r.getMessage() for r in caplog.records if first in r.getMessage()]
+    if conflict:
+        assert rows[0][1] == "another name.pdf" and warned and "kept the first" in warned[0]
+    else:
+        assert not warned

@@ -6,12 +6,14 @@ the client has connections, all on the event loop. eFACT's quirks stay here:
 a 2003 is an empty history, a 3007 answering the acknowledgement of an invoice that an
 earlier, lost answer already delivered counts as acknowledged, and a state push is validated
 against eFACT's payload rules before it is sent (``StateUpdate``). The hub's answers are handed
-to the core as its records (``records``).
+to the core as its records (``records``). A detail listing one attachment twice (the hub's join
+repeating a row) gets it fetched and stored once, the first entry kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -33,7 +35,7 @@ from rcflow.connectors.base import (
 )
 from rcflow.connectors.efact.client import HubClient
 from rcflow.connectors.efact.errors import HubError, HubStatusError, HubValidationError, PayloadError
-from rcflow.connectors.efact.models import StateUpdate
+from rcflow.connectors.efact.models import AttachmentRef, StateUpdate
 from rcflow.connectors.efact.records import (
     acknowledged,
     entity_records,
@@ -43,6 +45,7 @@ from rcflow.connectors.efact.records import (
 from rcflow.connectors.efact.states import DOWNLOADED_STATES, TERMINAL_STATES, State, rank
 from rcflow.store import BlobStore
 
+log = logging.getLogger("rcflow.connectors.efact")
 T = TypeVar("T")
 DELIVERED = StateUpdate.build(State.DELIVERED)
 
@@ -143,7 +146,8 @@ async def fetch_bundle(
         xml = await hub.facturae(invoice_id, store, durable=False, keep=True)
         history = await hub.history(invoice_id)
         attachments = [
-            await fetch_attachment(hub, store, invoice_id, ref.idAdjunt, ref.nom) for ref in detail.adjunts
+            await fetch_attachment(hub, store, invoice_id, ref.idAdjunt, ref.nom)
+            for ref in unique_attachments(invoice_id, detail.adjunts)
         ]
     except HubError as exc:
         return FetchFailure(invoice_id, str(exc))
@@ -156,6 +160,20 @@ async def fetch_bundle(
         fetched_at=fetched_at,
         facturae=parse_document(xml.content if xml.content is not None else store.get(xml.blob.sha256)),
     )
+
+
+def unique_attachments(invoice_id: str, refs: Sequence[AttachmentRef]) -> list[AttachmentRef]:
+    """The detail's attachments once each by ``idAdjunt``, the first entry kept; two entries of
+    one id that differ (another name) are one attachment too, and the conflict is logged."""
+    kept: dict[str, AttachmentRef] = {}
+    for ref in refs:
+        first = kept.setdefault(ref.idAdjunt, ref)
+        if first is not ref and first != ref:
+            log.warning(
+                "invoice %s lists attachment %s twice, differently (names %r, then %r): kept the first",
+                invoice_id, ref.idAdjunt, (first.nom or "")[:80], (ref.nom or "")[:80],
+            )  # fmt: skip
+    return list(kept.values())
 
 
 async def acknowledge_delivered(hub: HubClient, invoice_id: str) -> Acknowledged | FetchFailure:
