@@ -129,3 +129,29 @@ def test_an_attachment_listed_twice_in_the_detail_is_stored_once(
         assert rows[0][1] == "another name.pdf" and warned and "kept the first" in warned[0]
     else:
         assert not warned
+
+
+# --------------------------------------------------------------------------- acknowledgement
+
+
+def delivered_at(settings: Settings) -> dict[str, object]:
+    return dict(warehouse_rows(settings, "select invoice_id, delivered_at from raw.invoices"))
+
+
+@pytest.mark.sim(invoices=8, late_attachment_rate=0.0)
+def test_a_3007_with_a_state_rcflow_does_not_know_defers_that_invoice_only(
+    sim: RunningSimulator, front: RunningFront, settings: Settings
+) -> None:
+    ids = sim.hub.pending_ids()
+    odd = ids[3]
+    sim.hub.inject("PATCH", rf"^/factura/{odd}$", status=400, code=3007, times=None)
+    front.add("rewrite", rf"^/factura/{odd}$", rewrite=(rb'"estat":"[^"]*"', b'"estat":"DESCARREGADA"'))
+    for _ in range(2):  # and the next run, with the invoice still pending, neither crashes
+        summary = sync(settings)
+        assert [d["invoice_id"] for d in summary.deferred] == [odd]
+        assert "3007" in reasons_for(summary, odd)[0] and "'DESCARREGADA'" in reasons_for(summary, odd)[0]
+    assert odd in sim.hub.pending_ids() and odd not in acknowledged_on_hub(sim)
+    assert acknowledged_on_hub(sim) == set(ids) - {odd}
+    recorded = delivered_at(settings)
+    assert recorded.keys() == set(ids) and recorded[odd] is None
+    assert all(recorded[i] is not None for i in set(ids) - {odd})  # the batch's answers recorded

@@ -4,7 +4,8 @@ An invoice's bundle is one coroutine, its requests one after the other (detail, 
 history, each attachment), the file parsed as soon as it is in: the sync runs as many of them as
 the client has connections, all on the event loop. eFACT's quirks stay here:
 a 2003 is an empty history, a 3007 answering the acknowledgement of an invoice that an
-earlier, lost answer already delivered counts as acknowledged, and a state push is validated
+earlier, lost answer already delivered counts as acknowledged (one whose state rcflow does not
+know does not: that invoice is deferred), and a state push is validated
 against eFACT's payload rules before it is sent (``StateUpdate``). The hub's answers are handed
 to the core as its records (``records``). A detail listing one attachment twice (the hub's join
 repeating a row) gets it fetched and stored once, the first entry kept.
@@ -182,17 +183,32 @@ async def acknowledge_delivered(hub: HubClient, invoice_id: str) -> Acknowledged
         return acknowledged(await hub.update_state(invoice_id, DELIVERED), invoice_id)
     except HubValidationError as exc:
         if exc.code == 3007:
-            # Possibly acknowledged by an earlier attempt whose answer was lost.
-            try:
-                detail = await hub.invoice(invoice_id)
-            except HubError as again:
-                return FetchFailure(invoice_id, str(again))
-            state = detail.state
-            if state is not None and (state in DOWNLOADED_STATES or rank(state) > rank(State.DELIVERED)):
-                return acknowledged(detail, invoice_id)
+            return await _delivered_already(hub, invoice_id, exc)
         return FetchFailure(invoice_id, str(exc))
     except HubError as exc:
         return FetchFailure(invoice_id, str(exc))
+
+
+async def _delivered_already(
+    hub: HubClient, invoice_id: str, refused: HubValidationError
+) -> Acknowledged | FetchFailure:
+    """After a 3007: acknowledged if the re-read detail shows the invoice delivered or further on
+    (an earlier attempt's answer was lost); otherwise, or when its state is one rcflow does not
+    know, the refusal, and the invoice stays on the hub."""
+    try:
+        detail = await hub.invoice(invoice_id)
+    except HubError as again:
+        return FetchFailure(invoice_id, str(again))
+    try:
+        state = detail.state
+    except ValueError:
+        unknown = (detail.estat or "")[:60]
+        log.warning("invoice %s: acknowledgement refused (3007), hub state %r unknown", invoice_id, unknown)
+        reason = f"{refused}; the hub reports state {unknown!r}, unknown to rcflow: not acknowledged"
+        return FetchFailure(invoice_id, reason)
+    if state is not None and (state in DOWNLOADED_STATES or rank(state) > rank(State.DELIVERED)):
+        return acknowledged(detail, invoice_id)
+    return FetchFailure(invoice_id, str(refused))
 
 
 def state_update(push: StatePush) -> StateUpdate:
