@@ -14,6 +14,10 @@ The late-attachment queue (which the hub fills as invoices are acknowledged) is 
 the pages, and once more at the end: its releases overlap the downloads. Every warehouse write
 runs in one worker thread at a time, so the event loop never waits for a commit.
 
+One invoice never stops the batch: what cannot be fetched, stored or acknowledged is deferred
+(left on the hub, reported in the summary), and an acknowledgement that fails unexpectedly for
+one invoice still lets the batch's other acknowledgements be recorded.
+
 A crash anywhere leaves, at worst, stored-but-unacknowledged invoices, which the next run finds
 in the queue again and re-stores idempotently (upserts keyed on the hub id). Late attachments are
 drained the same way: stored, then released on the hub.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,12 +38,13 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from rcflow.connectors.base import Connector, FetchFailure, InvoiceBundle, LateAttachment
+from rcflow.connectors.base import Acknowledged, Connector, FetchFailure, InvoiceBundle, LateAttachment
 from rcflow.ingest.load import record_acknowledged, store_bundles, store_refreshed
 from rcflow.ingest.rows import ATTACHMENT_SCHEMA, attachment_row, entity_rows
 from rcflow.store import BlobStore
 from rcflow.warehouse import Warehouse, raw
 
+log = logging.getLogger("rcflow.ingest")
 ProgressFn = Callable[[str, int], None]
 # Invoices committed in one transaction and then acknowledged together. A batch's commit costs
 # about the same CPU for 50 rows as for 200 (a dozen statements, each mostly fixed cost), while
@@ -325,13 +331,22 @@ class Syncer:
         """Durable: now, and only now, acknowledge and record it."""
         if not ids:
             return 0
-        done, failed = await _settle(ids, self.hub.acknowledge, self.window)
+        done, failed = await _settle(ids, self._acknowledge_one, self.window)
         for _, failure in failed:
             self._defer(failure.invoice_id, failure.reason)
         acked = [answer for _, answer in done]
         await self._in_writer(record_acknowledged, self.wh, acked, now=_now())
         self.summary.invoices_acknowledged += len(acked)
         return len(acked)
+
+    async def _acknowledge_one(self, invoice_id: str) -> Acknowledged | FetchFailure:
+        """The connector's acknowledgement; an error it raises for this invoice (a bug, an answer
+        it could not read) defers the invoice instead of losing the batch's other answers."""
+        try:
+            return await self.hub.acknowledge(invoice_id)
+        except Exception as exc:
+            log.warning("acknowledgement of %s failed unexpectedly", invoice_id, exc_info=True)
+            return FetchFailure(invoice_id, f"acknowledgement failed: {type(exc).__name__}: {str(exc)[:200]}")
 
     def _defer(self, invoice_id: str, reason: str) -> None:
         """Left on the hub for the next run: nothing was acknowledged for it."""
@@ -393,7 +408,7 @@ class Syncer:
         ids = raw.invoices_to_refresh(
             self.wh, final_states=sorted(self.hub.final_states), fetched_before=cutoff, limit=limit,
             source=self.hub.source,
-        )
+        )  # fmt: skip
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
             done, failed = await _settle(chunk, self.hub.refresh, self.window)

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from sync_support import ISSUER, SECRET
 
 from rcflow.config import Settings, load_settings
+from rcflow.connectors.efact.connector import EfactConnector
 from rcflow.connectors.efact.simulator.front import RunningFront, start_front
 from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
@@ -155,3 +156,25 @@ def test_a_3007_with_a_state_rcflow_does_not_know_defers_that_invoice_only(
     recorded = delivered_at(settings)
     assert recorded.keys() == set(ids) and recorded[odd] is None
     assert all(recorded[i] is not None for i in set(ids) - {odd})  # the batch's answers recorded
+
+
+@pytest.mark.sim(invoices=8, late_attachment_rate=0.0)
+def test_an_acknowledgement_raising_for_one_invoice_still_records_the_others(
+    sim: RunningSimulator, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = sim.hub.pending_ids()
+    odd = ids[1]
+    acknowledge = EfactConnector.acknowledge
+
+    async def raising_for_one(self: EfactConnector, invoice_id: str) -> object:
+        if invoice_id == odd:
+            raise RuntimeError("an answer the connector could not read")
+        return await acknowledge(self, invoice_id)
+
+    monkeypatch.setattr(EfactConnector, "acknowledge", raising_for_one)
+    summary = sync(settings)
+    assert [d["invoice_id"] for d in summary.deferred] == [odd]
+    assert "RuntimeError" in reasons_for(summary, odd)[0]
+    recorded = delivered_at(settings)
+    assert recorded[odd] is None and all(recorded[i] is not None for i in set(ids) - {odd})
+    assert acknowledged_on_hub(sim) == set(ids) - {odd}
