@@ -15,8 +15,9 @@ the pages, and once more at the end: its releases overlap the downloads. Every w
 runs in one worker thread at a time, so the event loop never waits for a commit.
 
 One invoice never stops the batch: what cannot be fetched, stored or acknowledged is deferred
-(left on the hub, reported in the summary), and an acknowledgement that fails unexpectedly for
-one invoice still lets the batch's other acknowledgements be recorded.
+(left on the hub, reported in the summary); a pending entry with no id is skipped with a warning;
+an acknowledgement that fails unexpectedly for one invoice still lets the batch's other
+acknowledgements be recorded.
 
 A crash anywhere leaves, at worst, stored-but-unacknowledged invoices, which the next run finds
 in the queue again and re-stores idempotently (upserts keyed on the hub id). Late attachments are
@@ -38,7 +39,14 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from rcflow.connectors.base import Acknowledged, Connector, FetchFailure, InvoiceBundle, LateAttachment
+from rcflow.connectors.base import (
+    Acknowledged,
+    Connector,
+    FetchFailure,
+    InvoiceBundle,
+    LateAttachment,
+    PendingPage,
+)
 from rcflow.ingest.load import record_acknowledged, store_bundles, store_refreshed
 from rcflow.ingest.rows import ATTACHMENT_SCHEMA, attachment_row, entity_rows
 from rcflow.store import BlobStore
@@ -76,6 +84,8 @@ class SyncSummary:
     states_refreshed: int = 0
     quarantined: int = 0
     cancellation_requests: int = 0  # listed by the hub (FACe), stored
+    pending_entries_skipped: int = 0  # listed without an id: they cannot be fetched
+    warnings: list[str] = field(default_factory=list)  # reported; the run is still ok
     credit_assignments: int = 0  # invoices with a credit assignment found this run
     deferred: list[dict[str, str]] = field(default_factory=list)
     requests: int = 0
@@ -107,11 +117,16 @@ class SyncSummary:
             ("state histories refreshed", self.states_refreshed),
             ("quarantined (kept, flagged)", self.quarantined),
             ("cancellation requests listed", self.cancellation_requests),
+            ("pending entries skipped (no id)", self.pending_entries_skipped),
             ("credit assignments found", self.credit_assignments),
             ("deferred to the next run", len(self.deferred)),
             ("hub requests / retried", f"{self.requests} / {self.retries}"),
             ("time", f"{self.seconds:.1f} s"),
         ]
+
+
+def _skipped_warning(count: int) -> str:
+    return f"{count} entries of the pending list have no invoice id: skipped, they stay on the hub"
 
 
 def _noop(kind: str, n: int) -> None:
@@ -205,6 +220,7 @@ class Syncer:
         while True:
             page = await self.hub.pending(nif=nif, office=office)
             self.summary.pages += 1
+            self._count_skipped(page)
             if not page.ids:
                 return
             fresh = [i for i in page.ids if i not in seen]
@@ -225,6 +241,18 @@ class Syncer:
                     "or acknowledged; they stay on the hub for the next run"
                 )
                 return
+
+    def _count_skipped(self, page: PendingPage) -> None:
+        """Entries the connector could not read off the page (no id; ``page.skipped`` when the
+        connector's page carries it): warned about, the rest of the page processed. They stay at
+        the head of the queue, so every page lists them again: the count is the most on one page."""
+        skipped = getattr(page, "skipped", 0)
+        if skipped <= self.summary.pending_entries_skipped:
+            return
+        old = _skipped_warning(self.summary.pending_entries_skipped)
+        self.summary.warnings = [w for w in self.summary.warnings if w != old]
+        self.summary.warnings.append(_skipped_warning(skipped))
+        self.summary.pending_entries_skipped = skipped
 
     async def _process_page(self, ids: list[str], stored_this_run: set[str]) -> int:
         """Fetch, store and acknowledge one page as a stream (see ``_fetch_and_store``)."""

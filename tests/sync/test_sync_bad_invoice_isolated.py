@@ -178,3 +178,23 @@ def test_an_acknowledgement_raising_for_one_invoice_still_records_the_others(
     recorded = delivered_at(settings)
     assert recorded[odd] is None and all(recorded[i] is not None for i in set(ids) - {odd})
     assert acknowledged_on_hub(sim) == set(ids) - {odd}
+
+
+# --------------------------------------------------------------------------- pending entry without id
+
+
+@pytest.mark.sim(invoices=8, late_attachment_rate=0.0)
+def test_pending_entries_without_an_id_are_skipped_with_a_warning_and_the_page_processed(
+    sim: RunningSimulator, front: RunningFront, settings: Settings
+) -> None:
+    ids = sim.hub.pending_ids()
+    no_ids = b'"factures":[{"id":null,"nif":"ESP0830700A"},{"id":""},{"id":"  "},'
+    front.add("rewrite", r"^/factures-pendents$", rewrite=(rb'"factures":\[', no_ids))
+    summary = sync(settings)
+    assert summary.ok, summary.deferred
+    assert summary.pending_entries_skipped == 3
+    assert summary.warnings == [
+        "3 entries of the pending list have no invoice id: skipped, they stay on the hub"
+    ]
+    assert stored_ids(settings) == set(ids) == acknowledged_on_hub(sim)
+    assert summary.as_dict()["pending_entries_skipped"] == 3

@@ -8,7 +8,8 @@ earlier, lost answer already delivered counts as acknowledged (one whose state r
 know does not: that invoice is deferred), and a state push is validated
 against eFACT's payload rules before it is sent (``StateUpdate``). The hub's answers are handed
 to the core as its records (``records``). A detail listing one attachment twice (the hub's join
-repeating a row) gets it fetched and stored once, the first entry kept.
+repeating a row) gets it fetched and stored once, the first entry kept; a pending-list entry
+without an id is skipped and counted on its page (``EfactPendingPage.skipped``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -51,6 +53,13 @@ T = TypeVar("T")
 DELIVERED = StateUpdate.build(State.DELIVERED)
 
 
+@dataclass(frozen=True)
+class EfactPendingPage(PendingPage):
+    """A pending page, and how many of its entries had no id (skipped: they cannot be fetched)."""
+
+    skipped: int = 0
+
+
 class EfactConnector:
     """The eFACT hub for the core: ``source = "efact"``."""
 
@@ -83,8 +92,13 @@ class EfactConnector:
         return entity_records(await self.hub.entities())
 
     async def pending(self, *, nif: str | None = None, office: str | None = None) -> PendingPage:
+        """The page's ids; entries without one (it cannot be fetched) are skipped and counted."""
         page = await self.hub.pending_invoices(nif=nif, office=office)
-        return PendingPage(list(dict.fromkeys(f.id for f in page.factures)), page.mesFactures)
+        ids = list(dict.fromkeys(f.id for f in page.factures if f.id))
+        skipped = sum(1 for f in page.factures if not f.id)
+        if skipped:
+            log.warning("%d entries of the pending list have no invoice id: skipped", skipped)
+        return EfactPendingPage(ids, page.mesFactures, skipped)
 
     async def bundle(self, invoice_id: str, fetched_at: datetime) -> InvoiceBundle | FetchFailure:
         return await fetch_bundle(self.hub, self.store, invoice_id, fetched_at)

@@ -3,7 +3,8 @@
 They accept every quirk listed in ``shared/domain/efact.md``: keys with stray spaces, Spanish and
 Catalan spellings of the supplier fields, numbers sent as strings, ids sent as numbers, a detail
 without ``id``, timestamps with or without milliseconds (naive ones are Europe/Madrid time) and
-state names with trailing spaces.
+state names with trailing spaces. A pending-list entry whose ``id`` is null or empty is read (one
+such entry must not cost the whole page); the connector skips it.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ class ErrorBody(HubModel):
 
 
 class PendingInvoice(HubRecord):
-    id: Id
+    id: Text = None  # an entry without one cannot be fetched: the connector skips it, the page stands
     nif: Text = None
     oficinaComptable: Text = None
     organGestor: Text = None
