@@ -198,3 +198,29 @@ def test_pending_entries_without_an_id_are_skipped_with_a_warning_and_the_page_p
     ]
     assert stored_ids(settings) == set(ids) == acknowledged_on_hub(sim)
     assert summary.as_dict()["pending_entries_skipped"] == 3
+
+
+# --------------------------------------------------------------------------- detail of another id
+
+
+@pytest.mark.sim(invoices=8, late_attachment_rate=0.0)
+@pytest.mark.parametrize("other", ["zero-padded", "another invoice"])
+def test_a_detail_carrying_another_id_defers_the_invoice_asked_for(
+    sim: RunningSimulator, front: RunningFront, settings: Settings, other: str
+) -> None:
+    ids = sim.hub.pending_ids()
+    asked, real = ids[2], ids[0]
+    # Ids are the hub's text, compared as listed: "0159700002" is not "159700002".
+    carried = "0" + asked if other == "zero-padded" else real
+    front.add(
+        "rewrite", rf"^/factura/{asked}$", rewrite=(f'"id":"{asked}"'.encode(), f'"id":"{carried}"'.encode())
+    )
+    summary = sync(settings)
+    assert [d["invoice_id"] for d in summary.deferred] == [asked]
+    assert f"detail of invoice '{carried}', not '{asked}'" in reasons_for(summary, asked)[0]
+    assert asked in sim.hub.pending_ids() and asked not in acknowledged_on_hub(sim)
+    assert stored_ids(settings) == set(ids) - {asked} == acknowledged_on_hub(sim)  # no row under `carried`
+    number = warehouse_rows(settings, f"select invoice_number from raw.invoices where invoice_id = '{real}'")
+    assert number == [(sim.hub.detail(real)["numeroFactura"],)]  # the real invoice's row is its own
+    front.clear()
+    assert sync(settings).ok and stored_ids(settings) == set(ids)  # fixed on the hub: stored next run

@@ -6,7 +6,8 @@ and deadline rules), at most ``concurrency`` at once, all on the caller's event 
 A download is stored only if it is the document (see ``rcflow.connectors.efact.documents``): a
 2xx answer, its body decoded as the transport encoded it, as long as announced, and plausibly of
 the expected type. Its sha256 is that of the decoded, stored bytes. PATCH is never retried
-blindly (it is not idempotent); callers re-read ``/estats`` instead.
+blindly (it is not idempotent); callers re-read ``/estats`` instead. An invoice's detail (GET or
+the PATCH answer) must be that invoice's: one carrying another id is refused as a protocol error.
 """
 
 from __future__ import annotations
@@ -124,9 +125,10 @@ class HubClient:
         return await self._get_model("factures-pendents", PendingInvoicesPage, _filters(nif, office))
 
     async def invoice(self, invoice_id: str) -> InvoiceDetail:
-        """GET /factura/:id. The detail may lack ``id``; it is filled from the request."""
-        detail = await self._get_model(f"factura/{_seg(invoice_id)}", InvoiceDetail)
-        return detail if detail.id else _with_id(detail, invoice_id)
+        """GET /factura/:id. The detail may lack ``id``; it is filled from the request. One with
+        another id raises ``HubProtocolError`` (see ``_own``)."""
+        path = f"factura/{_seg(invoice_id)}"
+        return _own("GET", path, await self._get_model(path, InvoiceDetail), invoice_id)
 
     async def states(self, invoice_id: str) -> StateHistory:
         """GET /factura/:id/estats: the invoice's state history."""
@@ -188,8 +190,7 @@ class HubClient:
         """PATCH /factura/:id. Sent once: a failure is the caller's to reconcile via /estats."""
         path = f"factura/{_seg(invoice_id)}"
         answer = await self.http.json("PATCH", path, body=update.to_json(), retry=False)
-        detail = _parse_model("PATCH", path, answer, InvoiceDetail)
-        return detail if detail.id else _with_id(detail, invoice_id)
+        return _own("PATCH", path, _parse_model("PATCH", path, answer, InvoiceDetail), invoice_id)
 
     async def release_attachment(self, attachment_id: str) -> None:
         """DELETE /adjunts-pendents/:idAdjunt. A 2002 after a lost answer counts as released."""
@@ -250,6 +251,20 @@ def _filters(nif: str | None, office: str | None) -> dict[str, str] | None:
     if office:
         params["oficinaComptable"] = office
     return params or None
+
+
+def _own(method: str, path: str, detail: InvoiceDetail, invoice_id: str) -> InvoiceDetail:
+    """The detail of ``invoice_id``, its id filled in when the hub left it out. A detail with
+    another id (another invoice's, or this one written differently: ids are compared as the text
+    the hub lists, so ``0159700002`` is not ``159700002``) is a hub inconsistency: raised."""
+    wanted = str(invoice_id).strip()
+    if detail.id is None:
+        return _with_id(detail, wanted)
+    if detail.id != wanted:
+        raise HubProtocolError(
+            method, path, f"it is the detail of invoice {detail.id[:40]!r}, not {wanted!r}"
+        )
+    return detail
 
 
 def _with_id(detail: InvoiceDetail, invoice_id: str) -> InvoiceDetail:

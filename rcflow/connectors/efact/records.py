@@ -2,7 +2,8 @@
 
 The column values are the ones the warehouse has always stored for eFACT: the hub's JSON text
 exactly as received (a re-serialised model only when the client kept none), states as
-``rcflow.lifecycle`` names, amounts in cents.
+``rcflow.lifecycle`` names, amounts in cents. An invoice's rows are keyed on the id rcflow asked
+the hub for, not on the id inside the answer.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ def entity_records(listing: EntityList) -> list[EntityRecord]:
     ]
 
 
-def invoice_record(detail: InvoiceDetail, invoice_id: str | None = None) -> InvoiceRecord:
-    """The detail as ``raw.invoices`` columns; ``invoice_id`` when the detail carries no id."""
+def invoice_record(detail: InvoiceDetail, invoice_id: str) -> InvoiceRecord:
+    """The detail as ``raw.invoices`` columns, keyed on ``invoice_id``, the id it was asked for
+    (never the detail's own: the client refuses a detail carrying another)."""
     return InvoiceRecord(
-        invoice_id=detail.id or invoice_id or "",
+        invoice_id=invoice_id,
         raw_json=detail.raw_json or detail.model_dump_json(),
         invoice_number=detail.numeroFactura,
         issue_date=detail.dataFactura,
@@ -50,6 +52,6 @@ def invoice_record(detail: InvoiceDetail, invoice_id: str | None = None) -> Invo
     )
 
 
-def acknowledged(detail: InvoiceDetail, invoice_id: str | None = None) -> Acknowledged:
-    """The PATCH answer (or the re-read detail) as the acknowledgement's result."""
-    return Acknowledged(detail.id or invoice_id or "", state_name(detail.estat), detail.dataEstat)
+def acknowledged(detail: InvoiceDetail, invoice_id: str) -> Acknowledged:
+    """The PATCH answer (or the re-read detail) as the acknowledgement of ``invoice_id``."""
+    return Acknowledged(invoice_id, state_name(detail.estat), detail.dataEstat)
