@@ -224,3 +224,21 @@ def test_a_detail_carrying_another_id_defers_the_invoice_asked_for(
     assert number == [(sim.hub.detail(real)["numeroFactura"],)]  # the real invoice's row is its own
     front.clear()
     assert sync(settings).ok and stored_ids(settings) == set(ids)  # fixed on the hub: stored next run
+
+
+# --------------------------------------------------------------------------- hub amount out of range
+
+
+@pytest.mark.sim(invoices=8, late_attachment_rate=0.0)
+@pytest.mark.parametrize("amount", [b"1e30", b"92233720368547758.08", b'"-1e999999"'])
+def test_a_detail_amount_out_of_int64_cents_defers_that_invoice_only(
+    sim: RunningSimulator, front: RunningFront, settings: Settings, amount: bytes
+) -> None:
+    ids = sim.hub.pending_ids()
+    odd = ids[4]
+    rewrite = (rb'"importFactura":[^,}]+', b'"importFactura":' + amount)
+    front.add("rewrite", rf"^/factura/{odd}$", rewrite=rewrite)
+    summary = sync(settings)
+    assert [d["invoice_id"] for d in summary.deferred] == [odd]
+    assert "importFactura" in reasons_for(summary, odd)[0]
+    assert stored_ids(settings) == set(ids) - {odd} == acknowledged_on_hub(sim)

@@ -3,7 +3,8 @@
 They accept every quirk listed in ``shared/domain/efact.md``: keys with stray spaces, Spanish and
 Catalan spellings of the supplier fields, numbers sent as strings, ids sent as numbers, a detail
 without ``id``, timestamps with or without milliseconds (naive ones are Europe/Madrid time) and
-state names with trailing spaces. A pending-list entry whose ``id`` is null or empty is read (one
+state names with trailing spaces. An amount that is not finite or whose cents overflow int64 is
+refused (the answer is unreadable). A pending-list entry whose ``id`` is null or empty is read (one
 such entry must not cost the whole page); the connector skips it.
 """
 
@@ -22,6 +23,8 @@ from rcflow.connectors.efact.states import SETTABLE_STATES, State, parse_state
 
 HUB_TZ = ZoneInfo("Europe/Madrid")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# An amount whose cents do not fit the warehouse's int64 columns (NaN and infinities neither).
+_MAX_AMOUNT = Decimal(2**63) / 100
 
 _ALIASES = {
     "nifProveedor": "nifProveidor",
@@ -89,11 +92,14 @@ def _to_decimal(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("expected an amount, got a boolean")
     try:
-        return (
+        amount = (
             Decimal(str(value).strip().replace(",", ".")) if isinstance(value, str) else Decimal(str(value))
         )
     except InvalidOperation:
         raise ValueError(f"not an amount: {value!r}") from None
+    if not amount.is_finite() or abs(amount) >= _MAX_AMOUNT:
+        raise ValueError(f"amount out of range: {str(value)[:40]!r}")
+    return amount
 
 
 Text = Annotated[str | None, BeforeValidator(_to_str)]
