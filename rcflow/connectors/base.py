@@ -176,10 +176,12 @@ class CreditAssignment:
 
 @dataclass(frozen=True)
 class PendingPage:
-    """Ids waiting on the hub (deduplicated, in the hub's order); ``more``: the hub holds more."""
+    """Ids waiting on the hub (deduplicated, in the hub's order); ``more``: the hub holds more;
+    ``skipped``: entries of the page the connector could not read an id from (left on the hub)."""
 
     ids: list[str]
     more: bool
+    skipped: int = 0
 
 
 @dataclass(frozen=True)

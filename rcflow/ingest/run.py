@@ -174,6 +174,7 @@ class HubRuns:
                 setattr(total, f.name, sum(values))
         total.seconds = round(total.seconds, 3)
         total.deferred = [{**d, "hub": h} for h, s in self.summaries.items() for d in s.deferred]
+        total.warnings = [f"{h}: {w}" for h, s in self.summaries.items() for w in s.warnings]
         stops = [f"{h}: {s.stopped_early}" for h, s in self.summaries.items() if s.stopped_early]
         total.stopped_early = "; ".join(stops) or None
         return total

@@ -243,10 +243,10 @@ class Syncer:
                 return
 
     def _count_skipped(self, page: PendingPage) -> None:
-        """Entries the connector could not read off the page (no id; ``page.skipped`` when the
-        connector's page carries it): warned about, the rest of the page processed. They stay at
-        the head of the queue, so every page lists them again: the count is the most on one page."""
-        skipped = getattr(page, "skipped", 0)
+        """Entries the connector could not read off the page (``page.skipped``: no id): warned
+        about, the rest of the page processed. They stay at the head of the queue, so every page
+        lists them again: the count is the most on one page."""
+        skipped = page.skipped
         if skipped <= self.summary.pending_entries_skipped:
             return
         old = _skipped_warning(self.summary.pending_entries_skipped)
@@ -373,7 +373,8 @@ class Syncer:
         try:
             return await self.hub.acknowledge(invoice_id)
         except Exception as exc:
-            log.warning("acknowledgement of %s failed unexpectedly", invoice_id, exc_info=True)
+            log.warning("acknowledgement of %s failed unexpectedly: %s", invoice_id, exc)
+            log.debug("acknowledgement of %s", invoice_id, exc_info=True)
             return FetchFailure(invoice_id, f"acknowledgement failed: {type(exc).__name__}: {str(exc)[:200]}")
 
     def _defer(self, invoice_id: str, reason: str) -> None:

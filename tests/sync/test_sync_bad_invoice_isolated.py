@@ -21,7 +21,7 @@ from rcflow.config import Settings, load_settings
 from rcflow.connectors.efact.connector import EfactConnector
 from rcflow.connectors.efact.simulator.front import RunningFront, start_front
 from rcflow.connectors.efact.simulator.server import RunningSimulator
-from rcflow.ingest.run import run_sync
+from rcflow.ingest.run import HubRuns, run_sync
 from rcflow.ingest.sync import SyncSummary
 
 
@@ -198,6 +198,9 @@ def test_pending_entries_without_an_id_are_skipped_with_a_warning_and_the_page_p
     ]
     assert stored_ids(settings) == set(ids) == acknowledged_on_hub(sim)
     assert summary.as_dict()["pending_entries_skipped"] == 3
+    # The command's totals over its hubs carry the warning too, naming the hub.
+    totals = HubRuns("sync", {"efact": summary}).as_dict()
+    assert (totals["pending_entries_skipped"], totals["warnings"]) == (3, [f"efact: {summary.warnings[0]}"])
 
 
 # --------------------------------------------------------------------------- detail of another id

@@ -9,7 +9,7 @@ know does not: that invoice is deferred), and a state push is validated
 against eFACT's payload rules before it is sent (``StateUpdate``). The hub's answers are handed
 to the core as its records (``records``). A detail listing one attachment twice (the hub's join
 repeating a row) gets it fetched and stored once, the first entry kept; a pending-list entry
-without an id is skipped and counted on its page (``EfactPendingPage.skipped``).
+without an id is skipped and counted on its page (``PendingPage.skipped``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -51,13 +50,6 @@ from rcflow.store import BlobStore
 log = logging.getLogger("rcflow.connectors.efact")
 T = TypeVar("T")
 DELIVERED = StateUpdate.build(State.DELIVERED)
-
-
-@dataclass(frozen=True)
-class EfactPendingPage(PendingPage):
-    """A pending page, and how many of its entries had no id (skipped: they cannot be fetched)."""
-
-    skipped: int = 0
 
 
 class EfactConnector:
@@ -98,7 +90,7 @@ class EfactConnector:
         skipped = sum(1 for f in page.factures if not f.id)
         if skipped:
             log.warning("%d entries of the pending list have no invoice id: skipped", skipped)
-        return EfactPendingPage(ids, page.mesFactures, skipped)
+        return PendingPage(ids, page.mesFactures, skipped)
 
     async def bundle(self, invoice_id: str, fetched_at: datetime) -> InvoiceBundle | FetchFailure:
         return await fetch_bundle(self.hub, self.store, invoice_id, fetched_at)
