@@ -1,7 +1,8 @@
 """Legal figures at the rules' edges, through one real build, each checked by hand and by the
 oracle: invoices issued before 2014 (out of the PMP only), a quarantined invoice whose Facturae
 total has the wrong sign (counts with the hub's amount), an invoice never conformed (interest
-due at registry + 60), and a ratio exactly on a half hundredth (rounded the same everywhere)."""
+due at registry + 60), a ratio exactly on a half hundredth (rounded the same everywhere) and an
+entity with no invoice at all (zeros in both reports)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from rcflow import clock
 from rcflow.reports import build_reports
 from rcflow.warehouse import Warehouse, snapshot_path_for
 
-ROUND, OLD, XML, UNCONFORMED = "P0800201A", "P0800202B", "P0800203C", "P0800204D"
+ROUND, OLD, XML, UNCONFORMED, EMPTY = "P0800201A", "P0800202B", "P0800203C", "P0800204D", "P0800205E"
 TODAY = "2025-05-02T10:00:00Z"  # 2025-Q1 is closed: figures as of 31-03-2025
 d = date
 
@@ -46,7 +47,7 @@ def _invoices() -> list[Inv]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     root = tmp_path_factory.mktemp("legal-edges")
     entities = [(ROUND, "Ens arrodoniment"), (OLD, "Ens 2013"), (XML, "Ens XML"),
-                (UNCONFORMED, "Ens sense conformitat")]  # fmt: skip
+                (UNCONFORMED, "Ens sense conformitat"), (EMPTY, "Ens sense factures")]  # fmt: skip
     warehouse = load(root / "warehouse.duckdb", _invoices(), entities=entities,
                      quarantine=[("xml_negative", "quality", "amount_mismatch")])  # fmt: skip
     with Warehouse(warehouse, lock_timeout=30) as wh:
@@ -122,6 +123,15 @@ def test_interest_on_an_invoice_never_conformed_is_due_at_registry_plus_60(built
     assert row["interest"] == _cents(_interest(10000, d(2025, 3, 11), d(2025, 3, 31)))
     assert "unconformed_paid" not in {r["invoice_id"] for r in built.csv("late_interest.csv")}
     assert built.row("morosity.csv", entity_nif=UNCONFORMED)["paid_late_count"] == "1"
+
+
+def test_an_entity_without_invoices_reports_zeros_in_the_pmp_and_the_morosity_report(built):
+    """Every entity files both each quarter: the PMP n/a, the morosity report's blocks zero."""
+    pmp = built.row("pmp.csv", entity_nif=EMPTY)
+    assert (pmp["paid_count"], pmp["pending_count"], pmp["pmp"]) == ("0", "0", "")
+    morosity = built.row("morosity.csv", entity_nif=EMPTY)
+    assert (morosity["entity_name"], morosity["paid_late_count"], morosity["pending_late_amount"],
+            morosity["pmp_days"]) == ("Ens sense factures", "0", "0.00", "")  # fmt: skip
 
 
 def test_the_oracle_agrees_on_every_figure(built):

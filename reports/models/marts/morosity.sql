@@ -18,6 +18,12 @@ administrations as (
 
 ),
 
+periods as (
+
+    {{ reporting_periods() }}
+
+),
+
 operations as (
 
     select
@@ -121,23 +127,81 @@ averaged as (
 
 ),
 
+-- Every entity reports each quarter, zeros when the hub holds none of its invoices, and each
+-- administration keeps its 'ALL' row, as the PMP does.
+without_invoices as (
+
+    select
+        periods.period_label as period,
+        entities.entity_nif,
+        {{ administration_id_sql('entities.entity_nif') }} as administration_id,
+        periods.as_of_on,
+        periods.is_provisional
+
+    from entities
+    cross join periods
+    where entities.entity_nif not in (select entity_nif from averaged)
+
+    union all
+
+    select
+        periods.period_label as period,
+        'ALL' as entity_nif,
+        administrations.administration_id,
+        periods.as_of_on,
+        periods.is_provisional
+
+    from periods
+    cross join administrations
+    where administrations.administration_id not in (
+        select administration_id from averaged where entity_nif = 'ALL'
+    )
+
+),
+
+completed as (
+
+    select * from averaged
+
+    union all by name
+
+    select
+        *,
+        {%- for block in ['paid_in_time', 'paid_late', 'interest_paid', 'pending_in_time',
+                          'pending_late'] %}
+        0 as {{ block }}_count,
+        cast(0 as decimal(18, 2)) as {{ block }}_amount,
+        {%- endfor %}
+        {%- for ratio in ['pmp_days', 'pmpp_days', 'pmpe_days', 'pmppe_days'] %}
+        cast(null as decimal(18, 2)) as {{ ratio }},
+        {%- endfor %}
+        0 as quarantined_count,
+        0 as findings_count,
+        cast(0 as decimal(18, 2)) as findings_amount,
+        0 as scope_excluded_count,
+        cast(0 as decimal(18, 2)) as scope_excluded_amount
+
+    from without_invoices
+
+),
+
 labelled as (
 
     select
-        averaged.period,
-        averaged.entity_nif,
-        case when averaged.entity_nif = 'ALL' then administrations.administration_name
+        completed.period,
+        completed.entity_nif,
+        case when completed.entity_nif = 'ALL' then administrations.administration_name
             else entities.entity_name end as entity_name,
-        averaged.* exclude (period, entity_nif),
+        completed.* exclude (period, entity_nif),
         'Ley 15/2010 art. 4 / Ley 3/2004: due date = start of the count (RD 1040/2017 rule)'
             || ' + 30 days (LCSP art. 198.4); on the due date counts as in time'
             as method_label,
         'none recorded: the hub and accounting data carry no interest payments'
             as interest_paid_basis
 
-    from averaged
-    left join entities on entities.entity_nif = averaged.entity_nif
-    left join administrations on administrations.administration_id = averaged.administration_id
+    from completed
+    left join entities on entities.entity_nif = completed.entity_nif
+    left join administrations on administrations.administration_id = completed.administration_id
 
 )
 
