@@ -17,7 +17,11 @@ with FACe's client):
   headers, extended only as the body arrives at ``MIN_BODY_RATE`` or faster, so a dripping body
   fails in about ``timeout`` seconds;
 * a body is decoded as the transport encoded it (identity is asked for; gzip, deflate and br are
-  undone) and must be as long as announced.
+  undone) and must be as long as announced; each coded stream
+  complete (a body ending inside one is a transport error, retried; a gzip body may hold several
+  members; bytes after a stream's end are an error); decoded in pieces of at most about ``CHUNK``,
+  so the size cap (``MAX_JSON_BYTES``, ``MAX_DOWNLOAD_BYTES``) holds for the decoded bytes as for
+  the raw ones, and a compression bomb is refused before it is in memory or on disk.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import ssl
 import time
 import zlib
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -68,6 +72,9 @@ log = logging.getLogger("rcflow.connectors.efact")
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 8
 MAX_JSON_BYTES = 20 * 1024 * 1024
+# A downloaded document, raw and decoded: four times the Facturae parser's limit, far above any
+# attachment the hub serves (a gzip bomb of 0.3 MB decodes to 300 MB).
+MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
 MAX_ERROR_BODY = 64 * 1024
 CHUNK = 64 * 1024
 USER_AGENT = "rcflow/0.1 (+eFACT RCF integration)"
@@ -193,9 +200,11 @@ class Http:
 
         return await self.retrying(once) if retry else await once()
 
-    async def download(self, path: str, sink: Callable[[bytes], None]) -> Answer:
-        """One GET attempt streaming a 2xx body, decoded, into ``sink`` (the caller retries)."""
-        answer = await self._exchange("GET", path, None, DOWNLOAD_FIELDS, sink, None)
+    async def download(self, path: str, sink: Callable[[bytes], None], *, limit: int | None = None) -> Answer:
+        """One GET attempt streaming a 2xx body, decoded, into ``sink`` (the caller retries): at
+        most ``limit`` bytes (``MAX_DOWNLOAD_BYTES``), raw and decoded."""
+        limit = MAX_DOWNLOAD_BYTES if limit is None else limit
+        answer = await self._exchange("GET", path, None, DOWNLOAD_FIELDS, sink, limit)
         self._raise_for_status("GET", path, answer)
         return answer
 
@@ -267,7 +276,7 @@ class Http:
                     if problem := encoding_problem(names.get("content-encoding")):
                         raise HubNotDocument(method, path, problem)
                     body = b""
-                    async for chunk in _decoded(conn, head, names, deadline, method, path, None):
+                    async for chunk in _decoded(conn, head, names, deadline, method, path, limit):
                         try:
                             sink(chunk)
                         except OSError as exc:  # the disk's failure, not the hub's: never retried
@@ -356,78 +365,141 @@ async def _decoded(
     path: str,
     limit: int | None,
 ) -> AsyncIterator[bytes]:
-    """The body, decoded, chunk by chunk, within the deadline (the connection checks the
-    announced length)."""
+    """The body, decoded, chunk by chunk, within the deadline and ``limit`` (raw and decoded);
+    every coded stream must end with the body (the connection checks the announced length)."""
     decoders = _decoders(headers.get("content-encoding"), method, path)
-    size = 0
+    raw_size = size = 0
     async for raw in conn.body(head, deadline, CHUNK):
-        for decoder in decoders:
-            raw = decoder(raw)
-        size += len(raw)
-        if limit is not None and size > limit:
+        raw_size += len(raw)
+        if limit is not None and raw_size > limit:
             raise HubProtocolError(method, path, f"answer larger than {limit} bytes")
-        if raw:
-            yield raw
+        for piece in _through(decoders, raw):
+            size += len(piece)
+            if limit is not None and size > limit:
+                raise HubProtocolError(method, path, f"answer larger than {limit} bytes once decoded")
+            yield piece
+    for decoder in decoders if raw_size else ():  # an empty body has nothing to decode
+        if not decoder.finished():
+            raise HubTransportError(
+                method, path, f"body truncated: it ends inside its {decoder.coding!r} stream"
+            )
 
 
-def _decoders(content_encoding: str | None, method: str, path: str) -> list[Callable[[bytes], bytes]]:
-    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-    decoders = []
-    for coding in reversed(codings):  # the last coding applied is undone first
+def _through(decoders: list[_Decoder], data: bytes) -> Iterator[bytes]:
+    """``data`` through each decoder in turn (the first undoes the last coding applied)."""
+    if not decoders:
+        if data:
+            yield data
+        return
+    for piece in decoders[0].feed(data):
+        yield from _through(decoders[1:], piece)
+
+
+def _decoders(content_encoding: str | None, method: str, path: str) -> list[_Decoder]:
+    """Decoders for the content codings, last applied first."""
+    content = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    decoders: list[_Decoder] = []
+    for coding in reversed(content):
         if coding in ("gzip", "x-gzip"):
-            decoders.append(_zlib(zlib.MAX_WBITS | 16, method, path))
+            decoders.append(_Zlib(coding, zlib.MAX_WBITS | 16, method, path, members=True))
         elif coding == "deflate":
-            decoders.append(_deflate(method, path))
+            decoders.append(_Deflate(method, path))
         elif coding == "br":
-            decoders.append(_brotli(method, path))
+            decoders.append(_Brotli(method, path))
     return decoders
 
 
-def _not_decodable(method: str, path: str, coding: str, exc: Exception) -> HubTransportError:
+def _not_decodable(method: str, path: str, coding: str, exc: Exception | str) -> HubTransportError:
     return HubTransportError(method, path, f"body not decodable as {coding!r}: {exc}")
 
 
-def _zlib(wbits: int, method: str, path: str) -> Callable[[bytes], bytes]:
-    obj = zlib.decompressobj(wbits)
+class _Decoder:
+    """Undoes one coding; output in pieces of at most about ``CHUNK`` (a bomb is never whole)."""
 
-    def decode(data: bytes) -> bytes:
+    coding: str
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def finished(self) -> bool:
+        """The stream has reached its end marker (and checksum)."""
+        raise NotImplementedError
+
+
+class _Zlib(_Decoder):
+    """gzip (``members``: one member after another, RFC 1952 §2.2) or zlib-wrapped deflate."""
+
+    def __init__(self, coding: str, wbits: int, method: str, path: str, *, members: bool = False):
+        self.coding, self._wbits, self._members = coding, wbits, members
+        self._where = (method, path)
+        self._obj = zlib.decompressobj(wbits)
+        self._pending = False  # the last output filled CHUNK: more may be held back
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data or self._pending:
+            if self._obj.eof:
+                if not self._members:
+                    raise _not_decodable(*self._where, self.coding, "data after the end of the stream")
+                self._obj = zlib.decompressobj(self._wbits)  # the next member
+            try:
+                out = self._obj.decompress(data, CHUNK)
+            except zlib.error as exc:
+                raise _not_decodable(*self._where, self.coding, exc) from None
+            self._pending = not self._obj.eof and len(out) == CHUNK
+            data = self._obj.unused_data if self._obj.eof else self._obj.unconsumed_tail
+            if out:
+                yield out
+
+    def finished(self) -> bool:
+        return self._obj.eof
+
+
+class _Deflate(_Decoder):
+    """zlib-wrapped deflate, or raw deflate as some servers send it (told by the first 2 bytes)."""
+
+    coding = "deflate"
+
+    def __init__(self, method: str, path: str):
+        self._where = (method, path)
+        self._inner: _Zlib | None = None
+        self._start = b""  # the first bytes, until there are 2 to tell
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._inner is None:
+            self._start += data
+            if len(self._start) < 2:
+                return
+            wrapped = self._start[0] & 0x0F == 8 and int.from_bytes(self._start[:2]) % 31 == 0
+            self._inner = _Zlib("deflate", zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS, *self._where)
+            data, self._start = self._start, b""
+        yield from self._inner.feed(data)
+
+    def finished(self) -> bool:
+        return self._inner is not None and self._inner.finished()
+
+
+class _Brotli(_Decoder):
+    coding = "br"
+
+    def __init__(self, method: str, path: str):
+        self._where = (method, path)
+        self._obj = brotli.Decompressor()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if data and self._obj.is_finished():
+            raise _not_decodable(*self._where, "br", "data after the end of the stream")
         try:
-            return obj.decompress(data)
-        except zlib.error as exc:
-            raise _not_decodable(method, path, "gzip", exc) from None
-
-    return decode
-
-
-def _deflate(method: str, path: str) -> Callable[[bytes], bytes]:
-    """zlib-wrapped deflate, or raw deflate as some servers send it."""
-    state: dict[str, Any] = {"obj": zlib.decompressobj(), "first": True}
-
-    def decode(data: bytes) -> bytes:
-        try:
-            return state["obj"].decompress(data)
-        except zlib.error as exc:
-            if state["first"]:
-                state["first"] = False
-                state["obj"] = zlib.decompressobj(-zlib.MAX_WBITS)
-                return decode(data)
-            raise _not_decodable(method, path, "deflate", exc) from None
-        finally:
-            state["first"] = False
-
-    return decode
-
-
-def _brotli(method: str, path: str) -> Callable[[bytes], bytes]:
-    obj = brotli.Decompressor()
-
-    def decode(data: bytes) -> bytes:
-        try:
-            return obj.process(data)
+            out = self._obj.process(data, output_buffer_limit=CHUNK)
+            while out:  # a full buffer may leave output held back, input taken or not
+                yield out
+                if len(out) < CHUNK and self._obj.can_accept_more_data():
+                    break
+                out = self._obj.process(b"", output_buffer_limit=CHUNK)
         except brotli.error as exc:
-            raise _not_decodable(method, path, "br", exc) from None
+            raise _not_decodable(*self._where, "br", exc) from None
 
-    return decode
+    def finished(self) -> bool:
+        return self._obj.is_finished()
 
 
 def _reason(exc: BaseException) -> str:

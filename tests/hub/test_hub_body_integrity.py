@@ -1,0 +1,218 @@
+"""A download's body is the document the hub holds, whole, or an error: never a truncated body, a
+stream cut inside its compression, a partial or empty 2xx, an ambiguous framing or a compression
+bomb stored as the document.
+
+The hub here is a raw socket server on loopback (``hub_support.serving``): each connection gets
+the next of a list of scripted answers, bytes as written, then a clean close (FIN) or a reset (RST).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import socket
+import struct
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import brotli
+import pytest
+from hub_support import ISSUER, SECRET, read_request, serving
+from pydantic import SecretStr
+
+from rcflow.connectors.efact import HubClient
+from rcflow.connectors.efact import http as hub_http
+from rcflow.connectors.efact.errors import HubProtocolError, HubTransportError
+from rcflow.store import BlobStore
+
+# On both event loops: asyncio's (Prefect's flows) and uvloop's (rcflow's commands).
+pytestmark = pytest.mark.both_event_loops
+
+XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<fe:Facturae xmlns:fe="http://www.facturae.es/Facturae/2014/v3.2.1/Facturae">'
+    + b"<FileHeader><SchemaVersion>3.2.1</SchemaVersion></FileHeader>" * 400
+    + b"</fe:Facturae>\n"
+)
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 64 + b"%%EOF\n"
+
+
+@dataclass(frozen=True)
+class Script:
+    """One connection's answer: ``data`` as written, then a reset (``rst``) or a clean close."""
+
+    data: bytes
+    rst: bool = False
+
+
+def answer(body: bytes, fields: bytes = b"", *, length: bool = True, status: bytes = b"200 OK") -> bytes:
+    """An HTTP/1.1 answer with ``body``, its Content-Length unless ``length`` is False."""
+    size = b"Content-Length: %d\r\n" % len(body) if length else b""
+    return (
+        b"HTTP/1.1 "
+        + status
+        + b"\r\nContent-Type: application/octet-stream\r\n"
+        + size
+        + fields
+        + b"\r\n"
+        + body
+    )
+
+
+def chunked(body: bytes, size: int = 1000) -> bytes:
+    pieces = [body[k : k + size] for k in range(0, len(body), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+
+
+@contextmanager
+def hub(*scripts: Script) -> Iterator[tuple[str, list[int]]]:
+    """A hub answering its n-th connection with ``scripts[n]`` (the last one from then on)."""
+    served: list[int] = []
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            script = scripts[min(len(served), len(scripts) - 1)]
+            served.append(1)
+            if not read_request(conn):
+                return
+            conn.sendall(script.data)
+            if script.rst:
+                time.sleep(0.5)  # the client has read what was sent: the reset comes mid-body
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    with serving(handle, threaded=True) as (port, accepted):
+        yield f"http://127.0.0.1:{port}/rcf", accepted
+
+
+def client(url: str, **kwargs: object) -> HubClient:
+    kwargs.setdefault("max_retries", 0)
+    kwargs.setdefault("timeout", 5.0)
+    return HubClient(url, ISSUER, SecretStr(SECRET), **kwargs)  # type: ignore[arg-type]
+
+
+def stored(store: BlobStore) -> list[Path]:
+    return [p for p in store.root.rglob("*") if p.is_file()]
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def facturae(url: str, store: BlobStore, **kwargs: object) -> str:
+    async with client(url, **kwargs) as h:
+        return (await h.facturae("7", store)).blob.sha256
+
+
+async def attachment(url: str, store: BlobStore, **kwargs: object) -> str:
+    async with client(url, **kwargs) as h:
+        return (await h.attachment("7", "70", store, name="annex.pdf")).blob.sha256
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+ENCODERS = {
+    "gzip": lambda data: gzip.compress(data, compresslevel=1, mtime=0),
+    "deflate": zlib.compress,
+    "br": lambda data: brotli.compress(data, quality=1),
+}
+
+
+# ---------------------------------------------------------------------- compressed bodies
+
+
+@pytest.mark.parametrize("coding", sorted(ENCODERS))
+async def test_a_compressed_stream_cut_before_its_end_is_a_transport_error_retried(
+    tmp_path: Path, coding: str
+) -> None:
+    """The framing is whole (Content-Length = bytes sent) but the compressed stream stops before
+    its end marker (a front that died mid-stream): an error, retried, and the next whole answer
+    is what is stored."""
+    packed = ENCODERS[coding](PDF)
+    fields = b"Content-Encoding: %s\r\n" % coding.encode()
+    cut, whole = Script(answer(packed[: len(packed) - 8], fields)), Script(answer(packed, fields))
+    store = BlobStore(tmp_path)
+    with hub(cut) as (url, _), pytest.raises(HubTransportError, match=f"ends inside its '{coding}' stream"):
+        await attachment(url, store)
+    assert stored(store) == []
+    with hub(cut, whole) as (url, accepted):
+        assert await attachment(url, store, max_retries=1) == sha(PDF)
+    assert len(accepted) == 2
+
+
+async def test_every_member_of_a_multi_member_gzip_body_is_kept(tmp_path: Path) -> None:
+    """RFC 1952 §2.2: a gzip file is a series of members; the body is all of them, in order."""
+    half = len(PDF) // 2
+    body = gzip.compress(PDF[:half], mtime=0) + gzip.compress(PDF[half:], mtime=0)
+    with hub(Script(answer(body, b"Content-Encoding: gzip\r\n"))) as (url, _):
+        assert await attachment(url, BlobStore(tmp_path)) == sha(PDF)
+
+
+@pytest.mark.parametrize("coding", sorted(ENCODERS))
+async def test_bytes_after_the_end_of_a_compressed_stream_are_an_error(tmp_path: Path, coding: str) -> None:
+    body = ENCODERS[coding](PDF) + b"\x00trailing garbage"
+    store = BlobStore(tmp_path)
+    with (
+        hub(Script(answer(body, b"Content-Encoding: %s\r\n" % coding.encode()))) as (url, _),
+        pytest.raises(HubTransportError, match=f"not decodable as '{coding}'"),
+    ):
+        await attachment(url, store)
+    assert stored(store) == []
+
+
+async def test_raw_deflate_still_decodes_even_one_byte_at_a_time(tmp_path: Path) -> None:
+    """Some servers send deflate without its zlib wrapper; told apart by the first two bytes,
+    even when they arrive in two chunks."""
+    body = chunked(_raw_deflate(PDF), size=1)
+    fields = b"Content-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n"
+    with hub(Script(answer(body, fields, length=False))) as (url, _):
+        assert await attachment(url, BlobStore(tmp_path)) == sha(PDF)
+
+
+# ---------------------------------------------------------------------- decoded size
+
+
+async def test_a_compression_bomb_stops_at_the_download_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decoded body obeys the download cap as the raw one does; no more than about one piece
+    past it ever reaches the store."""
+    cap = 1024 * 1024
+    monkeypatch.setattr(hub_http, "MAX_DOWNLOAD_BYTES", cap)
+    bomb = ENCODERS["gzip"](b"%PDF-1.4\n" + bytes(64 * cap))  # 64 MiB from a few hundred KiB
+    assert len(bomb) < cap
+    store = BlobStore(tmp_path)
+    with (
+        hub(Script(answer(bomb, b"Content-Encoding: gzip\r\n"))) as (url, accepted),
+        pytest.raises(HubProtocolError, match=f"answer larger than {cap} bytes once decoded"),
+    ):
+        await attachment(url, store, max_retries=2)
+    assert stored(store) == [] and len(accepted) == 1  # not retried
+
+
+async def test_a_plain_body_over_the_download_cap_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub_http, "MAX_DOWNLOAD_BYTES", len(PDF) - 1)
+    store = BlobStore(tmp_path)
+    with (
+        hub(Script(answer(PDF))) as (url, _),
+        pytest.raises(HubProtocolError, match=f"answer larger than {len(PDF) - 1} bytes"),
+    ):
+        await attachment(url, store)
+    assert stored(store) == []
+
+
+@pytest.mark.parametrize("coding", sorted(ENCODERS))
+def test_decoders_hand_on_a_bomb_in_bounded_pieces(coding: str) -> None:
+    decoders = hub_http._decoders(coding, "GET", "/x")
+    data = ENCODERS[coding](bytes(32 * 1024 * 1024))
+    pieces = [len(piece) for piece in hub_http._through(decoders, data)]
+    assert sum(pieces) == 32 * 1024 * 1024 and decoders[0].finished()
+    assert max(pieces) <= 2 * hub_http.CHUNK
