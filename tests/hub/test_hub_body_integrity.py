@@ -175,6 +175,29 @@ async def test_raw_deflate_still_decodes_even_one_byte_at_a_time(tmp_path: Path)
         assert await attachment(url, BlobStore(tmp_path)) == sha(PDF)
 
 
+# ---------------------------------------------------------------------- close-delimited bodies
+
+
+async def test_a_reset_in_a_body_read_up_to_the_close_is_not_its_end(tmp_path: Path) -> None:
+    """No Content-Length, not chunked: only a clean close (FIN) ends the body. A reset half-way is
+    a transport error (``http.client`` raises too), retried; the clean answer is stored."""
+    half = Script(answer(XML[: len(XML) // 2], b"Connection: close\r\n", length=False), rst=True)
+    whole = Script(answer(XML, b"Connection: close\r\n", length=False))
+    store = BlobStore(tmp_path)
+    with hub(half) as (url, _), pytest.raises(HubTransportError, match="ConnectionResetError"):
+        await facturae(url, store)
+    assert stored(store) == []
+    with hub(half, whole) as (url, accepted):
+        assert await facturae(url, store, max_retries=1) == sha(XML)
+    assert len(accepted) == 2
+
+
+async def test_a_clean_close_still_ends_a_body_read_up_to_the_close(tmp_path: Path) -> None:
+    old = Script(b"HTTP/1.0 200 OK\r\nContent-Type: application/xml\r\n\r\n" + XML)
+    with hub(old) as (url, _):
+        assert await facturae(url, BlobStore(tmp_path)) == sha(XML)
+
+
 # ---------------------------------------------------------------------- decoded size
 
 

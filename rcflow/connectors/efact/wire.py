@@ -10,7 +10,8 @@ skipped with its header block; ``HTTP/1.0`` and ``1.1`` only), a header block (l
 count limits, names lower-cased, a folded line continuing the previous value, a line that is not
 ``name: value`` skipped), and a body by ``Content-Length``, chunked, or up to the close; a
 ``HEAD``, ``204``, ``304`` or ``1xx`` has none. A request goes out in one write, with the bytes
-``HTTPConnection.request`` would send.
+``HTTPConnection.request`` would send. A connection reset (not a clean close) before the end of
+a body read up to the close raises the reset's error, as ``http.client`` does.
 
 Reads end at a caller's deadline (``rcflow.connectors.deadline``): ``timeout`` to the headers,
 extended as body bytes arrive at ``MIN_BODY_RATE`` or faster.
@@ -128,6 +129,7 @@ class Connection(asyncio.BufferedProtocol):
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._ended = False  # the hub closed its side, or the connection is gone
+        self._lost: Exception | None = None  # why it is gone, if not a clean close (a reset)
         self._paused = False
 
     @classmethod
@@ -163,6 +165,7 @@ class Connection(asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._ended = True
+        self._lost = exc
         self._wake()
 
     def _wake(self) -> None:
@@ -254,6 +257,8 @@ class Connection(asyncio.BufferedProtocol):
             if not piece:
                 if left is not None:
                     raise http.client.IncompleteRead(b"", left)
+                if self._lost is not None:  # a reset is not the end of the body
+                    raise self._lost
                 return
             if left is not None:
                 left -= len(piece)
