@@ -198,6 +198,102 @@ async def test_a_clean_close_still_ends_a_body_read_up_to_the_close(tmp_path: Pa
         assert await facturae(url, BlobStore(tmp_path)) == sha(XML)
 
 
+# ---------------------------------------------------------------------- framing
+
+
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(XML) - 500, len(XML)),
+        b"Content-Length: %d, %d\r\n" % (len(XML), len(XML) - 500),
+        b"Content-Length: +%d\r\n" % len(XML),
+        b"Content-Length: %d_0\r\n" % len(XML),
+    ],
+)
+async def test_content_lengths_that_are_not_one_length_are_a_protocol_error(
+    tmp_path: Path, lengths: bytes
+) -> None:
+    """RFC 9112 §6.3: an invalid or disagreeing Content-Length is unrecoverable (not retried)."""
+    store = BlobStore(tmp_path)
+    with (
+        hub(Script(answer(XML, lengths, length=False))) as (url, accepted),
+        pytest.raises(HubProtocolError, match="Content-Length .*not one length"),
+    ):
+        await facturae(url, store, max_retries=2)
+    assert stored(store) == [] and len(accepted) == 1
+
+
+async def test_the_same_content_length_twice_is_one_length(tmp_path: Path) -> None:
+    twice = b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(XML), len(XML))
+    with hub(Script(answer(XML, twice, length=False))) as (url, _):
+        assert await facturae(url, BlobStore(tmp_path)) == sha(XML)
+
+
+async def test_an_answer_longer_than_its_content_length_is_refused(tmp_path: Path) -> None:
+    """Bytes past the announced end, already there when the body ends (rcflow never pipelines):
+    the length was wrong, so the body may be cut; a protocol error, nothing stored."""
+    store = BlobStore(tmp_path)
+    short = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(XML) - 100, XML)
+    with (
+        hub(Script(short)) as (url, _),
+        pytest.raises(HubProtocolError, match="100 bytes past the announced end"),
+    ):
+        await facturae(url, store)
+    assert stored(store) == []
+
+
+@pytest.mark.parametrize(
+    "codings",
+    [b"gzip, chunked", b"gzip\r\nTransfer-Encoding: chunked", b"x-gzip,chunked", b"deflate, chunked"],
+)
+async def test_transfer_codings_before_a_final_chunked_are_undone(tmp_path: Path, codings: bytes) -> None:
+    """RFC 9112 §6.3 and §7: chunked last frames the body; the codings before it are then undone."""
+    packed = zlib.compress(PDF) if b"deflate" in codings else gzip.compress(PDF, mtime=0)
+    fields = b"Transfer-Encoding: " + codings + b"\r\n"
+    with hub(Script(answer(chunked(packed), fields, length=False))) as (url, _):
+        assert await attachment(url, BlobStore(tmp_path)) == sha(PDF)
+
+
+@pytest.mark.parametrize(
+    ("codings", "reason"),
+    [
+        (b"chunked, gzip", "chunked is not the final coding"),
+        (b"gzip", "chunked is not the final coding"),
+        (b"identity", "chunked is not the final coding"),
+        (b"chunked, chunked", "chunked is not the final coding"),
+        (b"compress, chunked", "'compress' cannot be decoded"),
+    ],
+)
+async def test_other_transfer_codings_are_refused(tmp_path: Path, codings: bytes, reason: str) -> None:
+    """Not chunked last: RFC 9112 would read the body up to the close, still transfer-coded in a
+    way rcflow never asked for (it sends no TE): refused, nothing stored, not retried."""
+    body = gzip.compress(chunked(PDF), mtime=0) if codings.startswith(b"chunked") else gzip.compress(PDF)
+    store = BlobStore(tmp_path)
+    fields = b"Transfer-Encoding: " + codings + b"\r\nConnection: close\r\n"
+    with (
+        hub(Script(answer(body, fields, length=False))) as (url, accepted),
+        pytest.raises(HubProtocolError, match=reason),
+    ):
+        await attachment(url, store, max_retries=2)
+    assert stored(store) == [] and len(accepted) == 1
+
+
+@pytest.mark.parametrize(
+    ("size", "data"),
+    [(b"-1", b""), (b"+5", b"abcde"), (b"0x5", b"abcde"), (b"1_0", b"a" * 16), (b"", b""), (b"5 5", b"")],
+)
+async def test_a_chunk_size_must_be_hex_digits(tmp_path: Path, size: bytes, data: bytes) -> None:
+    """``int(size, 16)`` would take each (``data`` is what it would then read as the chunk)."""
+    body = b"4\r\n%PDF\r\n" + size + b"\r\n" + data + b"\r\n0\r\n\r\n"
+    store = BlobStore(tmp_path)
+    with (
+        hub(Script(answer(body, b"Transfer-Encoding: chunked\r\n", length=False))) as (url, _),
+        pytest.raises(HubTransportError, match="IncompleteRead"),
+    ):
+        await attachment(url, store)
+    assert stored(store) == []
+
+
 # ---------------------------------------------------------------------- decoded size
 
 
@@ -234,7 +330,7 @@ async def test_a_plain_body_over_the_download_cap_is_refused(
 
 @pytest.mark.parametrize("coding", sorted(ENCODERS))
 def test_decoders_hand_on_a_bomb_in_bounded_pieces(coding: str) -> None:
-    decoders = hub_http._decoders(coding, "GET", "/x")
+    decoders = hub_http._decoders((), coding, "GET", "/x")
     data = ENCODERS[coding](bytes(32 * 1024 * 1024))
     pieces = [len(piece) for piece in hub_http._through(decoders, data)]
     assert sum(pieces) == 32 * 1024 * 1024 and decoders[0].finished()

@@ -17,7 +17,8 @@ with FACe's client):
   headers, extended only as the body arrives at ``MIN_BODY_RATE`` or faster, so a dripping body
   fails in about ``timeout`` seconds;
 * a body is decoded as the transport encoded it (identity is asked for; gzip, deflate and br are
-  undone) and must be as long as announced; each coded stream
+  undone, and transfer codings before a final ``chunked``) and must be as long as announced; its
+  framing unambiguous (``wire.FramingError``: a protocol error, not retried); each coded stream
   complete (a body ending inside one is a transport error, retried; a gzip body may hold several
   members; bytes after a stream's end are an error); decoded in pieces of at most about ``CHUNK``,
   so the size cap (``MAX_JSON_BYTES``, ``MAX_DOWNLOAD_BYTES``) holds for the decoded bytes as for
@@ -58,7 +59,7 @@ from rcflow.connectors.efact.errors import (
     status_error,
 )
 from rcflow.connectors.efact.models import ErrorBody
-from rcflow.connectors.efact.wire import Connection, Head, host_field, request_bytes
+from rcflow.connectors.efact.wire import Connection, FramingError, Head, host_field, request_bytes
 from rcflow.connectors.retries import (
     DEFAULT_MAX_RETRIES,
     MAX_RETRY_AFTER,
@@ -291,6 +292,9 @@ class Http:
             except TimeoutError:
                 self._end(conn)
                 raise HubTimeout(method, path, deadline.expired()) from None
+            except FramingError as exc:
+                self._end(conn)
+                raise HubProtocolError(method, path, str(exc)) from None
             except http.client.IncompleteRead as exc:
                 self._end(conn)
                 got = deadline.received
@@ -367,7 +371,7 @@ async def _decoded(
 ) -> AsyncIterator[bytes]:
     """The body, decoded, chunk by chunk, within the deadline and ``limit`` (raw and decoded);
     every coded stream must end with the body (the connection checks the announced length)."""
-    decoders = _decoders(headers.get("content-encoding"), method, path)
+    decoders = _decoders(head.codings, headers.get("content-encoding"), method, path)
     raw_size = size = 0
     async for raw in conn.body(head, deadline, CHUNK):
         raw_size += len(raw)
@@ -395,11 +399,14 @@ def _through(decoders: list[_Decoder], data: bytes) -> Iterator[bytes]:
         yield from _through(decoders[1:], piece)
 
 
-def _decoders(content_encoding: str | None, method: str, path: str) -> list[_Decoder]:
-    """Decoders for the content codings, last applied first."""
+def _decoders(
+    transfer: tuple[str, ...], content_encoding: str | None, method: str, path: str
+) -> list[_Decoder]:
+    """Decoders for the content codings, then the transfer codings applied over them (RFC 9112
+    §7), last applied first."""
     content = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
     decoders: list[_Decoder] = []
-    for coding in reversed(content):
+    for coding in reversed([*content, *transfer]):
         if coding in ("gzip", "x-gzip"):
             decoders.append(_Zlib(coding, zlib.MAX_WBITS | 16, method, path, members=True))
         elif coding == "deflate":

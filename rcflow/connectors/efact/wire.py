@@ -10,8 +10,17 @@ skipped with its header block; ``HTTP/1.0`` and ``1.1`` only), a header block (l
 count limits, names lower-cased, a folded line continuing the previous value, a line that is not
 ``name: value`` skipped), and a body by ``Content-Length``, chunked, or up to the close; a
 ``HEAD``, ``204``, ``304`` or ``1xx`` has none. A request goes out in one write, with the bytes
-``HTTPConnection.request`` would send. A connection reset (not a clean close) before the end of
-a body read up to the close raises the reset's error, as ``http.client`` does.
+``HTTPConnection.request`` would send.
+
+Stricter than ``http.client`` where it would hand on a body that is not the one sent (the caller
+stores it): ``Content-Length`` fields that disagree or are not digits, and a ``Transfer-Encoding``
+whose final coding is not ``chunked`` (or that names ``chunked`` twice, or a coding rcflow cannot
+undo), raise ``FramingError`` (RFC 9112 §6.1, §6.3). With ``chunked`` last, the codings before it
+(gzip, deflate: RFC 9112 §7) are in ``Head.codings`` for the caller to undo after the chunking.
+A chunk size must be hex digits only (``-1``, ``0x10``, ``1_0`` are an ``IncompleteRead``); bytes
+already there past the body's end are a ``FramingError`` (a longer answer than announced); a
+connection reset (not a clean close) before the end of a body read up to the close raises the
+reset's error, as ``http.client`` does.
 
 Reads end at a caller's deadline (``rcflow.connectors.deadline``): ``timeout`` to the headers,
 extended as body bytes arrive at ``MIN_BODY_RATE`` or faster.
@@ -39,6 +48,14 @@ HIGH_WATER = 4 * 1024 * 1024
 INBOX = 64 * 1024  # what one read of the socket takes at most
 _EXPECTS_BODY = frozenset({"PATCH", "POST", "PUT"})  # http.client's _METHODS_EXPECTING_BODY
 _BAD_TARGET = re.compile("[\x00-\x20\x7f]")  # http.client's _contains_disallowed_url_pchar_re
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
+_DIGITS = re.compile(r"[0-9]+")
+# Transfer codings that may come before the final ``chunked`` (undone by the caller).
+TRANSFER_CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
+
+
+class FramingError(http.client.HTTPException):
+    """An answer whose body cannot be delimited or decoded safely (RFC 9112 §6.3: unrecoverable)."""
 
 
 class Fields:
@@ -84,6 +101,7 @@ class Head:
     chunked: bool
     length: int | None  # None: up to the close (or chunked)
     will_close: bool
+    codings: tuple[str, ...] = ()  # transfer codings before the final chunked, in applied order
 
 
 def request_bytes(host_field: bytes, method: str, target: str, fields: bytes, body: bytes | None) -> bytes:
@@ -228,30 +246,32 @@ class Connection(asyncio.BufferedProtocol):
             will_close = "close" in (fields.get("connection") or "").lower()
         else:
             raise http.client.UnknownProtocol(version)
-        chunked = (fields.get("transfer-encoding") or "").lower() == "chunked"
-        length = None
-        if not chunked and (announced := fields.get("content-length")):
-            try:
-                length = int(announced)
-            except ValueError:
-                length = None
-            else:
-                length = None if length < 0 else length
         if status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or method == "HEAD":
-            length, chunked = 0, False
+            return Head(status, reason.strip(), fields, False, 0, will_close)
+        codings = _transfer_codings(fields)
+        chunked = codings is not None
+        length = None if chunked else _content_length(fields)
         if not will_close and not chunked and length is None:
             will_close = True
-        return Head(status, reason.strip(), fields, chunked, length, will_close)
+        return Head(status, reason.strip(), fields, chunked, length, will_close, tuple(codings or ()))
 
     async def body(self, head: Head, deadline: Deadline, size: int) -> AsyncIterator[bytes]:
         """The body's raw bytes in pieces of at most ``size``; ``deadline.received`` counts them.
 
-        Raises ``http.client.IncompleteRead`` when the connection ends before the announced end."""
+        Raises ``http.client.IncompleteRead`` when the connection ends before the announced end,
+        and ``FramingError`` when bytes have already come after it (nothing is pipelined: the
+        answer was longer than it said)."""
         if head.chunked:
             async for piece in self._chunked(deadline, size):
                 yield piece
-            return
-        left = head.length
+        else:
+            async for piece in self._delimited(head.length, deadline, size):
+                yield piece
+        if self._buffer:
+            raise FramingError(f"{len(self._buffer)} bytes past the announced end of the body")
+
+    async def _delimited(self, left: int | None, deadline: Deadline, size: int) -> AsyncIterator[bytes]:
+        """``left`` bytes, or up to a clean close (None)."""
         while left is None or left > 0:
             piece = await self._some(deadline, size if left is None else min(size, left))
             if not piece:
@@ -329,10 +349,10 @@ class Connection(asyncio.BufferedProtocol):
             line = await self._line(deadline)
             if len(line) > MAX_LINE:
                 raise http.client.LineTooLong("chunk size")
-            try:
-                left = int(line.split(b";", 1)[0], 16)
-            except ValueError:
-                raise http.client.IncompleteRead(b"") from None
+            digits = line.split(b";", 1)[0].strip(b" \t\r\n")
+            if not _HEX.fullmatch(digits):  # int() would take "-1", "+5", "0x10", "1_0"
+                raise http.client.IncompleteRead(b"")
+            left = int(digits, 16)
             if left == 0:
                 while (trailer := await self._line(deadline)) not in (b"\r\n", b"\n", b""):
                     if len(trailer) > MAX_LINE:
@@ -346,6 +366,43 @@ class Connection(asyncio.BufferedProtocol):
                 yield piece
             if await self._line(deadline) not in (b"\r\n", b"\n"):
                 raise http.client.IncompleteRead(b"")
+
+
+def _transfer_codings(fields: Fields) -> list[str] | None:
+    """The transfer codings before a final ``chunked`` (None: no Transfer-Encoding)."""
+    codings = _listed(fields, "transfer-encoding")
+    if codings is None:
+        return None
+    codings = [c.lower() for c in codings]
+    if not codings or codings[-1] != "chunked" or "chunked" in codings[:-1]:
+        raise FramingError(
+            f"Transfer-Encoding {_shown(', '.join(codings))!r}: chunked is not the final coding"
+        )
+    if unknown := [c for c in codings[:-1] if c not in TRANSFER_CODINGS]:
+        raise FramingError(f"Transfer-Encoding {_shown(', '.join(unknown))!r} cannot be decoded")
+    return codings[:-1]
+
+
+def _content_length(fields: Fields) -> int | None:
+    """The one length every Content-Length field says (None: none sent)."""
+    values = _listed(fields, "content-length")
+    if values is None:
+        return None
+    if len(set(values)) != 1 or not _DIGITS.fullmatch(values[0]):
+        raise FramingError(f"Content-Length {_shown(', '.join(values))!r}: not one length")
+    return int(values[0])
+
+
+def _listed(fields: Fields, name: str) -> list[str] | None:
+    """The comma-separated members of every ``name`` field, in order (None: no such field)."""
+    values = [value for key, value in fields.items() if key == name]
+    if not values:
+        return None
+    return [member.strip() for value in values for member in value.split(",") if member.strip()]
+
+
+def _shown(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)[:80]
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
