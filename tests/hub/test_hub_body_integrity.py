@@ -24,7 +24,7 @@ import pytest
 from hub_support import ISSUER, SECRET, read_request, serving
 from pydantic import SecretStr
 
-from rcflow.connectors.efact import HubClient
+from rcflow.connectors.efact import HubClient, HubNotDocument
 from rcflow.connectors.efact import http as hub_http
 from rcflow.connectors.efact.errors import HubProtocolError, HubTransportError
 from rcflow.store import BlobStore
@@ -196,6 +196,30 @@ async def test_a_clean_close_still_ends_a_body_read_up_to_the_close(tmp_path: Pa
     old = Script(b"HTTP/1.0 200 OK\r\nContent-Type: application/xml\r\n\r\n" + XML)
     with hub(old) as (url, _):
         assert await facturae(url, BlobStore(tmp_path)) == sha(XML)
+
+
+# ---------------------------------------------------------------------- 2xx other than 200
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "fields"),
+    [
+        (b"206 Partial Content", XML[:1000], b"Content-Range: bytes 0-999/%d\r\n" % len(XML)),
+        (b"204 No Content", b"", b""),
+        (b"203 Non-Authoritative Information", XML, b""),
+        (b"205 Reset Content", b"", b""),
+    ],
+)
+async def test_a_download_is_a_200_only(tmp_path: Path, status: bytes, body: bytes, fields: bytes) -> None:
+    store = BlobStore(tmp_path)
+    with (
+        hub(Script(answer(body, fields, status=status))) as (url, _),
+        pytest.raises(HubNotDocument, match=f"status {status[:3].decode()} .*not 200"),
+    ):
+        await facturae(url, store)
+        with pytest.raises(HubNotDocument, match=f"status {status[:3].decode()}"):
+            await attachment(url, store)
+    assert stored(store) == []
 
 
 # ---------------------------------------------------------------------- framing

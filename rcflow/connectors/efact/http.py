@@ -8,7 +8,8 @@ eleventh round), the threads waiting for the GIL cost more CPU than the requests
 The rules, applied here for every eFACT request (the retry policy and the deadline are shared
 with FACe's client):
 
-* only a 2xx is an answer; a redirect is an error naming where it pointed (never followed);
+* only a 2xx is an answer; a redirect is an error naming where it pointed (never followed); a
+  download is only ever a 200 (a 206 is part of the file, a 204 none of it);
 * retried (on the policy both hubs share, ``rcflow.connectors.retries``): transport errors,
   timeouts, 5xx, 429 (after its ``Retry-After``, which pauses every request; too long a wait is
   not retried), 401 1008/1009 after re-signing the token (the hub's ``Date`` teaches the clock
@@ -202,8 +203,9 @@ class Http:
         return await self.retrying(once) if retry else await once()
 
     async def download(self, path: str, sink: Callable[[bytes], None], *, limit: int | None = None) -> Answer:
-        """One GET attempt streaming a 2xx body, decoded, into ``sink`` (the caller retries): at
-        most ``limit`` bytes (``MAX_DOWNLOAD_BYTES``), raw and decoded."""
+        """One GET attempt streaming a 200's body, decoded, into ``sink`` (the caller retries): at
+        most ``limit`` bytes (``MAX_DOWNLOAD_BYTES``), raw and decoded. Any other 2xx raises
+        ``HubNotDocument``."""
         limit = MAX_DOWNLOAD_BYTES if limit is None else limit
         answer = await self._exchange("GET", path, None, DOWNLOAD_FIELDS, sink, limit)
         self._raise_for_status("GET", path, answer)
@@ -274,6 +276,8 @@ class Http:
                 names = dict(head.fields.items())  # names lower-cased
                 ok = 200 <= status < 300
                 if ok and sink is not None:
+                    if status != 200:  # rcflow never asks for a range: only a 200 is the whole file
+                        raise HubNotDocument(method, path, f"status {status} {head.reason[:40]}, not 200")
                     if problem := encoding_problem(names.get("content-encoding")):
                         raise HubNotDocument(method, path, problem)
                     body = b""
