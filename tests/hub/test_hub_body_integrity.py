@@ -318,6 +318,32 @@ async def test_a_chunk_size_must_be_hex_digits(tmp_path: Path, size: bytes, data
     assert stored(store) == []
 
 
+# ---------------------------------------------------------------------- still encoded
+
+
+@pytest.mark.parametrize(("name", "body"), [("annex.pdf", PDF), ("detall.xlsx", b"PK\x03\x04" + PDF)])
+async def test_an_attachment_compressed_twice_is_refused(tmp_path: Path, name: str, body: bytes) -> None:
+    """One Content-Encoding for two compressions: decoded once, still gzip where the name says a
+    format with a signature of its own."""
+    twice = gzip.compress(gzip.compress(body, mtime=0), mtime=0)
+    store = BlobStore(tmp_path)
+    with hub(Script(answer(twice, b"Content-Encoding: gzip\r\n"))) as (url, _):
+        async with client(url) as h:
+            with pytest.raises(
+                HubNotDocument, match=r"gzip-compressed bytes where the hub announced a \.\w+ file"
+            ):
+                await h.attachment("7", "70", store, name=name)
+    assert stored(store) == []
+
+
+@pytest.mark.parametrize("name", ["annexos.gz", "dades.bin", "sense-extensio"])
+async def test_gzip_attachments_are_stored_when_nothing_says_otherwise(tmp_path: Path, name: str) -> None:
+    body = gzip.compress(PDF, mtime=0)
+    with hub(Script(answer(body))) as (url, _):
+        async with client(url) as h:
+            assert (await h.attachment("7", "70", BlobStore(tmp_path), name=name)).blob.sha256 == sha(body)
+
+
 # ---------------------------------------------------------------------- decoded size
 
 

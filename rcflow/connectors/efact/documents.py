@@ -12,7 +12,9 @@ with a one-line reason and the invoice is deferred to the next run, never acknow
   script is not the document. The parser judges the rest (a broken supplier file is stored and
   quarantined, as before).
 * Attachment: any bytes, empty included (suppliers do send empty files), except an HTML page when
-  the name the hub gave it says it is something else (``factura.pdf`` served as ``text/html``).
+  the name the hub gave it says it is something else (``factura.pdf`` served as ``text/html``),
+  and gzip or zlib bytes when the name says a format with a signature of its own that the body
+  lacks (a ``.pdf`` that a front compressed twice is still compressed once).
   An attachment whose name has no extension is accepted as served: there is nothing to hold it to.
 * Receipt: a PDF.
 """
@@ -30,6 +32,14 @@ HTML_EXTENSIONS = frozenset({"htm", "html", "xhtml", "shtml"})
 DECODABLE_ENCODINGS = frozenset({"identity", "gzip", "deflate", "br"})
 
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# Formats whose files start with a signature: without it, gzip or zlib bytes are still encoded.
+SIGNATURES = {
+    "pdf": b"%PDF",
+    **dict.fromkeys(("xlsx", "docx", "pptx", "odt", "ods", "zip", "jar", "epub"), b"PK"),
+    "png": b"\x89PNG",
+    **dict.fromkeys(("jpg", "jpeg"), b"\xff\xd8\xff"),
+    "gif": b"GIF8",
+}
 _XML_SPACE = " \t\r\n"
 _NAME = re.compile(r"[^\s/>]*")  # a start tag's name, as far as it goes (any prefix, any letters)
 _HTML = re.compile(
@@ -84,6 +94,9 @@ def attachment_problem(name: str | None, media_type: str | None, head: bytes, si
         return None
     if html := _html(media_type, head):
         return f"{html} where the hub announced a .{ext} file"
+    signature = SIGNATURES.get(ext)
+    if signature and not head.startswith(signature) and (coded := _compressed(head)):
+        return f"{coded} where the hub announced a .{ext} file (compressed twice by a front?)"
     return None
 
 
