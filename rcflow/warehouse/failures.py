@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import errno
 import re
+import socket
+import ssl
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -63,6 +65,11 @@ class StorageFailure(Exception):
         return f"{what}; {advice}"
 
 
+# OSErrors raised by a connection (a hub, a signing service), never by the warehouse's files.
+_NETWORK_ERRORS = (ssl.SSLError, ssl.CertificateError, ConnectionError, TimeoutError, socket.gaierror,
+                   socket.herror)  # fmt: skip
+
+
 def chain(exc: BaseException) -> list[BaseException]:
     """``exc`` and the errors it was raised during or from, root (first error) first."""
     seen: list[BaseException] = []
@@ -100,6 +107,10 @@ def storage_failure_in_text(text: str, *, folder: Path | None = None) -> Storage
 
 
 def _classify(error: BaseException, database: Path | None) -> StorageFailure | None:
+    if isinstance(error, _NETWORK_ERRORS):
+        # OSErrors of a connection, not of a file: an SSLError's errno 1 (SSL_ERROR_SSL) is
+        # EPERM's, and a hub's TLS failure read as "cannot write the warehouse's folder".
+        return None
     if isinstance(error, OSError) and not isinstance(error, duckdb.Error):
         # A blob being written has no name yet: name the folder the warehouse and its store share.
         path = Path(error.filename) if error.filename else (database.parent if database else None)

@@ -138,6 +138,19 @@ def test_unreachable_hub_exit_3_without_traceback(tmp_path: Path) -> None:
     assert "a-secret-that-must-not-appear" not in proc.stderr + proc.stdout
 
 
+def test_a_tls_failure_is_the_hubs_error_exit_3(env, tmp_path: Path) -> None:
+    """https:// to a hub that speaks plain HTTP: the TLS error (errno 1, EPERM's number) was
+    reported as the warehouse's folder not being writable, exit 6."""
+    sim, values = env
+    https = {**values, "RCFLOW_MAX_RETRIES": "1",
+             "RCFLOW_HUB_URL": sim.base_url.replace("http://", "https://")}  # fmt: skip
+    proc = subprocess.run([sys.executable, "-m", "rcflow.cli.main", "sync"], env={**os.environ, **https},
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert "no answer from the hub" in proc.stderr and "writable" not in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
 def test_wrong_secret_exit_3(env, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RCFLOW_SECRET", "not-the-right-secret-000000000000000000")
     result = invoke("sync")

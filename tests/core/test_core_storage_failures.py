@@ -5,7 +5,10 @@ not stored, and the last good snapshot kept."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import socket
+import ssl
 from pathlib import Path
 
 import pytest
@@ -31,6 +34,7 @@ from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
 from rcflow.store import BlobStore
 from rcflow.warehouse import fresh_snapshot
+from rcflow.warehouse.failures import storage_failure
 
 
 def settings_for(sim: RunningSimulator, warehouse: Path, workers: int = 1) -> Settings:
@@ -150,3 +154,20 @@ def test_a_corrupt_snapshot_is_named(tmp_path: Path) -> None:
         assert result.returncode == EXIT_CORRUPT, result.stderr
         line = one_line(result.stderr)
         assert f"corrupt database file {snapshot}" in line and "delete it" in line
+
+
+@pytest.mark.parametrize("network", [
+    ssl.SSLError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+    ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+    socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+])  # fmt: skip
+def test_a_connections_failure_is_never_a_storage_failure(tmp_path: Path, network: OSError) -> None:
+    """A hub's TLS failure (errno 1, EPERM's number) surfacing through the warehouse's session
+    was reported as "cannot write" the warehouse's folder, exit 6: it is the hub's error."""
+    try:
+        try:
+            raise network
+        except OSError:
+            raise RuntimeError("GET ens: no answer from the hub") from None
+    except RuntimeError as exc:
+        assert storage_failure(exc, database=tmp_path / "w.duckdb") is None
