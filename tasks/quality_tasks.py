@@ -12,4 +12,4 @@ def run_quality_checks(settings: Settings, run_id: str | None = None):  # type: 
     """Validate invoices, histories and accounting events; quarantine what fails."""
     from rcflow.quality import run_checks
 
-    return run_checks(settings.warehouse, run_id=run_id)
+    return run_checks(settings.warehouse, run_id=run_id, lock_timeout=settings.lock_timeout)

@@ -54,7 +54,8 @@ def check(
     from rcflow.quality.runner import run_checks
 
     hush_stderr_at_exit()
-    report = run_checks(settings().warehouse)
+    config = settings()
+    report = run_checks(config.warehouse, lock_timeout=config.lock_timeout)
     if as_json:
         emit_json(report.as_dict())
     else:

@@ -19,7 +19,7 @@ from rcflow.quality.record import record_run
 from rcflow.quality.report import CheckReport
 from rcflow.quality.suites import all_suites
 from rcflow.quality.validate import gx_session
-from rcflow.warehouse import Warehouse, snapshot_path_for
+from rcflow.warehouse import DEFAULT_LOCK_TIMEOUT, Warehouse, snapshot_path_for
 from rcflow.warehouse.runs import new_run_id
 
 HUB_TIMEZONE = ZoneInfo("Europe/Madrid")
@@ -30,12 +30,12 @@ def docs_dir_for(warehouse: Path) -> Path:
     return warehouse.parent / "gx"
 
 
-def _readable(warehouse: Path) -> Path:
+def _readable(warehouse: Path, lock_timeout: float) -> Path:
     """The warehouse, migrated once if no session ever published it (an old or a fresh file)."""
     if not snapshot_path_for(warehouse).exists():
         if not warehouse.exists():
             raise FileNotFoundError(f"no warehouse at {warehouse}: run `rcflow sync` first")
-        with Warehouse(warehouse):
+        with Warehouse(warehouse, lock_timeout=lock_timeout):
             pass  # migrates, and publishes the first snapshot
     return warehouse
 
@@ -57,9 +57,14 @@ def _counts(affected: pa.Table) -> dict[str, int]:
 
 
 def run_checks(
-    warehouse: Path | str, *, run_id: str | None = None, now: datetime | None = None
+    warehouse: Path | str,
+    *,
+    run_id: str | None = None,
+    now: datetime | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
 ) -> CheckReport:
-    """Validate the warehouse (read-only), record results and quarantines, return the report."""
+    """Validate the warehouse (read-only), record results and quarantines, return the report.
+    ``lock_timeout``: how long recording waits for another writer (``RCFLOW_LOCK_TIMEOUT``)."""
     warehouse = Path(warehouse).resolve()  # GX wants absolute paths (Data Docs)
     started_at = datetime.now(UTC)
     now = now or started_at
@@ -73,7 +78,7 @@ def run_checks(
     found = Findings.empty()
     with quiet_gx(), ExitStack() as stack:
         with _timed(timings, "setup"):
-            db = stack.enter_context(check_database(_readable(warehouse)))
+            db = stack.enter_context(check_database(_readable(warehouse, lock_timeout)))
             session = stack.enter_context(
                 gx_session(db, parameters=parameters, run_name=run_id, run_time=now, docs_dir=docs)
             )
@@ -91,6 +96,6 @@ def run_checks(
         data_docs=docs / "index.html",
         timings=timings,
     )
-    with _timed(timings, "record"), Warehouse(warehouse) as wh:
+    with _timed(timings, "record"), Warehouse(warehouse, lock_timeout=lock_timeout) as wh:
         record_run(wh, report, found.affected, keep_reasons=found.unresolvable, started_at=started_at)
     return report

@@ -14,6 +14,7 @@ connector, ``ingest``, ``push``, ``quality``, ``reports``, ``cli``, ``flows`` or
 """
 
 from rcflow.warehouse.db import (
+    DEFAULT_LOCK_TIMEOUT,
     NoSnapshot,
     Warehouse,
     WarehouseBusy,
@@ -27,6 +28,7 @@ from rcflow.warehouse.db import (
 from rcflow.warehouse.failures import Storage, StorageFailure
 
 __all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
     "NoSnapshot",
     "Storage",
     "StorageFailure",

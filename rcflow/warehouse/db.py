@@ -49,6 +49,8 @@ CACHED_BLOCKS_KEPT = 4 * 1024 * 1024  # bytes of cached table blocks a long writ
 log = logging.getLogger("rcflow.warehouse")
 
 
+DEFAULT_LOCK_TIMEOUT = 600.0  # seconds a writer waits for another (RCFLOW_LOCK_TIMEOUT's default)
+
 class WarehouseBusy(Exception):
     """Another process holds the warehouse for writing longer than we were willing to wait."""
 
@@ -158,7 +160,7 @@ class Warehouse:
     never replaces the last good snapshot.
     """
 
-    def __init__(self, path: Path | str, *, lock_timeout: float = 600.0, publish: bool = True):
+    def __init__(self, path: Path | str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, publish: bool = True):
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self.publish = publish

@@ -72,3 +72,32 @@ def test_missing_warehouse_is_one_line_and_a_usage_exit(
     result = CliRunner().invoke(app, ["check"])
     assert result.exit_code == 2
     assert "no warehouse at" in result.stderr
+
+
+HOLD_WRITER = """
+import sys, time
+from rcflow.warehouse import Warehouse
+with Warehouse(sys.argv[1]) as wh:
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_check_behind_another_writer_waits_only_the_configured_time(tmp_path: Path) -> None:
+    """RCFLOW_LOCK_TIMEOUT bounds the wait to record the results (it waited the default 600 s
+    behind a running sync): then one line and the busy exit, 4."""
+    data = Data()
+    data.good("ok-1")
+    path = write(tmp_path / "data" / "warehouse.duckdb", data)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_WRITER, str(path), "300"], stdout=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        env = {**os.environ, "RCFLOW_WAREHOUSE": str(path), "RCFLOW_LOCK_TIMEOUT": "1"}
+        done = subprocess.run([sys.executable, "-c", MOUNTED, "check"], capture_output=True, text=True,
+                              env=env, timeout=120)  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert done.returncode == 4, done.stderr
+    assert "held by another writer" in done.stderr and done.stderr.count("\n") == 1
