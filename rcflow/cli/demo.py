@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rcflow.config import ConfigError
+
 DEMO_ISSUER = "rcflow-demo"
+DEMO_MARKER = ".rcflow-demo"  # in a folder a demo made: the next demo may empty it
 DEMO_CLIENT_CIF = "P0899999D"
 FACE_ENTITY = 5  # FACe's entity: the simulators' sixth (eFACT's serves the first five)
 DEMO_SIGNATORIES = """\
@@ -123,9 +126,7 @@ def run_demo(
     from rcflow.prefect_api import FlowsApi
 
     data_dir = Path(data_dir)
-    if data_dir.exists():
-        shutil.rmtree(data_dir)  # the demo's own folder: always a fresh start
-    data_dir.mkdir(parents=True)
+    _start_afresh(data_dir)
     warehouse = data_dir / "warehouse.duckdb"
     secret = secrets.token_urlsafe(32)
     face = face_connector_available() if face is None else face
@@ -177,6 +178,23 @@ def run_demo(
         hubs=["efact", "face"] if face else ["efact"],
         face_entity=face_entity,
     )
+
+
+def _start_afresh(data_dir: Path) -> None:
+    """An empty ``data_dir``, marked as the demo's. A folder is emptied only if it is empty or an
+    earlier demo marked it: ``--data-dir data`` must never delete a real warehouse."""
+    marker = data_dir / DEMO_MARKER
+    if data_dir.exists():
+        if not data_dir.is_dir():
+            raise ConfigError(f"--data-dir {data_dir}: not a folder")
+        if any(data_dir.iterdir()) and not marker.exists():
+            raise ConfigError(
+                f"--data-dir {data_dir}: holds files no demo made (no {DEMO_MARKER}); the demo starts "
+                "by emptying its folder, so it will not touch this one: choose another or empty it yourself"
+            )
+        shutil.rmtree(data_dir)  # the demo's own folder: always a fresh start
+    data_dir.mkdir(parents=True)
+    marker.write_text("made by `rcflow demo`: the next demo into this folder empties it first\n")
 
 
 def sign_pmp(data_dir: Path, period: str, *, sign_after: float = 0.3, wait: float = 30.0) -> dict[str, Any]:
