@@ -8,6 +8,7 @@ never ``flows/`` or ``tasks/``.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import gc
 import json
@@ -180,6 +181,55 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+_final_exit: list[int] = []  # an exit code the interpreter's shutdown must not change
+
+
+def keep_exit_code_through_shutdown() -> None:
+    """For the ``rcflow`` process only (never a library's or a test's): once an interruption
+    has been reported, the process ends with its code (128 + the signal) after the shutdown's
+    clean-ups. CPython otherwise ends a process by SIGINT when a KeyboardInterrupt escaped any
+    code it ran, even one a library caught and turned into its own error (DuckDB's "Query
+    interrupted" does): a SIGTERM'd report ended killed by SIGINT, not with 143, about half the
+    time. Registered first, this runs after the clean-ups registered while the command ran."""
+
+    def final() -> None:
+        if _final_exit:
+            logging.shutdown()
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(_final_exit[-1])
+
+    atexit.register(final)
+
+
+def _interrupted(signum: int | None = None) -> NoReturn:
+    """One line and 128 + the signal's number, as a shell reports a signalled command."""
+    signum = signum or (_received[-1] if _received else signal.SIGINT)
+    name = signal.Signals(signum).name
+    for ending in (signal.SIGINT, signal.SIGTERM):  # the command is ending: no second interrupt
+        with contextlib.suppress(ValueError):
+            signal.signal(ending, signal.SIG_IGN)
+    _final_exit.append(128 + signum)
+    fail(f"interrupted ({name}): stopped cleanly; a sync or push is recorded as interrupted: re-run to "
+         "resume", 128 + signum)  # fmt: skip
+
+
+def _is_interruption(exc: BaseException) -> bool:
+    """A Ctrl-C that a library turned into its own error: DuckDB's "Query interrupted" (also
+    from a query on another thread), or a KeyboardInterrupt anywhere in the chain."""
+    from rcflow.warehouse.failures import chain
+
+    return any(isinstance(e, KeyboardInterrupt) or "query interrupted" in str(e).lower()[:200]
+               for e in chain(exc))  # fmt: skip
+
+
+def _is_external_signal(exc: BaseException) -> bool:
+    prefect_exceptions = sys.modules.get("prefect.exceptions")  # loaded only when flows run
+    external = getattr(prefect_exceptions, "ExternalSignal", None)
+    return external is not None and isinstance(exc, external)
+
+
 def _debug(exc: BaseException) -> None:
     """The full chain on stderr under RCFLOW_DEBUG, in the log otherwise."""
     if os.environ.get("RCFLOW_DEBUG"):
@@ -226,14 +276,15 @@ def handle_errors(func: F) -> F:
         except WarehouseBusy as exc:
             fail(str(exc), EXIT_BUSY)
         except KeyboardInterrupt:
-            signum = _received[-1] if _received else signal.SIGINT
-            name = signal.Signals(signum).name
-            fail(f"interrupted ({name}): stopped cleanly, the run recorded as interrupted; re-run to resume",
-                 128 + signum)  # fmt: skip
+            _interrupted()
         except typer.Exit:
             raise
         except Exception as exc:  # storage causes first, then one line for the operator
             from rcflow.reports.periods import PeriodError
+
+            if _received or _is_interruption(exc):  # a library's own error for the signal
+                _debug(exc)
+                _interrupted()
 
             if isinstance(exc, PeriodError):  # every command reads a period with the one parser
                 fail(str(exc), EXIT_USAGE)
@@ -253,6 +304,11 @@ def handle_errors(func: F) -> F:
                 f"unexpected error: {type(exc).__name__}: {detail} (RCFLOW_DEBUG=1 shows the traceback)",
                 EXIT_PROBLEMS,
             )
+        except BaseException as exc:
+            signum = getattr(exc, "signal", None)  # Prefect's TerminationSignal, from its own handler
+            if _is_external_signal(exc) and isinstance(signum, int):
+                _interrupted(signum)
+            raise
 
     return wrapper  # type: ignore[return-value]
 

@@ -124,5 +124,13 @@ def _main(
     quiet_libraries()
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``rcflow`` program: the app, its exit code kept through the interpreter's shutdown."""
+    from rcflow.cli.common import keep_exit_code_through_shutdown
+
+    keep_exit_code_through_shutdown()
     app()
+
+
+if __name__ == "__main__":
+    run()

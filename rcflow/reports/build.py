@@ -21,6 +21,7 @@ from rcflow.reports.documents import DEFAULT_SIGNERS, DocumentFacts, SignatureBo
 from rcflow.reports.export import write_csvs, write_workbook
 from rcflow.reports.i18n import check_language, translations
 from rcflow.reports.periods import NEW_METHOD_FROM, Period, PeriodError, parse_period
+from rcflow.reports.publish import publish, staged
 from rcflow.reports.rates import DeclaredRate, load_rates_file
 from rcflow.reports.readings import DATE_READING, METHOD_LABELS, UNCERTAINTIES, Readings
 from rcflow.warehouse import fresh_snapshot
@@ -186,93 +187,94 @@ def build_reports(
     administrations = load_administrations(Path(administrations_file)) if administrations_file else []
     warehouse = Path(warehouse)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     snapshot = _ensure_snapshot(warehouse)
     seconds: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="rcflow-report-") as tmp:
-        work = Path(tmp)
-        db = Path(reports_db) if reports_db else None
-        if db is not None:
-            db.parent.mkdir(parents=True, exist_ok=True)
-            for stale in (db, db.with_name(db.name + ".wal")):
-                stale.unlink(missing_ok=True)  # a report database is always rebuilt whole
-        with dbt_build(
-            snapshot=snapshot,
-            reports_db=db,
-            variables={**period_vars(period, today), **readings.to_vars(),
-                       **_reference_vars(rates, administrations)},
-            work_dir=work,
-            checks=checks,
-        ) as built:  # fmt: skip
-            dbt_run = built.run
-            seconds["dbt"] = dbt_run.seconds
-            output_started = time.perf_counter()
-            generated_at = clock.local_now()
-            method = _method_for(period, readings)
-            run = html.RunFacts(
-                generated_at=generated_at,
-                as_of=as_of,
-                today=today,
-                administrations_note=_administrations_note(administrations, administrations_file),
-                lang=lang or "en",
-                administrations_declared=len(administrations),
-                administrations_source=str(administrations_file) if administrations_file else None,
+    with staged(out_dir) as stage:  # every file published together, or none
+        with tempfile.TemporaryDirectory(prefix="rcflow-report-") as tmp:
+            work = Path(tmp)
+            db = Path(reports_db) if reports_db else None
+            if db is not None:
+                db.parent.mkdir(parents=True, exist_ok=True)
+                for stale in (db, db.with_name(db.name + ".wal")):
+                    stale.unlink(missing_ok=True)  # a report database is always rebuilt whole
+            with dbt_build(
                 snapshot=snapshot,
-            )
-            con = built.con
-            # The CSVs are DuckDB's COPYs, which run without the GIL: written on a cursor of
-            # their own while Python renders the pages on this one.
-            with (
-                con.cursor() as csv_con,
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="rcflow-csv") as csv_writer,
-            ):
-                csvs = csv_writer.submit(write_csvs, csv_con, out_dir, lang=lang)
-                shared = pages.figures(con)
-                report_page = html.render_report(con, period, readings, run, shared)
-                dashboard_page = html.render_dashboard(con, period, readings, run, shared)
-                paths = csvs.result()
-            headline, left_out, legal = shared.headline, shared.left_out, shared.legal
-            if xlsx:
-                paths["report.xlsx"] = write_workbook(con, out_dir / "report.xlsx", lang=lang)
-            paths["report.html"] = html.write_page(out_dir / "report.html", report_page)
-            paths["dashboard.html"] = html.write_page(out_dir / "dashboard.html", dashboard_page)
-            if documents_lang:
-                facts = DocumentFacts(
-                    period=period, administration="", generated_at=generated_at,
-                    method_label=METHOD_LABELS[method],
-                    readings=readings.lines(translations(documents_lang).gettext),
-                    as_of=as_of, today=today,
-                )  # fmt: skip
-                paths.update(write_documents(con, out_dir, facts, documents_lang, documents, signers))
-            seconds["outputs"] = time.perf_counter() - output_started
-    result = ReportResult(
-        period=period,
-        method=method,
-        method_label=METHOD_LABELS[method],
-        headline=headline,
-        paths=paths,
-        readings=readings,
-        as_of=as_of,
-        today=today,
-        seconds=seconds,
-        dbt_node_seconds=dbt_run.node_seconds,
-    )
-    seconds["total"] = time.perf_counter() - started
-    meta = {**result.to_dict(), "dates": list(DATE_READING),
-            "readings_described": readings.describe(),
-            "uncertainties": list(UNCERTAINTIES), **left_out, **legal,
-            "administrations_note": run.administrations_note,
-            "administrations_declared": [a.to_var() for a in administrations],
-            "rates_file": str(rates_file) if rates_file else None,
-            "generated_at": generated_at.isoformat(),
-            "generated_local": clock.format_local(generated_at),
-            "dbt_warnings": dbt_run.warnings}  # fmt: skip
-    meta_path = out_dir / "report.json"
-    meta_path.write_text(
-        json.dumps(meta, indent=2, ensure_ascii=False, default=_json_value), encoding="utf-8"
-    )
-    paths["report.json"] = meta_path
-    return result
+                reports_db=db,
+                variables={**period_vars(period, today), **readings.to_vars(),
+                           **_reference_vars(rates, administrations)},
+                work_dir=work,
+                checks=checks,
+            ) as built:  # fmt: skip
+                dbt_run = built.run
+                seconds["dbt"] = dbt_run.seconds
+                output_started = time.perf_counter()
+                generated_at = clock.local_now()
+                method = _method_for(period, readings)
+                run = html.RunFacts(
+                    generated_at=generated_at,
+                    as_of=as_of,
+                    today=today,
+                    administrations_note=_administrations_note(administrations, administrations_file),
+                    lang=lang or "en",
+                    administrations_declared=len(administrations),
+                    administrations_source=str(administrations_file) if administrations_file else None,
+                    snapshot=snapshot,
+                )
+                con = built.con
+                # The CSVs are DuckDB's COPYs, which run without the GIL: written on a cursor of
+                # their own while Python renders the pages on this one.
+                with (
+                    con.cursor() as csv_con,
+                    ThreadPoolExecutor(max_workers=1, thread_name_prefix="rcflow-csv") as csv_writer,
+                ):
+                    csvs = csv_writer.submit(write_csvs, csv_con, stage, lang=lang)
+                    shared = pages.figures(con)
+                    report_page = html.render_report(con, period, readings, run, shared)
+                    dashboard_page = html.render_dashboard(con, period, readings, run, shared)
+                    paths = csvs.result()
+                headline, left_out, legal = shared.headline, shared.left_out, shared.legal
+                if xlsx:
+                    paths["report.xlsx"] = write_workbook(con, stage / "report.xlsx", lang=lang)
+                paths["report.html"] = html.write_page(stage / "report.html", report_page)
+                paths["dashboard.html"] = html.write_page(stage / "dashboard.html", dashboard_page)
+                if documents_lang:
+                    facts = DocumentFacts(
+                        period=period, administration="", generated_at=generated_at,
+                        method_label=METHOD_LABELS[method],
+                        readings=readings.lines(translations(documents_lang).gettext),
+                        as_of=as_of, today=today,
+                    )  # fmt: skip
+                    paths.update(write_documents(con, stage, facts, documents_lang, documents, signers))
+                seconds["outputs"] = time.perf_counter() - output_started
+        final = {name: out_dir / path.relative_to(stage) for name, path in paths.items()}
+        result = ReportResult(
+            period=period,
+            method=method,
+            method_label=METHOD_LABELS[method],
+            headline=headline,
+            paths={**final, "report.json": out_dir / "report.json"},
+            readings=readings,
+            as_of=as_of,
+            today=today,
+            seconds=seconds,
+            dbt_node_seconds=dbt_run.node_seconds,
+        )
+        seconds["total"] = time.perf_counter() - started
+        meta = {**result.to_dict(), "dates": list(DATE_READING),
+                "readings_described": readings.describe(),
+                "uncertainties": list(UNCERTAINTIES), **left_out, **legal,
+                "administrations_note": run.administrations_note,
+                "administrations_declared": [a.to_var() for a in administrations],
+                "rates_file": str(rates_file) if rates_file else None,
+                "generated_at": generated_at.isoformat(),
+                "generated_local": clock.format_local(generated_at),
+                "dbt_warnings": dbt_run.warnings}  # fmt: skip
+        meta_path = stage / "report.json"
+        meta_path.write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False, default=_json_value), encoding="utf-8"
+        )
+        publish(stage, out_dir, {**paths, "report.json": meta_path})
+        return result
 
 
 __all__ = ["ReportBuildError", "ReportResult", "build_reports", "period_vars"]

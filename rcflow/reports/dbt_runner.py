@@ -261,9 +261,12 @@ def _earlier_objects_frozen() -> Iterator[None]:
 
 def _raise_if_failed(outcome: Any) -> tuple[list[str], list[str]]:
     failures, warnings = _summarise(outcome.result)
+    if isinstance(outcome.exception, KeyboardInterrupt):
+        raise outcome.exception  # Ctrl-C or SIGTERM during the build, which dbt caught
     if outcome.exception is not None:
         lines = [line.strip() for line in str(outcome.exception).splitlines() if line.strip()]
-        raise ReportBuildError("dbt could not run: " + " | ".join(lines[:3]))
+        reason = " | ".join(lines[:3]) or type(outcome.exception).__name__
+        raise ReportBuildError(f"dbt could not run: {reason}")
     if failures or not outcome.success:
         detail = "; ".join(failures[:5]) or "unknown failure (see the dbt log)"
         more = f" (+{len(failures) - 5} more)" if len(failures) > 5 else ""
