@@ -7,6 +7,7 @@ settings are applied) and :mod:`rcflow.cli.demo`.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from rich.table import Table
 from rcflow.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
+    EXIT_USAGE,
     console,
     emit_json,
     fail,
@@ -26,6 +28,7 @@ from rcflow.cli.common import (
     progress_steps,
     settings,
 )
+from rcflow.config import ConfigError
 from rcflow.reports.periods import parse_period
 
 if TYPE_CHECKING:
@@ -73,6 +76,10 @@ def run(
 
     check_hubs(settings())  # every configured hub ready, or one line naming what is missing
     label = parse_period(period).label  # a wrong period fails now, not after the sync
+    for path in accounting:  # and so does a mistyped accounting file
+        if not path.is_file() or not os.access(path, os.R_OK):
+            problem = "not a readable file" if path.exists() else "no such file"
+            raise ConfigError(f"--accounting {path}: {problem}")
     prefect_env.apply(quiet_runs=True)  # before Prefect is imported: it reads them once
     hush_stderr_at_exit()
     from rcflow.prefect_api import FlowsApi
@@ -100,6 +107,9 @@ def run(
         hub_errors = (HubError, WarehouseBusy, *((face.FaceError,) if face else ()))
         if isinstance(exc, hub_errors) or storage_failure(exc) is not None:
             raise  # its own line and exit code
+        refused = getattr(sys.modules.get("rcflow.push.accounting.load"), "ImportRefused", ())
+        if refused and isinstance(exc, refused):  # the input's fault: the operator fixes the file
+            fail(f"pipeline stopped: {str(exc).splitlines()[0]}", EXIT_USAGE)
         fail(
             f"pipeline failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", EXIT_PROBLEMS
         )

@@ -151,6 +151,17 @@ def test_a_tls_failure_is_the_hubs_error_exit_3(env, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
+def test_a_missing_accounting_file_stops_run_before_anything_runs(env, tmp_path: Path) -> None:
+    """Found after the sync before (and exit 1): now the first line, exit 2, no hub contacted."""
+    _, values = env
+    proc = subprocess.run([sys.executable, "-m", "rcflow.cli.main", "run", "--accounting",
+                           str(tmp_path / "missing.csv")], env={**os.environ, **values},
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"rcflow: --accounting {tmp_path / 'missing.csv'}: no such file\n"
+    assert not Path(values["RCFLOW_WAREHOUSE"]).exists()  # no sync ran
+
+
 def test_wrong_secret_exit_3(env, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RCFLOW_SECRET", "not-the-right-secret-000000000000000000")
     result = invoke("sync")
