@@ -77,6 +77,22 @@ class Settings(BaseSettings):
             raise ValueError(f"{name} must not carry credentials (user:password@): {_shown_url(value)!r}")
         return value
 
+    @field_validator("warehouse", mode="before")
+    @classmethod
+    def _check_warehouse(cls, value: Any) -> Any:
+        """A DuckDB file's path: not empty, not a folder, no file where a folder must be."""
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            raise ValueError("RCFLOW_WAREHOUSE is empty: name the warehouse's DuckDB file")
+        path = Path(text)
+        if path.is_dir():
+            raise ValueError(f"RCFLOW_WAREHOUSE {text!r} is a folder: name the DuckDB file in it "
+                             f"(e.g. {str(path / 'warehouse.duckdb')!r})")  # fmt: skip
+        for parent in path.parents:
+            if parent.exists() and not parent.is_dir():
+                raise ValueError(f"RCFLOW_WAREHOUSE {text!r}: {str(parent)!r} is a file, not a folder")
+        return path
+
     @field_validator("language")
     @classmethod
     def _check_language(cls, value: str) -> str:

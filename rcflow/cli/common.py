@@ -295,7 +295,8 @@ def handle_errors(func: F) -> F:
             if failure is not None:
                 _debug(exc)
                 fail(str(failure), _STORAGE_EXIT[failure.kind])
-            if isinstance(exc, FileNotFoundError | IsADirectoryError | PermissionError):
+            if isinstance(exc, FileNotFoundError | FileExistsError | IsADirectoryError | NotADirectoryError
+                          | PermissionError):  # fmt: skip
                 fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), EXIT_USAGE)
             if os.environ.get("RCFLOW_DEBUG"):
                 raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rcflow.config import ConfigError, load_settings
@@ -37,6 +39,23 @@ def test_a_password_in_a_hub_url_is_never_printed(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ConfigError, match="RCFLOW_HUB_URL") as info:
         load_settings()
     assert "p4ssw0rd" not in str(info.value) and "***@efact.example/rcf" in str(info.value)
+
+
+@pytest.mark.parametrize("case", ["empty", "folder", "through a file"])
+def test_a_warehouse_path_that_cannot_be_a_file_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, case: str
+) -> None:
+    """It was "unexpected error: IOException ... Is a directory" (or FileExistsError), exit 1,
+    after a sync had printed a summary of zeros."""
+    (tmp_path / "a.csv").write_text("x")
+    value = {"empty": " ", "folder": str(tmp_path),
+             "through a file": str(tmp_path / "a.csv" / "w.duckdb")}[case]  # fmt: skip
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", value)
+    with pytest.raises(ConfigError, match="RCFLOW_WAREHOUSE") as info:
+        load_settings()
+    assert "\n" not in str(info.value)
+    expected = {"empty": "is empty", "folder": "is a folder", "through a file": "is a file, not a folder"}
+    assert expected[case] in str(info.value)
 
 
 def test_bad_concurrency(monkeypatch: pytest.MonkeyPatch) -> None:
