@@ -6,12 +6,16 @@ Reads only: imports :mod:`rcflow.warehouse` (readers, snapshot, quarantine), the
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
 
 import duckdb
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from rcflow.cli.common import (
@@ -34,6 +38,7 @@ from rcflow.warehouse.owed import due_by_state
 from rcflow.warehouse.quarantine import blocked
 
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN", "PRAGMA"}
+UNCUT_WIDTH = 1_000_000  # off a terminal: a line is as long as its text (rich would cut at 80)
 
 
 class Format(StrEnum):
@@ -57,6 +62,35 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
                 f"refused: `rcflow sql` is read-only ({kind} statement); rcflow commands change data",
                 EXIT_USAGE,
             )
+
+
+class _PipedConsole(Console):
+    """stdout off a terminal (a file, a pipe): a reader that leaves early raises BrokenPipeError
+    (rich would exit 1), for :func:`reader_may_leave`."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def stdout_console() -> Console:
+    """The terminal's console on one; off one, lines and tables at their full width, never cut."""
+    if console.is_terminal:
+        return console
+    return _PipedConsole(width=UNCUT_WIDTH, highlight=False)
+
+
+@contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """Output a reader may stop reading (``| head``): the closed pipe ends the command quietly,
+    exit 0 (Python's "Note on SIGPIPE": stdout to /dev/null, so the exit's flush fails no more)."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        with suppress(OSError, ValueError):  # no file descriptor: a test's captured stdout
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(EXIT_OK) from None
 
 
 def dialect_option(name: str | None) -> CsvDialect:
@@ -110,15 +144,16 @@ def sql(
         fail(f"query failed: {str(exc).splitlines()[0]}", EXIT_USAGE)
     finally:
         con.close()
-    if fmt is Format.json:
-        emit_json([dict(zip(columns, row, strict=True)) for row in rows])
-    elif fmt is Format.csv:
-        write_csv_stream(sys.stdout, columns, rows, chosen)
-    else:
-        table = Table(*columns, caption=f"{len(rows)} rows")
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        console.print(table)
+    with reader_may_leave():
+        if fmt is Format.json:
+            emit_json([dict(zip(columns, row, strict=True)) for row in rows])
+        elif fmt is Format.csv:
+            write_csv_stream(sys.stdout, columns, rows, chosen)
+        else:
+            table = Table(*columns, caption=f"{len(rows)} rows")
+            for row in rows:
+                table.add_row(*("" if v is None else str(v) for v in row))
+            stdout_console().print(table)
 
 
 def _status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
@@ -207,7 +242,7 @@ def _cancellations(rows: list[dict[str, object]]) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _print_cancellations(data: dict[str, object]) -> None:
+def _print_cancellations(data: dict[str, object], console: Console) -> None:
     if not data["open"]:
         console.print("[bold]cancellation requests open:[/] none")
         return
@@ -241,9 +276,15 @@ def status(
         raise
     finally:
         con.close()
-    if as_json:
-        emit_json(data)
-        raise typer.Exit(EXIT_OK)
+    with reader_may_leave():
+        if as_json:
+            emit_json(data)
+        else:
+            _print_status(data, stdout_console())
+
+
+def _print_status(data: dict[str, object], console: Console) -> None:
+    """``status``'s tables and lines, on ``console``."""
     t = Table(title="invoices by hub state", title_justify="left")
     t.add_column("state")
     t.add_column("invoices", justify="right")
@@ -287,7 +328,7 @@ def status(
             markup=False,
             soft_wrap=True,
         )
-    _print_cancellations(data["cancellation_requests"])  # type: ignore[arg-type]
+    _print_cancellations(data["cancellation_requests"], console)  # type: ignore[arg-type]
     signed = data["signatures"]
     console.print(f"[bold]documents sent for signature:[/] {len(signed) or 'none'}")  # type: ignore[arg-type]
     for d in signed:  # type: ignore[union-attr]

@@ -1,0 +1,87 @@
+"""What an operator meets at the edges of the command line: output piped into a file or ``head``,
+a hub that failed in ``--json``, options the README promises, settings and ids files mistyped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from rcflow.ingest.rows import INVOICE_SCHEMA
+from rcflow.warehouse import Warehouse
+
+LONG_RUN_ID = "sync-efact-20261207T221319Z-27fb28-and-a-tail-long-enough-to-be-cut-at-eighty-columns"
+LONG_NAME = "Subministraments i Serveis Municipals de Catalunya, Societat Limitada Unipersonal"
+
+
+def _warehouse(path: Path, count: int = 3) -> Path:
+    at = datetime(2025, 1, 10, 10, tzinfo=UTC)
+    rows = []
+    for n in range(count):
+        row = {name: None for name in INVOICE_SCHEMA.names}
+        row.update(invoice_id=str(159700000 + n), invoice_number=f"F-{n}", amount_cents=805453,
+                   supplier_name=LONG_NAME, entity_nif="ESP0800000B", registry_number=f"E{n}",
+                   registry_at=at, hub_state="DELIVERED", source="pending", raw_json="{}",
+                   first_seen_at=at, fetched_at=at)  # fmt: skip
+        rows.append(row)
+    with Warehouse(path) as wh:
+        wh.append("raw.invoices", pa.Table.from_pylist(rows, schema=INVOICE_SCHEMA))
+        wh.con.execute("insert into ops.runs values (?, 'sync', ?, ?, 'ok', ?)",
+                       [LONG_RUN_ID, at, at, '{"source": "efact"}'])  # fmt: skip
+    return path
+
+
+def rcflow(*args: str, env: dict[str, str], shell_tail: str = "") -> subprocess.CompletedProcess[str]:
+    """The command in its own process, stdout a pipe (or piped on into ``shell_tail``)."""
+    command = [sys.executable, "-m", "rcflow.cli.main", *args]
+    if shell_tail:
+        quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in command)
+        return subprocess.run(["bash", "-c", f"set -o pipefail; {quoted} {shell_tail}"], env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def piped(tmp_path: Path) -> dict[str, str]:
+    """The environment of a cron job: a warehouse, stdout not a terminal, COLUMNS unset."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RCFLOW_") and k != "COLUMNS"}
+    env["RCFLOW_WAREHOUSE"] = str(_warehouse(tmp_path / "warehouse.duckdb", count=3000))
+    return env
+
+
+def test_sql_table_into_a_file_is_not_cut_at_80_columns(piped: dict[str, str]) -> None:
+    proc = rcflow("sql", "select invoice_id, supplier_name, registry_number from invoices limit 2",
+                  "--live", env=piped)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "159700000" in proc.stdout and LONG_NAME in proc.stdout
+    assert "invoice_id" in proc.stdout and "registry_number" in proc.stdout  # headers whole
+    assert "…" not in proc.stdout
+
+
+def test_status_into_a_pipe_shows_whole_run_ids(piped: dict[str, str]) -> None:
+    proc = rcflow("status", "--live", env=piped)
+    assert proc.returncode == 0, proc.stderr
+    assert LONG_RUN_ID in proc.stdout and "…" not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sql", "select * from invoices", "--live", "--format", "csv"),
+        ("sql", "select * from invoices", "--live", "--format", "json"),
+        ("sql", "select * from invoices", "--live"),
+        ("status", "--live"),
+    ],
+)
+def test_a_reader_that_leaves_early_ends_the_command_quietly(
+    piped: dict[str, str], args: tuple[str, ...]
+) -> None:
+    proc = rcflow(*args, env=piped, shell_tail="| head -1")
+    assert proc.returncode == 0, proc.stderr  # pipefail: rcflow's own exit code
+    assert proc.stderr == ""
+    assert len(proc.stdout.splitlines()) == 1
