@@ -181,11 +181,13 @@ class HubRuns:
 
     def as_dict(self) -> dict[str, object]:
         """The totals under the keys of one hub's summary, plus ``hubs`` (each hub's summary) and
-        ``failed_hubs`` (hub: its error, one line)."""
+        ``failed_hubs`` (hub: its error, one line); a hub that failed is not ``ok`` in its own entry."""
         return {
             **self.total.as_dict(),
             "ok": self.ok,
-            "hubs": {h: s.as_dict() for h, s in self.summaries.items()},
+            "hubs": {
+                h: {**s.as_dict(), "ok": s.ok and h not in self.errors} for h, s in self.summaries.items()
+            },
             "failed_hubs": {h: error_line(e) for h, e in self.errors.items()},
         }
 

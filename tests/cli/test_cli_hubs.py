@@ -74,6 +74,7 @@ def test_a_failing_hub_does_not_stop_the_other(two_hubs) -> None:
     assert not data["ok"] and data["hubs"]["efact"]["ok"] and data["hubs"]["efact"]["source"] == "efact"
     assert data["invoices_new"] == data["hubs"]["efact"]["invoices_new"] > 0  # the totals
     assert data["failed_hubs"] == {"face": "consultarUnidades: no answer from FACe (connection refused)"}
+    assert data["hubs"]["face"]["ok"] is False  # a failed hub says so in its own entry too
     assert result.stderr.strip() == "rcflow: consultarUnidades: no answer from FACe (connection refused)"
     with duckdb.connect(values["RCFLOW_WAREHOUSE"], read_only=True) as con:
         runs = con.execute("select json_extract_string(summary, '$.source'), status, run_id from ops.runs"
