@@ -11,11 +11,16 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from typer.testing import CliRunner
 
+from rcflow.cli import report_cmds
+from rcflow.cli.main import app
 from rcflow.ingest.rows import INVOICE_SCHEMA
+from rcflow.tabular import CsvDialect, csv_dialect
 from rcflow.warehouse import Warehouse
 
 LONG_RUN_ID = "sync-efact-20261207T221319Z-27fb28-and-a-tail-long-enough-to-be-cut-at-eighty-columns"
+runner = CliRunner()
 LONG_NAME = "Subministraments i Serveis Municipals de Catalunya, Societat Limitada Unipersonal"
 
 
@@ -85,3 +90,25 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(
     assert proc.returncode == 0, proc.stderr  # pipefail: rcflow's own exit code
     assert proc.stderr == ""
     assert len(proc.stdout.splitlines()) == 1
+
+
+def test_report_takes_the_csv_dialect_the_readme_promises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[CsvDialect] = []
+
+    def build(*args: object, **kwargs: object) -> None:
+        seen.append(csv_dialect())  # what the reports' CSV export reads
+        raise report_cmds.ReportBuildError("dbt build failed: stop here")
+
+    monkeypatch.setattr(report_cmds, "build_reports", build)
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("RCFLOW_CSV_DIALECT", "plain")
+    base = ["report", "--period", "2025-10", "--out", str(tmp_path / "out")]
+    assert runner.invoke(app, [*base, "--csv-dialect", "excel-es"]).exit_code == 1
+    assert runner.invoke(app, base).exit_code == 1
+    assert seen == [CsvDialect.excel_es, CsvDialect.plain]  # the option, then the setting
+    assert os.environ["RCFLOW_CSV_DIALECT"] == "plain"  # set for the build only
+    bad = runner.invoke(app, [*base, "--csv-dialect", "excel-fr"])
+    assert bad.exit_code == 2 and "--csv-dialect='excel-fr'" in bad.stderr and len(seen) == 2
+    assert "--csv-dialect" in runner.invoke(app, ["report", "--help"]).stdout
