@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -19,6 +19,7 @@ FACE_PRODUCTION_URL = "https://webservice.face.gob.es/facturasrcf2"
 HUBS = ("efact", "face")
 HUB_URL_SETTING = {"efact": "RCFLOW_HUB_URL", "face": "RCFLOW_FACE_URL"}
 SECRET_FIELDS = frozenset({"secret", "face_cert_password"})  # never echoed in an error
+S = TypeVar("S", bound=BaseSettings)
 
 
 class ConfigError(Exception):
@@ -69,13 +70,7 @@ class Settings(BaseSettings):
             value = value.removesuffix("?wsdl").rstrip("/")
         if not value:
             return value
-        parsed = urlparse(value)
-        name = f"RCFLOW_{str(info.field_name).upper()}"
-        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-            raise ValueError(f"{name} is not an http(s) URL: {_shown_url(value)!r}")
-        if "@" in parsed.netloc:  # the hubs authenticate with the JWT secret or the certificate
-            raise ValueError(f"{name} must not carry credentials (user:password@): {_shown_url(value)!r}")
-        return value
+        return check_service_url(value, f"RCFLOW_{str(info.field_name).upper()}")
 
     @field_validator("warehouse", mode="before")
     @classmethod
@@ -157,6 +152,18 @@ _URL_HINT = {
 }
 
 
+def check_service_url(value: str, name: str) -> str:
+    """``value`` (setting ``name``) if it is an http(s) URL without credentials, else a
+    ``ValueError`` naming the setting (any password in it redacted)."""
+    value = value.strip().rstrip("/")
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ValueError(f"{name} is not an http(s) URL: {_shown_url(value)!r}")
+    if "@" in parsed.netloc:  # the services authenticate with a secret, a key or a certificate
+        raise ValueError(f"{name} must not carry credentials (user:password@): {_shown_url(value)!r}")
+    return value
+
+
 def _shown_url(value: str) -> str:
     """``value`` as an error may print it: any user-info before the host (``user:password@``)
     replaced, whatever the scheme (a mistyped scheme still carries the password)."""
@@ -171,21 +178,29 @@ def _shown_url(value: str) -> str:
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment; every invalid value is named in one ``ConfigError``."""
+    return load_config(Settings, **overrides)
+
+
+def load_config(kind: type[S], **overrides: object) -> S:
+    """Any ``RCFLOW_*`` settings class (``Settings``, a service's own) from the environment; every
+    invalid value named in one ``ConfigError``, by its environment name, secrets never echoed."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return kind(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = [_problem(error) for error in exc.errors()]
+        prefix = str(kind.model_config.get("env_prefix") or "RCFLOW_")
+        secrets = SECRET_FIELDS | {n for n, f in kind.model_fields.items() if f.annotation is SecretStr}
+        problems = [_problem(error, prefix, secrets) for error in exc.errors()]
         label = "invalid setting" if len(problems) == 1 else f"{len(problems)} invalid settings"
         raise ConfigError(f"{label}: " + "; ".join(problems)) from None
 
 
-def _problem(error: Any) -> str:
+def _problem(error: Any, prefix: str = "RCFLOW_", secrets: frozenset[str] | set[str] = SECRET_FIELDS) -> str:
     field = ".".join(str(p) for p in error["loc"]) or "settings"
     message = str(error["msg"]).removeprefix("Value error, ")
-    name = f"RCFLOW_{field.upper()}"
+    name = f"{prefix}{field.upper()}"
     if message.startswith(name):  # the validator already named it
         return message
     given = error.get("input")
-    if field not in SECRET_FIELDS and isinstance(given, str | int | float) and str(given) not in message:
+    if field not in secrets and isinstance(given, str | int | float) and str(given) not in message:
         message += f" (got {str(given)[:60]!r})"
     return f"{name}: {message}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from rcflow.config import ConfigError, Settings
+from rcflow.config import ConfigError, Settings, load_config
 from rcflow.reports import build_reports
 from rcflow.reports.documents import DOCUMENTS, SignatureBox, applicable, signature_placements
 from rcflow.reports.i18n import check_language, translations
@@ -37,7 +37,7 @@ class SentDocument:
 
 
 def _signer() -> EfirmaClient:
-    return EfirmaClient(EfirmaSettings())
+    return EfirmaClient(load_config(EfirmaSettings))  # a bad RCFLOW_EFIRMA_* setting: exit 2
 
 
 def _signatories(settings: Settings) -> list[tuple[str, Any]]:

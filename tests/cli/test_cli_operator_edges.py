@@ -112,3 +112,20 @@ def test_report_takes_the_csv_dialect_the_readme_promises(
     bad = runner.invoke(app, [*base, "--csv-dialect", "excel-fr"])
     assert bad.exit_code == 2 and "--csv-dialect='excel-fr'" in bad.stderr and len(seen) == 2
     assert "--csv-dialect" in runner.invoke(app, ["report", "--help"]).stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [("notaurl", "'notaurl'"), ("https://me:hunter2-pw@api.efirma.es", "'https://***@api.efirma.es'")],
+)
+def test_a_bad_efirma_url_is_configuration_exit_2(
+    url: str, shown: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {"URL": url, "PRIVATE_KEY": "k", "DEVELOPER_CIF": "B00000000",
+                        "CLIENT_CIF": "P0800000B"}.items():  # fmt: skip
+        monkeypatch.setenv(f"RCFLOW_EFIRMA_{name}", value)
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    result = runner.invoke(app, ["sign", "collect"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("rcflow: invalid setting: RCFLOW_EFIRMA_URL ") and shown in result.stderr
+    assert "hunter2" not in result.output

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rcflow.config import check_service_url
 
 PRODUCTION_URL = "https://api.efirma.es"
 
@@ -20,6 +22,11 @@ class EfirmaSettings(BaseSettings):
     client_name: str = Field(default="", description="The entity's name (nombre_cliente)")
     client_email: str = Field(default="", description="The entity's e-mail (email_cliente)")
     timeout: float = Field(default=60.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return check_service_url(value, "RCFLOW_EFIRMA_URL")
 
     def missing(self) -> list[str]:
         """The settings a call cannot do without, by environment name."""
