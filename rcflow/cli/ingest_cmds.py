@@ -14,14 +14,16 @@ from rcflow.cli import common
 from rcflow.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
+    EXIT_USAGE,
     emit_json,
     error_line,
+    fail,
     freeze_heap_at_exit,
     handle_errors,
     progress_counter,
     settings,
 )
-from rcflow.ingest.ftp_archive import ids_from_args
+from rcflow.ingest.ftp_archive import ID_FORMS, IdsError, ids_from_args
 from rcflow.ingest.rows import arrow_without_pandas
 from rcflow.ingest.run import HubRuns, backfill_hubs, sync_hubs
 from rcflow.ingest.run import error_line as one_line
@@ -95,10 +97,12 @@ def backfill(
 ) -> None:
     """Fetch invoices handled before rcflow existed (by hub id or from an FTP archive)."""
     config = settings()
-    hub_ids = ids_from_args(ids)
+    try:
+        hub_ids = ids_from_args(ids)
+    except IdsError as exc:  # checked before any call to a hub
+        fail(str(exc), EXIT_USAGE)
     if not hub_ids:
-        common.console.print("no hub ids found in the arguments")
-        raise typer.Exit(EXIT_PROBLEMS)
+        fail("no hub ids found in the arguments (" + ID_FORMS + ")", EXIT_USAGE)
     arrow_without_pandas()
     freeze_heap_at_exit()
     with progress_counter(not as_json, "backfill") as progress:

@@ -7,6 +7,7 @@ and DeliveryFeedback status XMLs (``DeliveryFeedback/StatusFeedback/HubFeedback/
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -59,21 +60,70 @@ def ids_from_archive(folder: Path) -> list[str]:
     return list(ids)
 
 
+class IdsError(ValueError):
+    """An ``--ids`` value that is no hub id, no file and no folder (the message is the one line)."""
+
+
+ID_FORMS = "eFACT's are digits like 159700001, FACe's face:<numeroRegistro>"
+_PATH_SEPARATORS = ("/", "\\")
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a hub id (sent as a URL path segment), or None."""
+    for char in value:
+        if unicodedata.category(char).startswith("C"):  # control, format (a BOM), unassigned
+            return f"control or invisible character U+{ord(char):04X}"
+        if char.isspace():
+            return "whitespace inside"
+        if char in _PATH_SEPARATORS:
+            return "a path separator"
+    return None
+
+
+def _looks_like_path(value: str) -> bool:
+    """A value an operator meant as a file or folder (``ids.txt``, ``~/old``, ``archive/``)."""
+    separated = any(s in value for s in _PATH_SEPARATORS)
+    return separated or value.startswith(("~", ".")) or bool(Path(value).suffix)
+
+
+def _checked(hub_id: str, where: str) -> str:
+    if problem := id_problem(hub_id):
+        raise IdsError(f"{where}: {hub_id!r} is not a hub id ({problem}; {ID_FORMS})")
+    return hub_id
+
+
+def ids_from_file(path: Path) -> list[str]:
+    """The ids of a file, one per line (``#`` starts a comment; a Notepad BOM or CRLF is fine)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IdsError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    found = [
+        _checked(line.strip(), f"{path}:{number}")
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not found:
+        raise IdsError(f"{path}: no hub ids in it (one a line; {ID_FORMS})")
+    return found
+
+
 def ids_from_args(values: Iterable[str]) -> list[str]:
-    """Hub ids from the command line: ids, files of ids (one per line) or FTP archive folders."""
+    """Hub ids from the command line: ids, files of ids (one per line) or FTP archive folders.
+
+    Raises :class:`IdsError` for a value that cannot be a hub id, a path that does not exist and
+    an empty ids file: nothing is sent to a hub that the operator did not mean as an id."""
     ids: dict[str, None] = {}
     for value in values:
         path = Path(value)
         if path.is_dir():
             found = ids_from_archive(path)
         elif path.is_file():
-            found = [
-                line.strip()
-                for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and not line.lstrip().startswith("#")
-            ]
+            found = ids_from_file(path)
+        elif _looks_like_path(value.strip()):
+            raise IdsError(f"--ids {value}: no such file or folder")
         else:
-            found = [value.strip()]
+            found = [_checked(value.strip(), f"--ids {value!r}")]
         for hub_id in found:
             ids[hub_id] = None
     return list(ids)

@@ -129,3 +129,75 @@ def test_a_bad_efirma_url_is_configuration_exit_2(
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("rcflow: invalid setting: RCFLOW_EFIRMA_URL ") and shown in result.stderr
     assert "hunter2" not in result.output
+
+
+@pytest.fixture
+def backfill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``rcflow backfill`` with the hub calls replaced: the ids it would send, in order."""
+    from rcflow.cli import ingest_cmds
+    from rcflow.ingest.run import HubRuns
+
+    sent: list[list[str]] = []
+
+    async def fake(config: object, ids: list[str], **kwargs: object) -> HubRuns:
+        sent.append(list(ids))
+        return HubRuns("backfill")
+
+    monkeypatch.setattr(ingest_cmds, "backfill_hubs", fake)
+    env = {"RCFLOW_HUB_URL": "http://127.0.0.1:9/rcf", "RCFLOW_ISSUER": "i", "RCFLOW_SECRET": "s",
+           "RCFLOW_WAREHOUSE": str(tmp_path / "w.duckdb")}  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    return sent
+
+
+def test_backfill_reads_an_ids_file_saved_by_notepad(backfill: list[list[str]], tmp_path: Path) -> None:
+    (tmp_path / "ids.txt").write_bytes("\ufeff159700001\r\n# a comment\r\n159700002\r\n\r\n".encode())
+    result = runner.invoke(app, ["backfill", "--ids", "ids.txt", "--ids", "face:202600000001"])
+    assert result.exit_code == 0, result.output
+    assert backfill == [["159700001", "159700002", "face:202600000001"]]
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("159700001\n1597 00002\n", "rcflow: ids.txt:2: '1597 00002' is not a hub id (whitespace inside;"),
+        ("159700001\n../159700002\n", "rcflow: ids.txt:2: '../159700002' is not a hub id (a path separator;"),
+        ("159700001\n\ufeff159700002\n", "rcflow: ids.txt:2: '\\ufeff159700002' is not a hub id (control or"),
+        ("159700001\n1597\x0000002\n", "rcflow: ids.txt:2: '1597\\x0000002' is not a hub id (control or"),
+        ("# only a comment\n\n", "rcflow: ids.txt: no hub ids in it"),
+        ("", "rcflow: ids.txt: no hub ids in it"),
+    ],
+)
+def test_backfill_refuses_an_ids_file_with_a_line_no_hub_id_can_be(
+    content: str, line: str, backfill: list[list[str]], tmp_path: Path
+) -> None:
+    (tmp_path / "ids.txt").write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["backfill", "--ids", "ids.txt"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(line) and len(result.stderr.splitlines()) == 1
+    assert result.stdout == "" and backfill == []  # no hub contacted
+
+
+@pytest.mark.parametrize(
+    ("value", "line"),
+    [
+        ("/nonexistent/path", "rcflow: --ids /nonexistent/path: no such file or folder"),
+        ("idz.txt", "rcflow: --ids idz.txt: no such file or folder"),
+        ("1597 0001", "rcflow: --ids '1597 0001': '1597 0001' is not a hub id (whitespace inside;"),
+    ],
+)
+def test_backfill_never_sends_a_mistyped_path_as_an_id(
+    value: str, line: str, backfill: list[list[str]]
+) -> None:
+    result = runner.invoke(app, ["backfill", "--ids", value])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(line) and backfill == []
+
+
+def test_backfill_of_an_empty_archive_is_one_line_exit_2(backfill: list[list[str]], tmp_path: Path) -> None:
+    (tmp_path / "archive").mkdir()
+    result = runner.invoke(app, ["backfill", "--ids", "archive"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("rcflow: no hub ids found in the arguments")
