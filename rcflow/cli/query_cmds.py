@@ -20,7 +20,6 @@ from rich.table import Table
 
 from rcflow.cli.common import (
     EXIT_OK,
-    EXIT_PROBLEMS,
     EXIT_USAGE,
     console,
     emit_json,
@@ -111,7 +110,11 @@ def _damage(exc: duckdb.Error, live: bool) -> None:
 
 
 def reader(live: bool) -> duckdb.DuckDBPyConnection:
-    con = open_reader(settings().warehouse, live=live)
+    """A read-only connection; no warehouse at RCFLOW_WAREHOUSE is a configuration error (exit 2)."""
+    path = settings().warehouse
+    if not Path(path).exists():
+        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_USAGE)
+    con = open_reader(path, live=live)
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con
@@ -264,9 +267,6 @@ def status(
     live: bool = typer.Option(False, help="Read the live warehouse instead of the snapshot."),
 ) -> None:
     """Counts by state, last runs, what is owed to the hub, what is quarantined."""
-    path = settings().warehouse
-    if not Path(path).exists():
-        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_PROBLEMS)
     con = reader(live)
     try:
         data = _status(con)

@@ -10,7 +10,16 @@ from pathlib import Path
 import typer
 
 from rcflow import event_loop
-from rcflow.cli.common import EXIT_OK, EXIT_PROBLEMS, console, emit_json, fail, handle_errors, settings
+from rcflow.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    console,
+    emit_json,
+    fail,
+    handle_errors,
+    settings,
+)
 from rcflow.connectors.efact import HubClient
 from rcflow.store import BlobStore
 from rcflow.store_audit import BlobProblem, blob_problems, repair
@@ -36,7 +45,7 @@ def verify(
     """Re-hash every stored blob the warehouse refers to; exit 1 if any is damaged or missing."""
     config = settings()
     if not Path(config.warehouse).exists():
-        fail(f"no warehouse at {config.warehouse}: run `rcflow sync` first", EXIT_PROBLEMS)
+        fail(f"no warehouse at {config.warehouse}: run `rcflow sync` first", EXIT_USAGE)
     store = BlobStore(config.store_dir)
     con = open_reader(config.warehouse, live=live)
     try:

@@ -197,7 +197,7 @@ def test_every_command_fails_with_the_one_prefix(monkeypatch: pytest.MonkeyPatch
         (["report", "--period", "2025-13", "--out", str(tmp_path / "out")], 2),
         (["check"], 2),
         (["sql", "select 1"], 2),
-        (["status"], 1),
+        (["status"], 2),  # no warehouse: configuration, as for check and sql
         (["push"], 2),
         (["sync"], 2),
         (["accounting", "import", str(tmp_path / "missing.csv")], 2),

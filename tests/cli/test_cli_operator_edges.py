@@ -201,3 +201,19 @@ def test_backfill_of_an_empty_archive_is_one_line_exit_2(backfill: list[list[str
     result = runner.invoke(app, ["backfill", "--ids", "archive"])
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith("rcflow: no hub ids found in the arguments")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("status",), ("status", "--live"), ("sql", "select 1"), ("sql", "select 1", "--live"),
+     ("store", "verify")],  # fmt: skip
+)
+def test_no_warehouse_is_configuration_exit_2(
+    args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "nothing" / "warehouse.duckdb"
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(path))
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"rcflow: no warehouse at {path}: run `rcflow sync` first\n"
+    assert not path.parent.exists()  # nothing created
