@@ -153,7 +153,7 @@ def sql(
         elif fmt is Format.csv:
             write_csv_stream(sys.stdout, columns, rows, chosen)
         else:
-            table = Table(*columns, caption=f"{len(rows)} rows")
+            table = Table(*columns, caption=f"{len(rows)} row" + ("" if len(rows) == 1 else "s"))
             for row in rows:
                 table.add_row(*("" if v is None else str(v) for v in row))
             stdout_console().print(table)

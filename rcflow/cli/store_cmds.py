@@ -77,8 +77,9 @@ def verify(
         if len(problems) > SHOWN:
             console.print(f"… and {len(problems) - SHOWN} more")
         console.print(
-            f"{len(problems)} damaged or missing blobs ({len(invoices)} invoices); download the hub's "
-            "again with `rcflow store verify --repair` (kept only if identical to what was stored)",
+            f"{_count(len(problems), 'damaged or missing blob')} ({_count(len(invoices), 'invoice')});"
+            " download the hub's again with `rcflow store verify --repair`"
+            " (kept only if identical to what was stored)",
             soft_wrap=True,
         )
     raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
@@ -87,3 +88,8 @@ def verify(
 async def _repair(config: object, store: BlobStore, problems: list[BlobProblem]) -> dict[str, str]:
     async with HubClient.from_settings(config) as hub:
         return await repair(hub, store, problems)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 invoice``, ``2 invoices``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")

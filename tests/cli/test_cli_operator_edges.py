@@ -217,3 +217,12 @@ def test_no_warehouse_is_configuration_exit_2(
     assert result.exit_code == 2, result.output
     assert result.stderr == f"rcflow: no warehouse at {path}: run `rcflow sync` first\n"
     assert not path.parent.exists()  # nothing created
+
+
+def test_counts_are_worded_in_the_singular_for_one(piped: dict[str, str]) -> None:
+    from rcflow.cli.store_cmds import _count
+
+    counted = [_count(1, "invoice"), _count(2, "invoice"), _count(0, "blob")]
+    assert counted == ["1 invoice", "2 invoices", "0 blobs"]
+    proc = rcflow("sql", "select 1 as n", "--live", env=piped)
+    assert "1 row" in proc.stdout and "1 rows" not in proc.stdout
