@@ -17,12 +17,12 @@ from rich.table import Table
 from rcflow.cli.common import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
-    console,
     emit_json,
     fail,
     handle_errors,
     settings,
 )
+from rcflow.cli.query_cmds import stdout_console
 from rcflow.reports.administrations import AdministrationsFileError
 from rcflow.reports.build import ReportResult, build_reports
 from rcflow.reports.dbt_runner import ReportBuildError
@@ -81,8 +81,9 @@ def _print_summary(result: ReportResult) -> None:
         table.add_row("Interest: days at a rate not yet published",
                       f"{count(h['late_interest_unrated_days'])} days · "
                       f"{euros(h['late_interest_unrated_principal'])}")  # fmt: skip
+    console = stdout_console()  # off a terminal: the rows whole, never cut at 80 columns
     console.print(table)
-    console.print(f"Written to {result.paths['report.html'].parent}")
+    console.print(f"Written to {result.paths['report.html'].parent}", soft_wrap=True)
 
 
 @handle_errors
@@ -120,6 +121,8 @@ def report(
     ),
 ) -> None:
     """Build every report for PERIOD (2025-10, 2025-Q4, last-month, current-quarter…) into OUT."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is a file: give a folder (made if missing)", EXIT_USAGE)
     try:
         readings = Readings(
             pmp_method=pmp_method,  # type: ignore[arg-type]

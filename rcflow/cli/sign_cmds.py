@@ -21,6 +21,7 @@ from rcflow.cli.common import (
     handle_errors,
     settings,
 )
+from rcflow.cli.query_cmds import reader_may_leave, stdout_console
 from rcflow.reports.i18n import LanguageError
 from rcflow.signing.efirma.errors import EfirmaError, Kind
 from rcflow.signing.run import collect_signatures, sign_period, signature_status, signed_pdf
@@ -74,7 +75,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print the request
     for row in rows:
         table.add_row(*(str(row[c] or "") for c in ("document", "period", "lang", "state", "operation_id",
                                                     "updated_at", "signed_pdf")))  # fmt: skip
-    console.print(table)
+    with reader_may_leave():  # off a terminal: signed PDFs' paths whole, never cut at 80 columns
+        stdout_console().print(table)
 
 
 @sign_app.command("collect")

@@ -226,3 +226,16 @@ def test_counts_are_worded_in_the_singular_for_one(piped: dict[str, str]) -> Non
     assert counted == ["1 invoice", "2 invoices", "0 blobs"]
     proc = rcflow("sql", "select 1 as n", "--live", env=piped)
     assert "1 row" in proc.stdout and "1 rows" not in proc.stdout
+
+
+def test_report_out_an_existing_file_is_one_line_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[object] = []
+    monkeypatch.setattr(report_cmds, "build_reports", lambda *a, **k: built.append(a))
+    monkeypatch.setenv("RCFLOW_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    out = tmp_path / "report.csv"
+    out.write_text("x\n")
+    result = runner.invoke(app, ["report", "--period", "2025-10", "--out", str(out)])
+    assert result.exit_code == 2 and built == []
+    assert result.stderr == f"rcflow: --out {out} is a file: give a folder (made if missing)\n"
