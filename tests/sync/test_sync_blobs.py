@@ -82,7 +82,8 @@ def test_a_repair_keeps_only_the_bytes_that_were_recorded(sim: RunningSimulator,
     store = BlobStore(settings.store_dir)
     invoice_id, sha = warehouse_rows(settings, "select invoice_id, xml_sha256 from raw.invoices limit 1")[0]
     store.path_for(sha).unlink()
-    sim.hub.inject("GET", rf"^/factura/{invoice_id}/facturae$", status=200, body=b"<Facturae>other</Facturae>", times=None)
+    other = b"<Facturae>other</Facturae>"  # a Facturae, not this invoice's bytes
+    sim.hub.inject("GET", rf"^/factura/{invoice_id}/facturae$", status=200, body=other, times=None)
     code, out = cli(settings, "store", "verify", "--live", "--repair", "--json")
     [problem] = json.loads(out)["problems"]
     assert code == 1 and problem["invoice_id"] == invoice_id and problem["problem"] == "missing"
