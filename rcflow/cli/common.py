@@ -266,7 +266,8 @@ def handle_errors(func: F) -> F:
                 _err_console().print(f"  {_escape(problem)}", soft_wrap=True)
             if len(exc.problems) > 50:
                 _err_console().print(f"  … and {len(exc.problems) - 50} more")
-            fail(f"{exc.file}: refused whole, nothing imported ({len(exc.problems)} problems)", EXIT_USAGE)
+            problems = f"{len(exc.problems)} problem{'s' * (len(exc.problems) != 1)}"
+            fail(f"{exc.file}: refused whole, nothing imported ({problems})", EXIT_USAGE)
         except PayloadError as exc:
             fail(str(exc), EXIT_USAGE)
         except HubStatusError as exc:

@@ -6,9 +6,6 @@ Owns the command's options, its summary table and how report errors map to exit 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -32,7 +29,7 @@ from rcflow.reports.periods import parse_period
 from rcflow.reports.rates import RatesFileError
 from rcflow.reports.readings import ReadingError, Readings
 from rcflow.reports.reference import reference_files
-from rcflow.tabular import DIALECT_ENV, CsvDialect, DialectError, csv_dialect
+from rcflow.tabular import CsvDialect, DialectError, csv_dialect
 
 # Wrong options or reference files: nothing was built (exit 2; a wrong period is every command's).
 _USAGE_ERRORS = (ReadingError, RatesFileError, AdministrationsFileError, LanguageError)
@@ -47,18 +44,6 @@ def _dialect(name: str | None) -> CsvDialect:
         fail(str(exc), EXIT_USAGE)
 
 
-@contextmanager
-def _csv_dialect_set(dialect: CsvDialect) -> Iterator[None]:
-    """The reports read the dialect from RCFLOW_CSV_DIALECT: set it for this build only."""
-    before = os.environ.get(DIALECT_ENV)
-    os.environ[DIALECT_ENV] = dialect.value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(DIALECT_ENV, None)
-        else:
-            os.environ[DIALECT_ENV] = before
 
 
 def _print_summary(result: ReportResult) -> None:
@@ -134,12 +119,11 @@ def report(
         )
         config = settings()
         language = check_language(lang or config.language)
-        with _csv_dialect_set(_dialect(dialect)):
-            result = build_reports(
-                warehouse or config.warehouse, parse_period(period), out, readings=readings,
-                lang=language, documents_lang=language if documents else None,
-                xlsx=xlsx, **reference_files(config),
-            )  # fmt: skip
+        result = build_reports(
+            warehouse or config.warehouse, parse_period(period), out, readings=readings,
+            lang=language, documents_lang=language if documents else None,
+            xlsx=xlsx, csv_dialect=_dialect(dialect), **reference_files(config),
+        )  # fmt: skip
     except _USAGE_ERRORS as exc:
         fail(str(exc), EXIT_USAGE)
     except ReportBuildError as exc:  # dbt failed: a full or unwritable disk first, if it names one

@@ -24,6 +24,7 @@ from rcflow.reports.periods import NEW_METHOD_FROM, Period, PeriodError, parse_p
 from rcflow.reports.publish import publish, staged
 from rcflow.reports.rates import DeclaredRate, load_rates_file
 from rcflow.reports.readings import DATE_READING, METHOD_LABELS, UNCERTAINTIES, Readings
+from rcflow.tabular import CsvDialect
 from rcflow.warehouse import fresh_snapshot
 
 
@@ -149,6 +150,7 @@ def build_reports(
     documents: Sequence[str] | None = None,
     signers: Sequence[SignatureBox] = DEFAULT_SIGNERS,
     xlsx: bool = False,
+    csv_dialect: CsvDialect | None = None,
     rates_file: Path | None = None,
     administrations_file: Path | None = None,
     lang: str | None = None,
@@ -162,6 +164,7 @@ def build_reports(
     ``checks=False`` skips dbt's data tests (its unit tests, on fixed inputs, run in the test
     suite only).
     ``xlsx`` also writes report.xlsx (every table as a typed sheet; slow on very large tables).
+    ``csv_dialect``: the CSVs' (default ``RCFLOW_CSV_DIALECT``, else plain).
     ``documents_lang`` also writes the legal documents as PDFs in that language (``documents/``),
     with a signature box for each of ``signers`` (``documents``: only those; default all that apply).
     A period still running is measured as of ``clock.today()`` (Europe/Madrid) and marked
@@ -227,7 +230,7 @@ def build_reports(
                     con.cursor() as csv_con,
                     ThreadPoolExecutor(max_workers=1, thread_name_prefix="rcflow-csv") as csv_writer,
                 ):
-                    csvs = csv_writer.submit(write_csvs, csv_con, stage, lang=lang)
+                    csvs = csv_writer.submit(write_csvs, csv_con, stage, csv_dialect, lang=lang)
                     shared = pages.figures(con)
                     report_page = html.render_report(con, period, readings, run, shared)
                     dashboard_page = html.render_dashboard(con, period, readings, run, shared)

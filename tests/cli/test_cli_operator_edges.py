@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from rcflow.cli import report_cmds
 from rcflow.cli.main import app
 from rcflow.ingest.rows import INVOICE_SCHEMA
-from rcflow.tabular import CsvDialect, csv_dialect
+from rcflow.tabular import CsvDialect
 from rcflow.warehouse import Warehouse
 
 LONG_RUN_ID = "sync-efact-20261207T221319Z-27fb28-and-a-tail-long-enough-to-be-cut-at-eighty-columns"
@@ -97,8 +97,8 @@ def test_report_takes_the_csv_dialect_the_readme_promises(
 ) -> None:
     seen: list[CsvDialect] = []
 
-    def build(*args: object, **kwargs: object) -> None:
-        seen.append(csv_dialect())  # what the reports' CSV export reads
+    def build(*args: object, csv_dialect: CsvDialect, **kwargs: object) -> None:
+        seen.append(csv_dialect)  # what the build writes its CSVs in
         raise report_cmds.ReportBuildError("dbt build failed: stop here")
 
     monkeypatch.setattr(report_cmds, "build_reports", build)
@@ -108,7 +108,6 @@ def test_report_takes_the_csv_dialect_the_readme_promises(
     assert runner.invoke(app, [*base, "--csv-dialect", "excel-es"]).exit_code == 1
     assert runner.invoke(app, base).exit_code == 1
     assert seen == [CsvDialect.excel_es, CsvDialect.plain]  # the option, then the setting
-    assert os.environ["RCFLOW_CSV_DIALECT"] == "plain"  # set for the build only
     bad = runner.invoke(app, [*base, "--csv-dialect", "excel-fr"])
     assert bad.exit_code == 2 and "--csv-dialect='excel-fr'" in bad.stderr and len(seen) == 2
     assert "--csv-dialect" in runner.invoke(app, ["report", "--help"]).stdout
