@@ -181,9 +181,18 @@ def test_excel_sep_line_names_the_separator(warehouse: Path, tmp_path: Path) -> 
     (tmp_path / "sep.csv").write_text("sep=|\n" + body, encoding="utf-8")
     result = load(warehouse, tmp_path / "sep.csv")
     assert result.separator == "|"
-    events, exclusions = imported(warehouse)  # the header is line 2 now, every row one line lower
-    assert events == [(*e[:-1], e[-1] + 1) for e in CLEAN_EVENTS]
-    assert exclusions == [(*e[:-1], e[-1] + 1) for e in CLEAN_EXCLUSIONS]
+    # Excel hides the sep= line: the header is line 1 as Excel shows it, the rows keep their numbers
+    assert imported(warehouse) == (CLEAN_EVENTS, CLEAN_EXCLUSIONS)
+
+
+def test_an_error_after_a_sep_line_names_the_row_as_excel_shows_it(warehouse: Path, tmp_path: Path) -> None:
+    from rcflow.push.accounting import ImportRefused
+
+    lines = ["sep=;", "Id factura;Estado;Fecha pago;Importe", "300;Pagada;32/10/2024;100,00"]
+    (tmp_path / "sep.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    with pytest.raises(ImportRefused) as info:
+        load(warehouse, tmp_path / "sep.csv")
+    assert info.value.problems == ["sep.csv:2: column 'Fecha pago' (C): bad date '32/10/2024' (no such day)"]
 
 
 def test_every_built_in_name_means_one_thing() -> None:

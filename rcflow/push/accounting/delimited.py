@@ -2,9 +2,9 @@
 
 The separator is the one of ``,`` ``;`` tab (or ``|``) that splits the header into the most
 columns rcflow knows (then into the most columns). Line ends may be LF, CRLF or CR. A row's line is
-the physical line it starts on, the header being line 1, as an editor or a spreadsheet shows it.
-Rows whose cells are all empty are skipped (spreadsheets export them). Excel's ``sep=;`` first
-line names the separator.
+the physical line it starts on, the header being line 1, as a spreadsheet shows it. Rows whose
+cells are all empty are skipped (spreadsheets export them). Excel's ``sep=;`` first line names the
+separator; Excel hides it, so it is not counted as a line.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ Grid = tuple[list[str], list[tuple[int, list[str]]]]  # header, [(line, cells)]
 
 
 def excel_separator_line(text: str) -> tuple[str, str | None]:
-    """Excel's ``sep=;`` first line: the separator it names, the line blanked (line numbers kept)."""
+    """Excel's ``sep=;`` first line: the separator it names, the line removed (Excel does not show it)."""
     match = _EXCEL_SEP.match(text)
     if match is None:
         return text, None
-    return text[match.end(1):], match.group(2)
+    return text[match.end():], match.group(2)
 
 
 def shown(separator: str) -> str:
