@@ -2,9 +2,10 @@
 
 Dates: ``YYYY-MM-DD`` (ISO, also with a midnight time ``00:00[:00]``, as databases export dates),
 or day first: ``DD/MM/YYYY``, ``D/M/YYYY``, ``DD-MM-YYYY``, ``DD.MM.YYYY`` (never month first, never
-a two-digit year). Amounts: decimal comma or point, with or without thousands grouping
-(``8.054,53``, ``8054,53``, ``8,054.53``, ``8054.53``); a separator followed by exactly three digits
-is a thousands separator (amounts have at most two decimals).
+a two-digit year), also with a midnight time ``0:00`` or ``00:00:00`` (Excel's CSV of a date cell
+with a time format); any other time of day is refused. Amounts: decimal comma or point, with or
+without thousands grouping (``8.054,53``, ``8054,53``, ``8,054.53``, ``8054.53``); a separator
+followed by exactly three digits is a thousands separator (amounts have at most two decimals).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ LIMITS: dict[str, tuple[int, str]] = {
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
 _ISO_WITH_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
-_DAY_FIRST = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
+_DAY_FIRST = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?: 0?0:00(?::00)?)?")
+_DAY_FIRST_WITH_TIME = re.compile(r"\d{1,2}([/.-])\d{1,2}\1\d{4} \d{1,2}:\d{2}")
 _COMMA_DECIMAL = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d{1,2})?")
 _POINT_DECIMAL = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?")
 
@@ -44,8 +46,10 @@ def parse_date(text: str) -> date | str:
         year, month, day = (int(g) for g in match.groups())
     elif match := _DAY_FIRST.fullmatch(text):
         day, month, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
-    elif _ISO_WITH_TIME.match(text):
+    elif _ISO_WITH_TIME.match(text) or _DAY_FIRST_WITH_TIME.match(text):
         return "a date and a time (expected a date)"
+    elif text.isdigit():
+        return "a number, not a date (an Excel day number? Format the column as a date)"
     else:
         return "expected YYYY-MM-DD or DD/MM/YYYY"
     try:
