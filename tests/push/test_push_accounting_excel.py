@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import date, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 from accounting_helpers import imported, load, prepare
+from openpyxl.utils.datetime import to_excel
 
 from rcflow.push.accounting import ImportRefused
+from rcflow.warehouse import Warehouse
 
 CRLF = "\r\n"
 
@@ -17,6 +21,19 @@ CRLF = "\r\n"
 def warehouse(seeded: Path) -> Path:
     prepare(seeded)  # invoice 500 is 8,054.53 EUR, the others 100.00
     return seeded
+
+
+def _xlsx(path: Path, rows: list[list[object]], formats: dict[str, str] | None = None) -> Path:
+    """A sheet as Excel saves it: ``formats`` maps a column letter to its cells' number format."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    for letter, number_format in (formats or {}).items():
+        for cell in sheet[letter][1:]:
+            cell.number_format = number_format
+    book.save(path)
+    return path
 
 
 def _refused(warehouse: Path, path: Path) -> list[str]:
@@ -30,6 +47,89 @@ def _excel_csv(path: Path, lines: list[str], *, bom: bool = False) -> Path:
     text = CRLF.join(lines) + CRLF
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8") if bom else text.encode("cp1252"))
     return path
+
+
+# --- amounts: Excel stores a sum's binary float ----------------------------------------------
+
+
+def test_xlsx_amounts_with_float_artefacts_are_their_cents(warehouse: Path, tmp_path: Path) -> None:
+    with Warehouse(warehouse) as wh:
+        wh.con.execute("update raw.invoices set amount_cents = 4318822 where invoice_id = '100'")
+        wh.con.execute("update raw.invoices set amount_cents = 30 where invoice_id = '300'")
+    sums = [4027.26 + 4027.27, 0.1 + 0.2, 43188.22000000001]  # floats as a SUM() leaves them
+    assert sums[:2] == [math.nextafter(8054.53, math.inf), 0.30000000000000004]
+    path = _xlsx(tmp_path / "sums.xlsx", [
+        ["Id factura", "Estado", "Fecha pago", "Importe"],
+        [500, "Pagada", "20/02/2025", sums[0]],
+        [300, "Pagada", "20/02/2025", sums[1]],
+        [100, "Reconocida", "03/02/2025", sums[2]],
+        [500, "Reconocida", "03/02/2025", 8054.53],
+    ], {"D": "#,##0.00"})
+    result = load(warehouse, path)  # each the hub's amount to the cent, else refused
+    assert (result.rows, result.new_events) == (4, 4)
+
+
+def test_xlsx_amount_with_a_fraction_of_a_cent_is_refused(warehouse: Path, tmp_path: Path) -> None:
+    path = _xlsx(tmp_path / "cents.xlsx", [
+        ["Id factura", "Estado", "Fecha pago", "Importe"],
+        [100, "Pagada", "20/02/2025", 12.345],  # not 12,345 EUR, nor 12.35: refused
+        [300, "Pagada", "20/02/2025", 100.004],
+    ])
+    assert _refused(warehouse, path) == [
+        "cents.xlsx:2: column 'Importe' (D): bad amount 12.345 (a fraction of a cent: an amount has at most "
+        "two decimals)",
+        "cents.xlsx:3: column 'Importe' (D): bad amount 100.004 (a fraction of a cent: an amount has at most "
+        "two decimals)",
+    ]
+
+
+# --- dates: a number in the date column is Excel's day number ----------------------------------
+
+
+def test_xlsx_day_numbers_in_the_date_column_are_dates(warehouse: Path, tmp_path: Path) -> None:
+    serial = int(to_excel(datetime(2025, 2, 20)))
+    assert serial == 45708
+    general = _xlsx(tmp_path / "general.xlsx", [
+        ["Id factura", "Estado", "Fecha pago", "Importe"],
+        [300, "Pagada", serial, 100],  # formatted General: openpyxl reads the int
+        [100, "Reconocida", float(int(to_excel(datetime(2025, 2, 1)))), 100.0],
+    ])
+    load(warehouse, general)
+    events, _ = imported(warehouse)
+    assert [(e[0], e[1], e[2], e[-1]) for e in events] == [
+        ("100", "RECOGNISED", date(2025, 2, 1), 3), ("300", "PAID", date(2025, 2, 20), 2),
+    ]
+
+
+def test_xlsx_day_number_with_a_date_format(warehouse: Path, tmp_path: Path) -> None:
+    path = _xlsx(tmp_path / "dated.xlsx", [
+        ["Id factura", "Estado", "Fecha pago"], [300, "Pagada", 45708],
+    ], {"C": "dd/mm/yyyy"})
+    load(warehouse, path)
+    assert imported(warehouse)[0][0][:3] == ("300", "PAID", date(2025, 2, 20))
+
+
+def test_xlsx_day_numbers_that_are_no_date_are_refused(warehouse: Path, tmp_path: Path) -> None:
+    path = _xlsx(tmp_path / "odd.xlsx", [
+        ["Id factura", "Estado", "Fecha pago"],
+        [300, "Pagada", 45708.5],  # noon: a date and a time
+        [100, "Reconocida", 45],  # 1900: no plausible day number
+    ])
+    assert _refused(warehouse, path) == [
+        "odd.xlsx:2: column 'Fecha pago' (C): bad date '2025-02-20 12:00:00' (a date and a time (expected a "
+        "date))",
+        "odd.xlsx:3: column 'Fecha pago' (C): bad date '45' (a number, not a date (an Excel day number? "
+        "Format the column as a date))",
+    ]
+
+
+def test_a_number_in_another_column_is_not_a_date(warehouse: Path, tmp_path: Path) -> None:
+    rows: list[list[object]] = [["Id factura", "Estado", "Fecha pago"], [45708, "Pagada", "20/02/2025"]]
+    path = _xlsx(tmp_path / "ids.xlsx", rows)
+    assert _refused(warehouse, path) == [
+        "ids.xlsx:2: column 'Id factura' (A): unknown invoice 45708 (not in the warehouse: run `rcflow sync`/"
+        "`backfill`)"
+    ]
 
 
 # --- CSV of a datetime cell ---------------------------------------------------------------------

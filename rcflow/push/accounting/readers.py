@@ -5,15 +5,21 @@ mapping's ``sheet``), Parquet, JSON (an array of objects, or one object per line
 text for everything else (see :mod:`.delimited`, decoded by :mod:`.text`). Columns are named
 through :mod:`.columns`; columns rcflow does not know are ignored. Every cell becomes text here;
 what the text means is checked by :mod:`.validate`, with its line and column.
+
+XLSX number cells are read as Excel means them: an amount within a float artefact of a whole
+number of cents is that amount (``43188.22000000001`` is 43188.22; a fraction of a cent is refused),
+and a number in the date column is an Excel day number (serial) when it falls in :data:`SERIAL_YEARS`.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -27,6 +33,9 @@ LEGACY_XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 JSON_SUFFIXES = {".json", ".ndjson", ".jsonl"}
 # Parquet/JSON types accepted per column (anything else is a refused file, naming the column).
 _INTEGER_OK = {"invoice_id", "registry_number", "rcf_number", "reason_code", "amount"}
+SERIAL_YEARS = (2000, 2099)  # an XLSX number in the date column is an Excel day number for these years
+_CENT_TOLERANCE = 1e-6  # a float this close to a whole number of cents is that many cents (Excel's sums),
+_CENT_TOLERANCE_RELATIVE = 1e-12  # or this close relative to it (a float's precision falls with its size)
 
 
 class FileRefused(Exception):
@@ -55,6 +64,7 @@ class EventTable:
     format: str = "csv"
     encoding: str | None = None
     separator: str | None = None
+    problems: list[str] = field(default_factory=list)  # cells refused while reading (file:line: ...)
 
     def label(self, column: str) -> str:
         return self.labels.get(column, column)
@@ -77,8 +87,8 @@ def read_table(path: Path, options: ReadOptions = ReadOptions(), *, data: bytes 
     if data.startswith(LEGACY_XLS_MAGIC) or suffix == ".xls":
         raise FileRefused([f"{file}: an Excel 97-2003 (.xls) workbook is not read; save it as .xlsx or CSV"])
     if data.startswith(XLSX_MAGIC) or suffix in {".xlsx", ".xlsm"}:
-        header, rows = _xlsx_grid(data, file, options.mapping.sheet)
-        return _from_grid(file, header, rows, options.mapping, fmt="xlsx")
+        rows, epoch = _xlsx_rows(data, file, options.mapping.sheet)
+        return _from_xlsx(file, rows, options.mapping, epoch)
     if data.startswith(PARQUET_MAGIC) or suffix == ".parquet":
         return _from_frame(file, _read_frame(file, "Parquet", lambda: pl.read_parquet(io.BytesIO(data))),
                            options.mapping, fmt="parquet")
@@ -95,9 +105,9 @@ def read_table(path: Path, options: ReadOptions = ReadOptions(), *, data: bytes 
         table.encoding = decoded.encoding
         return table
     body, excel_separator = delimited.excel_separator_line(decoded.text)
-    first_line = delimited.LINES.split(body.lstrip("\r\n"), maxsplit=1)[0]
     is_known = _is_known(options.mapping)
     declared = options.separator or options.mapping.separator or excel_separator
+    first_line = delimited.LINES.split(body.lstrip("\r\n"), maxsplit=1)[0]
     separator = declared or delimited.sniff(first_line, is_known)
     (header, rows), problems = delimited.read_grid(body, file, separator, is_known)
     if problems:
@@ -171,15 +181,39 @@ def _columns(
     return found, labels, ignored
 
 
-def _from_grid(file: str, header: list[str], rows: list[tuple[int, list[object]]], mapping: Mapping,
+def _from_grid(file: str, header: list[str], rows: list[tuple[int, list[str]]], mapping: Mapping,
                *, fmt: str) -> EventTable:
-    found, labels, ignored = _columns(file, [str(h or "") for h in header], mapping, letters=True)
+    found, labels, ignored = _columns(file, header, mapping, letters=True)
     data: dict[str, list] = {"line_no": [line for line, _ in rows]}
     for column, index in found.items():
         data[column] = [cells[index] if index < len(cells) else None for _, cells in rows]
     schema = {"line_no": pl.Int32, **{c: pl.String for c in found}}
     frame = pl.DataFrame(data, schema=schema)
     return EventTable(file, frame, labels, ignored, fmt)
+
+
+Rows = list[tuple[int, tuple[object, ...]]]  # a sheet's non-empty rows: (row number, values)
+
+
+def _from_xlsx(file: str, rows: Rows, mapping: Mapping, epoch: object) -> EventTable:
+    """A sheet's rows, each cell as text by what its column means (numbers read as Excel means them)."""
+    header = [_cell_text(v) for v in rows[0][1]] if rows else []
+    found, labels, _ = _columns(file, header, mapping, letters=True)
+    meaning = {index: column for column, index in found.items()}
+    problems: list[str] = []
+    grid = []
+    for line, values in rows[1:]:
+        cells = []
+        for index, value in enumerate(values):
+            column = meaning.get(index)
+            cell, problem = _typed_cell_text(value, column, epoch)
+            cells.append(cell)
+            if problem:
+                problems.append(f"{file}:{line}: column {labels[column or '']}: {problem}")
+        grid.append((line, cells))
+    table = _from_grid(file, header, grid, mapping, fmt="xlsx")
+    table.problems = problems
+    return table
 
 
 def _from_frame(file: str, frame: pl.DataFrame, mapping: Mapping, *, fmt: str) -> EventTable:
@@ -219,7 +253,8 @@ def _expected(column: str) -> str:
     return "text or an integer" if column in _INTEGER_OK else "text"
 
 
-def _xlsx_grid(data: bytes, file: str, sheet: str | None) -> tuple[list[str], list[tuple[int, list[object]]]]:
+def _xlsx_rows(data: bytes, file: str, sheet: str | None) -> tuple[Rows, object]:
+    """The sheet's non-empty rows as values, with their row number, and the workbook's date epoch."""
     import openpyxl  # imported here: only XLSX imports pay for it
 
     try:
@@ -230,23 +265,52 @@ def _xlsx_grid(data: bytes, file: str, sheet: str | None) -> tuple[list[str], li
         if sheet is not None and sheet not in book.sheetnames:
             raise FileRefused([f"{file}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})"])
         ws = book[sheet] if sheet else book.worksheets[0]
-        header: list[str] | None = None
-        rows: list[tuple[int, list[object]]] = []
-        for line, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = ["" if v is None else _cell_text(v) for v in values]
-            if not any(c.strip(" \u00a0") for c in cells):
-                continue
-            if header is None:
-                header = cells
-            else:
-                rows.append((line, cells))
-        return header or [], rows
+        rows = [
+            (line, values)
+            for line, values in enumerate(ws.iter_rows(values_only=True), start=1)
+            if any(_cell_text(v).strip(" \u00a0") for v in values)
+        ]
+        return rows, book.epoch
     finally:
         book.close()
 
 
+def _typed_cell_text(value: object, column: str | None, epoch: object) -> tuple[str, str | None]:
+    """A cell of ``column`` as text, or (no text, why) for a number that is no amount."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if column == "amount" and isinstance(value, float):
+        return _amount_text(value)
+    if column == "date" and is_number:
+        return _serial_text(value, epoch), None  # type: ignore[arg-type]
+    return _cell_text(value), None
+
+
+def _amount_text(value: float) -> tuple[str, str | None]:
+    """A float amount as text with two decimals, a float artefact forgiven; a fraction of a cent refused."""
+    cents = value * 100
+    whole = round(cents) if math.isfinite(cents) else None
+    if whole is None or abs(cents - whole) >= max(_CENT_TOLERANCE, abs(cents) * _CENT_TOLERANCE_RELATIVE):
+        return "", f"bad amount {value!r} (a fraction of a cent: an amount has at most two decimals)"
+    return str(Decimal(whole).scaleb(-2)), None
+
+
+def _serial_text(value: float, epoch: object) -> str:
+    """An Excel day number as a date (a time of day kept, to be refused); any other number as it is."""
+    from openpyxl.utils.datetime import from_excel
+
+    try:
+        moment = from_excel(value, epoch=epoch)
+    except (OverflowError, ValueError):
+        moment = None
+    if isinstance(moment, datetime) and SERIAL_YEARS[0] <= moment.year <= SERIAL_YEARS[1]:
+        return _cell_text(moment)
+    return _cell_text(value)
+
+
 def _cell_text(value: object) -> str:
     """A cell as text: whole numbers without '.0', dates as YYYY-MM-DD (a time of day kept, to be refused)."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():

@@ -44,7 +44,7 @@ def validate_events(
     if "state" in frame.columns and "date" not in frame.columns and not _only_decisions(frame, mapping):
         return frame, frame, [f"{file}:1: a state column but no date column{_header_hint(table)}"]
 
-    problems = _text_problems(table)
+    problems = _text_problems(table) + table.problems
     if problems:  # hostile or damaged text: nothing more is read from it, nor echoed back
         return frame, frame, problems
     stripped = {c: pl.col(c).str.strip_chars(" \u00a0") for c in frame.columns if c != "line_no"}
