@@ -163,3 +163,70 @@ def test_csv_day_number_says_what_it_looks_like(warehouse: Path, tmp_path: Path)
         "n.csv:2: column 'Fecha pago' (C): bad date '45708' (a number, not a date (an Excel day number? "
         "Format the column as a date))"
     ]
+
+
+# --- a title above the header ---------------------------------------------------------------------
+
+
+def test_xlsx_title_rows_above_the_header(warehouse: Path, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Exportació comptable 2025 — Ajuntament"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["Generat el 01/06/2025"])
+    sheet.append([])
+    sheet.append(["Id factura", "Estat", "Data", "Import"])
+    sheet.append([300, "Pagada", datetime(2025, 2, 20), 100.0])
+    sheet.append([100, "Reconeguda", datetime(2025, 2, 1), 100.0])
+    book.save(tmp_path / "title.xlsx")
+    result = load(warehouse, tmp_path / "title.xlsx")
+    assert result.rows == 2
+    events, _ = imported(warehouse)
+    assert [(e[0], e[-1]) for e in events] == [("100", 6), ("300", 5)]  # lines as the sheet numbers them
+
+
+def test_xlsx_title_rows_keep_the_sheets_line_numbers_in_errors(warehouse: Path, tmp_path: Path) -> None:
+    path = _xlsx(tmp_path / "title.xlsx", [
+        ["Exportació comptable 2025"], [], ["Id factura", "Estado", "Fecha pago"],
+        [300, "Pagada", "32/02/2025"],
+    ])
+    assert _refused(warehouse, path) == [
+        "title.xlsx:4: column 'Fecha pago' (C): bad date '32/02/2025' (no such day)"
+    ]
+
+
+def test_csv_title_rows_above_the_header(warehouse: Path, tmp_path: Path) -> None:
+    lines = [
+        "Exportació comptable 2025;;;",
+        ";;;",
+        "Id factura;Estado;Fecha pago;Importe",
+        "300;Pagada;20/02/2025;100,00",
+        "100;Reconocida;1/2/2025;100,00",
+    ]
+    result = load(warehouse, _excel_csv(tmp_path / "title.csv", lines))
+    assert (result.rows, result.separator) == (2, ";")
+    events, _ = imported(warehouse)
+    assert [(e[0], e[-1]) for e in events] == [("100", 5), ("300", 4)]
+
+
+def test_csv_title_line_without_separators_and_an_error_below(warehouse: Path, tmp_path: Path) -> None:
+    lines = [
+        "Exportació comptable 2025", "", "Id factura;Estado;Fecha pago", "300;Pagada;20/02/2025",
+        "100;Pagada",
+    ]
+    assert _refused(warehouse, _excel_csv(tmp_path / "title.csv", lines)) == [
+        "title.csv:5: 2 field(s) where the header has 3"
+    ]
+
+
+def test_no_header_in_the_first_rows_names_the_first_row(warehouse: Path, tmp_path: Path) -> None:
+    rows: list[list[object]] = [["Exportació comptable 2025"], ["Factura", "Situació"], [300, "Pagada"]]
+    path = _xlsx(tmp_path / "none.xlsx", rows)
+    assert _refused(warehouse, path)[0].startswith("none.xlsx:1: no invoice column")
+
+
+def test_a_header_problem_names_the_headers_line(warehouse: Path, tmp_path: Path) -> None:
+    lines = ["Pagos 2025;;;", "Id factura;Estado;Fecha;Fecha pago", "300;Pagada;20/02/2025;20/02/2025"]
+    assert _refused(warehouse, _excel_csv(tmp_path / "twice.csv", lines)) == [
+        "twice.csv:2: columns 'Fecha' (C) and 'Fecha pago' (D) both mean date"
+    ]

@@ -2,8 +2,9 @@
 
 The separator is the one of ``,`` ``;`` tab (or ``|``) that splits the header into the most
 columns rcflow knows (then into the most columns). Line ends may be LF, CRLF or CR. A row's line is
-the physical line it starts on, the header being line 1, as a spreadsheet shows it. Rows whose
-cells are all empty are skipped (spreadsheets export them). Excel's ``sep=;`` first line names the
+the physical line it starts on, as a spreadsheet shows it. The header is the first of the first lines
+that names two or more rcflow columns (lines of title or notes may come before it). Rows whose cells
+are all empty are skipped (spreadsheets export them). Excel's ``sep=;`` first line names the
 separator; Excel hides it, so it is not counted as a line.
 """
 
@@ -31,6 +32,21 @@ def excel_separator_line(text: str) -> tuple[str, str | None]:
     return text[match.end():], match.group(2)
 
 
+def find_header(
+    text: str, separator: str | None, is_known: Callable[[str], bool], search: int
+) -> tuple[int, str]:
+    """The header's line and the separator: the first of the first ``search`` lines that some
+    separator (``separator`` if given) splits into two or more names rcflow knows; else the first
+    non-blank line, its separator sniffed."""
+    lines = LINES.split(text)[:search]
+    for number, line in enumerate(lines, start=1):
+        best = separator or sniff(line, is_known)
+        if sum(1 for c in _split(line, best) if is_known(c.strip(" \u00a0"))) >= 2:
+            return number, best
+    number = next((n for n, line in enumerate(lines, start=1) if line.strip()), 1)
+    return number, separator or sniff(lines[number - 1] if lines else "", is_known)
+
+
 def shown(separator: str) -> str:
     return "tab" if separator == "\t" else repr(separator)
 
@@ -53,9 +69,10 @@ def _split(line: str, separator: str) -> list[str]:
 
 
 def read_grid(
-    text: str, file: str, separator: str, is_known: Callable[[str], bool]
+    text: str, file: str, separator: str, is_known: Callable[[str], bool], header_line: int = 1
 ) -> tuple[Grid, list[str]]:
-    """Parse ``text``; returns the grid and the problems (file:line: what; the separator hinted)."""
+    """Parse ``text`` from the header at ``header_line`` on (the lines before it ignored); returns the
+    grid and the problems (file:line: what; the separator hinted)."""
     lines = LINES.split(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     rows: list[tuple[int, list[str]]] = []
@@ -72,11 +89,11 @@ def read_grid(
             problems.append(f"{file}:{reader.line_num}: not valid CSV: {exc}")
             break
         last = reader.line_num
-        if not any(c.strip(" \u00a0") for c in cells):
+        if start < header_line or not any(c.strip(" \u00a0") for c in cells):
             continue
         if header is None:
             header = cells
-            problems += _header_hint(header, lines[start - 1], file, separator, is_known)
+            problems += _header_hint(header, start, lines[start - 1], file, separator, is_known)
             if problems:
                 break
             continue
@@ -92,15 +109,15 @@ def read_grid(
 
 
 def _header_hint(
-    header: list[str], line: str, file: str, separator: str, is_known: Callable[[str], bool]
+    header: list[str], line_no: int, line: str, file: str, separator: str, is_known: Callable[[str], bool]
 ) -> list[str]:
     """A header that another separator reads better is the wrong separator, said so."""
     known = sum(1 for c in header if is_known(c))
     best = sniff(line, is_known)
     if best != separator and sum(1 for c in _split(line, best) if is_known(c)) > known:
         return [
-            f"{file}:1: the header reads as {len(header)} column(s) with the separator {shown(separator)}; "
-            f"the separator looks like {shown(best)}"
+            f"{file}:{line_no}: the header reads as {len(header)} column(s) with the separator "
+            f"{shown(separator)}; the separator looks like {shown(best)}"
         ]
     return []
 

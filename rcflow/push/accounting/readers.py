@@ -6,7 +6,9 @@ text for everything else (see :mod:`.delimited`, decoded by :mod:`.text`). Colum
 through :mod:`.columns`; columns rcflow does not know are ignored. Every cell becomes text here;
 what the text means is checked by :mod:`.validate`, with its line and column.
 
-XLSX number cells are read as Excel means them: an amount within a float artefact of a whole
+The header is the first of the first :data:`HEADER_SEARCH` rows naming two or more rcflow columns (a
+title or notes may sit above it; else the first non-empty row), and lines keep their number in the
+file. XLSX number cells are read as Excel means them: an amount within a float artefact of a whole
 number of cents is that amount (``43188.22000000001`` is 43188.22; a fraction of a cent is refused),
 and a number in the date column is an Excel day number (serial) when it falls in :data:`SERIAL_YEARS`.
 """
@@ -33,6 +35,7 @@ LEGACY_XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 JSON_SUFFIXES = {".json", ".ndjson", ".jsonl"}
 # Parquet/JSON types accepted per column (anything else is a refused file, naming the column).
 _INTEGER_OK = {"invoice_id", "registry_number", "rcf_number", "reason_code", "amount"}
+HEADER_SEARCH = 10  # the header is looked for among the file's first rows (a title may sit above it)
 SERIAL_YEARS = (2000, 2099)  # an XLSX number in the date column is an Excel day number for these years
 _CENT_TOLERANCE = 1e-6  # a float this close to a whole number of cents is that many cents (Excel's sums),
 _CENT_TOLERANCE_RELATIVE = 1e-12  # or this close relative to it (a float's precision falls with its size)
@@ -64,6 +67,7 @@ class EventTable:
     format: str = "csv"
     encoding: str | None = None
     separator: str | None = None
+    header_line: int = 1  # the header's line in the file (rows of title or notes may come before it)
     problems: list[str] = field(default_factory=list)  # cells refused while reading (file:line: ...)
 
     def label(self, column: str) -> str:
@@ -107,12 +111,11 @@ def read_table(path: Path, options: ReadOptions = ReadOptions(), *, data: bytes 
     body, excel_separator = delimited.excel_separator_line(decoded.text)
     is_known = _is_known(options.mapping)
     declared = options.separator or options.mapping.separator or excel_separator
-    first_line = delimited.LINES.split(body.lstrip("\r\n"), maxsplit=1)[0]
-    separator = declared or delimited.sniff(first_line, is_known)
-    (header, rows), problems = delimited.read_grid(body, file, separator, is_known)
+    header_line, separator = delimited.find_header(body, declared, is_known, HEADER_SEARCH)
+    (header, rows), problems = delimited.read_grid(body, file, separator, is_known, header_line)
     if problems:
         raise FileRefused(problems)
-    table = _from_grid(file, header, rows, options.mapping, fmt="csv")
+    table = _from_grid(file, header_line, header, rows, options.mapping, fmt="csv")
     table.encoding, table.separator = decoded.encoding, separator
     return table
 
@@ -154,7 +157,7 @@ def _column_letter(index: int) -> str:
 
 
 def _columns(
-    file: str, header: list[str], mapping: Mapping, *, letters: bool
+    file: str, header: list[str], mapping: Mapping, *, letters: bool, line: int = 1
 ) -> tuple[dict[str, int], dict[str, str], list[str]]:
     """rcflow name -> position in the header, the labels to name them, the columns ignored."""
     found: dict[str, int] = {}
@@ -170,26 +173,26 @@ def _columns(
             continue
         shown = f"{label!r} ({_column_letter(index)})" if letters else repr(label)
         if canonical in found:
-            problems.append(f"{file}:1: columns {labels[canonical]} and {shown} both mean {canonical}")
+            problems.append(f"{file}:{line}: columns {labels[canonical]} and {shown} both mean {canonical}")
             continue
         found[canonical], labels[canonical] = index, shown
     for column, label in labels.items():
         if problem := text.field_problem(header[found[column]]):
-            problems.append(f"{file}:1: column {label}: {problem}")
+            problems.append(f"{file}:{line}: column {label}: {problem}")
     if problems:
         raise FileRefused(problems)
     return found, labels, ignored
 
 
-def _from_grid(file: str, header: list[str], rows: list[tuple[int, list[str]]], mapping: Mapping,
-               *, fmt: str) -> EventTable:
-    found, labels, ignored = _columns(file, header, mapping, letters=True)
+def _from_grid(file: str, header_line: int, header: list[str], rows: list[tuple[int, list[str]]],
+               mapping: Mapping, *, fmt: str) -> EventTable:
+    found, labels, ignored = _columns(file, header, mapping, letters=True, line=header_line)
     data: dict[str, list] = {"line_no": [line for line, _ in rows]}
     for column, index in found.items():
         data[column] = [cells[index] if index < len(cells) else None for _, cells in rows]
     schema = {"line_no": pl.Int32, **{c: pl.String for c in found}}
     frame = pl.DataFrame(data, schema=schema)
-    return EventTable(file, frame, labels, ignored, fmt)
+    return EventTable(file, frame, labels, ignored, fmt, header_line=header_line)
 
 
 Rows = list[tuple[int, tuple[object, ...]]]  # a sheet's non-empty rows: (row number, values)
@@ -197,12 +200,15 @@ Rows = list[tuple[int, tuple[object, ...]]]  # a sheet's non-empty rows: (row nu
 
 def _from_xlsx(file: str, rows: Rows, mapping: Mapping, epoch: object) -> EventTable:
     """A sheet's rows, each cell as text by what its column means (numbers read as Excel means them)."""
-    header = [_cell_text(v) for v in rows[0][1]] if rows else []
-    found, labels, _ = _columns(file, header, mapping, letters=True)
+    is_known = _is_known(mapping)
+    texts = [[_cell_text(v) for v in values] for _, values in rows[:HEADER_SEARCH]]
+    at = next((i for i, cells in enumerate(texts) if _names_columns(cells, is_known)), 0)
+    header_line, header = (rows[at][0], texts[at]) if rows else (1, [])
+    found, labels, _ = _columns(file, header, mapping, letters=True, line=header_line)
     meaning = {index: column for column, index in found.items()}
     problems: list[str] = []
     grid = []
-    for line, values in rows[1:]:
+    for line, values in rows[at + 1:]:
         cells = []
         for index, value in enumerate(values):
             column = meaning.get(index)
@@ -211,9 +217,14 @@ def _from_xlsx(file: str, rows: Rows, mapping: Mapping, epoch: object) -> EventT
             if problem:
                 problems.append(f"{file}:{line}: column {labels[column or '']}: {problem}")
         grid.append((line, cells))
-    table = _from_grid(file, header, grid, mapping, fmt="xlsx")
+    table = _from_grid(file, header_line, header, grid, mapping, fmt="xlsx")
     table.problems = problems
     return table
+
+
+def _names_columns(cells: list[str], is_known: Callable[[str], bool]) -> bool:
+    """A header row: two or more of its cells name rcflow columns."""
+    return sum(1 for c in cells if c.strip(" \u00a0") and is_known(c.strip(" \u00a0"))) >= 2
 
 
 def _from_frame(file: str, frame: pl.DataFrame, mapping: Mapping, *, fmt: str) -> EventTable:

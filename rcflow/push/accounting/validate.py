@@ -35,14 +35,15 @@ def validate_events(
 
     ``known`` has columns invoice_id, registry_number, registry_date, amount_cents (the warehouse).
     """
-    file, frame = table.file, table.frame
+    file, frame, header = table.file, table.frame, table.header_line
     if "invoice_id" not in frame.columns and "registry_number" not in frame.columns:
-        return frame, frame, [f"{file}:1: no invoice column: name one invoice_id (the hub id) or "
+        return frame, frame, [f"{file}:{header}: no invoice column: name one invoice_id (the hub id) or "
                               f"registry_number{_header_hint(table)}"]
     if "state" not in frame.columns and "exclusion" not in frame.columns:
-        return frame, frame, [f"{file}:1: no state column (nor an exclusion column){_header_hint(table)}"]
+        return frame, frame, [f"{file}:{header}: no state column (nor an exclusion column)"
+                              f"{_header_hint(table)}"]
     if "state" in frame.columns and "date" not in frame.columns and not _only_decisions(frame, mapping):
-        return frame, frame, [f"{file}:1: a state column but no date column{_header_hint(table)}"]
+        return frame, frame, [f"{file}:{header}: a state column but no date column{_header_hint(table)}"]
 
     problems = _text_problems(table) + table.problems
     if problems:  # hostile or damaged text: nothing more is read from it, nor echoed back
