@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from rcflow import event_loop
@@ -26,11 +27,12 @@ from rcflow.cli.common import (
     settings,
 )
 from rcflow.cli.query_cmds import dialect_option
+from rcflow.config import Settings
 from rcflow.connectors.registry import check_hubs
-from rcflow.push.accounting import read_options
+from rcflow.push.accounting import ImportRefused, ImportResult, ReadOptions, import_events, read_options
 from rcflow.push.execute import PushSummary
 from rcflow.push.plan import Hold, PushPlan
-from rcflow.push.run import HubPushes, plan_push, planned_hubs, push_hubs, run_import
+from rcflow.push.run import HubPushes, plan_push, planned_hubs, push_hubs
 from rcflow.tabular import Sheet, write_csv, write_xlsx
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.outbox import retry_refused as retry_refused_updates
@@ -47,11 +49,65 @@ def import_files(
     mapping: Path = typer.Option(None, help="YAML file naming an ERP's own columns, states, exclusions."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Import events and exclusions (columns and formats: README, "Accounting files")."""
-    results = run_import(settings(), files, read_options(encoding, separator, mapping))
+    """Import events and exclusions (columns and formats: README, "Accounting files").
+
+    Each file is all or nothing; the first refused file stops the import (the files before it stay
+    imported, and are said so), exit 2.
+    """
+    results, refused = _import_each(settings(), files, read_options(encoding, separator, mapping))
+    not_read = [path.name for path in files[len(results) + 1:]] if refused else []
     if as_json:
-        emit_json([r.as_dict() for r in results])
-        return
+        emit_json(_import_json(results, refused, not_read))
+    else:
+        _print_imports(results)
+    if refused is not None:
+        _refused(refused, results, not_read)
+
+
+def _import_each(
+    config: Settings, files: list[Path], options: ReadOptions
+) -> tuple[list[ImportResult], ImportRefused | None]:
+    """Import ``files`` in order, each in its own transaction, until one is refused."""
+    results: list[ImportResult] = []
+    with Warehouse(config.warehouse, lock_timeout=config.lock_timeout) as wh:
+        for path in files:
+            try:
+                results.append(import_events(wh, path, options=options))
+            except ImportRefused as exc:
+                return results, exc
+    return results, None
+
+
+def _import_json(
+    results: list[ImportResult], refused: ImportRefused | None, not_read: list[str]
+) -> list[dict[str, object]]:
+    """One entry per file named, in order, with its ``status``: imported, already_imported,
+    refused (with its problems) or not_read (after a refused file)."""
+    entries = [{**r.as_dict(), "status": "already_imported" if r.already_imported else "imported"}
+               for r in results]  # fmt: skip
+    if refused is not None:
+        entries.append({"file": refused.file, "status": "refused", "problems": refused.problems})
+    return entries + [{"file": name, "status": "not_read"} for name in not_read]
+
+
+def _refused(refused: ImportRefused, results: list[ImportResult], not_read: list[str]) -> None:
+    """The refused file's problems, then one line saying what was and was not imported; exit 2."""
+    for problem in refused.problems[:50]:
+        err_console.print(f"  {escape(problem)}", soft_wrap=True, highlight=False)
+    if len(refused.problems) > 50:
+        err_console.print(f"  … and {len(refused.problems) - 50} more")
+    count = len(refused.problems)
+    message = f"{refused.file}: refused whole ({count} problem{'s' if count != 1 else ''})"
+    if results:
+        message += f", nothing of it imported; imported before it: {', '.join(r.file for r in results)}"
+    else:
+        message += ", nothing imported"
+    if not_read:
+        message += f"; not read: {', '.join(not_read)}"
+    fail(message, EXIT_USAGE)
+
+
+def _print_imports(results: list[ImportResult]) -> None:
     for r in results:
         if r.already_imported:
             console.print(f"{r.file}: already imported ({r.rows} rows), nothing to do")
