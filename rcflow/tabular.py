@@ -21,11 +21,13 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -129,14 +131,32 @@ def write_csv_stream(
     return count
 
 
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write, renamed over ``path`` once written. On failure it is
+    removed, and an OS error names ``path`` (the file asked for), never the temporary file."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such directory", str(path.parent))
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        yield tmp
+        tmp.replace(path)
+    except BaseException as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from exc
+        raise
+
+
 def write_csv(
     path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]], dialect: CsvDialect = CsvDialect.plain
 ) -> Path:
     """Write a CSV file atomically (temporary file, then rename)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+    with _atomic(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
         write_csv_stream(handle, columns, rows, dialect)
-    tmp.replace(path)
     return path
 
 
@@ -181,20 +201,22 @@ def copy_csv(con: Any, query: str, path: Path, dialect: CsvDialect = CsvDialect.
         for c, t, alias in zip(relation.columns, relation.types, aliases, strict=True)
     )
     separator, end = _separator(dialect)
-    tmp = path.with_name(f".{path.name}.tmp")
     new_line = "\\r\\n" if end == "\r\n" else "\\n"
-    con.execute(
-        f"copy (select {selects} from ({query})) to {_sql_literal(str(tmp))}"
-        f" (header, delimiter '{separator}', new_line '{new_line}')"
-    )
-    if dialect is CsvDialect.excel_es:
-        with_bom = path.with_name(f".{path.name}.bom.tmp")
-        with open(with_bom, "wb") as out, open(tmp, "rb") as body:
-            out.write("\ufeff".encode())
-            shutil.copyfileobj(body, out, 1 << 20)
-        tmp.unlink()
-        tmp = with_bom
-    tmp.replace(path)
+    with _atomic(path) as tmp:
+        body = tmp.with_name(f"{tmp.name}.body") if dialect is CsvDialect.excel_es else tmp
+        try:
+            con.execute(
+                f"copy (select {selects} from ({query})) to {_sql_literal(str(body))}"
+                f" (header, delimiter '{separator}', new_line '{new_line}')"
+            )
+            if body != tmp:
+                with open(tmp, "wb") as out, open(body, "rb") as rows:
+                    out.write("\ufeff".encode())
+                    shutil.copyfileobj(rows, out, 1 << 20)
+        finally:
+            if body != tmp:
+                with suppress(OSError):
+                    body.unlink(missing_ok=True)
     return path
 
 
@@ -249,9 +271,8 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
         ws.append(header)
         for row in sheet.rows:
             ws.append([_typed_cell(ws, value) for value in row])
-    tmp = path.with_name(f".{path.name}.tmp")
-    workbook.save(tmp)
-    tmp.replace(path)
+    with _atomic(path) as tmp:
+        workbook.save(tmp)
     return path
 
 
