@@ -131,14 +131,19 @@ def write_csv_stream(
     return count
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path`` to write, renamed over ``path`` once written. On failure it is
-    removed, and an OS error names ``path`` (the file asked for), never the temporary file."""
+def _check_target(path: Path) -> None:
+    """A file can be written at ``path``: it is no folder, and its folder exists."""
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
     if not path.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such directory", str(path.parent))
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write, renamed over ``path`` once written. On failure it is
+    removed, and an OS error names ``path`` (the file asked for), never the temporary file."""
+    _check_target(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         yield tmp
@@ -257,6 +262,7 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
+    _check_target(path)  # before a write-only workbook starts its own temporary files
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     for sheet in sheets:
