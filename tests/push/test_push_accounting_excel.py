@@ -230,3 +230,26 @@ def test_a_header_problem_names_the_headers_line(warehouse: Path, tmp_path: Path
     assert _refused(warehouse, _excel_csv(tmp_path / "twice.csv", lines)) == [
         "twice.csv:2: columns 'Fecha' (C) and 'Fecha pago' (D) both mean date"
     ]
+
+
+# --- Parquet and JSON: float amounts read to the cent, as in an XLSX ------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".json"])
+def test_float_amounts_in_typed_files(warehouse: Path, tmp_path: Path, suffix: str) -> None:
+    import polars as pl
+
+    frame = pl.DataFrame({
+        "invoice_id": ["500", "300"], "state": ["PAID", "PAID"], "date": ["2025-02-20", "2025-02-20"],
+        "amount": [4027.26 + 4027.27, 100.0],
+    })
+    path = tmp_path / f"e{suffix}"
+    frame.write_parquet(path) if suffix == ".parquet" else frame.write_json(path)
+    assert load(warehouse, path).new_events == 2
+    refused = frame.with_columns(pl.Series("amount", [8054.53, 12.345]))
+    path = tmp_path / f"r{suffix}"
+    refused.write_parquet(path) if suffix == ".parquet" else refused.write_json(path)
+    assert _refused(warehouse, path) == [
+        f"r{suffix}:3: column 'amount': bad amount 12.345 (a fraction of a cent: an amount has at most two "
+        "decimals)"
+    ]

@@ -243,7 +243,22 @@ def _from_frame(file: str, frame: pl.DataFrame, mapping: Mapping, *, fmt: str) -
         pl.int_range(2, frame.height + 2, dtype=pl.Int32).alias("line_no"),
         *(pl.col(frame.columns[i]).cast(pl.String).alias(c) for c, i in found.items()),
     )
-    return EventTable(file, out, labels, ignored, fmt)
+    table = EventTable(file, out, labels, ignored, fmt)
+    if "amount" in found and frame.schema[frame.columns[found["amount"]]].is_float():
+        _float_amounts(table, frame.get_column(frame.columns[found["amount"]]))
+    return table
+
+
+def _float_amounts(table: EventTable, values: pl.Series) -> None:
+    """A float amount column read to the cent as in an XLSX (never ``str(float)``: 12.345 would read
+    as twelve thousand)."""
+    texts: list[str | None] = []
+    for line, value in enumerate(values.to_list(), start=2):
+        text, problem = (None, None) if value is None else _amount_text(value)
+        texts.append(text or None)
+        if problem:
+            table.problems.append(f"{table.file}:{line}: column {table.label('amount')}: {problem}")
+    table.frame = table.frame.with_columns(pl.Series("amount", texts, dtype=pl.String))
 
 
 def _type_ok(column: str, dtype: pl.DataType) -> bool:
@@ -299,8 +314,10 @@ def _typed_cell_text(value: object, column: str | None, epoch: object) -> tuple[
 def _amount_text(value: float) -> tuple[str, str | None]:
     """A float amount as text with two decimals, a float artefact forgiven; a fraction of a cent refused."""
     cents = value * 100
-    whole = round(cents) if math.isfinite(cents) else None
-    if whole is None or abs(cents - whole) >= max(_CENT_TOLERANCE, abs(cents) * _CENT_TOLERANCE_RELATIVE):
+    if not math.isfinite(cents):
+        return "", f"bad amount {value!r} (not a number)"
+    whole = round(cents)
+    if abs(cents - whole) >= max(_CENT_TOLERANCE, abs(cents) * _CENT_TOLERANCE_RELATIVE):
         return "", f"bad amount {value!r} (a fraction of a cent: an amount has at most two decimals)"
     return str(Decimal(whole).scaleb(-2)), None
 
