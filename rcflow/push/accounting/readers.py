@@ -302,7 +302,7 @@ def _xlsx_rows(data: bytes, file: str, sheet: str | None) -> tuple[Rows, object]
 
 
 def _typed_cell_text(value: object, column: str | None, epoch: object) -> tuple[str, str | None]:
-    """A cell of ``column`` as text, or (no text, why) for a number that is no amount."""
+    """A cell of ``column`` as text, or (no text, why) for a float amount that is no whole number of cents."""
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if column == "amount" and isinstance(value, float):
         return _amount_text(value)
