@@ -28,7 +28,11 @@ from rcflow.quality.report import (
 
 
 def run_checks(
-    warehouse: Path | str, *, run_id: str | None = None, now: datetime | None = None
+    warehouse: Path | str,
+    *,
+    run_id: str | None = None,
+    now: datetime | None = None,
+    lock_timeout: float = 600.0,  # the warehouse's DEFAULT_LOCK_TIMEOUT (this package stays light)
 ) -> CheckReport:
     """Run every suite over the warehouse snapshot and record the outcome.
 
@@ -41,6 +45,7 @@ def run_checks(
         run_id: id for ``ops.quality_results`` / ``ops.runs`` (default: ``check-<utc>-<hex>``).
         now: the run's clock, timezone-aware (default: now) for "not in the future" checks,
             ``checked_at`` and ``detected_at``.
+        lock_timeout: seconds recording waits for another writer (``settings.lock_timeout``).
 
     Returns:
         The :class:`CheckReport`; ``report.ok`` is False when a blocking expectation failed.
@@ -57,7 +62,7 @@ def run_checks(
     """
     from rcflow.quality.runner import run_checks as run
 
-    return run(warehouse, run_id=run_id, now=now)
+    return run(warehouse, run_id=run_id, now=now, lock_timeout=lock_timeout)
 
 
 __all__ = [

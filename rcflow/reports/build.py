@@ -230,7 +230,7 @@ def build_reports(
                     con.cursor() as csv_con,
                     ThreadPoolExecutor(max_workers=1, thread_name_prefix="rcflow-csv") as csv_writer,
                 ):
-                    csvs = csv_writer.submit(write_csvs, csv_con, stage, csv_dialect, lang=lang)
+                    csvs = csv_writer.submit(write_csvs, csv_con, stage, dialect=csv_dialect, lang=lang)
                     shared = pages.figures(con)
                     report_page = html.render_report(con, period, readings, run, shared)
                     dashboard_page = html.render_dashboard(con, period, readings, run, shared)
