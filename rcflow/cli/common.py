@@ -203,6 +203,18 @@ def keep_exit_code_through_shutdown() -> None:
     atexit.register(final)
 
 
+def print_problems(problems: list[str], limit: int = 50) -> None:
+    """An input's problems on stderr, one per line (the first ``limit``, then how many more)."""
+    for problem in problems[:limit]:
+        _err_console().print(f"  {_escape(problem)}", soft_wrap=True, highlight=False)
+    if len(problems) > limit:
+        _err_console().print(f"  … and {len(problems) - limit} more")
+
+
+def problem_count(problems: list[str]) -> str:
+    return f"{len(problems)} problem{'s' * (len(problems) != 1)}"
+
+
 def _interrupted(signum: int | None = None) -> NoReturn:
     """One line and 128 + the signal's number, as a shell reports a signalled command."""
     signum = signum or (_received[-1] if _received else signal.SIGINT)
@@ -262,12 +274,8 @@ def handle_errors(func: F) -> F:
         except ConfigError as exc:
             fail(str(exc), EXIT_USAGE)
         except _import_refused() as exc:
-            for problem in exc.problems[:50]:
-                _err_console().print(f"  {_escape(problem)}", soft_wrap=True)
-            if len(exc.problems) > 50:
-                _err_console().print(f"  … and {len(exc.problems) - 50} more")
-            problems = f"{len(exc.problems)} problem{'s' * (len(exc.problems) != 1)}"
-            fail(f"{exc.file}: refused whole, nothing imported ({problems})", EXIT_USAGE)
+            print_problems(exc.problems)
+            fail(f"{exc.file}: refused whole, nothing imported ({problem_count(exc.problems)})", EXIT_USAGE)
         except PayloadError as exc:
             fail(str(exc), EXIT_USAGE)
         except HubStatusError as exc:

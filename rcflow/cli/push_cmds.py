@@ -10,7 +10,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from rcflow import event_loop
@@ -24,15 +23,16 @@ from rcflow.cli.common import (
     error_line,
     fail,
     handle_errors,
+    print_problems,
+    problem_count,
     settings,
 )
 from rcflow.cli.query_cmds import dialect_option
-from rcflow.config import Settings
 from rcflow.connectors.registry import check_hubs
-from rcflow.push.accounting import ImportRefused, ImportResult, ReadOptions, import_events, read_options
+from rcflow.push.accounting import ImportRefused, ImportResult, read_options
 from rcflow.push.execute import PushSummary
 from rcflow.push.plan import Hold, PushPlan
-from rcflow.push.run import HubPushes, plan_push, planned_hubs, push_hubs
+from rcflow.push.run import HubPushes, import_until_refused, plan_push, planned_hubs, push_hubs
 from rcflow.tabular import Sheet, write_csv, write_xlsx
 from rcflow.warehouse import Warehouse
 from rcflow.warehouse.outbox import retry_refused as retry_refused_updates
@@ -54,7 +54,7 @@ def import_files(
     Each file is all or nothing; the first refused file stops the import (the files before it stay
     imported, and are said so), exit 2.
     """
-    results, refused = _import_each(settings(), files, read_options(encoding, separator, mapping))
+    results, refused = import_until_refused(settings(), files, read_options(encoding, separator, mapping))
     not_read = [path.name for path in files[len(results) + 1:]] if refused else []
     if as_json:
         emit_json(_import_json(results, refused, not_read))
@@ -62,20 +62,6 @@ def import_files(
         _print_imports(results)
     if refused is not None:
         _refused(refused, results, not_read)
-
-
-def _import_each(
-    config: Settings, files: list[Path], options: ReadOptions
-) -> tuple[list[ImportResult], ImportRefused | None]:
-    """Import ``files`` in order, each in its own transaction, until one is refused."""
-    results: list[ImportResult] = []
-    with Warehouse(config.warehouse, lock_timeout=config.lock_timeout) as wh:
-        for path in files:
-            try:
-                results.append(import_events(wh, path, options=options))
-            except ImportRefused as exc:
-                return results, exc
-    return results, None
 
 
 def _import_json(
@@ -92,12 +78,8 @@ def _import_json(
 
 def _refused(refused: ImportRefused, results: list[ImportResult], not_read: list[str]) -> None:
     """The refused file's problems, then one line saying what was and was not imported; exit 2."""
-    for problem in refused.problems[:50]:
-        err_console.print(f"  {escape(problem)}", soft_wrap=True, highlight=False)
-    if len(refused.problems) > 50:
-        err_console.print(f"  … and {len(refused.problems) - 50} more")
-    count = len(refused.problems)
-    message = f"{refused.file}: refused whole ({count} problem{'s' if count != 1 else ''})"
+    print_problems(refused.problems)
+    message = f"{refused.file}: refused whole ({problem_count(refused.problems)})"
     if results:
         message += f", nothing of it imported; imported before it: {', '.join(r.file for r in results)}"
     else:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rcflow.config import HUBS, Settings
 from rcflow.connectors.registry import check_hubs, connect, one_hub
-from rcflow.push.accounting import ImportResult, ReadOptions, import_events
+from rcflow.push.accounting import ImportRefused, ImportResult, ReadOptions, import_events
 from rcflow.push.execute import PushSummary, left_pending, push
 from rcflow.push.plan import PushPlan, plan_from_warehouse
 from rcflow.warehouse import Warehouse
@@ -119,12 +119,27 @@ def plan_push(settings: Settings, *, hub: str | None = None) -> PushPlan:
         return plan_from_warehouse(wh, hub=hub)
 
 
+def import_until_refused(
+    settings: Settings, files: list[Path], options: ReadOptions | None = None
+) -> tuple[list[ImportResult], ImportRefused | None]:
+    """Import accounting files in order, each all-or-nothing in its own transaction, until one is
+    refused: the files imported (they stay), and the refusal, if any (the files after it unread)."""
+    results: list[ImportResult] = []
+    with Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh:
+        for path in files:
+            try:
+                results.append(import_events(wh, path, options=options))
+            except ImportRefused as refused:
+                return results, refused
+    return results, None
+
+
 def run_import(
     settings: Settings, files: list[Path], options: ReadOptions | None = None
 ) -> list[ImportResult]:
-    """Import accounting files, each all-or-nothing; stops at the first refused file."""
-    results = []
-    with Warehouse(settings.warehouse, lock_timeout=settings.lock_timeout) as wh:
-        for path in files:
-            results.append(import_events(wh, path, options=options))
+    """Import accounting files, each all-or-nothing; raises ``ImportRefused`` at the first refused
+    file (those before it stay imported)."""
+    results, refused = import_until_refused(settings, files, options)
+    if refused is not None:
+        raise refused
     return results
