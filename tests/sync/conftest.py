@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
-from sync_support import ISSUER, SECRET, TODAY
+from sync_support import ISSUER, SECRET, TODAY, make_settings
 
-from rcflow.config import Settings, load_settings
+from rcflow.config import Settings
 from rcflow.connectors.efact.simulator.config import SimConfig
+from rcflow.connectors.efact.simulator.front import RunningFront, start_front
 from rcflow.connectors.efact.simulator.server import RunningSimulator, start_simulator
 
 
@@ -36,21 +36,17 @@ def sim(request: pytest.FixtureRequest) -> Iterator[RunningSimulator]:
         yield running
 
 
-def make_settings(sim: RunningSimulator, tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "hub_url": sim.base_url,
-        "issuer": ISSUER,
-        "secret": SecretStr(SECRET),
-        "warehouse": tmp_path / "data" / "warehouse.duckdb",
-        "concurrency": 8,
-    }
-    values.update(overrides)
-    return load_settings(**values)
-
-
 @pytest.fixture
 def settings(sim: RunningSimulator, tmp_path: Path) -> Settings:
     return make_settings(sim, tmp_path)
+
+
+@pytest.fixture
+def front(sim: RunningSimulator) -> Iterator[RunningFront]:
+    """A front before the simulator (a proxy that rewrites, compresses or breaks the answers a
+    test picks); a test points its settings at ``front.base_url``."""
+    with start_front(sim) as running:
+        yield running
 
 
 def pytest_configure(config: pytest.Config) -> None:

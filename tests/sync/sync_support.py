@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from rcflow.config import Settings, load_settings
+from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.warehouse import Warehouse
 
 ISSUER = "hub_test"
@@ -27,3 +31,16 @@ def release_all_cached_blocks_after_each_batch(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(Warehouse, "release_cached_blocks", checkpoint_then_release_all)
     return releases
+
+
+def make_settings(sim: RunningSimulator, tmp_path: Path, **overrides: object) -> Settings:
+    """rcflow pointed at ``sim`` with a warehouse in ``tmp_path``; ``overrides``: other settings."""
+    values: dict[str, object] = {
+        "hub_url": sim.base_url,
+        "issuer": ISSUER,
+        "secret": SecretStr(SECRET),
+        "warehouse": tmp_path / "data" / "warehouse.duckdb",
+        "concurrency": 8,
+    }
+    values.update(overrides)
+    return load_settings(**values)

@@ -9,39 +9,24 @@ The run must store and acknowledge every other invoice, and say what happened to
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from invariants import acknowledged_on_hub, pending_left, warehouse_rows
-from pydantic import SecretStr
-from sync_support import ISSUER, SECRET
+from sync_support import make_settings
 
-from rcflow.config import Settings, load_settings
+from rcflow.config import Settings
 from rcflow.connectors.efact.connector import EfactConnector
-from rcflow.connectors.efact.simulator.front import RunningFront, start_front
+from rcflow.connectors.efact.simulator.front import RunningFront
 from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import HubRuns, run_sync
 from rcflow.ingest.sync import SyncSummary
 
 
 @pytest.fixture
-def front(sim: RunningSimulator) -> Iterator[RunningFront]:
-    with start_front(sim) as running:
-        yield running
-
-
-@pytest.fixture
 def settings(sim: RunningSimulator, front: RunningFront, tmp_path: Path) -> Settings:
     """rcflow pointed at the front, which rewrites the answers a test picks."""
-    return load_settings(
-        hub_url=front.base_url,
-        issuer=ISSUER,
-        secret=SecretStr(SECRET),
-        warehouse=tmp_path / "data" / "warehouse.duckdb",
-        concurrency=4,
-        max_retries=1,
-    )
+    return make_settings(sim, tmp_path, hub_url=front.base_url, concurrency=4, max_retries=1)
 
 
 def sync(settings: Settings) -> SyncSummary:

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,11 @@ from invariants import (
     released_on_hub,
     warehouse_rows,
 )
-from pydantic import SecretStr
-from sync_support import ISSUER, SECRET, release_all_cached_blocks_after_each_batch
+from sync_support import ISSUER, make_settings, release_all_cached_blocks_after_each_batch
 
-from rcflow.config import Settings, load_settings
+from rcflow.config import Settings
 from rcflow.connectors.efact.simulator.faults import Faults
-from rcflow.connectors.efact.simulator.front import RunningFront, start_front
+from rcflow.connectors.efact.simulator.front import RunningFront
 from rcflow.connectors.efact.simulator.server import RunningSimulator
 from rcflow.ingest.run import run_sync
 from rcflow.ingest.sync import SyncSummary
@@ -37,22 +35,9 @@ from rcflow.store import BlobStore
 
 
 @pytest.fixture
-def front(sim: RunningSimulator) -> Iterator[RunningFront]:
-    with start_front(sim) as running:
-        yield running
-
-
-@pytest.fixture
 def settings(sim: RunningSimulator, front: RunningFront, tmp_path: Path) -> Settings:
     """rcflow pointed at the front, not at the simulator; few retries keep deferrals quick."""
-    return load_settings(
-        hub_url=front.base_url,
-        issuer=ISSUER,
-        secret=SecretStr(SECRET),
-        warehouse=tmp_path / "data" / "warehouse.duckdb",
-        concurrency=8,
-        max_retries=2,
-    )
+    return make_settings(sim, tmp_path, hub_url=front.base_url, concurrency=8, max_retries=2)
 
 
 def sync(settings: Settings) -> SyncSummary:
