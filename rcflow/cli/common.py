@@ -20,6 +20,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
@@ -181,7 +182,16 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-_final_exit: list[int] = []  # an exit code the interpreter's shutdown must not change
+@dataclass
+class _Program:
+    """Set when this process is the ``rcflow`` program (``keep_exit_code_through_shutdown``):
+    only then may an interruption change the process's signals and its final exit code."""
+
+    running: bool = False
+    exit_code: int | None = None  # an exit code the interpreter's shutdown must not change
+
+
+_program = _Program()
 
 
 def keep_exit_code_through_shutdown() -> None:
@@ -191,14 +201,15 @@ def keep_exit_code_through_shutdown() -> None:
     code it ran, even one a library caught and turned into its own error (DuckDB's "Query
     interrupted" does): a SIGTERM'd report ended killed by SIGINT, not with 143, about half the
     time. Registered first, this runs after the clean-ups registered while the command ran."""
+    _program.running = True
 
     def final() -> None:
-        if _final_exit:
+        if _program.exit_code is not None:
             logging.shutdown()
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(Exception):
                     stream.flush()
-            os._exit(_final_exit[-1])
+            os._exit(_program.exit_code)
 
     atexit.register(final)
 
@@ -219,10 +230,11 @@ def _interrupted(signum: int | None = None) -> NoReturn:
     """One line and 128 + the signal's number, as a shell reports a signalled command."""
     signum = signum or (_received[-1] if _received else signal.SIGINT)
     name = signal.Signals(signum).name
-    for ending in (signal.SIGINT, signal.SIGTERM):  # the command is ending: no second interrupt
-        with contextlib.suppress(ValueError):
-            signal.signal(ending, signal.SIG_IGN)
-    _final_exit.append(128 + signum)
+    if _program.running:  # not a test's or a library caller's process: its signals are ours
+        for ending in (signal.SIGINT, signal.SIGTERM):  # no second interrupt while it ends
+            with contextlib.suppress(ValueError):
+                signal.signal(ending, signal.SIG_IGN)
+        _program.exit_code = 128 + signum
     fail(f"interrupted ({name}): stopped cleanly; a sync or push is recorded as interrupted: re-run to "
          "resume", 128 + signum)  # fmt: skip
 

@@ -34,3 +34,11 @@ def test_duckdbs_interrupted_query_is_an_interruption(capsys: pytest.CaptureFixt
     exit 1 before)."""
     code, err = _exit_of(RuntimeError("Query interrupted"), capsys)
     assert code == 130 and err.startswith("rcflow: interrupted (SIGINT)")
+
+
+def test_reporting_an_interruption_leaves_a_callers_signals_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the rcflow program ignores a second Ctrl-C while it ends: a test's or a library
+    caller's process that ignored SIGINT passed that on to every process it started after."""
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    _exit_of(KeyboardInterrupt(), capsys)
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
