@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
@@ -23,6 +22,7 @@ from rcflow.cli.common import (
     EXIT_USAGE,
     console,
     emit_json,
+    existing_warehouse,
     fail,
     handle_errors,
     settings,
@@ -83,10 +83,7 @@ T = TypeVar("T")
 
 def _read(query: Callable[[duckdb.DuckDBPyConnection], list[T]], what: str, *, live: bool) -> list[T]:
     """``query`` over the warehouse's snapshot (or the live file), or one line saying why not."""
-    path = settings().warehouse
-    if not Path(path).exists():
-        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_PROBLEMS)
-    con = open_reader(path, live=live)
+    con = open_reader(existing_warehouse(), live=live)
     try:
         return query(con)
     except duckdb.CatalogException:

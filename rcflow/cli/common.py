@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
@@ -212,6 +213,15 @@ def keep_exit_code_through_shutdown() -> None:
             os._exit(_program.exit_code)
 
     atexit.register(final)
+
+
+def existing_warehouse() -> Path:
+    """The configured warehouse, which a reading command needs to exist: else one line, exit 2
+    (a configuration error: the path names no warehouse yet)."""
+    path = settings().warehouse
+    if not Path(path).exists():
+        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_USAGE)
+    return path
 
 
 def print_problems(problems: list[str], limit: int = 50) -> None:

@@ -137,7 +137,7 @@ def _write_plan(plans: list[PushPlan], out: Path, dialect: str | None) -> None:
         write_xlsx(out, [Sheet("push plan", PLAN_COLUMNS, rows)])
     else:
         write_csv(out, PLAN_COLUMNS, rows, dialect_option(dialect))
-    err_console.print(f"plan written to {out} ({len(rows)} rows)")
+    err_console.print(f"plan written to {out} ({len(rows)} rows)", soft_wrap=True, highlight=False)
 
 
 def _print_summary(summary: PushSummary, holds: list[Hold], title: str = "push") -> None:

@@ -6,7 +6,6 @@ Imports :mod:`rcflow.warehouse` (findings and reviews live there) and :mod:`rcfl
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 
 import duckdb
 import typer
@@ -14,10 +13,10 @@ import typer
 from rcflow import clock
 from rcflow.cli.common import (
     EXIT_OK,
-    EXIT_PROBLEMS,
     EXIT_USAGE,
     console,
     emit_json,
+    existing_warehouse,
     fail,
     handle_errors,
     settings,
@@ -53,10 +52,7 @@ def list_(
     live: bool = typer.Option(False, help="Read the live warehouse instead of the snapshot."),
 ) -> None:
     """Open quarantine findings: invoice, stage, reason, since, what each holds back."""
-    path = settings().warehouse
-    if not Path(path).exists():
-        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_PROBLEMS)
-    con = open_reader(path, live=live)
+    con = open_reader(existing_warehouse(), live=live)
     try:
         findings = open_findings(con)
         owed = held_back(con)

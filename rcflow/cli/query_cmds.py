@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from enum import StrEnum
-from pathlib import Path
 
 import duckdb
 import typer
@@ -23,6 +22,7 @@ from rcflow.cli.common import (
     EXIT_USAGE,
     console,
     emit_json,
+    existing_warehouse,
     fail,
     handle_errors,
     settings,
@@ -111,10 +111,7 @@ def _damage(exc: duckdb.Error, live: bool) -> None:
 
 def reader(live: bool) -> duckdb.DuckDBPyConnection:
     """A read-only connection; no warehouse at RCFLOW_WAREHOUSE is a configuration error (exit 2)."""
-    path = settings().warehouse
-    if not Path(path).exists():
-        fail(f"no warehouse at {path}: run `rcflow sync` first", EXIT_USAGE)
-    con = open_reader(path, live=live)
+    con = open_reader(existing_warehouse(), live=live)
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con

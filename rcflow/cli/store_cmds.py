@@ -5,18 +5,15 @@ Imports the blob store and its audit, :mod:`rcflow.warehouse` (read) and the hub
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from rcflow import event_loop
 from rcflow.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
-    EXIT_USAGE,
     console,
     emit_json,
-    fail,
+    existing_warehouse,
     handle_errors,
     settings,
 )
@@ -44,10 +41,9 @@ def verify(
 ) -> None:
     """Re-hash every stored blob the warehouse refers to; exit 1 if any is damaged or missing."""
     config = settings()
-    if not Path(config.warehouse).exists():
-        fail(f"no warehouse at {config.warehouse}: run `rcflow sync` first", EXIT_USAGE)
+    warehouse = existing_warehouse()  # before the store: a missing warehouse creates no folder
     store = BlobStore(config.store_dir)
-    con = open_reader(config.warehouse, live=live)
+    con = open_reader(warehouse, live=live)
     try:
         problems = blob_problems(con, store, deep=not quick)
     finally:

@@ -178,7 +178,7 @@ def test_a_hub_without_cancellations_and_no_warehouse(
     assert code == 2 and "the efact hub has no cancellation requests nor credit assignments" in err
     monkeypatch.setenv("RCFLOW_WAREHOUSE", str(tmp_path / "none" / "w.duckdb"))
     code, _, err = run("cancellations", "list")
-    assert code == 1 and err.startswith("rcflow: no warehouse at")
+    assert code == 2 and err.startswith("rcflow: no warehouse at")  # configuration, as status
 
 
 def test_the_commands_reach_face_through_the_registry(

@@ -205,7 +205,8 @@ def test_backfill_of_an_empty_archive_is_one_line_exit_2(backfill: list[list[str
 @pytest.mark.parametrize(
     "args",
     [("status",), ("status", "--live"), ("sql", "select 1"), ("sql", "select 1", "--live"),
-     ("store", "verify")],  # fmt: skip
+     ("store", "verify"), ("quarantine", "list"), ("cancellations", "list"),
+     ("cancellations", "credit-assignments")],  # fmt: skip
 )
 def test_no_warehouse_is_configuration_exit_2(
     args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
